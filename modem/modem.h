@@ -1,0 +1,117 @@
+/* modem: the GSM modem state machine (probe, init, SIM, register, ready,
+ * recover) on top of serial + at + pdu. It owns no loop and logs nothing:
+ * the caller polls modem_fd(), calls modem_tick() by modem_deadline(), and
+ * hears everything through struct modem_ops. */
+#ifndef SIMPUL_MODEM_H
+#define SIMPUL_MODEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct modem;
+
+enum modem_state {
+	MODEM_CLOSED,	/* port not open; waiting to (re)open with backoff */
+	MODEM_PROBE,	/* ESC, drain, AT until it answers */
+	MODEM_INIT,	/* ATZ, ATE0, +CMEE, vendor quirks, +CMGF, +CPMS, +CNMI */
+	MODEM_SIM,	/* +CPIN? and the PIN, once */
+	MODEM_REGISTER, /* +CREG/+CEREG until registered */
+	MODEM_READY,	/* drains +CMGL=4, reacts to +CMTI, sends */
+	MODEM_FATAL,	/* SIM PUK or wrong PIN: needs a human */
+};
+
+enum modem_log_level { MODEM_LOG_DEBUG, MODEM_LOG_INFO, MODEM_LOG_WARN,
+		       MODEM_LOG_ERR };
+
+struct modem_config {
+	const char *device;    /* "/dev/ttyUSB2" or "auto" */
+	const char *pin;       /* NULL or "" if the SIM has none */
+	const char *storage;   /* "SM" (default), "ME" or "MT" */
+	const char *ussd_balance; /* e.g. "*888#"; NULL disables */
+	unsigned balance_interval_s;
+	unsigned cmd_timeout_ms;  /* default 10000; +CMGS gets 60000 */
+	unsigned baud;		  /* default 115200 */
+};
+
+/* One SMS-DELIVER read from the modem: a whole message or one part of a
+ * concatenated one (TS 23.040 9.2.3.24.1 / .8). */
+struct modem_sms {
+	int index;		/* storage index; -1 for +CMT routed SMS */
+	char sender[40];	/* "+6281234567890", "081...", or "TELKOMSEL" */
+	bool sender_alnum;	/* TP-OA type of number alphanumeric */
+	char smsc[40];
+	int64_t scts;		/* SMSC timestamp, unix seconds UTC */
+	int ref;		/* concatenation reference, 0 if single */
+	bool ref16;		/* 16-bit reference IE */
+	int parts, seq;		/* 1,1 if single */
+	const char *text;	/* UTF-8; NULL when not decodable */
+	bool binary;		/* 8-bit data / WAP push: not a resident's text */
+	const char *pdu_hex;	/* the raw PDU line as read */
+	const char *error;	/* non-NULL: decode failed, why */
+};
+
+struct modem_report {		/* SMS-STATUS-REPORT, TS 23.040 9.2.2.3 */
+	int index;
+	int mr;			/* matches the TP-MR of our SMS-SUBMIT */
+	char recipient[40];
+	int status;		/* TP-ST: 0..31 done, 32..63 pending, 64+ fail */
+	int64_t done_at;
+};
+
+struct modem_health {
+	int rssi_dbm;		/* 0 when unknown */
+	int creg_stat;		/* +CREG stat, -1 unknown */
+	char operator_name[40];
+	int64_t network_time;	/* from +CCLK/network, 0 unknown */
+	char balance_text[200]; /* last USSD balance answer */
+	long balance;		/* parsed rupiah, -1 unknown */
+	char model[64];
+	char manufacturer[64];
+	char imei[32];
+};
+
+enum modem_send_result {
+	MODEM_SEND_OK,
+	MODEM_SEND_RETRY,	/* transient (no network, CMS 330-332, timeout) */
+	MODEM_SEND_FAILED,	/* permanent (CMS 304, bad number) */
+};
+
+struct modem_ops {
+	/* Called once per message read. Return 0 when the message is
+	 * committed to durable storage: only then is it deleted from the
+	 * modem (AT+CMGD). Non-zero leaves it on the SIM to be read again. */
+	int (*sms)(void *ud, const struct modem_sms *sms);
+	/* Status report; same return contract as sms. */
+	int (*report)(void *ud, const struct modem_report *rep);
+	/* The outcome of modem_send(). mrs are the TP-MR of every part. */
+	void (*sent)(void *ud, uint64_t send_id, enum modem_send_result res,
+		     const int *mrs, int nmrs, const char *reason);
+	void (*state)(void *ud, enum modem_state st, const char *why);
+	void (*health)(void *ud, const struct modem_health *h);
+	void (*ring)(void *ud, const char *number);
+	void (*log)(void *ud, enum modem_log_level lvl, const char *msg);
+};
+
+struct modem *modem_new(const struct modem_config *cfg,
+			const struct modem_ops *ops, void *ud);
+void modem_free(struct modem *m);
+
+/* The fd to poll for POLLIN (-1 while closed), and the absolute monotonic
+ * deadline (ms) by which modem_tick() must be called (UINT64_MAX: none). */
+int modem_fd(const struct modem *m);
+uint64_t modem_deadline(const struct modem *m);
+void modem_readable(struct modem *m, uint64_t now_ms);
+void modem_tick(struct modem *m, uint64_t now_ms);
+
+/* Queues an SMS; segments are sent back to back. The outcome comes
+ * through ops->sent. Returns 0, or -1 if the text cannot be encoded. */
+int modem_send(struct modem *m, uint64_t send_id, const char *to,
+	       const char *text_utf8);
+bool modem_can_send(const struct modem *m);
+/* Asks the modem to read storage again (e.g. after a failed commit). */
+void modem_rescan(struct modem *m);
+enum modem_state modem_state(const struct modem *m);
+const char *modem_state_name(enum modem_state st);
+const struct modem_health *modem_get_health(const struct modem *m);
+
+#endif
