@@ -525,6 +525,15 @@ static int encode_one(const struct enc_params *p, const char *text,
 		goto out;
 	if (p->submit && p->status_report)
 		buf[L->firstbyte] |= 0x20; /* TP-SRR, TS 23.040 9.2.3.5 */
+	if (!p->submit) {
+		/* libgammu always writes time zone 0 (a FIXME in its
+		 * GSM_EncodeSMSDateTime): set it, TS 23.040 9.2.3.11:
+		 * quarter hours as swapped BCD, sign in bit 3. */
+		int q = SCTS_TZ_SECONDS / 900;
+
+		buf[L->DateTime + 6] =
+			(unsigned char)((q % 10) << 4 | (q / 10 % 10));
+	}
 	rc = assemble(buf, length, L, p->submit, have_smsc, seg);
 out:
 	free(sms);
