@@ -33,7 +33,9 @@ struct sig_entry {
 
 struct prepare {
 	loop_prepare_cb cb;
+	loop_dispatch_cb dispatch;
 	void *arg;
+	uint64_t deadline;
 };
 
 struct loop {
@@ -177,11 +179,12 @@ int loop_signal_add(struct loop *l, int signo, loop_signal_cb cb, void *arg)
 	return 0;
 }
 
-int loop_prepare_add(struct loop *l, loop_prepare_cb cb, void *arg)
+int loop_prepare_add(struct loop *l, loop_prepare_cb cb,
+		     loop_dispatch_cb dispatch, void *arg)
 {
 	if (l->nprep == sizeof(l->prep) / sizeof(l->prep[0]))
 		return -1;
-	l->prep[l->nprep++] = (struct prepare){cb, arg};
+	l->prep[l->nprep++] = (struct prepare){cb, dispatch, arg, UINT64_MAX};
 	return 0;
 }
 
@@ -204,6 +207,7 @@ static uint64_t next_deadline(struct loop *l)
 			d = l->timers[i].due;
 	for (size_t i = 0; i < l->nprep; i++) {
 		uint64_t p = l->prep[i].cb(l, l->prep[i].arg);
+		l->prep[i].deadline = p;
 		if (p < d)
 			d = p;
 	}
@@ -229,6 +233,17 @@ static void run_timers(struct loop *l)
 		l->timers[best] = l->timers[--l->ntimers];
 		t.cb(l, t.arg);
 	}
+}
+
+static void run_dispatch(struct loop *l)
+{
+	uint64_t now = loop_now_ms();
+
+	for (size_t i = 0; i < l->nprep; i++)
+		if (l->prep[i].deadline <= now) {
+			l->prep[i].deadline = UINT64_MAX;
+			l->prep[i].dispatch(l, l->prep[i].arg);
+		}
 }
 
 static void read_signals(struct loop *l)
@@ -276,6 +291,7 @@ int loop_run_once(struct loop *l, int max_ms)
 			e->cb(l, e->fd, pfd[i].revents, e->arg);
 	}
 	run_timers(l);
+	run_dispatch(l);
 	return 0;
 }
 

@@ -13,8 +13,10 @@ typedef void (*loop_timer_cb)(struct loop *l, void *arg);
 typedef void (*loop_signal_cb)(struct loop *l, int signo, void *arg);
 /* Called before every poll(): lets a library (libmicrohttpd, a state machine
  * with its own deadline) report when it next needs to run. Returns an
- * absolute monotonic deadline in ms, or UINT64_MAX for none. */
+ * absolute monotonic deadline in ms, or UINT64_MAX for none. When that
+ * deadline has passed after poll(), the matching dispatch callback runs. */
 typedef uint64_t (*loop_prepare_cb)(struct loop *l, void *arg);
+typedef void (*loop_dispatch_cb)(struct loop *l, void *arg);
 
 struct loop *loop_new(void);
 void loop_free(struct loop *l);
@@ -35,7 +37,8 @@ void loop_timer_cancel(struct loop *l, uint64_t id);
  * ordinary callbacks in the loop. */
 int loop_signal_add(struct loop *l, int signo, loop_signal_cb cb, void *arg);
 
-int loop_prepare_add(struct loop *l, loop_prepare_cb cb, void *arg);
+int loop_prepare_add(struct loop *l, loop_prepare_cb cb,
+		     loop_dispatch_cb dispatch, void *arg);
 void loop_prepare_del(struct loop *l, loop_prepare_cb cb, void *arg);
 
 /* Runs until loop_stop(); returns 0, or -1 if poll() failed. */

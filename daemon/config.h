@@ -1,0 +1,59 @@
+/* config: simpul.ini -> a fresh struct config, validated from a key table
+ * (type, range, default). Every problem is reported (file:line or
+ * file: [section] key), unknown keys with a hint. A config with errors is
+ * never used: on SIGHUP the old one keeps running. */
+#ifndef SIMPUL_CONFIG_H
+#define SIMPUL_CONFIG_H
+
+#include <stdbool.h>
+#include "diag.h"
+
+struct config {
+	char *path;	  /* the file it came from */
+	char *base_dir;	  /* directory of the file: relative paths are
+			     resolved against it */
+	/* [general] */
+	char *own_number; /* our SIM's number: never auto-reply to it */
+	char *log_level;
+	/* [modem] */
+	bool modem_enabled;
+	char *modem_device;
+	char *modem_pin;
+	char *modem_storage;
+	char *modem_ussd_balance;
+	int modem_balance_interval; /* seconds */
+	int modem_low_credit;	    /* rupiah */
+	int modem_cmd_timeout;	    /* ms */
+	/* [store] */
+	char *store_path;
+	char *media_dir;
+	int media_retention_days;
+	/* [http] */
+	char *http_listen;	    /* host:port, "" disables TCP */
+	char *http_socket;	    /* unix socket for simpulctl */
+	char *web_root;
+	/* [whatsapp] */
+	bool wa_enabled;
+	char *wa_verify_token;
+	char *wa_app_secret;
+	char *wa_access_token;
+	char *wa_phone_number_id;
+	char *wa_graph_url;
+	bool wa_sms_fallback;
+	/* [rules] */
+	char *rules_dir;
+	char *holidays;
+	/* [rt] */
+	char *rt_file;
+	/* [outbox] */
+	int sms_interval_ms;  /* pacing between SMS */
+	int retry_max;	      /* attempts before failed */
+	int retry_base_ms;    /* first backoff, doubled per attempt */
+	int part_timeout_s;   /* incomplete multipart stored after this */
+};
+
+/* Parses path into a new struct; NULL if any error (all of them in d). */
+struct config *config_load(const char *path, struct diag *d);
+void config_free(struct config *c);
+
+#endif

@@ -1,0 +1,1199 @@
+/* SQLite store. Every statement goes through stmt() (prepared once, cached
+ * by its SQL text) and step() (which honours the test failure hook). */
+#include "store.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_STMTS 96
+
+struct cached {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct store {
+	sqlite3 *db;
+	struct cached stmts[MAX_STMTS];
+	int nstmts;
+	int fail_after;
+	char err[256];
+};
+
+/* Numbered migrations: entry i brings the schema from version i to i+1. */
+static const char *const migrations[] = {
+	/* 0 -> 1: contacts, conversations, messages (in and out) */
+	"CREATE TABLE contacts("
+	" id INTEGER PRIMARY KEY, phone TEXT UNIQUE, wa_id TEXT UNIQUE,"
+	" raw TEXT, kind TEXT NOT NULL, name TEXT, rt TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX contacts_raw ON contacts(raw);"
+	"CREATE TABLE conversations("
+	" id INTEGER PRIMARY KEY,"
+	" contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+	" status TEXT NOT NULL DEFAULT 'baru', category TEXT, assignee TEXT,"
+	" ticket TEXT UNIQUE, due_at INTEGER, last_channel TEXT,"
+	" last_in_at INTEGER, unread INTEGER NOT NULL DEFAULT 0,"
+	" opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" closed_at INTEGER);"
+	"CREATE INDEX conversations_contact ON conversations(contact_id, status);"
+	"CREATE TABLE messages("
+	" id INTEGER PRIMARY KEY,"
+	" conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	" contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+	" channel TEXT NOT NULL, direction TEXT NOT NULL, peer TEXT NOT NULL,"
+	" body TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL, source_id TEXT,"
+	" status TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'text', error TEXT,"
+	" raw TEXT, media TEXT, author TEXT, external_id TEXT,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX messages_source ON messages(channel, source_id)"
+	" WHERE source_id IS NOT NULL;"
+	"CREATE INDEX messages_conv ON messages(conversation_id, at);"
+	"CREATE INDEX messages_queue ON messages(channel, status, next_at)"
+	" WHERE direction = 'out';"
+	"CREATE INDEX messages_ext ON messages(external_id)"
+	" WHERE external_id IS NOT NULL;",
+	/* 1 -> 2: concatenated SMS parts and TP-MR of sent parts */
+	"CREATE TABLE sms_parts("
+	" source_id TEXT PRIMARY KEY, key TEXT NOT NULL, sender TEXT NOT NULL,"
+	" total INTEGER NOT NULL, seq INTEGER NOT NULL, text TEXT,"
+	" scts INTEGER, received_at INTEGER NOT NULL, message_id INTEGER);"
+	"CREATE INDEX sms_parts_key ON sms_parts(key, seq);"
+	"CREATE TABLE sms_mr("
+	" mr INTEGER NOT NULL, peer TEXT NOT NULL, message_id INTEGER NOT NULL,"
+	" at INTEGER NOT NULL);"
+	"CREATE INDEX sms_mr_mr ON sms_mr(mr, peer);",
+	/* 2 -> 3: ticket counters and staff notices */
+	"CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE events("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" conversation_id INTEGER, detail TEXT);",
+};
+
+static void set_err(struct store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what,
+		 st->db ? sqlite3_errmsg(st->db) : "no database");
+}
+
+const char *store_errmsg(struct store *st)
+{
+	return st->err;
+}
+
+static sqlite3_stmt *stmt(struct store *st, const char *sql)
+{
+	for (int i = 0; i < st->nstmts; i++)
+		if (st->stmts[i].sql == sql) {
+			sqlite3_reset(st->stmts[i].st);
+			sqlite3_clear_bindings(st->stmts[i].st);
+			return st->stmts[i].st;
+		}
+	sqlite3_stmt *s = NULL;
+	if (st->nstmts == MAX_STMTS ||
+	    sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		set_err(st, "prepare");
+		return NULL;
+	}
+	st->stmts[st->nstmts++] = (struct cached){sql, s};
+	return s;
+}
+
+static int step(struct store *st, sqlite3_stmt *s)
+{
+	if (st->fail_after > 0 && --st->fail_after == 0)
+		return SQLITE_IOERR; /* test hook: a disk error here */
+	int r = sqlite3_step(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		set_err(st, "step");
+	return r;
+}
+
+void store_fail_after(struct store *st, int n)
+{
+	st->fail_after = n;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void col_copy(sqlite3_stmt *s, int i, char *out, size_t outlen)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	snprintf(out, outlen, "%s", v ? (const char *)v : "");
+}
+
+static int exec_done(struct store *st, sqlite3_stmt *s)
+{
+	if (!s)
+		return STORE_ERR;
+	int r = step(st, s);
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (st->fail_after > 0 && --st->fail_after == 0)
+		return STORE_ERR;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s", msg ? msg : "exec");
+		sqlite3_free(msg);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_version(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Each migration and its user_version bump commit together, so a crash
+ * mid-migration leaves the previous version intact. */
+static int migrate(struct store *st, int to)
+{
+	for (int v = store_version(st); v < to; v++) {
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
+		if (exec(st, "BEGIN IMMEDIATE") || exec(st, migrations[v]) ||
+		    exec(st, bump) || exec(st, "COMMIT")) {
+			char why[200];
+			snprintf(why, sizeof(why), "%.199s", st->err);
+			exec(st, "ROLLBACK");
+			snprintf(st->err, sizeof(st->err),
+				 "migration %d -> %d failed: %s", v, v + 1,
+				 why);
+			return STORE_ERR;
+		}
+	}
+	return STORE_OK;
+}
+
+struct store *store_open_version(const char *path, int to, char *err,
+				 size_t errlen)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	if (sqlite3_open_v2(path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		set_err(st, path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		     "PRAGMA foreign_keys=ON;"))
+		goto fail;
+	int v = store_version(st);
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(st->err, sizeof(st->err),
+			 "%s: schema version %d is newer than this simpul "
+			 "(%d); upgrade simpul or restore a backup",
+			 path, v, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (migrate(st, to))
+		goto fail;
+	return st;
+fail:
+	snprintf(err, errlen, "%s", st->err);
+	store_close(st);
+	return NULL;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	return store_open_version(path, STORE_SCHEMA_VERSION, err, errlen);
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < st->nstmts; i++)
+		sqlite3_finalize(st->stmts[i].st);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	if (exec(st, "COMMIT")) {
+		store_rollback(st);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_savepoint(struct store *st)
+{
+	return exec(st, "SAVEPOINT item");
+}
+
+int store_release(struct store *st)
+{
+	return exec(st, "RELEASE item");
+}
+
+void store_rollback_savepoint(struct store *st)
+{
+	int saved = st->fail_after;
+
+	st->fail_after = 0;
+	exec(st, "ROLLBACK TO item; RELEASE item");
+	st->fail_after = saved;
+}
+
+void store_rollback(struct store *st)
+{
+	int saved = st->fail_after;
+
+	st->fail_after = 0;
+	if (!sqlite3_get_autocommit(st->db))
+		exec(st, "ROLLBACK");
+	st->fail_after = saved;
+}
+
+/* ---- contacts ---------------------------------------------------------- */
+
+#define CONTACT_COLS "id, phone, wa_id, raw, kind, name, rt"
+
+static void read_contact(sqlite3_stmt *s, struct store_contact *c)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	col_copy(s, 1, c->phone, sizeof(c->phone));
+	col_copy(s, 2, c->wa_id, sizeof(c->wa_id));
+	col_copy(s, 3, c->raw, sizeof(c->raw));
+	col_copy(s, 4, c->kind, sizeof(c->kind));
+	col_copy(s, 5, c->name, sizeof(c->name));
+	col_copy(s, 6, c->rt, sizeof(c->rt));
+}
+
+static int contact_by(struct store *st, const char *sql, const char *v,
+		      struct store_contact *out)
+{
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, v);
+	int r = step(st, s);
+	if (r == SQLITE_ROW)
+		read_contact(s, out);
+	sqlite3_reset(s);
+	return r == SQLITE_ROW ? STORE_OK
+	       : r == SQLITE_DONE ? STORE_NOTFOUND
+				  : STORE_ERR;
+}
+
+static const char SQL_C_PHONE[] =
+	"SELECT " CONTACT_COLS " FROM contacts WHERE phone = ?";
+static const char SQL_C_WA[] =
+	"SELECT " CONTACT_COLS " FROM contacts WHERE wa_id = ?";
+static const char SQL_C_RAW[] =
+	"SELECT " CONTACT_COLS " FROM contacts WHERE raw = ? AND phone IS NULL"
+	" AND wa_id IS NULL";
+static const char SQL_C_ID[] =
+	"SELECT " CONTACT_COLS " FROM contacts WHERE id = ?";
+static const char SQL_C_INSERT[] =
+	"INSERT INTO contacts(phone, wa_id, raw, kind, name, created_at,"
+	" updated_at) VALUES(?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_C_FILL[] =
+	"UPDATE contacts SET phone = coalesce(phone, ?),"
+	" wa_id = coalesce(wa_id, ?), name = coalesce(?, name),"
+	" updated_at = ? WHERE id = ?";
+
+static int contact_find(struct store *st, const char *phone,
+			const char *wa_id, const char *raw,
+			struct store_contact *out)
+{
+	int r = STORE_NOTFOUND;
+
+	if (phone && *phone)
+		r = contact_by(st, SQL_C_PHONE, phone, out);
+	if (r == STORE_NOTFOUND && wa_id && *wa_id)
+		r = contact_by(st, SQL_C_WA, wa_id, out);
+	if (r == STORE_NOTFOUND && !(phone && *phone) && !(wa_id && *wa_id) &&
+	    raw && *raw)
+		r = contact_by(st, SQL_C_RAW, raw, out);
+	return r;
+}
+
+static int contact_insert(struct store *st, const char *phone,
+			  const char *wa_id, const char *raw, const char *kind,
+			  const char *name, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, SQL_C_INSERT);
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, phone);
+	bind_text(s, 2, wa_id);
+	bind_text(s, 3, raw);
+	bind_text(s, 4, kind);
+	bind_text(s, 5, name);
+	sqlite3_bind_int64(s, 6, now);
+	sqlite3_bind_int64(s, 7, now);
+	return exec_done(st, s);
+}
+
+static int contact_fill(struct store *st, int64_t id, const char *phone,
+			const char *wa_id, const char *name, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, SQL_C_FILL);
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, phone);
+	bind_text(s, 2, wa_id);
+	bind_text(s, 3, name);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	return exec_done(st, s);
+}
+
+int store_contact_upsert(struct store *st, const char *phone,
+			 const char *wa_id, const char *raw, const char *kind,
+			 const char *name, int64_t now_ms,
+			 struct store_contact *out)
+{
+	int r = contact_find(st, phone, wa_id, raw, out);
+
+	if (r == STORE_ERR)
+		return r;
+	if (r == STORE_NOTFOUND) {
+		if (contact_insert(st, phone, wa_id, raw, kind, name, now_ms))
+			return STORE_ERR;
+		return contact_find(st, phone, wa_id, raw, out);
+	}
+	/* Never take a wa_id that another contact already has. */
+	struct store_contact other;
+	if (wa_id && *wa_id && !*out->wa_id &&
+	    contact_by(st, SQL_C_WA, wa_id, &other) == STORE_OK)
+		wa_id = NULL;
+	if (contact_fill(st, out->id, *out->phone ? NULL : phone,
+			 *out->wa_id ? NULL : wa_id, name, now_ms))
+		return STORE_ERR;
+	return store_contact_get(st, out->id, out);
+}
+
+int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
+{
+	sqlite3_stmt *s = stmt(st, SQL_C_ID);
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	int r = step(st, s);
+	if (r == SQLITE_ROW)
+		read_contact(s, out);
+	sqlite3_reset(s);
+	return r == SQLITE_ROW ? STORE_OK
+	       : r == SQLITE_DONE ? STORE_NOTFOUND
+				  : STORE_ERR;
+}
+
+int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
+{
+	sqlite3_stmt *s =
+		stmt(st, "UPDATE contacts SET rt = ? WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, rt);
+	sqlite3_bind_int64(s, 2, id);
+	return exec_done(st, s);
+}
+
+/* ---- conversations ----------------------------------------------------- */
+
+#define CONV_COLS                                                            \
+	"id, contact_id, status, category, ticket, assignee, due_at, opened_at"
+
+static void read_conv(sqlite3_stmt *s, struct store_conversation *c)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	c->contact_id = sqlite3_column_int64(s, 1);
+	col_copy(s, 2, c->status, sizeof(c->status));
+	col_copy(s, 3, c->category, sizeof(c->category));
+	col_copy(s, 4, c->ticket, sizeof(c->ticket));
+	col_copy(s, 5, c->assignee, sizeof(c->assignee));
+	c->due_at = sqlite3_column_int64(s, 6);
+	c->opened_at = sqlite3_column_int64(s, 7);
+}
+
+static int conv_query(struct store *st, const char *sql, int64_t id,
+		      const char *text, struct store_conversation *out)
+{
+	sqlite3_stmt *s = stmt(st, sql);
+
+	if (!s)
+		return STORE_ERR;
+	if (text)
+		bind_text(s, 1, text);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	int r = step(st, s);
+	if (r == SQLITE_ROW)
+		read_conv(s, out);
+	sqlite3_reset(s);
+	return r == SQLITE_ROW ? STORE_OK
+	       : r == SQLITE_DONE ? STORE_NOTFOUND
+				  : STORE_ERR;
+}
+
+static const char SQL_CONV_OPEN[] =
+	"SELECT " CONV_COLS " FROM conversations WHERE contact_id = ?"
+	" AND status != 'selesai' ORDER BY id DESC LIMIT 1";
+static const char SQL_CONV_ID[] =
+	"SELECT " CONV_COLS " FROM conversations WHERE id = ?";
+static const char SQL_CONV_TICKET[] =
+	"SELECT " CONV_COLS " FROM conversations WHERE ticket = ? COLLATE NOCASE";
+static const char SQL_CONV_NEW[] =
+	"INSERT INTO conversations(contact_id, opened_at, updated_at)"
+	" VALUES(?, ?, ?)";
+
+int store_conversation_for(struct store *st, int64_t contact_id,
+			   int64_t now_ms, struct store_conversation *out,
+			   bool *created)
+{
+	int r = conv_query(st, SQL_CONV_OPEN, contact_id, NULL, out);
+
+	*created = false;
+	if (r != STORE_NOTFOUND)
+		return r;
+	sqlite3_stmt *s = stmt(st, SQL_CONV_NEW);
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, contact_id);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 3, now_ms);
+	if (exec_done(st, s))
+		return STORE_ERR;
+	*created = true;
+	return conv_query(st, SQL_CONV_ID, sqlite3_last_insert_rowid(st->db),
+			  NULL, out);
+}
+
+int store_conversation_get(struct store *st, int64_t id,
+			   struct store_conversation *out)
+{
+	return conv_query(st, SQL_CONV_ID, id, NULL, out);
+}
+
+int store_ticket_find(struct store *st, const char *ticket,
+		      struct store_conversation *out)
+{
+	return conv_query(st, SQL_CONV_TICKET, 0, ticket, out);
+}
+
+/* Only these columns may be set by name (the API passes user input). */
+int store_conversation_set(struct store *st, int64_t id, const char *field,
+			   const char *value, int64_t now_ms)
+{
+	static const char *const sqls[][2] = {
+		{"status", "UPDATE conversations SET status = ?, updated_at = ?,"
+			   " closed_at = CASE WHEN ?1 = 'selesai' THEN ?2 END"
+			   " WHERE id = ?3"},
+		{"category", "UPDATE conversations SET category = ?,"
+			     " updated_at = ? WHERE id = ?"},
+		{"assignee", "UPDATE conversations SET assignee = ?,"
+			     " updated_at = ? WHERE id = ?"},
+	};
+	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+		if (strcmp(field, sqls[i][0]) != 0)
+			continue;
+		sqlite3_stmt *s = stmt(st, sqls[i][1]);
+		if (!s)
+			return STORE_ERR;
+		bind_text(s, 1, value);
+		sqlite3_bind_int64(s, 2, now_ms);
+		sqlite3_bind_int64(s, 3, id);
+		if (exec_done(st, s))
+			return STORE_ERR;
+		return sqlite3_changes(st->db) ? STORE_OK : STORE_NOTFOUND;
+	}
+	return STORE_ERR;
+}
+
+int64_t store_next_ticket_seq(struct store *st, const char *yymm)
+{
+	char name[48];
+	sqlite3_stmt *s = stmt(st, "INSERT INTO counters(name, value)"
+				   " VALUES(?, 1) ON CONFLICT(name) DO UPDATE"
+				   " SET value = value + 1 RETURNING value");
+
+	if (!s)
+		return -1;
+	snprintf(name, sizeof(name), "ticket:%s", yymm);
+	bind_text(s, 1, name);
+	int64_t v = step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return v;
+}
+
+int store_conversation_ticket(struct store *st, int64_t id,
+			      const char *ticket, const char *category,
+			      int64_t due_at)
+{
+	sqlite3_stmt *s = stmt(
+		st, "UPDATE conversations SET ticket = coalesce(ticket, ?),"
+		    " category = coalesce(?, category),"
+		    " due_at = coalesce(due_at, ?) WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, ticket);
+	bind_text(s, 2, category);
+	if (due_at)
+		sqlite3_bind_int64(s, 3, due_at);
+	sqlite3_bind_int64(s, 4, id);
+	return exec_done(st, s);
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+static const char SQL_MSG_INSERT[] =
+	"INSERT INTO messages(conversation_id, contact_id, channel, direction,"
+	" peer, body, at, source_id, status, kind, error, raw, media, author,"
+	" created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char SQL_CONV_TOUCH_IN[] =
+	"UPDATE conversations SET last_channel = ?, last_in_at = ?,"
+	" unread = unread + 1, updated_at = ? WHERE id = ?";
+
+static int conv_touch_in(struct store *st, const struct store_message *m)
+{
+	sqlite3_stmt *s = stmt(st, SQL_CONV_TOUCH_IN);
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, m->channel);
+	sqlite3_bind_int64(s, 2, m->at);
+	sqlite3_bind_int64(s, 3, m->at);
+	sqlite3_bind_int64(s, 4, m->conversation_id);
+	return exec_done(st, s);
+}
+
+int store_message_insert(struct store *st, const struct store_message *m,
+			 int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, SQL_MSG_INSERT);
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, m->conversation_id);
+	sqlite3_bind_int64(s, 2, m->contact_id);
+	bind_text(s, 3, m->channel);
+	bind_text(s, 4, m->direction);
+	sqlite3_bind_text(s, 5, m->peer ? m->peer : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 6, m->body ? m->body : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 7, m->at);
+	bind_text(s, 8, m->source_id);
+	bind_text(s, 9, m->status);
+	bind_text(s, 10, m->kind ? m->kind : "text");
+	bind_text(s, 11, m->error);
+	bind_text(s, 12, m->raw);
+	bind_text(s, 13, m->media);
+	bind_text(s, 14, m->author);
+	sqlite3_bind_int64(s, 15, m->at);
+	int r = step(st, s);
+	sqlite3_reset(s);
+	if (r == SQLITE_CONSTRAINT)
+		return STORE_DUP;
+	if (r != SQLITE_DONE)
+		return STORE_ERR;
+	if (id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	if (strcmp(m->direction, "in") == 0 && conv_touch_in(st, m))
+		return STORE_ERR;
+	return STORE_OK;
+}
+
+bool store_message_seen(struct store *st, const char *channel,
+			const char *source_id)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT 1 FROM messages WHERE channel = ?"
+				   " AND source_id = ?");
+
+	if (!s)
+		return false;
+	bind_text(s, 1, channel);
+	bind_text(s, 2, source_id);
+	bool seen = step(st, s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return seen;
+}
+
+int store_message_status(struct store *st, int64_t id, const char *status,
+			 const char *error)
+{
+	sqlite3_stmt *s = stmt(st, "UPDATE messages SET status = ?,"
+				   " error = coalesce(?, error) WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, status);
+	bind_text(s, 2, error);
+	sqlite3_bind_int64(s, 3, id);
+	return exec_done(st, s);
+}
+
+/* ---- outbox ------------------------------------------------------------ */
+
+int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
+			     int64_t contact_id, const char *channel,
+			     const char *to, const char *body,
+			     const char *author, int64_t now_ms)
+{
+	struct store_message m = {
+		.conversation_id = conversation_id,
+		.contact_id = contact_id,
+		.channel = channel,
+		.direction = "out",
+		.peer = to,
+		.body = body,
+		.at = now_ms,
+		.status = "queued",
+		.author = author,
+	};
+	int64_t id = 0;
+
+	if (store_message_insert(st, &m, &id) != STORE_OK)
+		return -1;
+	sqlite3_stmt *s = stmt(st, "UPDATE messages SET next_at = ?"
+				   " WHERE id = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, id);
+	return exec_done(st, s) ? -1 : id;
+}
+
+static const char SQL_OUT_NEXT[] =
+	"SELECT id, conversation_id, contact_id, channel, peer, body, attempts,"
+	" author FROM messages WHERE direction = 'out' AND channel = ?"
+	" AND status = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT 1";
+
+int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
+		      struct store_out *out)
+{
+	sqlite3_stmt *s = stmt(st, SQL_OUT_NEXT);
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, channel);
+	sqlite3_bind_int64(s, 2, now_ms);
+	int r = step(st, s);
+	if (r == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->conversation_id = sqlite3_column_int64(s, 1);
+		out->contact_id = sqlite3_column_int64(s, 2);
+		col_copy(s, 3, out->channel, sizeof(out->channel));
+		col_copy(s, 4, out->to, sizeof(out->to));
+		out->body = strdup((const char *)sqlite3_column_text(s, 5));
+		out->attempts = sqlite3_column_int(s, 6);
+		const unsigned char *a = sqlite3_column_text(s, 7);
+		out->is_auto = a && strcmp((const char *)a, "auto") == 0;
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_ROW ? STORE_OK
+	       : r == SQLITE_DONE ? STORE_NOTFOUND
+				  : STORE_ERR;
+}
+
+int64_t store_outbox_next_due(struct store *st, const char *channel)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT min(next_at) FROM messages"
+				   " WHERE direction = 'out' AND channel = ?"
+				   " AND status = 'queued'");
+	int64_t v = INT64_MAX;
+
+	if (!s)
+		return v;
+	bind_text(s, 1, channel);
+	if (step(st, s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+int store_outbox_set(struct store *st, int64_t id, const char *status,
+		     const char *external_id, const char *error,
+		     int64_t next_at)
+{
+	sqlite3_stmt *s = stmt(
+		st, "UPDATE messages SET status = ?,"
+		    " external_id = coalesce(?, external_id), error = ?,"
+		    " next_at = coalesce(?, next_at),"
+		    " attempts = attempts + (? = 'sending') WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, status);
+	bind_text(s, 2, external_id);
+	bind_text(s, 3, error);
+	if (next_at)
+		sqlite3_bind_int64(s, 4, next_at);
+	bind_text(s, 5, status);
+	sqlite3_bind_int64(s, 6, id);
+	return exec_done(st, s);
+}
+
+int store_outbox_attempts(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT attempts FROM messages WHERE id = ?");
+	int n = 0;
+
+	if (!s)
+		return 0;
+	sqlite3_bind_int64(s, 1, id);
+	if (step(st, s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return n;
+}
+
+int store_outbox_change_channel(struct store *st, int64_t id,
+				const char *channel, const char *to)
+{
+	sqlite3_stmt *s = stmt(st, "UPDATE messages SET channel = ?, peer = ?,"
+				   " status = 'queued', attempts = 0"
+				   " WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, channel);
+	bind_text(s, 2, to);
+	sqlite3_bind_int64(s, 3, id);
+	return exec_done(st, s);
+}
+
+int store_outbox_recover(struct store *st)
+{
+	sqlite3_stmt *s = stmt(st, "UPDATE messages SET status = 'queued'"
+				   " WHERE direction = 'out'"
+				   " AND status = 'sending'");
+
+	if (!s || exec_done(st, s))
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+static int status_rank(const char *s)
+{
+	static const char *const order[] = {"queued", "sending", "sent",
+					    "delivered", "read"};
+
+	for (int i = 0; i < 5; i++)
+		if (strcmp(s, order[i]) == 0)
+			return i;
+	return strcmp(s, "failed") == 0 ? 3 : 0;
+}
+
+int store_status_update(struct store *st, const char *external_id,
+			const char *status, const char *error)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT id, status FROM messages"
+				   " WHERE external_id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, external_id);
+	int r = step(st, s);
+	if (r != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return r == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+	}
+	int64_t id = sqlite3_column_int64(s, 0);
+	char cur[16];
+	col_copy(s, 1, cur, sizeof(cur));
+	sqlite3_reset(s);
+	/* Never downgrade: a late 'delivered' after 'read' changes nothing. */
+	if (status_rank(status) <= status_rank(cur))
+		return STORE_OK;
+	return store_message_status(st, id, status, error);
+}
+
+int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
+		     const char *to, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, "INSERT INTO sms_mr(mr, peer, message_id,"
+				   " at) VALUES(?, ?, ?, ?)");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int(s, 1, mr);
+	bind_text(s, 2, to);
+	sqlite3_bind_int64(s, 3, message_id);
+	sqlite3_bind_int64(s, 4, now_ms);
+	return exec_done(st, s);
+}
+
+/* TP-MR is 0..255 and wraps: the newest send with that MR to that number
+ * is the one a status report belongs to. */
+int64_t store_sms_mr_find(struct store *st, int mr, const char *to)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT message_id FROM sms_mr WHERE mr = ?"
+				   " AND peer = ? ORDER BY at DESC LIMIT 1");
+	int64_t id = -1;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, mr);
+	bind_text(s, 2, to);
+	if (step(st, s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return id;
+}
+
+/* ---- concatenated SMS parts -------------------------------------------- */
+
+int store_part_add(struct store *st, const char *source_id, const char *key,
+		   const char *sender, int total, int seq, const char *text,
+		   int64_t scts, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, "INSERT INTO sms_parts(source_id, key,"
+				   " sender, total, seq, text, scts,"
+				   " received_at) VALUES(?,?,?,?,?,?,?,?)");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, source_id);
+	bind_text(s, 2, key);
+	bind_text(s, 3, sender);
+	sqlite3_bind_int(s, 4, total);
+	sqlite3_bind_int(s, 5, seq);
+	sqlite3_bind_text(s, 6, text ? text : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 7, scts);
+	sqlite3_bind_int64(s, 8, now_ms);
+	int r = step(st, s);
+	sqlite3_reset(s);
+	if (r == SQLITE_CONSTRAINT)
+		return STORE_DUP;
+	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* Distinct parts (a part stored twice under two source ids counts once)
+ * of a group not yet assembled. */
+int store_parts_get(struct store *st, const char *key,
+		    struct store_part **parts)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT seq, text, min(scts) FROM sms_parts"
+				   " WHERE key = ? AND message_id IS NULL"
+				   " GROUP BY seq ORDER BY seq");
+	int n = 0, cap = 0;
+
+	*parts = NULL;
+	if (!s)
+		return -1;
+	bind_text(s, 1, key);
+	while (step(st, s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct store_part *p =
+				realloc(*parts, (size_t)cap * sizeof(*p));
+			if (!p)
+				break;
+			*parts = p;
+		}
+		(*parts)[n].seq = sqlite3_column_int(s, 0);
+		(*parts)[n].text =
+			strdup((const char *)sqlite3_column_text(s, 1));
+		(*parts)[n].scts = sqlite3_column_int64(s, 2);
+		n++;
+	}
+	sqlite3_reset(s);
+	return n;
+}
+
+void store_parts_free(struct store_part *parts, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(parts[i].text);
+	free(parts);
+}
+
+/* Parts stay (with their message id) so a part read again after a crash
+ * is still recognised as a duplicate. */
+int store_parts_done(struct store *st, const char *key, int64_t message_id)
+{
+	sqlite3_stmt *s = stmt(st, "UPDATE sms_parts SET message_id = ?,"
+				   " text = NULL WHERE key = ?"
+				   " AND message_id IS NULL");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, message_id);
+	bind_text(s, 2, key);
+	return exec_done(st, s);
+}
+
+int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
+		      char senders[][64], int max)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT key, sender FROM sms_parts"
+				   " WHERE message_id IS NULL GROUP BY key"
+				   " HAVING min(received_at) < ? LIMIT ?");
+	int n = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, before_ms);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max && step(st, s) == SQLITE_ROW) {
+		col_copy(s, 0, keys[n], 128);
+		col_copy(s, 1, senders[n], 64);
+		n++;
+	}
+	sqlite3_reset(s);
+	return n;
+}
+
+/* ---- loop-proof history ------------------------------------------------ */
+
+static int64_t scalar64(struct store *st, const char *sql, int64_t a,
+			int64_t b, const char *t)
+{
+	sqlite3_stmt *s = stmt(st, sql);
+	int64_t v = 0;
+
+	if (!s)
+		return 0;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	if (t)
+		bind_text(s, 3, t);
+	if (step(st, s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+int store_history(struct store *st, int64_t conv, const char *text,
+		  int64_t now_ms, struct store_history *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->auto_last_hour = (int)scalar64(
+		st,
+		"SELECT count(*) FROM messages WHERE conversation_id = ?1"
+		" AND direction = 'out' AND author = 'auto' AND at > ?2",
+		conv, now_ms - 3600000, NULL);
+	h->last_auto = scalar64(st,
+				"SELECT coalesce(max(at), 0) FROM messages"
+				" WHERE conversation_id = ?1 AND ?2 = ?2"
+				" AND direction = 'out' AND author = 'auto'",
+				conv, 0, NULL);
+	h->last_closed_auto = scalar64(
+		st,
+		"SELECT coalesce(max(at), 0) FROM messages"
+		" WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
+		" AND author = 'auto' AND kind = 'closed'",
+		conv, 0, NULL);
+	h->last_staff = scalar64(
+		st,
+		"SELECT coalesce(max(at), 0) FROM messages"
+		" WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
+		" AND author IS NOT NULL AND author != 'auto'"
+		" AND author != 'system'",
+		conv, 0, NULL);
+	h->same_text_10min = (int)scalar64(
+		st,
+		"SELECT count(*) FROM messages WHERE conversation_id = ?1"
+		" AND direction = 'in' AND at > ?2 AND body = ?3",
+		conv, now_ms - 600000, text ? text : "");
+	sqlite3_stmt *s = stmt(st, "SELECT body FROM messages"
+				   " WHERE conversation_id = ?"
+				   " AND direction = 'out' AND author = 'auto'"
+				   " ORDER BY at DESC, id DESC LIMIT 1");
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, conv);
+	if (step(st, s) == SQLITE_ROW)
+		col_copy(s, 0, h->last_auto_text, sizeof(h->last_auto_text));
+	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+int store_message_kind(struct store *st, int64_t id, const char *kind)
+{
+	sqlite3_stmt *s = stmt(st, "UPDATE messages SET kind = ? WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, kind);
+	sqlite3_bind_int64(s, 2, id);
+	return exec_done(st, s);
+}
+
+int store_event(struct store *st, const char *kind, int64_t conversation_id,
+		const char *detail, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, "INSERT INTO events(at, kind,"
+				   " conversation_id, detail)"
+				   " VALUES(?, ?, ?, ?)");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, now_ms);
+	bind_text(s, 2, kind);
+	if (conversation_id > 0)
+		sqlite3_bind_int64(s, 3, conversation_id);
+	bind_text(s, 4, detail);
+	return exec_done(st, s);
+}
+
+/* ---- JSON views -------------------------------------------------------- */
+
+void store_iso8601(int64_t ms, int tz, char *out, size_t outlen)
+{
+	time_t t = (time_t)(ms / 1000) + tz;
+	struct tm tm;
+	int a = tz < 0 ? -tz : tz;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+', a / 3600,
+		 (a / 60) % 60);
+}
+
+static json_t *col_json(sqlite3_stmt *s, int i)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(s, i));
+	case SQLITE_NULL:
+		return json_null();
+	default:
+		return json_string((const char *)sqlite3_column_text(s, i));
+	}
+}
+
+#define MSG_COLS                                                             \
+	"m.id, m.channel, m.direction, m.peer, m.body, m.at, m.source_id,"    \
+	" m.status, m.conversation_id, m.kind, m.error, m.author, m.media"
+
+static json_t *message_row(sqlite3_stmt *s, int tz)
+{
+	static const char *const names[] = {
+		"id",	  "channel",	  "direction", "peer",	 "body",
+		"at",	  "source_id",	  "status",    "conversation",
+		"kind",	  "error",	  "author",    "media"};
+	json_t *o = json_object();
+	char iso[40];
+
+	for (int i = 0; i < 13; i++)
+		json_object_set_new(o, names[i], col_json(s, i));
+	store_iso8601(sqlite3_column_int64(s, 5), tz, iso, sizeof(iso));
+	json_object_set_new(o, "at", json_string(iso));
+	json_object_set_new(o, "at_ms", json_integer(sqlite3_column_int64(s, 5)));
+	return o;
+}
+
+static json_t *rows_json(struct store *st, sqlite3_stmt *s, int tz)
+{
+	json_t *arr = json_array();
+
+	while (step(st, s) == SQLITE_ROW)
+		json_array_append_new(arr, message_row(s, tz));
+	sqlite3_reset(s);
+	return arr;
+}
+
+json_t *store_inbox_json(struct store *st, int limit, int64_t before_id,
+			 int tz)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT " MSG_COLS " FROM messages m"
+				   " WHERE m.id < ? ORDER BY m.id DESC LIMIT ?");
+
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, before_id > 0 ? before_id : INT64_MAX);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : 100);
+	return rows_json(st, s, tz);
+}
+
+json_t *store_conversation_json(struct store *st, int64_t id, int tz)
+{
+	struct store_conversation c;
+	struct store_contact k;
+
+	if (store_conversation_get(st, id, &c) != STORE_OK ||
+	    store_contact_get(st, c.contact_id, &k) != STORE_OK)
+		return NULL;
+	sqlite3_stmt *s = stmt(st, "SELECT " MSG_COLS " FROM messages m"
+				   " WHERE m.conversation_id = ?"
+				   " ORDER BY m.at, m.id");
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	json_t *msgs = rows_json(st, s, tz);
+	return json_pack("{sI s{sI ss ss ss ss ss ss} ss ss ss ss sI so}",
+			 "id", (json_int_t)c.id, "contact", "id",
+			 (json_int_t)k.id, "phone", k.phone, "wa_id", k.wa_id,
+			 "raw", k.raw, "kind", k.kind, "name", k.name, "rt",
+			 k.rt, "status", c.status, "category", c.category,
+			 "ticket", c.ticket, "assignee", c.assignee, "due_at",
+			 (json_int_t)c.due_at, "messages", msgs);
+}
+
+json_t *store_status_json(struct store *st)
+{
+	static const char *const q[][2] = {
+		{"messages_in", "SELECT count(*) FROM messages WHERE"
+				" direction = 'in' AND ?1 = ?1 AND ?2 = ?2"},
+		{"messages_out", "SELECT count(*) FROM messages WHERE"
+				 " direction = 'out' AND ?1 = ?1 AND ?2 = ?2"},
+		{"queued", "SELECT count(*) FROM messages WHERE direction ="
+			   " 'out' AND status IN ('queued', 'sending')"
+			   " AND ?1 = ?1 AND ?2 = ?2"},
+		{"failed", "SELECT count(*) FROM messages WHERE direction ="
+			   " 'out' AND status = 'failed' AND ?1 = ?1"
+			   " AND ?2 = ?2"},
+		{"conversations_open", "SELECT count(*) FROM conversations"
+				       " WHERE status != 'selesai'"
+				       " AND ?1 = ?1 AND ?2 = ?2"},
+		{"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"
+				  " WHERE message_id IS NULL AND ?1 = ?1"
+				  " AND ?2 = ?2"},
+	};
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		json_object_set_new(o, q[i][0],
+				    json_integer(scalar64(st, q[i][1], 0, 0,
+							  NULL)));
+	return o;
+}

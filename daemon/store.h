@@ -1,0 +1,187 @@
+/* store: all of simpul's SQLite. Schema migrations by PRAGMA user_version,
+ * prepared statements, WAL with synchronous=FULL. No SQL outside this
+ * module: callers use the domain functions below. */
+#ifndef SIMPUL_STORE_H
+#define SIMPUL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct store;
+
+enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
+
+#define STORE_SCHEMA_VERSION 3
+
+/* Opens (creating and migrating) the database. err gets what failed. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+/* Test hook: migrate only up to version `to`. */
+struct store *store_open_version(const char *path, int to, char *err,
+				 size_t errlen);
+void store_close(struct store *st);
+int store_version(struct store *st);
+const char *store_errmsg(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+/* Nested savepoint inside a transaction (one per group-committed item). */
+int store_savepoint(struct store *st);
+int store_release(struct store *st);
+void store_rollback_savepoint(struct store *st);
+/* Test hook: the next n-th statement step fails (simulates a disk error
+ * in the middle of a transaction). 0 disables. */
+void store_fail_after(struct store *st, int n);
+
+struct store_contact {
+	int64_t id;
+	char phone[24];	 /* E.164 or "" */
+	char wa_id[80];	 /* WhatsApp id or "" */
+	char raw[64];	 /* alphanumeric / short code sender or "" */
+	char kind[12];	 /* phone_kind_name() */
+	char name[128];
+	char rt[16];
+};
+
+/* Finds the contact by phone, then wa_id, then raw, creating it if none;
+ * fills in whichever of phone/wa_id/name is new. One person on SMS and
+ * WhatsApp is one contact (their wa_id is their E.164 without '+'). */
+int store_contact_upsert(struct store *st, const char *phone,
+			 const char *wa_id, const char *raw, const char *kind,
+			 const char *name, int64_t now_ms,
+			 struct store_contact *out);
+int store_contact_get(struct store *st, int64_t id, struct store_contact *out);
+int store_contact_set_rt(struct store *st, int64_t id, const char *rt);
+
+struct store_conversation {
+	int64_t id, contact_id;
+	char status[16];
+	char category[32];
+	char ticket[32];
+	char assignee[64];
+	int64_t due_at, opened_at;
+};
+
+/* The contact's open conversation (status not 'selesai'), or a new one. */
+int store_conversation_for(struct store *st, int64_t contact_id,
+			   int64_t now_ms, struct store_conversation *out,
+			   bool *created);
+int store_conversation_get(struct store *st, int64_t id,
+			   struct store_conversation *out);
+int store_conversation_set(struct store *st, int64_t id, const char *field,
+			   const char *value, int64_t now_ms);
+/* Allocates the next ticket number of the month: returns seq >= 1. */
+int64_t store_next_ticket_seq(struct store *st, const char *yymm);
+int store_conversation_ticket(struct store *st, int64_t id,
+			      const char *ticket, const char *category,
+			      int64_t due_at);
+int store_ticket_find(struct store *st, const char *ticket,
+		      struct store_conversation *out);
+
+struct store_message {
+	int64_t id, conversation_id, contact_id;
+	const char *channel;   /* "sms" | "whatsapp" */
+	const char *direction; /* "in" | "out" */
+	const char *peer;
+	const char *body;
+	int64_t at;	       /* ms since the epoch */
+	const char *source_id; /* inbound dedupe key */
+	const char *status;
+	const char *kind;      /* text, image, ..., notice */
+	const char *error;
+	const char *raw;       /* raw PDU / JSON */
+	const char *media;     /* JSON of media metadata */
+	const char *author;    /* staff user, "auto", or NULL */
+};
+
+/* STORE_DUP when (channel, source_id) is already stored. */
+int store_message_insert(struct store *st, const struct store_message *m,
+			 int64_t *id);
+bool store_message_seen(struct store *st, const char *channel,
+			const char *source_id);
+
+/* Outbound queue (outbound messages in the messages table). */
+struct store_out {
+	int64_t id, conversation_id, contact_id;
+	char channel[12];
+	char to[80];
+	char *body;
+	int attempts;
+	bool is_auto;
+};
+int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
+			     int64_t contact_id, const char *channel,
+			     const char *to, const char *body,
+			     const char *author, int64_t now_ms);
+/* The oldest due queued message of the channel: STORE_NOTFOUND if none,
+ * else STORE_OK; caller frees out->body. */
+int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
+		      struct store_out *out);
+/* Earliest next_at of a queued message of the channel, or INT64_MAX. */
+int64_t store_outbox_next_due(struct store *st, const char *channel);
+int store_outbox_set(struct store *st, int64_t id, const char *status,
+		     const char *external_id, const char *error,
+		     int64_t next_at);
+int store_outbox_attempts(struct store *st, int64_t id);
+int store_outbox_change_channel(struct store *st, int64_t id,
+				const char *channel, const char *to);
+/* Messages left 'sending' by a crash go back to 'queued' (may repeat one
+ * SMS: see README "Delivery guarantees"). Returns how many. */
+int store_outbox_recover(struct store *st);
+/* Status by external id (wamid, or "mr:<n>" for SMS parts). Never
+ * downgrades: the rank of the new status must be higher. */
+int store_status_update(struct store *st, const char *external_id,
+			const char *status, const char *error);
+int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
+		     const char *to, int64_t now_ms);
+int64_t store_sms_mr_find(struct store *st, int mr, const char *to);
+int store_message_kind(struct store *st, int64_t id, const char *kind);
+int store_message_status(struct store *st, int64_t id, const char *status,
+			 const char *error);
+
+/* Concatenated SMS parts, persisted until their message is complete. */
+struct store_part {
+	int seq;
+	char *text;
+	int64_t scts;
+};
+/* STORE_DUP when this part was seen before (also after assembly). */
+int store_part_add(struct store *st, const char *source_id, const char *key,
+		   const char *sender, int total, int seq, const char *text,
+		   int64_t scts, int64_t now_ms);
+/* Parts of key in seq order; returns count. Caller frees with
+ * store_parts_free. */
+int store_parts_get(struct store *st, const char *key,
+		    struct store_part **parts);
+void store_parts_free(struct store_part *parts, int n);
+int store_parts_done(struct store *st, const char *key, int64_t message_id);
+/* Keys of groups whose first part is older than before_ms (incomplete). */
+int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
+		      char senders[][64], int max);
+
+/* History for the loop-proof rules. */
+struct store_history {
+	int auto_last_hour;
+	int64_t last_auto, last_closed_auto, last_staff;
+	char last_auto_text[512];
+	int same_text_10min;
+};
+int store_history(struct store *st, int64_t conversation_id, const char *text,
+		  int64_t now_ms, struct store_history *h);
+
+/* JSON views for the API (jansson). tz_offset_s renders "at" in the office
+ * time zone. */
+json_t *store_inbox_json(struct store *st, int limit, int64_t before_id,
+			 int tz_offset_s);
+json_t *store_conversation_json(struct store *st, int64_t id, int tz_offset_s);
+json_t *store_status_json(struct store *st);
+
+/* Notices for staff (low credit, token expired, ...). */
+int store_event(struct store *st, const char *kind, int64_t conversation_id,
+		const char *detail, int64_t now_ms);
+
+void store_iso8601(int64_t ms, int tz_offset_s, char *out, size_t outlen);
+
+#endif
