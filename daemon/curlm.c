@@ -73,6 +73,7 @@ static void finish(struct curlm *c, struct xfer *x, CURLcode rc)
 		snprintf(x->errtext, sizeof(x->errtext),
 			 "response larger than %zu bytes: refused", x->max);
 		res.error = x->errtext;
+		res.too_large = 1;
 	} else if (rc != CURLE_OK) {
 		snprintf(x->errtext, sizeof(x->errtext), "%s",
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));

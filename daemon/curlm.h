@@ -32,6 +32,7 @@ struct curlm_res {
 	const char *error; /* NULL on a complete HTTP exchange (any status),
 			    * else what failed: timeout, refused, too big... */
 	const char *content_type; /* may be NULL */
+	int too_large;	/* the answer passed max_response (error says so) */
 };
 
 typedef void (*curlm_done_cb)(const struct curlm_res *res, void *arg);

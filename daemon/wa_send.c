@@ -157,10 +157,13 @@ void wa_classify(long http_status, const char *body, size_t len,
 
 	memset(o, 0, sizeof(*o));
 	o->http_status = http_status;
+	/* A transfer error after the status line (connection cut in the
+	 * body) is also retried: the message may have gone out, and a
+	 * duplicate is better than a resident never getting an answer. */
 	if (curl_error) {
 		set_retry(o, 30000);
 		snprintf(o->error_text, sizeof(o->error_text),
-			 "no answer from the Graph API: %s", curl_error);
+			 "Graph API request failed: %s", curl_error);
 		return;
 	}
 	if (body && len)
@@ -331,6 +334,12 @@ static void on_media_bytes(const struct curlm_res *res, void *arg)
 {
 	struct media_ctx *m = arg;
 
+	if (res->too_large) {
+		/* Meta announced a smaller file_size: trying again would
+		 * only fetch the same oversized file. */
+		media_fail(m, WA_FAILED, "media file too large", res->error);
+		return;
+	}
 	if (res->error || res->status != 200) {
 		media_graph_fail(m, "media download", res);
 		return;

@@ -27,7 +27,8 @@ Control (no token):
                             "delay_ms": 0}
                            to may be "*" (any recipient) or
                            "media:<id>" (the media metadata request);
-                           action "drop" closes the connection unanswered.
+                           action "drop" breaks the connection halfway
+                           through the answer.
   POST /_control/media     {"id": "123", "data_b64": "...", "mime_type":
                             "image/jpeg", "sha256": optional override,
                             "file_size": optional override}
@@ -182,8 +183,15 @@ class Handler(BaseHTTPRequestHandler):
         if s.get("delay_ms"):
             time.sleep(s["delay_ms"] / 1000.0)
         if s.get("action") == "drop":
+            # Half an answer, then the connection breaks: a client cannot
+            # tell whether the message went out. (Closing before any byte
+            # would let libcurl silently resend on a fresh connection.)
             self.close_connection = True
             try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: "
+                                 b"application/json\r\nContent-Length: "
+                                 b"200\r\n\r\n{\"messaging_")
+                self.wfile.flush()
                 self.connection.shutdown(2)
             except OSError:
                 pass
