@@ -1,0 +1,162 @@
+/* simpul-modemsim internals: one global state, three parts — the port and
+ * loop (sim.c), the AT command set (simat.c), the control socket
+ * (simctl.c). */
+#ifndef SIMPUL_SIM_H
+#define SIMPUL_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAX_SLOTS 255
+#define MAX_TIMERS 64
+#define MAX_CLIENTS 8
+#define MAX_SENT 256
+#define MAX_PENDING 256
+
+enum profile { PROFILE_SIM800, PROFILE_E3531 };
+
+enum timer_kind {
+	T_REPLUG,
+	T_BOOT,      /* arg: boot step */
+	T_NOISE,     /* Huawei ^RSSI/^BOOT/^MODE flood */
+	T_CMGS,      /* arg: mr; answer a finished send */
+	T_CUSD,      /* data: the USSD answer */
+	T_HANG_END,
+	T_NOREG_END,
+	T_REPORT,    /* arg: mr, data: recipient; status report arrives */
+	T_PENDING,   /* deliver messages waiting at the SMSC */
+};
+
+struct sim_timer {
+	bool active;
+	int64_t at;
+	enum timer_kind kind;
+	int arg;
+	char data[200];
+};
+
+struct slot {
+	bool used;
+	int stat; /* TS 27.005 3.1 <stat>: 0 unread 1 read 2 unsent 3 sent */
+	char pdu[400];
+	int len; /* TPDU octets */
+};
+
+struct mem {
+	const char *name;
+	struct slot slots[MAX_SLOTS];
+};
+
+struct sent {
+	char to[40];
+	int ref, parts, got;
+	int mr;
+	char *texts[16];
+	char *pdus[16];
+};
+
+struct ctl_client {
+	int fd;
+	char buf[8192];
+	size_t len;
+};
+
+struct strbuf {
+	char *s;
+	size_t n, cap;
+};
+
+struct sim {
+	/* options */
+	enum profile profile;
+	const char *control, *link;
+	int capacity;
+	char pin[16];
+	char smsc[40], own[40];
+	bool default_echo;
+
+	/* port */
+	int master, slave, spare_master, spare_slave;
+	char path[256], spare_path[256];
+	char out[262144];
+	size_t out_len;
+	char in[4096];
+	size_t in_len;
+	bool in_prompt;
+	int prompt_len;
+	int64_t hang_until;
+
+	/* modem state (reset by ATZ / reboot where a real one resets) */
+	bool echo;
+	int cmee, cmgf, creg_n, cgreg_n, cereg_n, csdh;
+	int cnmi[5];
+	bool curc;
+	bool sms_ready;
+	bool pin_required;
+	int pin_tries;
+	bool puk;
+	bool registered;
+	char cscs[8];
+	int mem_sel[3]; /* index into mems for mem1, mem2, mem3 */
+	struct mem mems[2];
+	int cap_limit;  /* fault full lowers it */
+	int mr;
+	int cms_fault_code, cms_fault_count;
+	char credit[64];
+	int noise_step;
+
+	/* network side */
+	struct pending {
+		char pdu[400];
+		int len;
+	} pending[MAX_PENDING];
+	int npending;
+	struct sent sent[MAX_SENT];
+	int nsent;
+	int next_ref[1]; /* per simulator; senders rarely collide */
+
+	struct {
+		uint64_t bytes_in, commands, errors, deletes, sends, received,
+			dropped, reads, lists;
+	} stats;
+	struct {
+		char name[24];
+		int count;
+	} seen[64];
+	int nseen;
+
+	struct sim_timer timers[MAX_TIMERS];
+	int ctl_listen;
+	struct ctl_client clients[MAX_CLIENTS];
+};
+
+extern struct sim S;
+
+/* sim.c */
+int64_t now_ms(void);
+void timer_add(int64_t delay_ms, enum timer_kind kind, int arg,
+	       const char *data);
+void timer_cancel(enum timer_kind kind);
+void port_write(const char *buf, size_t n);
+void port_printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+void port_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void port_unplug(int secs);
+
+/* simat.c */
+void modem_defaults(void);
+void modem_boot(void);
+void modem_input(const char *buf, size_t n);
+void modem_timer(enum timer_kind kind, int arg, const char *data);
+int modem_deliver(const char *pdu_hex, int tpdu_len);
+int modem_index_base(void);
+
+/* simctl.c */
+void control_command(char *line, struct strbuf *reply);
+void sb_add(struct strbuf *b, const char *s, size_t n);
+void sb_printf(struct strbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sb_json_str(struct strbuf *b, const char *s);
+
+#endif
