@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define DEFAULT_MAX_RESPONSE (1024 * 1024)
-#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_TIMEOUT_MS   30000
 
 struct xfer {
 	struct curlm *c;
@@ -153,8 +153,8 @@ static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 		loop_timer_cancel(c->l, c->timer_id);
 	c->timer_id = 0;
 	if (timeout_ms >= 0) {
-		c->timer_id = loop_timer_add(c->l, (uint64_t)timeout_ms,
-					     on_timer, c);
+		c->timer_id =
+		    loop_timer_add(c->l, (uint64_t)timeout_ms, on_timer, c);
 		if (!c->timer_id)
 			return -1;
 	}
@@ -258,7 +258,9 @@ static int setup_easy(struct xfer *x, const struct curlm_req *req)
 					     : (long)DEFAULT_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "simpul/" "0.1");
+	curl_easy_setopt(e, CURLOPT_USERAGENT,
+			 "simpul/"
+			 "0.1");
 	if (req->follow_redirects) {
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);

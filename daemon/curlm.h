@@ -15,14 +15,14 @@ struct loop;
 struct curlm;
 
 struct curlm_req {
-	const char *method;	      /* "GET", "POST", ...; NULL: GET */
-	const char *url;	      /* required */
-	const char *const *headers;   /* NULL-terminated, "Name: value" */
-	const char *body;	      /* request body, may be NULL */
-	size_t body_len;	      /* bytes of body */
-	size_t max_response;	      /* 0: 1 MiB; larger answers fail */
-	long timeout_ms;	      /* whole transfer; 0: 30 s */
-	int follow_redirects;	      /* media URLs may redirect */
+	const char *method;	    /* "GET", "POST", ...; NULL: GET */
+	const char *url;	    /* required */
+	const char *const *headers; /* NULL-terminated, "Name: value" */
+	const char *body;	    /* request body, may be NULL */
+	size_t body_len;	    /* bytes of body */
+	size_t max_response;	    /* 0: 1 MiB; larger answers fail */
+	long timeout_ms;	    /* whole transfer; 0: 30 s */
+	int follow_redirects;	    /* media URLs may redirect */
 };
 
 struct curlm_res {
@@ -32,7 +32,7 @@ struct curlm_res {
 	const char *error; /* NULL on a complete HTTP exchange (any status),
 			    * else what failed: timeout, refused, too big... */
 	const char *content_type; /* may be NULL */
-	int too_large;	/* the answer passed max_response (error says so) */
+	int too_large; /* the answer passed max_response (error says so) */
 };
 
 typedef void (*curlm_done_cb)(const struct curlm_res *res, void *arg);

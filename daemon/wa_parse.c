@@ -90,7 +90,7 @@ static const char *own(struct wa_batch *b, char *s)
 }
 
 static const char *ownf(struct wa_batch *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static const char *ownf(struct wa_batch *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -124,7 +124,7 @@ void wa_batch_free(struct wa_batch *b)
 }
 
 static void skip(struct wa_batch *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void skip(struct wa_batch *b, const char *fmt, ...)
 {
 	if (b->nskipped++ == 0) {
@@ -230,19 +230,19 @@ static const struct {
 	enum wa_msg_type type;
 	const char *label;
 } types[] = {
-	{"text", WA_MSG_TEXT, "Pesan"},
-	{"image", WA_MSG_IMAGE, "Gambar"},
-	{"video", WA_MSG_VIDEO, "Video"},
-	{"audio", WA_MSG_AUDIO, "Audio"},
-	{"document", WA_MSG_DOCUMENT, "Dokumen"},
-	{"sticker", WA_MSG_STICKER, "Stiker"},
-	{"location", WA_MSG_LOCATION, "Lokasi"},
-	{"contacts", WA_MSG_CONTACTS, "Kontak"},
-	{"interactive", WA_MSG_INTERACTIVE, "Balasan pilihan"},
-	{"button", WA_MSG_BUTTON, "Balasan tombol"},
-	{"reaction", WA_MSG_REACTION, "Reaksi"},
-	{"system", WA_MSG_SYSTEM, "Pemberitahuan sistem"},
-	{"unsupported", WA_MSG_UNSUPPORTED, "Jenis pesan tidak didukung"},
+    {"text", WA_MSG_TEXT, "Pesan"},
+    {"image", WA_MSG_IMAGE, "Gambar"},
+    {"video", WA_MSG_VIDEO, "Video"},
+    {"audio", WA_MSG_AUDIO, "Audio"},
+    {"document", WA_MSG_DOCUMENT, "Dokumen"},
+    {"sticker", WA_MSG_STICKER, "Stiker"},
+    {"location", WA_MSG_LOCATION, "Lokasi"},
+    {"contacts", WA_MSG_CONTACTS, "Kontak"},
+    {"interactive", WA_MSG_INTERACTIVE, "Balasan pilihan"},
+    {"button", WA_MSG_BUTTON, "Balasan tombol"},
+    {"reaction", WA_MSG_REACTION, "Reaksi"},
+    {"system", WA_MSG_SYSTEM, "Pemberitahuan sistem"},
+    {"unsupported", WA_MSG_UNSUPPORTED, "Jenis pesan tidak didukung"},
 };
 
 static enum wa_msg_type type_of(const char *name)
@@ -294,9 +294,9 @@ static void body_location(struct wa_batch *b, struct wa_message *m,
 	if (json_is_number(la) && json_is_number(lo))
 		snprintf(where, sizeof(where), "(%.10g, %.10g)",
 			 json_number_value(la), json_number_value(lo));
-	m->body = ownf(b, "📍 %s%s%s%s%s", name ? name : "",
-		       name && addr ? ", " : "", addr ? addr : "",
-		       (name || addr) && *where ? " " : "", where);
+	m->body =
+	    ownf(b, "📍 %s%s%s%s%s", name ? name : "", name && addr ? ", " : "",
+		 addr ? addr : "", (name || addr) && *where ? " " : "", where);
 }
 
 /* "Kontak: Budi Santoso (+62 812-3456-7890, +62 21 555); Siti (...)" */
@@ -461,7 +461,7 @@ static void parse_message(struct wa_batch *b, const json_t *msg,
 		return;
 	}
 	struct wa_message *m =
-		grow((void **)&b->messages, &b->nmessages, sizeof(*m));
+	    grow((void **)&b->messages, &b->nmessages, sizeof(*m));
 	if (!m) {
 		((struct priv *)b->priv)->oom = true;
 		return;
@@ -484,8 +484,7 @@ static void parse_message(struct wa_batch *b, const json_t *msg,
 	m->raw = own(b, json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII));
 }
 
-static void parse_status(struct wa_batch *b, const json_t *st,
-			 const char *pnid)
+static void parse_status(struct wa_batch *b, const json_t *st, const char *pnid)
 {
 	const char *id = jstr(st, "id"), *status = jstr(st, "status");
 	size_t i;
@@ -496,7 +495,7 @@ static void parse_status(struct wa_batch *b, const json_t *st,
 		return;
 	}
 	struct wa_status *s =
-		grow((void **)&b->statuses, &b->nstatuses, sizeof(*s));
+	    grow((void **)&b->statuses, &b->nstatuses, sizeof(*s));
 	if (!s) {
 		((struct priv *)b->priv)->oom = true;
 		return;
@@ -544,7 +543,7 @@ static void parse_value(struct wa_batch *b, const json_t *v)
 	json_array_foreach(jarr(v, "errors"), i, e)
 	{
 		struct wa_error *we =
-			grow((void **)&b->errors, &b->nerrors, sizeof(*we));
+		    grow((void **)&b->errors, &b->nerrors, sizeof(*we));
 		if (!we) {
 			((struct priv *)b->priv)->oom = true;
 			return;

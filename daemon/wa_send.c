@@ -66,8 +66,8 @@ struct wa_client *wa_client_new(struct curlm *cm,
 	c->timeout_ms = cfg->timeout_ms;
 	c->base = strdup(cfg->graph_url);
 	c->pnid = strdup(cfg->phone_number_id);
-	if (asprintf(&c->auth, "Authorization: Bearer %s",
-		     cfg->access_token) < 0)
+	if (asprintf(&c->auth, "Authorization: Bearer %s", cfg->access_token) <
+	    0)
 		c->auth = NULL;
 	if (!c->base || !c->pnid || !c->auth) {
 		wa_client_free(c);
@@ -98,10 +98,9 @@ char *wa_text_body(const char *to, const char *text)
 
 	if (!to || !*to || !text || !*text)
 		return NULL;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:b, s:s}}",
-		      "messaging_product", "whatsapp", "recipient_type",
-		      "individual", "to", to, "type", "text", "text",
-		      "preview_url", 0, "body", text);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:b, s:s}}", "messaging_product",
+		      "whatsapp", "recipient_type", "individual", "to", to,
+		      "type", "text", "text", "preview_url", 0, "body", text);
 	if (!o)
 		return NULL; /* also: text not valid UTF-8 */
 	s = json_dumps(o, JSON_COMPACT);
@@ -170,7 +169,8 @@ void wa_classify(long http_status, const char *body, size_t len,
 		root = json_loadb(body, len, 0, NULL);
 	err = json_object_get(root, "error");
 	if (http_status >= 200 && http_status < 300 && !err) {
-		json_t *m = json_array_get(json_object_get(root, "messages"), 0);
+		json_t *m =
+		    json_array_get(json_object_get(root, "messages"), 0);
 		const char *id = json_string_value(json_object_get(m, "id"));
 		if (id && strlen(id) < sizeof(o->wamid)) {
 			o->result = WA_OK;
@@ -188,14 +188,14 @@ void wa_classify(long http_status, const char *body, size_t len,
 		return;
 	}
 	if (json_is_object(err)) {
-		const char *msg = json_string_value(
-			json_object_get(err, "message"));
+		const char *msg =
+		    json_string_value(json_object_get(err, "message"));
 		const char *det = json_string_value(json_object_get(
-			json_object_get(err, "error_data"), "details"));
-		o->error_code = (long)json_integer_value(
-			json_object_get(err, "code"));
+		    json_object_get(err, "error_data"), "details"));
+		o->error_code =
+		    (long)json_integer_value(json_object_get(err, "code"));
 		o->error_subcode = (long)json_integer_value(
-			json_object_get(err, "error_subcode"));
+		    json_object_get(err, "error_subcode"));
 		snprintf(o->error_text, sizeof(o->error_text), "%ld: %s%s%s%s",
 			 o->error_code, msg ? msg : "(no message)",
 			 det ? " (" : "", det ? det : "", det ? ")" : "");
@@ -235,7 +235,8 @@ int wa_send_text(struct wa_client *c, const char *to, const char *text,
 		return -1;
 	body = wa_text_body(to, text);
 	s = calloc(1, sizeof(*s));
-	if (!body || !s || asprintf(&url, "%s/%s/messages", c->base, c->pnid) < 0)
+	if (!body || !s ||
+	    asprintf(&url, "%s/%s/messages", c->base, c->pnid) < 0)
 		goto out;
 	s->cb = cb;
 	s->arg = arg;
@@ -275,18 +276,22 @@ int wa_sha256_check(const void *data, size_t len, const char *text)
 		r = sodium_hex2bin(want, sizeof(want), text, tl, NULL, &n,
 				   &end);
 	else if (tl == 44 || tl == 43)
-		r = sodium_base642bin(want, sizeof(want), text, tl, NULL, &n,
-				      &end,
-				      tl == 44 ? sodium_base64_VARIANT_ORIGINAL
-					       : sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+		r = sodium_base642bin(
+		    want, sizeof(want), text, tl, NULL, &n, &end,
+		    tl == 44 ? sodium_base64_VARIANT_ORIGINAL
+			     : sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
 	if (r != 0 || n != sizeof(want) || (end && *end))
 		return -1;
 	crypto_hash_sha256(got, data, len);
 	return sodium_memcmp(want, got, sizeof(got)) == 0 ? 0 : -1;
 }
 
+/* Holds copies, not the client: the client may be freed and replaced
+ * (config reload) while a download is between its two requests. */
 struct media_ctx {
-	struct wa_client *c;
+	struct curlm *cm;
+	char *auth;
+	long timeout_ms;
 	wa_media_cb cb;
 	void *arg;
 	size_t max;
@@ -298,14 +303,15 @@ struct media_ctx {
 static void media_done(struct media_ctx *m, struct wa_media_res *r)
 {
 	m->cb(r, m->arg);
+	free(m->auth);
 	free(m->expect);
 	free(m->meta_sha);
 	free(m->mime);
 	free(m);
 }
 
-static void media_fail(struct media_ctx *m, enum wa_result res,
-		       const char *why, const char *detail)
+static void media_fail(struct media_ctx *m, enum wa_result res, const char *why,
+		       const char *detail)
 {
 	struct wa_media_res r = {.result = res, .mime_type = m->mime};
 
@@ -323,8 +329,8 @@ static void media_graph_fail(struct media_ctx *m, const char *step,
 
 	wa_classify(res->status, res->body, res->len, res->error, &r.graph);
 	r.result = r.graph.result == WA_OK || r.graph.result == WA_FALLBACK_SMS
-			   ? WA_FAILED
-			   : r.graph.result;
+		       ? WA_FAILED
+		       : r.graph.result;
 	snprintf(r.error, sizeof(r.error), "%s: HTTP %ld, %s", step,
 		 res->status, r.graph.error_text);
 	media_done(m, &r);
@@ -378,16 +384,16 @@ static void on_media_meta(const struct curlm_res *res, void *arg)
 	const char *url = json_string_value(json_object_get(root, "url"));
 	const char *sha = json_string_value(json_object_get(root, "sha256"));
 	const char *mime =
-		json_string_value(json_object_get(root, "mime_type"));
+	    json_string_value(json_object_get(root, "mime_type"));
 	json_t *fs = json_object_get(root, "file_size");
 	json_int_t size = json_is_integer(fs) ? json_integer_value(fs)
 			  : json_is_string(fs)
-				  ? strtoll(json_string_value(fs), NULL, 10)
-				  : -1;
+			      ? strtoll(json_string_value(fs), NULL, 10)
+			      : -1;
 	if (!url || !sha) {
 		json_decref(root);
-		media_fail(m, WA_FAILED,
-			   "media metadata without url or sha256", NULL);
+		media_fail(m, WA_FAILED, "media metadata without url or sha256",
+			   NULL);
 		return;
 	}
 	m->meta_sha = strdup(sha);
@@ -400,16 +406,15 @@ static void on_media_meta(const struct curlm_res *res, void *arg)
 		media_fail(m, WA_FAILED, "media file too large", why);
 		return;
 	}
-	const char *hdrs[] = {m->c->auth, NULL};
+	const char *hdrs[] = {m->auth, NULL};
 	struct curlm_req req = {.url = url,
 				.headers = hdrs,
 				.max_response = m->max,
-				.timeout_ms = m->c->timeout_ms
-						      ? m->c->timeout_ms * 4
-						      : 120000,
+				.timeout_ms =
+				    m->timeout_ms ? m->timeout_ms * 4 : 120000,
 				.follow_redirects = 1};
-	int rc = m->meta_sha ? curlm_request(m->c->cm, &req, on_media_bytes, m)
-			     : -1;
+	int rc =
+	    m->meta_sha ? curlm_request(m->cm, &req, on_media_bytes, m) : -1;
 	json_decref(root);
 	if (rc != 0)
 		media_fail(m, WA_RETRY, "could not start the media download",
@@ -417,8 +422,8 @@ static void on_media_meta(const struct curlm_res *res, void *arg)
 }
 
 int wa_media_fetch(struct wa_client *c, const char *media_id,
-		   const char *expect_sha256, size_t max_bytes,
-		   wa_media_cb cb, void *arg)
+		   const char *expect_sha256, size_t max_bytes, wa_media_cb cb,
+		   void *arg)
 {
 	struct media_ctx *m;
 	char *url = NULL;
@@ -430,11 +435,20 @@ int wa_media_fetch(struct wa_client *c, const char *media_id,
 		free(m);
 		return -1;
 	}
-	m->c = c;
+	m->cm = c->cm;
+	m->timeout_ms = c->timeout_ms;
 	m->cb = cb;
 	m->arg = arg;
 	m->max = max_bytes;
+	m->auth = strdup(c->auth);
 	m->expect = expect_sha256 ? strdup(expect_sha256) : NULL;
+	if (!m->auth || (expect_sha256 && !m->expect)) {
+		free(url);
+		free(m->auth);
+		free(m->expect);
+		free(m);
+		return -1;
+	}
 	const char *hdrs[] = {c->auth, NULL};
 	struct curlm_req req = {.url = url,
 				.headers = hdrs,
@@ -443,6 +457,7 @@ int wa_media_fetch(struct wa_client *c, const char *media_id,
 	int rc = curlm_request(c->cm, &req, on_media_meta, m);
 	free(url);
 	if (rc != 0) {
+		free(m->auth);
 		free(m->expect);
 		free(m);
 	}

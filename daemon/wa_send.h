@@ -39,11 +39,11 @@ enum wa_result {
 
 struct wa_outcome {
 	enum wa_result result;
-	char wamid[192];     /* WA_OK: messages[0].id */
-	long http_status;    /* 0 if no HTTP answer */
-	long error_code;     /* Graph error.code, 0 if none */
-	long error_subcode;  /* error.error_subcode */
-	char error_text[320]; /* "code: message (details)" or curl's text */
+	char wamid[192];	 /* WA_OK: messages[0].id */
+	long http_status;	 /* 0 if no HTTP answer */
+	long error_code;	 /* Graph error.code, 0 if none */
+	long error_subcode;	 /* error.error_subcode */
+	char error_text[320];	 /* "code: message (details)" or curl's text */
 	uint64_t retry_after_ms; /* WA_RETRY: suggested wait */
 };
 
@@ -71,12 +71,12 @@ int wa_send_text(struct wa_client *c, const char *to, const char *text,
 		 wa_send_cb cb, void *arg);
 
 struct wa_media_res {
-	enum wa_result result; /* WA_OK, WA_RETRY, WA_TOKEN_EXPIRED,
-				* WA_FAILED */
+	enum wa_result result;	   /* WA_OK, WA_RETRY, WA_TOKEN_EXPIRED,
+				    * WA_FAILED */
 	const unsigned char *data; /* WA_OK: the bytes, valid in the cb */
 	size_t len;
-	const char *mime_type; /* from the media metadata, may be NULL */
-	char error[400];       /* why, when not WA_OK */
+	const char *mime_type;	 /* from the media metadata, may be NULL */
+	char error[400];	 /* why, when not WA_OK */
 	struct wa_outcome graph; /* details of a Graph error, if any */
 };
 
@@ -88,8 +88,8 @@ typedef void (*wa_media_cb)(const struct wa_media_res *r, void *arg);
  * expect_sha256 is given (the webhook's), that one too. Hashes are
  * accepted as 64 hex digits or base64. 0, or -1 (cb not called). */
 int wa_media_fetch(struct wa_client *c, const char *media_id,
-		   const char *expect_sha256, size_t max_bytes,
-		   wa_media_cb cb, void *arg);
+		   const char *expect_sha256, size_t max_bytes, wa_media_cb cb,
+		   void *arg);
 
 /* 0 if sha256_text (hex or base64) is the SHA-256 of data, else -1. */
 int wa_sha256_check(const void *data, size_t len, const char *sha256_text);

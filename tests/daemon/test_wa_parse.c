@@ -19,8 +19,7 @@ static char *load(const char *name, size_t *len)
 	char *buf;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/tests/data/whatsapp/%s", SRCDIR,
-		 name);
+	snprintf(path, sizeof(path), "%s/tests/data/whatsapp/%s", SRCDIR, name);
 	f = fopen(path, "rb");
 	if (!f)
 		fail_msg("cannot open fixture %s", path);
@@ -76,17 +75,19 @@ static void test_sig_rfc4231(void **state)
 	const char *data = "what do ya want for nothing?";
 	const char *ok = "sha256=5bdcc146bf60754e6a042426089575c75a003f089d27"
 			 "39839dec58b964ec3843";
-	const char *upper = "sha256=5BDCC146BF60754E6A042426089575C75A003F089D27"
-			    "39839DEC58B964EC3843";
+	const char *upper =
+	    "sha256=5BDCC146BF60754E6A042426089575C75A003F089D27"
+	    "39839DEC58B964EC3843";
 
 	assert_int_equal(wa_verify_signature("Jefe", data, strlen(data), ok),
 			 0);
 	/* Hex case does not matter to the value. */
-	assert_int_equal(
-		wa_verify_signature("Jefe", data, strlen(data), upper), 0);
+	assert_int_equal(wa_verify_signature("Jefe", data, strlen(data), upper),
+			 0);
 	/* One changed byte of body, key or digest is a forgery. */
-	assert_int_equal(wa_verify_signature("Jefe", "what do ya want for "
-						     "nothing!",
+	assert_int_equal(wa_verify_signature("Jefe",
+					     "what do ya want for "
+					     "nothing!",
 					     strlen(data), ok),
 			 -1);
 	assert_int_equal(wa_verify_signature("Jeff", data, strlen(data), ok),
@@ -94,7 +95,7 @@ static void test_sig_rfc4231(void **state)
 	const char *forged = "sha256=5bdcc146bf60754e6a042426089575c75a003f089"
 			     "d2739839dec58b964ec3844";
 	assert_int_equal(
-		wa_verify_signature("Jefe", data, strlen(data), forged), -1);
+	    wa_verify_signature("Jefe", data, strlen(data), forged), -1);
 }
 
 /* RFC 4231 test case 6: a key longer than the block size is hashed first;
@@ -108,10 +109,10 @@ static void test_sig_long_key(void **state)
 	memset(key, 0xaa, 131);
 	key[131] = '\0';
 	assert_int_equal(
-		wa_verify_signature(key, data, strlen(data),
-				    "sha256=60e431591ee0b67f0d8a26aacbf5b77f8e"
-				    "0bc6213728c5140546040f0ee37f54"),
-		0);
+	    wa_verify_signature(key, data, strlen(data),
+				"sha256=60e431591ee0b67f0d8a26aacbf5b77f8e"
+				"0bc6213728c5140546040f0ee37f54"),
+	    0);
 }
 
 static void test_sig_malformed(void **state)
@@ -144,9 +145,8 @@ static void test_sig_malformed(void **state)
 
 static void test_subscribe(void **state)
 {
-	assert_int_equal(wa_verify_subscribe("subscribe", "tok", "1158201444",
-					     "tok"),
-			 0);
+	assert_int_equal(
+	    wa_verify_subscribe("subscribe", "tok", "1158201444", "tok"), 0);
 	assert_int_equal(wa_verify_subscribe("subscribe", "tok2", "1", "tok"),
 			 -1);
 	assert_int_equal(wa_verify_subscribe("subscribe", "to", "1", "tok"),
@@ -457,9 +457,8 @@ static void test_odd_shapes(void **state)
 	struct wa_batch *b = parse_ok("odd_shapes.json");
 
 	assert_int_equal(b->nmessages, 2);
-	assert_string_equal(b->messages[0].wamid + strlen(b->messages[0].wamid) -
-				    6,
-			    "BADBDY");
+	assert_string_equal(
+	    b->messages[0].wamid + strlen(b->messages[0].wamid) - 6, "BADBDY");
 	assert_string_equal(b->messages[0].body, "");
 	assert_string_equal(b->messages[1].body, "yang ini benar");
 	assert_int_equal(b->nstatuses, 1);
@@ -611,35 +610,35 @@ static void test_status_any_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sig_rfc4231),
-		cmocka_unit_test(test_sig_long_key),
-		cmocka_unit_test(test_sig_malformed),
-		cmocka_unit_test(test_subscribe),
-		cmocka_unit_test(test_text),
-		cmocka_unit_test(test_text_reply),
-		cmocka_unit_test(test_image),
-		cmocka_unit_test(test_video_no_caption),
-		cmocka_unit_test(test_voice),
-		cmocka_unit_test(test_document),
-		cmocka_unit_test(test_sticker),
-		cmocka_unit_test(test_location),
-		cmocka_unit_test(test_contacts),
-		cmocka_unit_test(test_interactive),
-		cmocka_unit_test(test_button),
-		cmocka_unit_test(test_reaction),
-		cmocka_unit_test(test_unsupported),
-		cmocka_unit_test(test_unknown_type),
-		cmocka_unit_test(test_ms_timestamp),
-		cmocka_unit_test(test_bsuid_only),
-		cmocka_unit_test(test_statuses),
-		cmocka_unit_test(test_value_errors),
-		cmocka_unit_test(test_multi),
-		cmocka_unit_test(test_odd_shapes),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_every_truncation),
-		cmocka_unit_test(test_mutations),
-		cmocka_unit_test(test_status_rank),
-		cmocka_unit_test(test_status_any_order),
+	    cmocka_unit_test(test_sig_rfc4231),
+	    cmocka_unit_test(test_sig_long_key),
+	    cmocka_unit_test(test_sig_malformed),
+	    cmocka_unit_test(test_subscribe),
+	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_text_reply),
+	    cmocka_unit_test(test_image),
+	    cmocka_unit_test(test_video_no_caption),
+	    cmocka_unit_test(test_voice),
+	    cmocka_unit_test(test_document),
+	    cmocka_unit_test(test_sticker),
+	    cmocka_unit_test(test_location),
+	    cmocka_unit_test(test_contacts),
+	    cmocka_unit_test(test_interactive),
+	    cmocka_unit_test(test_button),
+	    cmocka_unit_test(test_reaction),
+	    cmocka_unit_test(test_unsupported),
+	    cmocka_unit_test(test_unknown_type),
+	    cmocka_unit_test(test_ms_timestamp),
+	    cmocka_unit_test(test_bsuid_only),
+	    cmocka_unit_test(test_statuses),
+	    cmocka_unit_test(test_value_errors),
+	    cmocka_unit_test(test_multi),
+	    cmocka_unit_test(test_odd_shapes),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_mutations),
+	    cmocka_unit_test(test_status_rank),
+	    cmocka_unit_test(test_status_any_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

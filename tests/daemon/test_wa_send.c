@@ -21,7 +21,7 @@
 #include "wa_send.h"
 
 #define TOKEN "EAAtesttoken123"
-#define PNID "109876543210"
+#define PNID  "109876543210"
 
 struct env {
 	pid_t pid;
@@ -99,8 +99,7 @@ static size_t collect(char *d, size_t sz, size_t n, void *arg)
 }
 
 /* Blocking control call (test side only, outside the loop). */
-static json_t *control(const char *method, const char *path,
-		       const char *body)
+static json_t *control(const char *method, const char *path, const char *body)
 {
 	char url[256], *buf = NULL;
 	size_t blen = 0;
@@ -180,7 +179,7 @@ static void test_send_ok(void **state)
 {
 	reset();
 	struct wa_outcome o =
-		send_text(E.wc, "6281234567890", "Kantor buka pukul 08.00 🙏");
+	    send_text(E.wc, "6281234567890", "Kantor buka pukul 08.00 🙏");
 
 	assert_int_equal(o.result, WA_OK);
 	assert_int_equal(o.http_status, 200);
@@ -195,15 +194,15 @@ static void test_send_ok(void **state)
 	assert_string_equal(json_string_value(json_object_get(q, "path")),
 			    "/" PNID "/messages");
 	assert_string_equal(
-		json_string_value(json_object_get(q, "authorization")),
-		"Bearer " TOKEN);
+	    json_string_value(json_object_get(q, "authorization")),
+	    "Bearer " TOKEN);
 	json_t *j = json_object_get(q, "json");
 	assert_string_equal(
-		json_string_value(json_object_get(j, "messaging_product")),
-		"whatsapp");
+	    json_string_value(json_object_get(j, "messaging_product")),
+	    "whatsapp");
 	assert_string_equal(
-		json_string_value(json_object_get(j, "recipient_type")),
-		"individual");
+	    json_string_value(json_object_get(j, "recipient_type")),
+	    "individual");
 	assert_string_equal(json_string_value(json_object_get(j, "to")),
 			    "6281234567890");
 	assert_string_equal(json_string_value(json_object_get(j, "type")),
@@ -223,16 +222,15 @@ static void test_send_versioned_url(void **state)
 
 	reset();
 	snprintf(url, sizeof(url), "%s/v21.0/", E.base);
-	struct wa_client_cfg cfg = {.graph_url = url,
-				    .access_token = TOKEN,
-				    .phone_number_id = PNID};
+	struct wa_client_cfg cfg = {
+	    .graph_url = url, .access_token = TOKEN, .phone_number_id = PNID};
 	struct wa_client *wc = wa_client_new(E.cm, &cfg);
 	assert_non_null(wc);
 	assert_int_equal(send_text(wc, "6281234567890", "halo").result, WA_OK);
 	json_t *r = control("GET", "requests", NULL);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(r, 0), "path")),
-			    "/v21.0/" PNID "/messages");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(r, 0), "path")),
+	    "/v21.0/" PNID "/messages");
 	json_decref(r);
 	wa_client_free(wc);
 }
@@ -243,18 +241,18 @@ static void test_send_scripted_errors(void **state)
 		long code;
 		enum wa_result want;
 	} cases[] = {
-		{131047, WA_FALLBACK_SMS}, {131026, WA_FALLBACK_SMS},
-		{131056, WA_RETRY},	   {130429, WA_RETRY},
-		{80007, WA_RETRY},	   {131016, WA_RETRY},
-		{131000, WA_RETRY}, /* HTTP 500 */
-		{190, WA_TOKEN_EXPIRED},   {131009, WA_FAILED},
+	    {131047, WA_FALLBACK_SMS}, {131026, WA_FALLBACK_SMS},
+	    {131056, WA_RETRY},	       {130429, WA_RETRY},
+	    {80007, WA_RETRY},	       {131016, WA_RETRY},
+	    {131000, WA_RETRY}, /* HTTP 500 */
+	    {190, WA_TOKEN_EXPIRED},   {131009, WA_FAILED},
 	};
 
 	reset();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		script("6281234567890", cases[i].code);
 		struct wa_outcome o =
-			send_text(E.wc, "6281234567890", "tes error");
+		    send_text(E.wc, "6281234567890", "tes error");
 		if (o.result != cases[i].want)
 			fail_msg("error %ld gave %s, want %s (%s)",
 				 cases[i].code, wa_result_name(o.result),
@@ -301,8 +299,7 @@ static void test_send_too_long(void **state)
 	assert_int_equal(o.error_code, 100);
 	assert_non_null(strstr(o.error_text, "4096"));
 	text[4096] = '\0';
-	assert_int_equal(send_text(E.wc, "6281234567890", text).result,
-			 WA_OK);
+	assert_int_equal(send_text(E.wc, "6281234567890", text).result, WA_OK);
 	free(text);
 }
 
@@ -366,9 +363,8 @@ static void test_send_concurrent(void **state)
 	for (int i = 0; i < 6; i++) {
 		char to[32];
 		snprintf(to, sizeof(to), "62812000000%02d", i);
-		assert_int_equal(wa_send_text(E.wc, to, "serentak", on_sent,
-					      &s[i]),
-				 0);
+		assert_int_equal(
+		    wa_send_text(E.wc, to, "serentak", on_sent, &s[i]), 0);
 	}
 	assert_int_equal(curlm_pending(E.cm), 6);
 	uint64_t guard = loop_now_ms() + 20000;
@@ -440,7 +436,9 @@ static void on_media(const struct wa_media_res *r, void *arg)
 
 /* 16 bytes with a NUL in the middle. Its SHA-256, in hex and base64, was
  * computed with Python's hashlib, independently of the code under test. */
-static const unsigned char BYTES[] = "\xff\xd8\xff\xe0" "KTP\0scan" "\x01\x02"
+static const unsigned char BYTES[] = "\xff\xd8\xff\xe0"
+				     "KTP\0scan"
+				     "\x01\x02"
 				     "\x03\x04";
 #define BYTES_B64 "/9j/4EtUUABzY2FuAQIDBA=="
 #define BYTES_SHA_HEX                                                          \
@@ -461,8 +459,7 @@ static void add_media(const char *id, const char *extra)
 	json_decref(control("POST", "media", b));
 }
 
-static struct got_media fetch(const char *id, const char *expect,
-			      size_t max)
+static struct got_media fetch(const char *id, const char *expect, size_t max)
 {
 	struct got_media g = {0};
 
@@ -489,8 +486,7 @@ static void test_media_ok(void **state)
 	assert_int_equal(json_array_size(r), 2);
 	for (size_t i = 0; i < 2; i++)
 		assert_string_equal(json_string_value(json_object_get(
-					    json_array_get(r, i),
-					    "authorization")),
+					json_array_get(r, i), "authorization")),
 				    "Bearer " TOKEN);
 	json_decref(r);
 
@@ -498,9 +494,29 @@ static void test_media_ok(void **state)
 	assert_int_equal(fetch("1017373159671122", BYTES_SHA_B64, 1024).result,
 			 WA_OK);
 	assert_int_equal(
-		wa_sha256_check(BYTES, sizeof(BYTES) - 1, BYTES_SHA_B64), 0);
+	    wa_sha256_check(BYTES, sizeof(BYTES) - 1, BYTES_SHA_B64), 0);
 	assert_int_equal(
-		wa_sha256_check(BYTES, sizeof(BYTES) - 1, BYTES_SHA_HEX), 0);
+	    wa_sha256_check(BYTES, sizeof(BYTES) - 1, BYTES_SHA_HEX), 0);
+}
+
+/* A config reload replaces the client while a download is under way: the
+ * download still completes. */
+static void test_media_client_replaced(void **state)
+{
+	struct wa_client_cfg cfg = {.graph_url = E.base,
+				    .access_token = TOKEN,
+				    .phone_number_id = PNID};
+	struct wa_client *wc = wa_client_new(E.cm, &cfg);
+	struct got_media g = {0};
+
+	reset();
+	add_media("500", NULL);
+	assert_int_equal(wa_media_fetch(wc, "500", NULL, 1024, on_media, &g),
+			 0);
+	wa_client_free(wc);
+	run_until(&g.done);
+	assert_int_equal(g.result, WA_OK);
+	assert_memory_equal(g.data, BYTES, sizeof(BYTES) - 1);
 }
 
 static void test_media_sha_mismatch(void **state)
@@ -653,22 +669,23 @@ static void test_pacer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_send_ok),
-		cmocka_unit_test(test_send_versioned_url),
-		cmocka_unit_test(test_send_scripted_errors),
-		cmocka_unit_test(test_send_token_rejected),
-		cmocka_unit_test(test_send_too_long),
-		cmocka_unit_test(test_send_bad_recipient),
-		cmocka_unit_test(test_send_network_errors),
-		cmocka_unit_test(test_send_concurrent),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_media_ok),
-		cmocka_unit_test(test_media_sha_mismatch),
-		cmocka_unit_test(test_media_limits),
-		cmocka_unit_test(test_media_errors),
-		cmocka_unit_test(test_curlm_limits),
-		cmocka_unit_test(test_curlm_cancel),
-		cmocka_unit_test(test_pacer),
+	    cmocka_unit_test(test_send_ok),
+	    cmocka_unit_test(test_send_versioned_url),
+	    cmocka_unit_test(test_send_scripted_errors),
+	    cmocka_unit_test(test_send_token_rejected),
+	    cmocka_unit_test(test_send_too_long),
+	    cmocka_unit_test(test_send_bad_recipient),
+	    cmocka_unit_test(test_send_network_errors),
+	    cmocka_unit_test(test_send_concurrent),
+	    cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_media_ok),
+	    cmocka_unit_test(test_media_client_replaced),
+	    cmocka_unit_test(test_media_sha_mismatch),
+	    cmocka_unit_test(test_media_limits),
+	    cmocka_unit_test(test_media_errors),
+	    cmocka_unit_test(test_curlm_limits),
+	    cmocka_unit_test(test_curlm_cancel),
+	    cmocka_unit_test(test_pacer),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, start_server, stop_server);
