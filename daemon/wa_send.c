@@ -59,6 +59,8 @@ struct wa_client *wa_client_new(struct curlm *cm,
 	    !cfg->access_token || !*cfg->access_token ||
 	    !id_ok(cfg->phone_number_id))
 		return NULL;
+	if (sodium_init() < 0) /* idempotent; needed before hashing */
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
