@@ -438,7 +438,8 @@ int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
 /* ---- conversations ----------------------------------------------------- */
 
 #define CONV_COLS                                                            \
-	"id, contact_id, status, category, ticket, assignee, due_at, opened_at"
+	"id, contact_id, status, category, ticket, assignee, due_at,"         \
+	" opened_at, last_channel, last_in_at"
 
 static void read_conv(sqlite3_stmt *s, struct store_conversation *c)
 {
@@ -450,6 +451,8 @@ static void read_conv(sqlite3_stmt *s, struct store_conversation *c)
 	col_copy(s, 5, c->assignee, sizeof(c->assignee));
 	c->due_at = sqlite3_column_int64(s, 6);
 	c->opened_at = sqlite3_column_int64(s, 7);
+	col_copy(s, 8, c->last_channel, sizeof(c->last_channel));
+	c->last_in_at = sqlite3_column_int64(s, 9);
 }
 
 static int conv_query(struct store *st, const char *sql, int64_t id,
@@ -843,6 +846,37 @@ int store_status_update(struct store *st, const char *external_id,
 	if (status_rank(status) <= status_rank(cur))
 		return STORE_OK;
 	return store_message_status(st, id, status, error);
+}
+
+int store_message_by_external(struct store *st, const char *external_id,
+			      int64_t *id, char *status, size_t statuslen)
+{
+	sqlite3_stmt *s = stmt(st, "SELECT id, status FROM messages"
+				   " WHERE external_id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, external_id);
+	int r = step(st, s);
+	if (r == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		col_copy(s, 1, status, statuslen);
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_ROW ? STORE_OK
+	       : r == SQLITE_DONE ? STORE_NOTFOUND
+				  : STORE_ERR;
+}
+
+int store_message_media(struct store *st, int64_t id, const char *media_json)
+{
+	sqlite3_stmt *s = stmt(st, "UPDATE messages SET media = ? WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	bind_text(s, 1, media_json);
+	sqlite3_bind_int64(s, 2, id);
+	return exec_done(st, s);
 }
 
 int store_sms_mr_add(struct store *st, int64_t message_id, int mr,

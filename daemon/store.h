@@ -61,7 +61,8 @@ struct store_conversation {
 	char category[32];
 	char ticket[32];
 	char assignee[64];
-	int64_t due_at, opened_at;
+	char last_channel[12];
+	int64_t due_at, opened_at, last_in_at;
 };
 
 /* The contact's open conversation (status not 'selesai'), or a new one. */
@@ -134,6 +135,10 @@ int store_outbox_recover(struct store *st);
  * downgrades: the rank of the new status must be higher. */
 int store_status_update(struct store *st, const char *external_id,
 			const char *status, const char *error);
+/* The outbound message with that external id and its status. */
+int store_message_by_external(struct store *st, const char *external_id,
+			      int64_t *id, char *status, size_t statuslen);
+int store_message_media(struct store *st, int64_t id, const char *media_json);
 int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 		     const char *to, int64_t now_ms);
 int64_t store_sms_mr_find(struct store *st, int mr, const char *to);

@@ -1,0 +1,16 @@
+/* api: the JSON API under /api/v1 (web UI and simpulctl). */
+#ifndef SIMPUL_API_H
+#define SIMPUL_API_H
+
+#include <stdint.h>
+
+struct app;
+
+int api_init(struct app *app);
+/* Queues text to a conversation's resident on the channel they used last;
+ * WhatsApp outside its 24-hour window goes by SMS when they have a
+ * number. Returns the message id or -1 with why filled. */
+int64_t api_reply(struct app *app, int64_t conversation_id, const char *text,
+		  const char *author, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,26 @@
+/* autoreply: the rules engine in the daemon. Loads rules.d (refusing a
+ * broken set and keeping the running one), registers as an inbox
+ * responder, decides with the loop-proof history from the store, and
+ * enqueues the reply in the inbound transaction. Also answers CEK <ticket>
+ * and opens tickets with their due date. */
+#ifndef SIMPUL_AUTOREPLY_H
+#define SIMPUL_AUTOREPLY_H
+
+#include <stdint.h>
+
+struct app;
+struct autoreply;
+struct config;
+struct diag;
+
+struct autoreply *autoreply_new(struct app *app);
+void autoreply_free(struct autoreply *ar);
+/* Reloads from app->cfg; on errors logs them and keeps the old rules.
+ * Returns 0 when the new rules are in use. */
+int autoreply_reload(struct autoreply *ar);
+/* simpuld -n: every error of the rules (and holidays) the config names. */
+void autoreply_check(const struct config *cfg, struct diag *d);
+/* Office UTC offset at that instant, or -1 when no rules are loaded. */
+int autoreply_tz_offset(const struct autoreply *ar, int64_t at_ms);
+
+#endif

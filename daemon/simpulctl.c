@@ -1,0 +1,264 @@
+/* simpulctl: the command-line client. It speaks the daemon's JSON API over
+ * the unix socket named by [http] socket in the config; the socket's file
+ * permissions decide who may use it. */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simpul-config.h"
+#include "config.h"
+#include "diag.h"
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+	char *d = realloc(b->data, b->len + size * n + 1);
+
+	if (!d)
+		return 0;
+	memcpy(d + b->len, p, size * n);
+	b->data = d;
+	b->len += size * n;
+	b->data[b->len] = '\0';
+	return size * n;
+}
+
+/* One request; returns the HTTP status (0 if the daemon is unreachable)
+ * and the body in *out. */
+static long request(const char *sock, const char *method, const char *path,
+		    const char *body, char **out)
+{
+	CURL *c = curl_easy_init();
+	struct buf b = {0};
+	char url[512];
+	long status = 0;
+	struct curl_slist *h =
+		curl_slist_append(NULL, "Content-Type: application/json");
+
+	snprintf(url, sizeof(url), "http://localhost%s", path);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else
+		fprintf(stderr,
+			"simpulctl: cannot reach simpuld at %s: %s\n"
+			"  Is simpuld running? (systemctl status simpul)\n",
+			sock, curl_easy_strerror(rc));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	*out = b.data ? b.data : strdup("");
+	return status;
+}
+
+static int fail_body(long status, const char *body)
+{
+	json_t *j = json_loads(body, 0, NULL);
+	const char *e = json_string_value(json_object_get(j, "error"));
+
+	if (status)
+		fprintf(stderr, "simpulctl: error %ld: %s\n", status,
+			e ? e : body);
+	json_decref(j);
+	return 1;
+}
+
+static void print_message(json_t *m)
+{
+	const char *dir = json_string_value(json_object_get(m, "direction"));
+
+	printf("#%-6lld %-25s %-8s %s %-16s [%s] %s\n",
+	       (long long)json_integer_value(json_object_get(m, "id")),
+	       json_string_value(json_object_get(m, "at")),
+	       json_string_value(json_object_get(m, "channel")),
+	       dir && strcmp(dir, "in") == 0 ? "<-" : "->",
+	       json_string_value(json_object_get(m, "peer")),
+	       json_string_value(json_object_get(m, "status")),
+	       json_string_value(json_object_get(m, "body")));
+}
+
+static int print_list(const char *body, bool as_json, const char *key)
+{
+	json_t *j = json_loads(body, 0, NULL);
+	json_t *arr = key ? json_object_get(j, key) : j;
+	size_t i;
+	json_t *m;
+
+	if (as_json) {
+		char *s = json_dumps(j, JSON_INDENT(2));
+		puts(s);
+		free(s);
+	} else if (json_is_array(arr)) {
+		json_array_foreach(arr, i, m)
+			print_message(m);
+	}
+	json_decref(j);
+	return 0;
+}
+
+static int call(const char *sock, const char *method, const char *path,
+		const char *body, bool as_json, const char *list_key)
+{
+	char *out = NULL;
+	long st = request(sock, method, path, body, &out);
+	int rc;
+
+	if (st < 200 || st >= 300)
+		rc = fail_body(st, out);
+	else if (list_key || as_json)
+		rc = print_list(out, as_json,
+				list_key && *list_key ? list_key : NULL);
+	else
+		rc = (puts(out), 0);
+	free(out);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: simpulctl [-c FILE] COMMAND ...\n"
+		"  inbox [--json] [--limit N]     newest messages first\n"
+		"  show CONVERSATION [--json]     one conversation\n"
+		"  send --channel sms|whatsapp --to NUMBER TEXT\n"
+		"  reply CONVERSATION TEXT        on the resident's channel\n"
+		"  status                         daemon, modem and queue\n");
+}
+
+static char *json_body(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	json_t *j = json_vpack_ex(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+static int cmd_inbox(const char *sock, int argc, char **argv)
+{
+	bool as_json = false;
+	int limit = 100;
+	char path[128];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = true;
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+			limit = atoi(argv[++i]);
+	}
+	snprintf(path, sizeof(path), "/api/v1/messages?limit=%d", limit);
+	return call(sock, "GET", path, NULL, as_json, "");
+}
+
+static int cmd_show(const char *sock, int argc, char **argv)
+{
+	char path[128];
+
+	if (argc < 2)
+		return usage(stderr), 2;
+	bool as_json = argc > 2 && strcmp(argv[2], "--json") == 0;
+	snprintf(path, sizeof(path), "/api/v1/conversations/%lld",
+		 atoll(argv[1]));
+	return call(sock, "GET", path, NULL, as_json,
+		    as_json ? NULL : "messages");
+}
+
+static int cmd_send(const char *sock, int argc, char **argv)
+{
+	const char *channel = "sms", *to = NULL, *text = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--channel") == 0 && i + 1 < argc)
+			channel = argv[++i];
+		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			to = argv[++i];
+		else
+			text = argv[i];
+	}
+	if (!to || !text)
+		return usage(stderr), 2;
+	char *b = json_body("{ss ss ss}", "channel", channel, "to", to, "text",
+			    text);
+	int rc = call(sock, "POST", "/api/v1/messages", b, false, NULL);
+	free(b);
+	return rc;
+}
+
+static int cmd_reply(const char *sock, int argc, char **argv)
+{
+	char path[128];
+
+	if (argc < 3)
+		return usage(stderr), 2;
+	snprintf(path, sizeof(path), "/api/v1/conversations/%lld/reply",
+		 atoll(argv[1]));
+	char *b = json_body("{ss}", "text", argv[2]);
+	int rc = call(sock, "POST", path, b, false, NULL);
+	free(b);
+	return rc;
+}
+
+static int cmd_status(const char *sock, int argc, char **argv)
+{
+	return call(sock, "GET", "/api/v1/status", NULL, true, NULL);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const char *sock, int argc, char **argv);
+} commands[] = {
+	{"inbox", cmd_inbox}, {"show", cmd_show},     {"send", cmd_send},
+	{"reply", cmd_reply}, {"status", cmd_status},
+};
+
+int main(int argc, char **argv)
+{
+	const char *path = SIMPUL_SYSCONFDIR "/simpul.ini";
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+		if (opt == 'c')
+			path = optarg;
+		else
+			return usage(opt == 'h' ? stdout : stderr), opt != 'h';
+	}
+	if (optind >= argc)
+		return usage(stderr), 2;
+	struct diag *d = diag_new();
+	struct config *cfg = config_load(path, d);
+	diag_print(d, stderr);
+	diag_free(d);
+	if (!cfg)
+		return 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = 2;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			rc = commands[i].fn(cfg->http_socket, argc - optind,
+					    argv + optind);
+	if (rc == 2)
+		usage(stderr);
+	config_free(cfg);
+	curl_global_cleanup();
+	return rc;
+}

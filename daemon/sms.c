@@ -1,0 +1,470 @@
+#include "sms.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "inbox.h"
+#include "loop.h"
+#include "modem.h"
+#include "outbox.h"
+#include "phone.h"
+#include "store.h"
+
+#define PART_CHECK_MS 60000
+
+struct sms {
+	struct app *app;
+	struct modem *modem;
+	struct modem_config mcfg;
+	int fd; /* registered with the loop, -1 if none */
+	uint64_t part_timer;
+	bool low_credit_noted;
+	char sending_to[80];
+	/* Own copies: a reload frees the config the modem settings came from */
+	char device[256], pin[32], storage[8], ussd[32];
+	enum modem_state state;
+};
+
+/* Source ids: a hash of what identifies one SMS on the network (SMSC
+ * timestamp, sender, concatenation reference and part) plus its text, so
+ * two different texts in the same second stay two messages. */
+static void hash_id(char *out, size_t outlen, const char *prefix,
+		    const char *fmt, ...)
+{
+	char buf[2048];
+	unsigned char h[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)buf,
+			   strlen(buf), NULL, 0);
+	char hex[33];
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(out, outlen, "%s%s", prefix, hex);
+}
+
+static int commit_msg(struct sms *s, const struct inbox_msg *m)
+{
+	enum inbox_result r = inbox_add(s->app->ib, m, NULL);
+
+	if (r == INBOX_FAILED) {
+		log_msg(LOG_ERR, "sms from %s: storing failed: %s", m->from,
+			store_errmsg(s->app->st));
+		return -1;
+	}
+	if (r == INBOX_DUPLICATE)
+		log_msg(LOG_INFO, "sms from %s: already stored (%s), deleting "
+				  "it from the SIM again",
+			m->from, m->source_id);
+	return 0;
+}
+
+static int store_single(struct sms *s, const struct modem_sms *p)
+{
+	char sid[64];
+	struct inbox_msg m = {
+		.channel = "sms",
+		.from = p->sender,
+		.body = p->text ? p->text : "",
+		.at_ms = p->scts * 1000,
+		.source_id = sid,
+		.raw = p->pdu_hex,
+	};
+
+	if (p->error) {
+		hash_id(sid, sizeof(sid), "sms:", "pdu|%s", p->pdu_hex);
+		m.status = "error";
+		m.error = p->error;
+		m.body = "[SMS tidak dapat dibaca]";
+		m.kind = "error";
+		if (!p->sender[0])
+			m.from = "tidak-dikenal";
+	} else {
+		hash_id(sid, sizeof(sid), "sms:", "%s|%lld|%d|%d|%s", p->sender,
+			(long long)p->scts, p->ref, p->seq,
+			p->text ? p->text : "");
+		if (p->binary) {
+			m.kind = "binary";
+			m.body = "[pesan data, bukan teks]";
+		}
+	}
+	return commit_msg(s, &m);
+}
+
+static char *join_parts(const struct store_part *parts, int n, int total,
+			bool *missing)
+{
+	size_t len = 1;
+	static const char gap[] = "[...bagian hilang...]";
+
+	for (int i = 0; i < n; i++)
+		len += strlen(parts[i].text) + sizeof(gap);
+	char *out = calloc(1, len + (size_t)total * sizeof(gap));
+	int want = 1;
+	*missing = false;
+	for (int i = 0; i < n; i++, want++) {
+		for (; want < parts[i].seq; want++, *missing = true)
+			strcat(out, gap);
+		strcat(out, parts[i].text);
+	}
+	if (want <= total) {
+		strcat(out, gap);
+		*missing = true;
+	}
+	return out;
+}
+
+/* Assembles the group if every part is there (or forced after the part
+ * timeout, with a visible mark) and stores it as one message. */
+static int assemble(struct sms *s, const char *key, const char *sender,
+		    int total, bool force)
+{
+	struct store_part *parts;
+	int n = store_parts_get(s->app->st, key, &parts), rc = 0;
+	bool missing;
+
+	if (n < 0)
+		return -1;
+	if (n == 0 || (n < total && !force)) {
+		store_parts_free(parts, n);
+		return 0;
+	}
+	char *body = join_parts(parts, n, total, &missing);
+	char sid[64];
+	hash_id(sid, sizeof(sid), "sms:", "group|%s", key);
+	struct inbox_msg m = {
+		.channel = "sms",
+		.from = sender,
+		.body = body,
+		.at_ms = parts[0].scts * 1000,
+		.source_id = sid,
+		.status = missing ? "partial" : "received",
+		.error = missing ? "bagian SMS tidak lengkap" : NULL,
+	};
+	int64_t id = 0;
+	enum inbox_result r = inbox_add(s->app->ib, &m, &id);
+	if (r == INBOX_FAILED || store_parts_done(s->app->st, key, id))
+		rc = -1;
+	free(body);
+	store_parts_free(parts, n);
+	return rc;
+}
+
+/* TS 23.040 9.2.3.24.1: parts of one message share sender, reference,
+ * total and reference width; persisted until the group is complete. */
+static int store_part(struct sms *s, const struct modem_sms *p)
+{
+	char key[128], sid[64];
+
+	snprintf(key, sizeof(key), "%.40s|%d|%d|%d", p->sender, p->ref,
+		 p->parts, p->ref16 ? 16 : 8);
+	hash_id(sid, sizeof(sid), "part:", "%s|%lld|%d|%s", key,
+		(long long)p->scts, p->seq, p->text ? p->text : "");
+	int r = store_part_add(s->app->st, sid, key, p->sender, p->parts,
+			       p->seq, p->text, p->scts,
+			       app_now_ms(s->app));
+	if (r == STORE_DUP)
+		return 0;
+	if (r != STORE_OK)
+		return -1;
+	return assemble(s, key, p->sender, p->parts, false);
+}
+
+static int on_sms(void *ud, const struct modem_sms *p)
+{
+	struct sms *s = ud;
+
+	if (inbox_begin(s->app->ib))
+		return -1;
+	int r = p->parts > 1 && !p->error ? store_part(s, p)
+					  : store_single(s, p);
+	if (r || inbox_commit(s->app->ib)) {
+		inbox_rollback(s->app->ib);
+		return -1;
+	}
+	return 0; /* committed: the modem may delete it now */
+}
+
+static int on_report(void *ud, const struct modem_report *rep)
+{
+	struct sms *s = ud;
+	char to[80];
+
+	phone_normalize(rep->recipient, to, sizeof(to));
+	int64_t id = store_sms_mr_find(s->app->st, rep->mr, to);
+	if (id < 0) {
+		log_msg(LOG_INFO, "status report for unknown TP-MR %d to %s",
+			rep->mr, to);
+		return 0;
+	}
+	/* TS 23.040 9.2.3.15: 0..31 done, 32..63 still trying, 64+ failed */
+	if (rep->status < 32)
+		return store_message_status(s->app->st, id, "delivered", NULL);
+	if (rep->status >= 64) {
+		char why[64];
+		snprintf(why, sizeof(why), "SMS tidak terkirim (TP-ST %d)",
+			 rep->status);
+		return store_message_status(s->app->st, id, "failed", why);
+	}
+	return 0;
+}
+
+static void on_sent(void *ud, uint64_t send_id, enum modem_send_result res,
+		    const int *mrs, int nmrs, const char *reason)
+{
+	struct sms *s = ud;
+	int64_t id = (int64_t)send_id;
+
+	switch (res) {
+	case MODEM_SEND_OK:
+		/* Every part's TP-MR, so any part's status report finds us. */
+		for (int i = 0; i < nmrs; i++)
+			store_sms_mr_add(s->app->st, id, mrs[i], s->sending_to,
+					 app_now_ms(s->app));
+		outbox_sent(s->app->ob, id, NULL);
+		break;
+	case MODEM_SEND_RETRY:
+		outbox_retry(s->app->ob, id, reason, 0);
+		break;
+	case MODEM_SEND_FAILED:
+		outbox_failed(s->app->ob, id, reason);
+		break;
+	}
+}
+
+static void on_state(void *ud, enum modem_state st, const char *why)
+{
+	struct sms *s = ud;
+
+	s->state = st;
+	log_msg(st == MODEM_FATAL ? LOG_ERR : LOG_INFO, "modem: %s%s%s",
+		modem_state_name(st), why && *why ? ": " : "", why ? why : "");
+	if (st == MODEM_FATAL)
+		inbox_notice(s->app->ib, "modem", why ? why : "modem error");
+	if (st == MODEM_READY)
+		outbox_kick(s->app->ob);
+}
+
+static void on_health(void *ud, const struct modem_health *h)
+{
+	struct sms *s = ud;
+	int low = s->app->cfg->modem_low_credit;
+
+	if (h->balance < 0 || low <= 0)
+		return;
+	if (h->balance < low && !s->low_credit_noted) {
+		char text[300];
+		snprintf(text, sizeof(text),
+			 "Pulsa modem tinggal Rp %ld (batas Rp %d). Isi ulang "
+			 "pulsa agar SMS tetap terkirim.",
+			 h->balance, low);
+		log_msg(LOG_WARN, "modem credit low: Rp %ld < Rp %d",
+			h->balance, low);
+		inbox_notice(s->app->ib, "low_credit", text);
+		s->low_credit_noted = true;
+	} else if (h->balance >= low) {
+		s->low_credit_noted = false;
+	}
+}
+
+static void on_ring(void *ud, const char *number)
+{
+	log_msg(LOG_INFO, "modem: incoming call from %s (not answered)",
+		number && *number ? number : "unknown");
+}
+
+static void on_log(void *ud, enum modem_log_level lvl, const char *msg)
+{
+	static const enum log_level map[] = {LOG_DEBUG, LOG_INFO, LOG_WARN,
+					     LOG_ERR};
+
+	log_msg(map[lvl], "modem: %s", msg);
+}
+
+static const struct modem_ops ops = {
+	.sms = on_sms,
+	.report = on_report,
+	.sent = on_sent,
+	.state = on_state,
+	.health = on_health,
+	.ring = on_ring,
+	.log = on_log,
+};
+
+/* ---- loop glue --------------------------------------------------------- */
+
+static void on_readable(struct loop *l, int fd, short revents, void *arg)
+{
+	struct sms *s = arg;
+
+	modem_readable(s->modem, loop_now_ms());
+}
+
+/* The modem reopens its port after a reset or an unplug, so the fd to
+ * watch is checked before every poll. */
+static uint64_t prepare(struct loop *l, void *arg)
+{
+	struct sms *s = arg;
+	int fd = modem_fd(s->modem);
+
+	if (fd != s->fd) {
+		if (s->fd >= 0)
+			loop_fd_del(l, s->fd);
+		if (fd >= 0)
+			loop_fd_add(l, fd, POLLIN, on_readable, s);
+		s->fd = fd;
+	}
+	return modem_deadline(s->modem);
+}
+
+static void dispatch(struct loop *l, void *arg)
+{
+	struct sms *s = arg;
+
+	modem_tick(s->modem, loop_now_ms());
+}
+
+/* Multipart groups whose last part never came are stored after the part
+ * timeout with a visible mark, so staff still see what arrived. */
+static void check_parts(struct loop *l, void *arg)
+{
+	struct sms *s = arg;
+	char keys[16][128], senders[16][64];
+	int64_t before = app_now_ms(s->app) -
+			 (int64_t)s->app->cfg->part_timeout_s * 1000;
+	int n = store_parts_stale(s->app->st, before, keys, senders, 16);
+
+	for (int i = 0; i < n; i++) {
+		int total = atoi(strchr(strchr(keys[i], '|') + 1, '|') + 1);
+		if (inbox_begin(s->app->ib))
+			break;
+		if (assemble(s, keys[i], senders[i], total, true) ||
+		    inbox_commit(s->app->ib))
+			inbox_rollback(s->app->ib);
+		else
+			log_msg(LOG_WARN, "sms from %s: stored incomplete "
+					  "after the part timeout",
+				senders[i]);
+	}
+	s->part_timer = loop_timer_add(l, PART_CHECK_MS, check_parts, s);
+}
+
+/* ---- outbox driver ----------------------------------------------------- */
+
+static bool drv_ready(void *ud)
+{
+	struct sms *s = ud;
+
+	return modem_can_send(s->modem);
+}
+
+static int drv_send(void *ud, int64_t id, const char *to, const char *body)
+{
+	struct sms *s = ud;
+
+	snprintf(s->sending_to, sizeof(s->sending_to), "%s", to);
+	return modem_send(s->modem, (uint64_t)id, to, body);
+}
+
+static void fill_mcfg(struct sms *s)
+{
+	const struct config *c = s->app->cfg;
+
+	snprintf(s->device, sizeof(s->device), "%s", c->modem_device);
+	snprintf(s->pin, sizeof(s->pin), "%s", c->modem_pin);
+	snprintf(s->storage, sizeof(s->storage), "%s", c->modem_storage);
+	snprintf(s->ussd, sizeof(s->ussd), "%s", c->modem_ussd_balance);
+	s->mcfg = (struct modem_config){
+		.device = s->device,
+		.pin = s->pin,
+		.storage = s->storage,
+		.ussd_balance = s->ussd[0] ? s->ussd : NULL,
+		.balance_interval_s = (unsigned)c->modem_balance_interval,
+		.cmd_timeout_ms = (unsigned)c->modem_cmd_timeout,
+	};
+}
+
+struct sms *sms_new(struct app *app)
+{
+	struct sms *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->app = app;
+	s->fd = -1;
+	fill_mcfg(s);
+	s->modem = modem_new(&s->mcfg, &ops, s);
+	if (!s->modem) {
+		free(s);
+		return NULL;
+	}
+	loop_prepare_add(app->loop, prepare, dispatch, s);
+	struct outbox_driver drv = {
+		.channel = "sms",
+		.ready = drv_ready,
+		.send = drv_send,
+		.interval_ms = app->cfg->sms_interval_ms,
+		.ud = s,
+	};
+	outbox_add_driver(app->ob, &drv);
+	s->part_timer = loop_timer_add(app->loop, 1000, check_parts, s);
+	return s;
+}
+
+void sms_free(struct sms *s)
+{
+	if (!s)
+		return;
+	loop_prepare_del(s->app->loop, prepare, s);
+	if (s->fd >= 0)
+		loop_fd_del(s->app->loop, s->fd);
+	loop_timer_cancel(s->app->loop, s->part_timer);
+	modem_free(s->modem);
+	free(s);
+}
+
+void sms_reconfigure(struct sms *s)
+{
+	char before[400], after[400];
+	const struct config *c = s->app->cfg;
+
+	snprintf(before, sizeof(before), "%s|%s|%s|%s|%u|%u", s->device,
+		 s->pin, s->storage, s->ussd, s->mcfg.balance_interval_s,
+		 s->mcfg.cmd_timeout_ms);
+	snprintf(after, sizeof(after), "%s|%s|%s|%s|%d|%d", c->modem_device,
+		 c->modem_pin, c->modem_storage, c->modem_ussd_balance,
+		 c->modem_balance_interval, c->modem_cmd_timeout);
+	outbox_set_pacing(s->app->ob, "sms", c->sms_interval_ms);
+	if (strcmp(before, after) == 0)
+		return;
+	log_msg(LOG_INFO, "modem settings changed: reopening the modem");
+	if (s->fd >= 0)
+		loop_fd_del(s->app->loop, s->fd);
+	s->fd = -1;
+	modem_free(s->modem);
+	fill_mcfg(s);
+	s->modem = modem_new(&s->mcfg, &ops, s);
+}
+
+const char *sms_state_name(const struct sms *s)
+{
+	return modem_state_name(modem_state(s->modem));
+}
+
+json_t *sms_status_json(const struct sms *s)
+{
+	const struct modem_health *h = modem_get_health(s->modem);
+
+	return json_pack("{ss si si ss sI ss ss}", "state",
+			 modem_state_name(modem_state(s->modem)), "signal_dbm",
+			 h->rssi_dbm, "registration", h->creg_stat, "operator",
+			 h->operator_name, "balance", (json_int_t)h->balance,
+			 "model", h->model, "manufacturer", h->manufacturer);
+}
