@@ -1076,6 +1076,16 @@ static void do_extended(const struct cmd *c)
 	} else if (!strcmp(n, "+CLIP") || !strcmp(n, "+CRC") ||
 		   !strcmp(n, "+CMMS")) {
 		ok();
+	} else if (!strcmp(n, "^PORTSEL") && huawei()) {
+		/* Which port carries unsolicited codes (Huawei AT manual). */
+		if (c->type == READ)
+			port_line("^PORTSEL: 0");
+		else if (c->type == TEST)
+			port_line("^PORTSEL: (0,1)");
+		ok();
+	} else if (!strcmp(n, "^SYSINFO") && huawei()) {
+		port_line("^SYSINFO:2,%d,0,5,1,,4", S.registered ? 3 : 0);
+		ok();
 	} else if (!strcmp(n, "^CURC") && huawei()) {
 		if (c->type == SET) {
 			S.curc = arg_int(c->args, 0, 1) != 0;
