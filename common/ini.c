@@ -9,7 +9,7 @@
 #include <iniparser.h>
 
 struct ini_key {
-	char *sec, *key;
+	char *sec, *key, *value;
 	int line;
 };
 
@@ -63,7 +63,8 @@ static const struct ini_key *find(const struct ini *ini, const char *sec,
 	return NULL;
 }
 
-static void add_entry(struct ini *ini, char *sec, char *key, int line)
+static void add_entry(struct ini *ini, char *sec, char *key, char *value,
+		      int line)
 {
 	if (ini->n == ini->cap) {
 		size_t cap = ini->cap ? ini->cap * 2 : 32;
@@ -71,12 +72,13 @@ static void add_entry(struct ini *ini, char *sec, char *key, int line)
 		if (!p) {
 			free(sec);
 			free(key);
+			free(value);
 			return;
 		}
 		ini->keys = p;
 		ini->cap = cap;
 	}
-	ini->keys[ini->n++] = (struct ini_key){sec, key, line};
+	ini->keys[ini->n++] = (struct ini_key){sec, key, value, line};
 }
 
 static void scan_section(struct ini *ini, char *s, int line, char **cur,
@@ -96,7 +98,25 @@ static void scan_section(struct ini *ini, char *s, int line, char **cur,
 			 "section [%s] appears twice (first at line %d)", *cur,
 			 find(ini, *cur, NULL)->line);
 	else
-		add_entry(ini, strdup(*cur), NULL, line);
+		add_entry(ini, strdup(*cur), NULL, NULL, line);
+}
+
+/* iniparser's value rules, for when it refuses the whole file: quotes
+ * removed, a ';' or '#' comment after an unquoted value dropped. */
+static char *unquote(char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+		v[n - 1] = '\0';
+		return v + 1;
+	}
+	char *c = strpbrk(v, ";#");
+	if (c && c > v && isspace((unsigned char)c[-1])) {
+		*c = '\0';
+		return trim(v);
+	}
+	return v;
 }
 
 static void scan_key(struct ini *ini, char *s, int line, const char *cur,
@@ -127,7 +147,7 @@ static void scan_key(struct ini *ini, char *s, int line, const char *cur,
 		diag_add(d, DIAG_ERROR, ini->path, line, NULL, NULL,
 			 "key '%s' given twice in [%s] (first at line %d)", lk,
 			 cur, prev->line);
-	add_entry(ini, strdup(cur), lk, line);
+	add_entry(ini, strdup(cur), lk, strdup(unquote(trim(eq + 1))), line);
 }
 
 static void scan(struct ini *ini, FILE *f, struct diag *d)
@@ -167,8 +187,6 @@ struct ini *ini_load(const char *path, struct diag *d)
 	iniparser_set_error_callback(quiet);
 	ini->dict = iniparser_load(path);
 	iniparser_set_error_callback(NULL);
-	if (!ini->dict)
-		ini->dict = dictionary_new(0);
 	return ini;
 }
 
@@ -179,6 +197,7 @@ void ini_free(struct ini *ini)
 	for (size_t i = 0; i < ini->n; i++) {
 		free(ini->keys[i].sec);
 		free(ini->keys[i].key);
+		free(ini->keys[i].value);
 	}
 	free(ini->keys);
 	if (ini->dict)
@@ -236,6 +255,12 @@ const char *ini_get(const struct ini *ini, const char *sec, const char *key)
 {
 	char full[512];
 
+	if (!ini->dict) {
+		/* iniparser refused the file (syntax error, reported by our
+		 * scan): use the scanned values so every other error shows */
+		const struct ini_key *k = find(ini, sec, key);
+		return k ? k->value : NULL;
+	}
 	snprintf(full, sizeof(full), "%s:%s", sec, key);
 	for (char *p = full; *p; p++)
 		*p = (char)tolower((unsigned char)*p);

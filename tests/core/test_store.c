@@ -1,0 +1,302 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "store.h"
+
+static char db[256];
+
+static int setup(void **state)
+{
+	snprintf(db, sizeof(db), "/tmp/simpul-store-test-%d.db", (int)getpid());
+	unlink(db);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char p[300];
+
+	unlink(db);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", db);
+	unlink(p);
+	return 0;
+}
+
+static struct store *open_db(void)
+{
+	char err[256];
+	struct store *st = store_open(db, err, sizeof(err));
+
+	if (!st)
+		fail_msg("store_open: %s", err);
+	return st;
+}
+
+static int count_messages(struct store *st)
+{
+	json_t *j = store_inbox_json(st, 1000, 0, 0);
+	int n = (int)json_array_size(j);
+
+	json_decref(j);
+	return n;
+}
+
+static void migrates_from_empty(void **state)
+{
+	struct store *st = open_db();
+
+	assert_int_equal(store_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	st = open_db(); /* reopening is a no-op */
+	assert_int_equal(store_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+}
+
+/* Data written at every earlier version survives the later migrations. */
+static void migrates_from_each_version(void **state)
+{
+	for (int v = 1; v < STORE_SCHEMA_VERSION; v++) {
+		char err[256];
+		teardown(state);
+		struct store *st = store_open_version(db, v, err, sizeof(err));
+		assert_non_null(st);
+		assert_int_equal(store_version(st), v);
+		struct inbox *ib = inbox_new(st);
+		struct inbox_msg m = {.channel = "sms",
+				      .from = "081234567890",
+				      .body = "halo",
+				      .source_id = "old-1"};
+		assert_int_equal(inbox_store(ib, &m, NULL), INBOX_STORED);
+		inbox_free(ib);
+		store_close(st);
+		st = open_db();
+		assert_int_equal(store_version(st), STORE_SCHEMA_VERSION);
+		assert_int_equal(count_messages(st), 1);
+		store_close(st);
+	}
+}
+
+static void newer_schema_is_refused(void **state)
+{
+	struct store *st = open_db();
+	char err[256];
+
+	store_close(st);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s 'PRAGMA user_version=99'", db);
+	if (system(cmd) != 0)
+		skip();
+	assert_null(store_open(db, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer than this simpul"));
+}
+
+static void duplicate_stored_once(void **state)
+{
+	struct store *st = open_db();
+	struct inbox *ib = inbox_new(st);
+	struct inbox_msg m = {.channel = "whatsapp",
+			      .from = "6281234567890",
+			      .body = "syarat ktp",
+			      .source_id = "wamid.AAA"};
+
+	assert_int_equal(inbox_store(ib, &m, NULL), INBOX_STORED);
+	assert_int_equal(inbox_store(ib, &m, NULL), INBOX_DUPLICATE);
+	/* Same source id on the other channel is another message. */
+	m.channel = "sms";
+	assert_int_equal(inbox_store(ib, &m, NULL), INBOX_STORED);
+	assert_int_equal(count_messages(st), 2);
+	inbox_free(ib);
+	store_close(st);
+}
+
+static void sms_and_whatsapp_are_one_contact(void **state)
+{
+	struct store *st = open_db();
+	struct inbox *ib = inbox_new(st);
+	struct inbox_msg a = {.channel = "sms",
+			      .from = "+6281234567890",
+			      .body = "ktp",
+			      .source_id = "s1"};
+	struct inbox_msg b = {.channel = "whatsapp",
+			      .from = "6281234567890",
+			      .name = "Bu Sri",
+			      .body = "foto ktp",
+			      .source_id = "w1"};
+	int64_t ida, idb;
+
+	assert_int_equal(inbox_store(ib, &a, &ida), INBOX_STORED);
+	assert_int_equal(inbox_store(ib, &b, &idb), INBOX_STORED);
+	json_t *j = store_inbox_json(st, 10, 0, 0);
+	json_t *m0 = json_array_get(j, 0), *m1 = json_array_get(j, 1);
+	assert_int_equal(json_integer_value(json_object_get(m0, "conversation")),
+			 json_integer_value(json_object_get(m1, "conversation")));
+	assert_string_equal(json_string_value(json_object_get(m0, "peer")),
+			    "+6281234567890");
+	json_t *c = store_conversation_json(
+		st, json_integer_value(json_object_get(m0, "conversation")), 0);
+	json_t *k = json_object_get(c, "contact");
+	assert_string_equal(json_string_value(json_object_get(k, "name")),
+			    "Bu Sri");
+	assert_string_equal(json_string_value(json_object_get(k, "wa_id")),
+			    "6281234567890");
+	json_decref(c);
+	json_decref(j);
+	inbox_free(ib);
+	store_close(st);
+}
+
+static int enqueue_reply(void *ud, struct inbox_ctx *ctx)
+{
+	return store_outbox_enqueue(ctx->st, ctx->conv.id, ctx->contact.id,
+				    ctx->msg->channel, ctx->peer, "balasan",
+				    "auto", ctx->now_ms) < 0
+		       ? -1
+		       : 0;
+}
+
+/* A disk error at any statement of the inbound transaction leaves
+ * nothing: no contact, no message, no queued reply. */
+static void inbound_is_atomic(void **state)
+{
+	for (int n = 1; n < 40; n++) {
+		teardown(state);
+		struct store *st = open_db();
+		struct inbox *ib = inbox_new(st);
+		inbox_add_responder(ib, enqueue_reply, NULL);
+		struct inbox_msg m = {.channel = "sms",
+				      .from = "081234567890",
+				      .body = "ktp",
+				      .source_id = "x1"};
+		store_fail_after(st, n);
+		enum inbox_result r = inbox_store(ib, &m, NULL);
+		store_fail_after(st, 0);
+		int msgs = count_messages(st);
+		json_t *s = store_status_json(st);
+		int q = (int)json_integer_value(json_object_get(s, "queued"));
+		json_decref(s);
+		if (r == INBOX_STORED) {
+			assert_int_equal(msgs, 2);
+			assert_int_equal(q, 1);
+		} else {
+			assert_int_equal(msgs, 0);
+			assert_int_equal(q, 0);
+			/* and the message can be stored again afterwards */
+			assert_int_equal(inbox_store(ib, &m, NULL),
+					 INBOX_STORED);
+		}
+		inbox_free(ib);
+		store_close(st);
+	}
+}
+
+static void sending_goes_back_to_queue_after_crash(void **state)
+{
+	struct store *st = open_db();
+	struct store_contact c;
+	struct store_conversation conv;
+	bool created;
+	struct store_out o;
+
+	store_contact_upsert(st, "+6281234567890", NULL, NULL, "mobile", NULL,
+			     1000, &c);
+	store_conversation_for(st, c.id, 1000, &conv, &created);
+	int64_t id = store_outbox_enqueue(st, conv.id, c.id, "sms",
+					  "+6281234567890", "halo", "auto", 1000);
+	assert_true(id > 0);
+	assert_int_equal(store_outbox_next(st, "sms", 2000, &o), STORE_OK);
+	free(o.body);
+	store_outbox_set(st, id, "sending", NULL, NULL, 0);
+	assert_int_equal(store_outbox_next(st, "sms", 2000, &o),
+			 STORE_NOTFOUND);
+	store_close(st);
+	st = open_db(); /* "restart" */
+	assert_int_equal(store_outbox_recover(st), 1);
+	assert_int_equal(store_outbox_next(st, "sms", 2000, &o), STORE_OK);
+	assert_int_equal(o.id, id);
+	assert_int_equal(o.attempts, 1);
+	free(o.body);
+	store_close(st);
+}
+
+static void status_never_downgrades(void **state)
+{
+	struct store *st = open_db();
+	struct store_contact c;
+	struct store_conversation conv;
+	bool created;
+
+	store_contact_upsert(st, "+6281234567890", NULL, NULL, "mobile", NULL,
+			     1, &c);
+	store_conversation_for(st, c.id, 1, &conv, &created);
+	int64_t id = store_outbox_enqueue(st, conv.id, c.id, "whatsapp",
+					  "+6281234567890", "x", "staf", 1);
+	store_outbox_set(st, id, "sent", "wamid.1", NULL, 0);
+	store_status_update(st, "wamid.1", "read", NULL);
+	store_status_update(st, "wamid.1", "delivered", NULL);
+	json_t *j = store_inbox_json(st, 1, 0, 0);
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(j, 0), "status")),
+		"read");
+	json_decref(j);
+	store_close(st);
+}
+
+static void ticket_sequence_per_month(void **state)
+{
+	struct store *st = open_db();
+
+	assert_int_equal(store_next_ticket_seq(st, "2611"), 1);
+	assert_int_equal(store_next_ticket_seq(st, "2611"), 2);
+	assert_int_equal(store_next_ticket_seq(st, "2612"), 1);
+	store_close(st);
+}
+
+static void parts_dedupe_even_after_assembly(void **state)
+{
+	struct store *st = open_db();
+	struct store_part *p;
+
+	assert_int_equal(store_part_add(st, "p1", "k", "+62", 2, 1, "a", 1, 1),
+			 STORE_OK);
+	assert_int_equal(store_part_add(st, "p1", "k", "+62", 2, 1, "a", 1, 1),
+			 STORE_DUP);
+	assert_int_equal(store_part_add(st, "p2", "k", "+62", 2, 2, "b", 1, 1),
+			 STORE_OK);
+	int n = store_parts_get(st, "k", &p);
+	assert_int_equal(n, 2);
+	assert_string_equal(p[1].text, "b");
+	store_parts_free(p, n);
+	store_parts_done(st, "k", 7);
+	assert_int_equal(store_part_add(st, "p2", "k", "+62", 2, 2, "b", 1, 1),
+			 STORE_DUP);
+	assert_int_equal(store_parts_get(st, "k", &p), 0);
+	store_parts_free(p, 0);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(migrates_from_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrates_from_each_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(duplicate_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(sms_and_whatsapp_are_one_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(inbound_is_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(sending_goes_back_to_queue_after_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(status_never_downgrades, setup, teardown),
+		cmocka_unit_test_setup_teardown(ticket_sequence_per_month, setup, teardown),
+		cmocka_unit_test_setup_teardown(parts_dedupe_even_after_assembly, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
