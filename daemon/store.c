@@ -1,6 +1,7 @@
 /* SQLite store. Every statement goes through stmt() (prepared once, cached
  * by its SQL text) and step() (which honours the test failure hook). */
 #include "store.h"
+#include "store_int.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -24,61 +25,15 @@ struct store {
 	char err[256];
 };
 
-/* Numbered migrations: entry i brings the schema from version i to i+1. */
-static const char *const migrations[] = {
-	/* 0 -> 1: contacts, conversations, messages (in and out) */
-	"CREATE TABLE contacts("
-	" id INTEGER PRIMARY KEY, phone TEXT UNIQUE, wa_id TEXT UNIQUE,"
-	" raw TEXT, kind TEXT NOT NULL, name TEXT, rt TEXT,"
-	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
-	"CREATE INDEX contacts_raw ON contacts(raw);"
-	"CREATE TABLE conversations("
-	" id INTEGER PRIMARY KEY,"
-	" contact_id INTEGER NOT NULL REFERENCES contacts(id),"
-	" status TEXT NOT NULL DEFAULT 'baru', category TEXT, assignee TEXT,"
-	" ticket TEXT UNIQUE, due_at INTEGER, last_channel TEXT,"
-	" last_in_at INTEGER, unread INTEGER NOT NULL DEFAULT 0,"
-	" opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-	" closed_at INTEGER);"
-	"CREATE INDEX conversations_contact ON conversations(contact_id, status);"
-	"CREATE TABLE messages("
-	" id INTEGER PRIMARY KEY,"
-	" conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
-	" contact_id INTEGER NOT NULL REFERENCES contacts(id),"
-	" channel TEXT NOT NULL, direction TEXT NOT NULL, peer TEXT NOT NULL,"
-	" body TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL, source_id TEXT,"
-	" status TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'text', error TEXT,"
-	" raw TEXT, media TEXT, author TEXT, external_id TEXT,"
-	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER,"
-	" created_at INTEGER NOT NULL);"
-	"CREATE UNIQUE INDEX messages_source ON messages(channel, source_id)"
-	" WHERE source_id IS NOT NULL;"
-	"CREATE INDEX messages_conv ON messages(conversation_id, at);"
-	"CREATE INDEX messages_queue ON messages(channel, status, next_at)"
-	" WHERE direction = 'out';"
-	"CREATE INDEX messages_ext ON messages(external_id)"
-	" WHERE external_id IS NOT NULL;",
-	/* 1 -> 2: concatenated SMS parts and TP-MR of sent parts */
-	"CREATE TABLE sms_parts("
-	" source_id TEXT PRIMARY KEY, key TEXT NOT NULL, sender TEXT NOT NULL,"
-	" total INTEGER NOT NULL, seq INTEGER NOT NULL, text TEXT,"
-	" scts INTEGER, received_at INTEGER NOT NULL, message_id INTEGER);"
-	"CREATE INDEX sms_parts_key ON sms_parts(key, seq);"
-	"CREATE TABLE sms_mr("
-	" mr INTEGER NOT NULL, peer TEXT NOT NULL, message_id INTEGER NOT NULL,"
-	" at INTEGER NOT NULL);"
-	"CREATE INDEX sms_mr_mr ON sms_mr(mr, peer);",
-	/* 2 -> 3: ticket counters and staff notices */
-	"CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	"CREATE TABLE events("
-	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,"
-	" conversation_id INTEGER, detail TEXT);",
-};
-
 static void set_err(struct store *st, const char *what)
 {
 	snprintf(st->err, sizeof(st->err), "%s: %s", what,
 		 st->db ? sqlite3_errmsg(st->db) : "no database");
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
 }
 
 const char *store_errmsg(struct store *st)
@@ -86,7 +41,7 @@ const char *store_errmsg(struct store *st)
 	return st->err;
 }
 
-static sqlite3_stmt *stmt(struct store *st, const char *sql)
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
 {
 	for (int i = 0; i < st->nstmts; i++)
 		if (st->stmts[i].sql == sql) {
@@ -104,7 +59,7 @@ static sqlite3_stmt *stmt(struct store *st, const char *sql)
 	return s;
 }
 
-static int step(struct store *st, sqlite3_stmt *s)
+int store_step(struct store *st, sqlite3_stmt *s)
 {
 	if (st->fail_after > 0 && --st->fail_after == 0)
 		return SQLITE_IOERR; /* test hook: a disk error here */
@@ -119,7 +74,7 @@ void store_fail_after(struct store *st, int n)
 	st->fail_after = n;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v && *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
@@ -127,23 +82,23 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-static void col_copy(sqlite3_stmt *s, int i, char *out, size_t outlen)
+void store_col_copy(sqlite3_stmt *s, int i, char *out, size_t outlen)
 {
 	const unsigned char *v = sqlite3_column_text(s, i);
 
 	snprintf(out, outlen, "%s", v ? (const char *)v : "");
 }
 
-static int exec_done(struct store *st, sqlite3_stmt *s)
+int store_exec_done(struct store *st, sqlite3_stmt *s)
 {
 	if (!s)
 		return STORE_ERR;
-	int r = step(st, s);
+	int r = store_step(st, s);
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
-static int exec(struct store *st, const char *sql)
+int store_exec(struct store *st, const char *sql)
 {
 	char *msg = NULL;
 
@@ -174,14 +129,21 @@ int store_version(struct store *st)
  * mid-migration leaves the previous version intact. */
 static int migrate(struct store *st, int to)
 {
+	if (store_nmigrations != STORE_SCHEMA_VERSION) {
+		snprintf(st->err, sizeof(st->err),
+			 "build error: %d migrations for schema version %d",
+			 store_nmigrations, STORE_SCHEMA_VERSION);
+		return STORE_ERR;
+	}
 	for (int v = store_version(st); v < to; v++) {
 		char bump[64];
 		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
-		if (exec(st, "BEGIN IMMEDIATE") || exec(st, migrations[v]) ||
-		    exec(st, bump) || exec(st, "COMMIT")) {
+		if (store_exec(st, "BEGIN IMMEDIATE") ||
+		    store_exec(st, store_migrations[v]) ||
+		    store_exec(st, bump) || store_exec(st, "COMMIT")) {
 			char why[200];
 			snprintf(why, sizeof(why), "%.199s", st->err);
-			exec(st, "ROLLBACK");
+			store_exec(st, "ROLLBACK");
 			snprintf(st->err, sizeof(st->err),
 				 "migration %d -> %d failed: %s", v, v + 1,
 				 why);
@@ -206,7 +168,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 		     "PRAGMA foreign_keys=ON;"))
 		goto fail;
 	int v = store_version(st);
@@ -243,12 +205,12 @@ void store_close(struct store *st)
 
 int store_begin(struct store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	return store_exec(st, "BEGIN IMMEDIATE");
 }
 
 int store_commit(struct store *st)
 {
-	if (exec(st, "COMMIT")) {
+	if (store_exec(st, "COMMIT")) {
 		store_rollback(st);
 		return STORE_ERR;
 	}
@@ -257,12 +219,12 @@ int store_commit(struct store *st)
 
 int store_savepoint(struct store *st)
 {
-	return exec(st, "SAVEPOINT item");
+	return store_exec(st, "SAVEPOINT item");
 }
 
 int store_release(struct store *st)
 {
-	return exec(st, "RELEASE item");
+	return store_exec(st, "RELEASE item");
 }
 
 void store_rollback_savepoint(struct store *st)
@@ -270,7 +232,7 @@ void store_rollback_savepoint(struct store *st)
 	int saved = st->fail_after;
 
 	st->fail_after = 0;
-	exec(st, "ROLLBACK TO item; RELEASE item");
+	store_exec(st, "ROLLBACK TO item; RELEASE item");
 	st->fail_after = saved;
 }
 
@@ -280,7 +242,7 @@ void store_rollback(struct store *st)
 
 	st->fail_after = 0;
 	if (!sqlite3_get_autocommit(st->db))
-		exec(st, "ROLLBACK");
+		store_exec(st, "ROLLBACK");
 	st->fail_after = saved;
 }
 
@@ -291,23 +253,23 @@ void store_rollback(struct store *st)
 static void read_contact(sqlite3_stmt *s, struct store_contact *c)
 {
 	c->id = sqlite3_column_int64(s, 0);
-	col_copy(s, 1, c->phone, sizeof(c->phone));
-	col_copy(s, 2, c->wa_id, sizeof(c->wa_id));
-	col_copy(s, 3, c->raw, sizeof(c->raw));
-	col_copy(s, 4, c->kind, sizeof(c->kind));
-	col_copy(s, 5, c->name, sizeof(c->name));
-	col_copy(s, 6, c->rt, sizeof(c->rt));
+	store_col_copy(s, 1, c->phone, sizeof(c->phone));
+	store_col_copy(s, 2, c->wa_id, sizeof(c->wa_id));
+	store_col_copy(s, 3, c->raw, sizeof(c->raw));
+	store_col_copy(s, 4, c->kind, sizeof(c->kind));
+	store_col_copy(s, 5, c->name, sizeof(c->name));
+	store_col_copy(s, 6, c->rt, sizeof(c->rt));
 }
 
 static int contact_by(struct store *st, const char *sql, const char *v,
 		      struct store_contact *out)
 {
-	sqlite3_stmt *s = stmt(st, sql);
+	sqlite3_stmt *s = store_stmt(st, sql);
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, v);
-	int r = step(st, s);
+	store_bind_text(s, 1, v);
+	int r = store_step(st, s);
 	if (r == SQLITE_ROW)
 		read_contact(s, out);
 	sqlite3_reset(s);
@@ -353,33 +315,33 @@ static int contact_insert(struct store *st, const char *phone,
 			  const char *wa_id, const char *raw, const char *kind,
 			  const char *name, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, SQL_C_INSERT);
+	sqlite3_stmt *s = store_stmt(st, SQL_C_INSERT);
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, phone);
-	bind_text(s, 2, wa_id);
-	bind_text(s, 3, raw);
-	bind_text(s, 4, kind);
-	bind_text(s, 5, name);
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, wa_id);
+	store_bind_text(s, 3, raw);
+	store_bind_text(s, 4, kind);
+	store_bind_text(s, 5, name);
 	sqlite3_bind_int64(s, 6, now);
 	sqlite3_bind_int64(s, 7, now);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 static int contact_fill(struct store *st, int64_t id, const char *phone,
 			const char *wa_id, const char *name, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, SQL_C_FILL);
+	sqlite3_stmt *s = store_stmt(st, SQL_C_FILL);
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, phone);
-	bind_text(s, 2, wa_id);
-	bind_text(s, 3, name);
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, wa_id);
+	store_bind_text(s, 3, name);
 	sqlite3_bind_int64(s, 4, now);
 	sqlite3_bind_int64(s, 5, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 int store_contact_upsert(struct store *st, const char *phone,
@@ -409,12 +371,12 @@ int store_contact_upsert(struct store *st, const char *phone,
 
 int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
 {
-	sqlite3_stmt *s = stmt(st, SQL_C_ID);
+	sqlite3_stmt *s = store_stmt(st, SQL_C_ID);
 
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, id);
-	int r = step(st, s);
+	int r = store_step(st, s);
 	if (r == SQLITE_ROW)
 		read_contact(s, out);
 	sqlite3_reset(s);
@@ -426,13 +388,13 @@ int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
 int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
 {
 	sqlite3_stmt *s =
-		stmt(st, "UPDATE contacts SET rt = ? WHERE id = ?");
+		store_stmt(st, "UPDATE contacts SET rt = ? WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, rt);
+	store_bind_text(s, 1, rt);
 	sqlite3_bind_int64(s, 2, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 /* ---- conversations ----------------------------------------------------- */
@@ -445,28 +407,28 @@ static void read_conv(sqlite3_stmt *s, struct store_conversation *c)
 {
 	c->id = sqlite3_column_int64(s, 0);
 	c->contact_id = sqlite3_column_int64(s, 1);
-	col_copy(s, 2, c->status, sizeof(c->status));
-	col_copy(s, 3, c->category, sizeof(c->category));
-	col_copy(s, 4, c->ticket, sizeof(c->ticket));
-	col_copy(s, 5, c->assignee, sizeof(c->assignee));
+	store_col_copy(s, 2, c->status, sizeof(c->status));
+	store_col_copy(s, 3, c->category, sizeof(c->category));
+	store_col_copy(s, 4, c->ticket, sizeof(c->ticket));
+	store_col_copy(s, 5, c->assignee, sizeof(c->assignee));
 	c->due_at = sqlite3_column_int64(s, 6);
 	c->opened_at = sqlite3_column_int64(s, 7);
-	col_copy(s, 8, c->last_channel, sizeof(c->last_channel));
+	store_col_copy(s, 8, c->last_channel, sizeof(c->last_channel));
 	c->last_in_at = sqlite3_column_int64(s, 9);
 }
 
 static int conv_query(struct store *st, const char *sql, int64_t id,
 		      const char *text, struct store_conversation *out)
 {
-	sqlite3_stmt *s = stmt(st, sql);
+	sqlite3_stmt *s = store_stmt(st, sql);
 
 	if (!s)
 		return STORE_ERR;
 	if (text)
-		bind_text(s, 1, text);
+		store_bind_text(s, 1, text);
 	else
 		sqlite3_bind_int64(s, 1, id);
-	int r = step(st, s);
+	int r = store_step(st, s);
 	if (r == SQLITE_ROW)
 		read_conv(s, out);
 	sqlite3_reset(s);
@@ -495,13 +457,13 @@ int store_conversation_for(struct store *st, int64_t contact_id,
 	*created = false;
 	if (r != STORE_NOTFOUND)
 		return r;
-	sqlite3_stmt *s = stmt(st, SQL_CONV_NEW);
+	sqlite3_stmt *s = store_stmt(st, SQL_CONV_NEW);
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, contact_id);
 	sqlite3_bind_int64(s, 2, now_ms);
 	sqlite3_bind_int64(s, 3, now_ms);
-	if (exec_done(st, s))
+	if (store_exec_done(st, s))
 		return STORE_ERR;
 	*created = true;
 	return conv_query(st, SQL_CONV_ID, sqlite3_last_insert_rowid(st->db),
@@ -536,13 +498,13 @@ int store_conversation_set(struct store *st, int64_t id, const char *field,
 	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
 		if (strcmp(field, sqls[i][0]) != 0)
 			continue;
-		sqlite3_stmt *s = stmt(st, sqls[i][1]);
+		sqlite3_stmt *s = store_stmt(st, sqls[i][1]);
 		if (!s)
 			return STORE_ERR;
-		bind_text(s, 1, value);
+		store_bind_text(s, 1, value);
 		sqlite3_bind_int64(s, 2, now_ms);
 		sqlite3_bind_int64(s, 3, id);
-		if (exec_done(st, s))
+		if (store_exec_done(st, s))
 			return STORE_ERR;
 		return sqlite3_changes(st->db) ? STORE_OK : STORE_NOTFOUND;
 	}
@@ -552,15 +514,15 @@ int store_conversation_set(struct store *st, int64_t id, const char *field,
 int64_t store_next_ticket_seq(struct store *st, const char *yymm)
 {
 	char name[48];
-	sqlite3_stmt *s = stmt(st, "INSERT INTO counters(name, value)"
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO counters(name, value)"
 				   " VALUES(?, 1) ON CONFLICT(name) DO UPDATE"
 				   " SET value = value + 1 RETURNING value");
 
 	if (!s)
 		return -1;
 	snprintf(name, sizeof(name), "ticket:%s", yymm);
-	bind_text(s, 1, name);
-	int64_t v = step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	store_bind_text(s, 1, name);
+	int64_t v = store_step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
 	sqlite3_reset(s);
 	return v;
 }
@@ -569,19 +531,19 @@ int store_conversation_ticket(struct store *st, int64_t id,
 			      const char *ticket, const char *category,
 			      int64_t due_at)
 {
-	sqlite3_stmt *s = stmt(
+	sqlite3_stmt *s = store_stmt(
 		st, "UPDATE conversations SET ticket = coalesce(ticket, ?),"
 		    " category = coalesce(?, category),"
 		    " due_at = coalesce(due_at, ?) WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, ticket);
-	bind_text(s, 2, category);
+	store_bind_text(s, 1, ticket);
+	store_bind_text(s, 2, category);
 	if (due_at)
 		sqlite3_bind_int64(s, 3, due_at);
 	sqlite3_bind_int64(s, 4, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -596,40 +558,40 @@ static const char SQL_CONV_TOUCH_IN[] =
 
 static int conv_touch_in(struct store *st, const struct store_message *m)
 {
-	sqlite3_stmt *s = stmt(st, SQL_CONV_TOUCH_IN);
+	sqlite3_stmt *s = store_stmt(st, SQL_CONV_TOUCH_IN);
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, m->channel);
+	store_bind_text(s, 1, m->channel);
 	sqlite3_bind_int64(s, 2, m->at);
 	sqlite3_bind_int64(s, 3, m->at);
 	sqlite3_bind_int64(s, 4, m->conversation_id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 int store_message_insert(struct store *st, const struct store_message *m,
 			 int64_t *id)
 {
-	sqlite3_stmt *s = stmt(st, SQL_MSG_INSERT);
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_INSERT);
 
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, m->conversation_id);
 	sqlite3_bind_int64(s, 2, m->contact_id);
-	bind_text(s, 3, m->channel);
-	bind_text(s, 4, m->direction);
+	store_bind_text(s, 3, m->channel);
+	store_bind_text(s, 4, m->direction);
 	sqlite3_bind_text(s, 5, m->peer ? m->peer : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 6, m->body ? m->body : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 7, m->at);
-	bind_text(s, 8, m->source_id);
-	bind_text(s, 9, m->status);
-	bind_text(s, 10, m->kind ? m->kind : "text");
-	bind_text(s, 11, m->error);
-	bind_text(s, 12, m->raw);
-	bind_text(s, 13, m->media);
-	bind_text(s, 14, m->author);
+	store_bind_text(s, 8, m->source_id);
+	store_bind_text(s, 9, m->status);
+	store_bind_text(s, 10, m->kind ? m->kind : "text");
+	store_bind_text(s, 11, m->error);
+	store_bind_text(s, 12, m->raw);
+	store_bind_text(s, 13, m->media);
+	store_bind_text(s, 14, m->author);
 	sqlite3_bind_int64(s, 15, m->at);
-	int r = step(st, s);
+	int r = store_step(st, s);
 	sqlite3_reset(s);
 	if (r == SQLITE_CONSTRAINT)
 		return STORE_DUP;
@@ -645,14 +607,14 @@ int store_message_insert(struct store *st, const struct store_message *m,
 bool store_message_seen(struct store *st, const char *channel,
 			const char *source_id)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT 1 FROM messages WHERE channel = ?"
+	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM messages WHERE channel = ?"
 				   " AND source_id = ?");
 
 	if (!s)
 		return false;
-	bind_text(s, 1, channel);
-	bind_text(s, 2, source_id);
-	bool seen = step(st, s) == SQLITE_ROW;
+	store_bind_text(s, 1, channel);
+	store_bind_text(s, 2, source_id);
+	bool seen = store_step(st, s) == SQLITE_ROW;
 	sqlite3_reset(s);
 	return seen;
 }
@@ -660,15 +622,15 @@ bool store_message_seen(struct store *st, const char *channel,
 int store_message_status(struct store *st, int64_t id, const char *status,
 			 const char *error)
 {
-	sqlite3_stmt *s = stmt(st, "UPDATE messages SET status = ?,"
+	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET status = ?,"
 				   " error = coalesce(?, error) WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, status);
-	bind_text(s, 2, error);
+	store_bind_text(s, 1, status);
+	store_bind_text(s, 2, error);
 	sqlite3_bind_int64(s, 3, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 /* ---- outbox ------------------------------------------------------------ */
@@ -693,13 +655,13 @@ int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
 
 	if (store_message_insert(st, &m, &id) != STORE_OK)
 		return -1;
-	sqlite3_stmt *s = stmt(st, "UPDATE messages SET next_at = ?"
+	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET next_at = ?"
 				   " WHERE id = ?");
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, now_ms);
 	sqlite3_bind_int64(s, 2, id);
-	return exec_done(st, s) ? -1 : id;
+	return store_exec_done(st, s) ? -1 : id;
 }
 
 static const char SQL_OUT_NEXT[] =
@@ -710,19 +672,19 @@ static const char SQL_OUT_NEXT[] =
 int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
 		      struct store_out *out)
 {
-	sqlite3_stmt *s = stmt(st, SQL_OUT_NEXT);
+	sqlite3_stmt *s = store_stmt(st, SQL_OUT_NEXT);
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, channel);
+	store_bind_text(s, 1, channel);
 	sqlite3_bind_int64(s, 2, now_ms);
-	int r = step(st, s);
+	int r = store_step(st, s);
 	if (r == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(s, 0);
 		out->conversation_id = sqlite3_column_int64(s, 1);
 		out->contact_id = sqlite3_column_int64(s, 2);
-		col_copy(s, 3, out->channel, sizeof(out->channel));
-		col_copy(s, 4, out->to, sizeof(out->to));
+		store_col_copy(s, 3, out->channel, sizeof(out->channel));
+		store_col_copy(s, 4, out->to, sizeof(out->to));
 		out->body = strdup((const char *)sqlite3_column_text(s, 5));
 		out->attempts = sqlite3_column_int(s, 6);
 		const unsigned char *a = sqlite3_column_text(s, 7);
@@ -736,15 +698,15 @@ int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
 
 int64_t store_outbox_next_due(struct store *st, const char *channel)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT min(next_at) FROM messages"
+	sqlite3_stmt *s = store_stmt(st, "SELECT min(next_at) FROM messages"
 				   " WHERE direction = 'out' AND channel = ?"
 				   " AND status = 'queued'");
 	int64_t v = INT64_MAX;
 
 	if (!s)
 		return v;
-	bind_text(s, 1, channel);
-	if (step(st, s) == SQLITE_ROW &&
+	store_bind_text(s, 1, channel);
+	if (store_step(st, s) == SQLITE_ROW &&
 	    sqlite3_column_type(s, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -755,7 +717,7 @@ int store_outbox_set(struct store *st, int64_t id, const char *status,
 		     const char *external_id, const char *error,
 		     int64_t next_at)
 {
-	sqlite3_stmt *s = stmt(
+	sqlite3_stmt *s = store_stmt(
 		st, "UPDATE messages SET status = ?,"
 		    " external_id = coalesce(?, external_id), error = ?,"
 		    " next_at = coalesce(?, next_at),"
@@ -763,25 +725,25 @@ int store_outbox_set(struct store *st, int64_t id, const char *status,
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, status);
-	bind_text(s, 2, external_id);
-	bind_text(s, 3, error);
+	store_bind_text(s, 1, status);
+	store_bind_text(s, 2, external_id);
+	store_bind_text(s, 3, error);
 	if (next_at)
 		sqlite3_bind_int64(s, 4, next_at);
-	bind_text(s, 5, status);
+	store_bind_text(s, 5, status);
 	sqlite3_bind_int64(s, 6, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 int store_outbox_attempts(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT attempts FROM messages WHERE id = ?");
+	sqlite3_stmt *s = store_stmt(st, "SELECT attempts FROM messages WHERE id = ?");
 	int n = 0;
 
 	if (!s)
 		return 0;
 	sqlite3_bind_int64(s, 1, id);
-	if (step(st, s) == SQLITE_ROW)
+	if (store_step(st, s) == SQLITE_ROW)
 		n = sqlite3_column_int(s, 0);
 	sqlite3_reset(s);
 	return n;
@@ -790,25 +752,25 @@ int store_outbox_attempts(struct store *st, int64_t id)
 int store_outbox_change_channel(struct store *st, int64_t id,
 				const char *channel, const char *to)
 {
-	sqlite3_stmt *s = stmt(st, "UPDATE messages SET channel = ?, peer = ?,"
+	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET channel = ?, peer = ?,"
 				   " status = 'queued', attempts = 0"
 				   " WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, channel);
-	bind_text(s, 2, to);
+	store_bind_text(s, 1, channel);
+	store_bind_text(s, 2, to);
 	sqlite3_bind_int64(s, 3, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 int store_outbox_recover(struct store *st)
 {
-	sqlite3_stmt *s = stmt(st, "UPDATE messages SET status = 'queued'"
+	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET status = 'queued'"
 				   " WHERE direction = 'out'"
 				   " AND status = 'sending'");
 
-	if (!s || exec_done(st, s))
+	if (!s || store_exec_done(st, s))
 		return -1;
 	return sqlite3_changes(st->db);
 }
@@ -827,20 +789,20 @@ static int status_rank(const char *s)
 int store_status_update(struct store *st, const char *external_id,
 			const char *status, const char *error)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT id, status FROM messages"
+	sqlite3_stmt *s = store_stmt(st, "SELECT id, status FROM messages"
 				   " WHERE external_id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, external_id);
-	int r = step(st, s);
+	store_bind_text(s, 1, external_id);
+	int r = store_step(st, s);
 	if (r != SQLITE_ROW) {
 		sqlite3_reset(s);
 		return r == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
 	}
 	int64_t id = sqlite3_column_int64(s, 0);
 	char cur[16];
-	col_copy(s, 1, cur, sizeof(cur));
+	store_col_copy(s, 1, cur, sizeof(cur));
 	sqlite3_reset(s);
 	/* Never downgrade: a late 'delivered' after 'read' changes nothing. */
 	if (status_rank(status) <= status_rank(cur))
@@ -851,16 +813,16 @@ int store_status_update(struct store *st, const char *external_id,
 int store_message_by_external(struct store *st, const char *external_id,
 			      int64_t *id, char *status, size_t statuslen)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT id, status FROM messages"
+	sqlite3_stmt *s = store_stmt(st, "SELECT id, status FROM messages"
 				   " WHERE external_id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, external_id);
-	int r = step(st, s);
+	store_bind_text(s, 1, external_id);
+	int r = store_step(st, s);
 	if (r == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
-		col_copy(s, 1, status, statuslen);
+		store_col_copy(s, 1, status, statuslen);
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_ROW ? STORE_OK
@@ -870,43 +832,43 @@ int store_message_by_external(struct store *st, const char *external_id,
 
 int store_message_media(struct store *st, int64_t id, const char *media_json)
 {
-	sqlite3_stmt *s = stmt(st, "UPDATE messages SET media = ? WHERE id = ?");
+	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET media = ? WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, media_json);
+	store_bind_text(s, 1, media_json);
 	sqlite3_bind_int64(s, 2, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 		     const char *to, int64_t now_ms)
 {
-	sqlite3_stmt *s = stmt(st, "INSERT INTO sms_mr(mr, peer, message_id,"
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO sms_mr(mr, peer, message_id,"
 				   " at) VALUES(?, ?, ?, ?)");
 
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int(s, 1, mr);
-	bind_text(s, 2, to);
+	store_bind_text(s, 2, to);
 	sqlite3_bind_int64(s, 3, message_id);
 	sqlite3_bind_int64(s, 4, now_ms);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 /* TP-MR is 0..255 and wraps: the newest send with that MR to that number
  * is the one a status report belongs to. */
 int64_t store_sms_mr_find(struct store *st, int mr, const char *to)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT message_id FROM sms_mr WHERE mr = ?"
+	sqlite3_stmt *s = store_stmt(st, "SELECT message_id FROM sms_mr WHERE mr = ?"
 				   " AND peer = ? ORDER BY at DESC LIMIT 1");
 	int64_t id = -1;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_int(s, 1, mr);
-	bind_text(s, 2, to);
-	if (step(st, s) == SQLITE_ROW)
+	store_bind_text(s, 2, to);
+	if (store_step(st, s) == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return id;
@@ -918,21 +880,21 @@ int store_part_add(struct store *st, const char *source_id, const char *key,
 		   const char *sender, int total, int seq, const char *text,
 		   int64_t scts, int64_t now_ms)
 {
-	sqlite3_stmt *s = stmt(st, "INSERT INTO sms_parts(source_id, key,"
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO sms_parts(source_id, key,"
 				   " sender, total, seq, text, scts,"
 				   " received_at) VALUES(?,?,?,?,?,?,?,?)");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, source_id);
-	bind_text(s, 2, key);
-	bind_text(s, 3, sender);
+	store_bind_text(s, 1, source_id);
+	store_bind_text(s, 2, key);
+	store_bind_text(s, 3, sender);
 	sqlite3_bind_int(s, 4, total);
 	sqlite3_bind_int(s, 5, seq);
 	sqlite3_bind_text(s, 6, text ? text : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 7, scts);
 	sqlite3_bind_int64(s, 8, now_ms);
-	int r = step(st, s);
+	int r = store_step(st, s);
 	sqlite3_reset(s);
 	if (r == SQLITE_CONSTRAINT)
 		return STORE_DUP;
@@ -944,7 +906,7 @@ int store_part_add(struct store *st, const char *source_id, const char *key,
 int store_parts_get(struct store *st, const char *key,
 		    struct store_part **parts)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT seq, text, min(scts) FROM sms_parts"
+	sqlite3_stmt *s = store_stmt(st, "SELECT seq, text, min(scts) FROM sms_parts"
 				   " WHERE key = ? AND message_id IS NULL"
 				   " GROUP BY seq ORDER BY seq");
 	int n = 0, cap = 0;
@@ -952,8 +914,8 @@ int store_parts_get(struct store *st, const char *key,
 	*parts = NULL;
 	if (!s)
 		return -1;
-	bind_text(s, 1, key);
-	while (step(st, s) == SQLITE_ROW) {
+	store_bind_text(s, 1, key);
+	while (store_step(st, s) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			struct store_part *p =
@@ -983,21 +945,21 @@ void store_parts_free(struct store_part *parts, int n)
  * is still recognised as a duplicate. */
 int store_parts_done(struct store *st, const char *key, int64_t message_id)
 {
-	sqlite3_stmt *s = stmt(st, "UPDATE sms_parts SET message_id = ?,"
+	sqlite3_stmt *s = store_stmt(st, "UPDATE sms_parts SET message_id = ?,"
 				   " text = NULL WHERE key = ?"
 				   " AND message_id IS NULL");
 
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, message_id);
-	bind_text(s, 2, key);
-	return exec_done(st, s);
+	store_bind_text(s, 2, key);
+	return store_exec_done(st, s);
 }
 
 int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
 		      char senders[][64], int max)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT key, sender FROM sms_parts"
+	sqlite3_stmt *s = store_stmt(st, "SELECT key, sender FROM sms_parts"
 				   " WHERE message_id IS NULL GROUP BY key"
 				   " HAVING min(received_at) < ? LIMIT ?");
 	int n = 0;
@@ -1006,9 +968,9 @@ int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
 		return -1;
 	sqlite3_bind_int64(s, 1, before_ms);
 	sqlite3_bind_int(s, 2, max);
-	while (n < max && step(st, s) == SQLITE_ROW) {
-		col_copy(s, 0, keys[n], 128);
-		col_copy(s, 1, senders[n], 64);
+	while (n < max && store_step(st, s) == SQLITE_ROW) {
+		store_col_copy(s, 0, keys[n], 128);
+		store_col_copy(s, 1, senders[n], 64);
 		n++;
 	}
 	sqlite3_reset(s);
@@ -1017,10 +979,10 @@ int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
 
 /* ---- loop-proof history ------------------------------------------------ */
 
-static int64_t scalar64(struct store *st, const char *sql, int64_t a,
+int64_t store_scalar64(struct store *st, const char *sql, int64_t a,
 			int64_t b, const char *t)
 {
-	sqlite3_stmt *s = stmt(st, sql);
+	sqlite3_stmt *s = store_stmt(st, sql);
 	int64_t v = 0;
 
 	if (!s)
@@ -1028,8 +990,8 @@ static int64_t scalar64(struct store *st, const char *sql, int64_t a,
 	sqlite3_bind_int64(s, 1, a);
 	sqlite3_bind_int64(s, 2, b);
 	if (t)
-		bind_text(s, 3, t);
-	if (step(st, s) == SQLITE_ROW)
+		store_bind_text(s, 3, t);
+	if (store_step(st, s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return v;
@@ -1039,73 +1001,73 @@ int store_history(struct store *st, int64_t conv, const char *text,
 		  int64_t now_ms, struct store_history *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->auto_last_hour = (int)scalar64(
+	h->auto_last_hour = (int)store_scalar64(
 		st,
 		"SELECT count(*) FROM messages WHERE conversation_id = ?1"
 		" AND direction = 'out' AND author = 'auto' AND at > ?2",
 		conv, now_ms - 3600000, NULL);
-	h->last_auto = scalar64(st,
+	h->last_auto = store_scalar64(st,
 				"SELECT coalesce(max(at), 0) FROM messages"
 				" WHERE conversation_id = ?1 AND ?2 = ?2"
 				" AND direction = 'out' AND author = 'auto'",
 				conv, 0, NULL);
-	h->last_closed_auto = scalar64(
+	h->last_closed_auto = store_scalar64(
 		st,
 		"SELECT coalesce(max(at), 0) FROM messages"
 		" WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
 		" AND author = 'auto' AND kind = 'closed'",
 		conv, 0, NULL);
-	h->last_staff = scalar64(
+	h->last_staff = store_scalar64(
 		st,
 		"SELECT coalesce(max(at), 0) FROM messages"
 		" WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
 		" AND author IS NOT NULL AND author != 'auto'"
 		" AND author != 'system'",
 		conv, 0, NULL);
-	h->same_text_10min = (int)scalar64(
+	h->same_text_10min = (int)store_scalar64(
 		st,
 		"SELECT count(*) FROM messages WHERE conversation_id = ?1"
 		" AND direction = 'in' AND at > ?2 AND body = ?3",
 		conv, now_ms - 600000, text ? text : "");
-	sqlite3_stmt *s = stmt(st, "SELECT body FROM messages"
+	sqlite3_stmt *s = store_stmt(st, "SELECT body FROM messages"
 				   " WHERE conversation_id = ?"
 				   " AND direction = 'out' AND author = 'auto'"
 				   " ORDER BY at DESC, id DESC LIMIT 1");
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, conv);
-	if (step(st, s) == SQLITE_ROW)
-		col_copy(s, 0, h->last_auto_text, sizeof(h->last_auto_text));
+	if (store_step(st, s) == SQLITE_ROW)
+		store_col_copy(s, 0, h->last_auto_text, sizeof(h->last_auto_text));
 	sqlite3_reset(s);
 	return STORE_OK;
 }
 
 int store_message_kind(struct store *st, int64_t id, const char *kind)
 {
-	sqlite3_stmt *s = stmt(st, "UPDATE messages SET kind = ? WHERE id = ?");
+	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET kind = ? WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
-	bind_text(s, 1, kind);
+	store_bind_text(s, 1, kind);
 	sqlite3_bind_int64(s, 2, id);
-	return exec_done(st, s);
+	return store_exec_done(st, s);
 }
 
 int store_event(struct store *st, const char *kind, int64_t conversation_id,
 		const char *detail, int64_t now_ms)
 {
-	sqlite3_stmt *s = stmt(st, "INSERT INTO events(at, kind,"
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO events(at, kind,"
 				   " conversation_id, detail)"
 				   " VALUES(?, ?, ?, ?)");
 
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, now_ms);
-	bind_text(s, 2, kind);
+	store_bind_text(s, 2, kind);
 	if (conversation_id > 0)
 		sqlite3_bind_int64(s, 3, conversation_id);
-	bind_text(s, 4, detail);
-	return exec_done(st, s);
+	store_bind_text(s, 4, detail);
+	return store_exec_done(st, s);
 }
 
 /* ---- JSON views -------------------------------------------------------- */
@@ -1123,7 +1085,7 @@ void store_iso8601(int64_t ms, int tz, char *out, size_t outlen)
 		 (a / 60) % 60);
 }
 
-static json_t *col_json(sqlite3_stmt *s, int i)
+json_t *store_col_json(sqlite3_stmt *s, int i)
 {
 	switch (sqlite3_column_type(s, i)) {
 	case SQLITE_INTEGER:
@@ -1149,7 +1111,7 @@ static json_t *message_row(sqlite3_stmt *s, int tz)
 	char iso[40];
 
 	for (int i = 0; i < 13; i++)
-		json_object_set_new(o, names[i], col_json(s, i));
+		json_object_set_new(o, names[i], store_col_json(s, i));
 	store_iso8601(sqlite3_column_int64(s, 5), tz, iso, sizeof(iso));
 	json_object_set_new(o, "at", json_string(iso));
 	json_object_set_new(o, "at_ms", json_integer(sqlite3_column_int64(s, 5)));
@@ -1160,7 +1122,7 @@ static json_t *rows_json(struct store *st, sqlite3_stmt *s, int tz)
 {
 	json_t *arr = json_array();
 
-	while (step(st, s) == SQLITE_ROW)
+	while (store_step(st, s) == SQLITE_ROW)
 		json_array_append_new(arr, message_row(s, tz));
 	sqlite3_reset(s);
 	return arr;
@@ -1169,7 +1131,7 @@ static json_t *rows_json(struct store *st, sqlite3_stmt *s, int tz)
 json_t *store_inbox_json(struct store *st, int limit, int64_t before_id,
 			 int tz)
 {
-	sqlite3_stmt *s = stmt(st, "SELECT " MSG_COLS " FROM messages m"
+	sqlite3_stmt *s = store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
 				   " WHERE m.id < ? ORDER BY m.id DESC LIMIT ?");
 
 	if (!s)
@@ -1187,7 +1149,7 @@ json_t *store_conversation_json(struct store *st, int64_t id, int tz)
 	if (store_conversation_get(st, id, &c) != STORE_OK ||
 	    store_contact_get(st, c.contact_id, &k) != STORE_OK)
 		return NULL;
-	sqlite3_stmt *s = stmt(st, "SELECT " MSG_COLS " FROM messages m"
+	sqlite3_stmt *s = store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
 				   " WHERE m.conversation_id = ?"
 				   " ORDER BY m.at, m.id");
 	if (!s)
@@ -1227,7 +1189,7 @@ json_t *store_status_json(struct store *st)
 
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
 		json_object_set_new(o, q[i][0],
-				    json_integer(scalar64(st, q[i][1], 0, 0,
+				    json_integer(store_scalar64(st, q[i][1], 0, 0,
 							  NULL)));
 	return o;
 }

@@ -1,0 +1,62 @@
+/* The schema, as numbered migrations: entry i brings the database from
+ * user_version i to i+1. Only ever append; never edit an entry that has
+ * shipped (databases in the field already ran it). */
+#include "store_int.h"
+
+/* Numbered migrations: entry i brings the schema from version i to i+1. */
+const char *const store_migrations[] = {
+	/* 0 -> 1: contacts, conversations, messages (in and out) */
+	"CREATE TABLE contacts("
+	" id INTEGER PRIMARY KEY, phone TEXT UNIQUE, wa_id TEXT UNIQUE,"
+	" raw TEXT, kind TEXT NOT NULL, name TEXT, rt TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX contacts_raw ON contacts(raw);"
+	"CREATE TABLE conversations("
+	" id INTEGER PRIMARY KEY,"
+	" contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+	" status TEXT NOT NULL DEFAULT 'baru', category TEXT, assignee TEXT,"
+	" ticket TEXT UNIQUE, due_at INTEGER, last_channel TEXT,"
+	" last_in_at INTEGER, unread INTEGER NOT NULL DEFAULT 0,"
+	" opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" closed_at INTEGER);"
+	"CREATE INDEX conversations_contact ON conversations(contact_id, status);"
+	"CREATE TABLE messages("
+	" id INTEGER PRIMARY KEY,"
+	" conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	" contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+	" channel TEXT NOT NULL, direction TEXT NOT NULL, peer TEXT NOT NULL,"
+	" body TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL, source_id TEXT,"
+	" status TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'text', error TEXT,"
+	" raw TEXT, media TEXT, author TEXT, external_id TEXT,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX messages_source ON messages(channel, source_id)"
+	" WHERE source_id IS NOT NULL;"
+	"CREATE INDEX messages_conv ON messages(conversation_id, at);"
+	"CREATE INDEX messages_queue ON messages(channel, status, next_at)"
+	" WHERE direction = 'out';"
+	"CREATE INDEX messages_ext ON messages(external_id)"
+	" WHERE external_id IS NOT NULL;",
+	/* 1 -> 2: concatenated SMS parts and TP-MR of sent parts */
+	"CREATE TABLE sms_parts("
+	" source_id TEXT PRIMARY KEY, key TEXT NOT NULL, sender TEXT NOT NULL,"
+	" total INTEGER NOT NULL, seq INTEGER NOT NULL, text TEXT,"
+	" scts INTEGER, received_at INTEGER NOT NULL, message_id INTEGER);"
+	"CREATE INDEX sms_parts_key ON sms_parts(key, seq);"
+	"CREATE TABLE sms_mr("
+	" mr INTEGER NOT NULL, peer TEXT NOT NULL, message_id INTEGER NOT NULL,"
+	" at INTEGER NOT NULL);"
+	"CREATE INDEX sms_mr_mr ON sms_mr(mr, peer);",
+	/* 2 -> 3: ticket counters and staff notices */
+	"CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE events("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" conversation_id INTEGER, detail TEXT);",
+	/* 3 -> 4: staff users, sessions, notes, full-text search (web UI) */
+	"SELECT 1;",
+	/* 4 -> 5: RT confirmation requests and their audit trail */
+	"SELECT 1;",
+};
+
+const int store_nmigrations =
+	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
