@@ -17,6 +17,7 @@ struct at_syntax {
 	bool overflow;	/* discarding until the end of an over-long line */
 	bool bad;	/* the line holds control bytes */
 	bool expect_pdu; /* the last line was a PDU header */
+	bool aborted;	/* reset from inside a callback: stop feeding */
 };
 
 struct at_syntax *at_syntax_new(at_syntax_cb cb, void *ud)
@@ -41,6 +42,7 @@ void at_syntax_reset(struct at_syntax *s)
 	s->overflow = false;
 	s->bad = false;
 	s->expect_pdu = false;
+	s->aborted = true;
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -149,7 +151,10 @@ void at_syntax_feed(struct at_syntax *s, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
-	for (size_t i = 0; i < len; i++)
+	/* A callback may reset the chat (the modem rebooted, the port is
+	 * being closed): the rest of this chunk belongs to the old session. */
+	s->aborted = false;
+	for (size_t i = 0; i < len && !s->aborted; i++)
 		syntax_byte(s, p[i]);
 }
 

@@ -6,6 +6,7 @@
 #define SIMPUL_MODEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct modem;
@@ -13,8 +14,9 @@ struct modem;
 enum modem_state {
 	MODEM_CLOSED,	/* port not open; waiting to (re)open with backoff */
 	MODEM_PROBE,	/* ESC, drain, AT until it answers */
-	MODEM_INIT,	/* ATZ, ATE0, +CMEE, vendor quirks, +CMGF, +CPMS, +CNMI */
-	MODEM_SIM,	/* +CPIN? and the PIN, once */
+	MODEM_INIT,	/* ATZ, ATE0, +CMEE, vendor quirks, +CGMI/+CGMM/+CGSN */
+	MODEM_SIM,	/* +CPIN? and the PIN, once; then +CMGF, +CPMS, +CNMI,
+			 * +CSCA, which need the SIM (TS 27.005 3.2.5 310-316) */
 	MODEM_REGISTER, /* +CREG/+CEREG until registered */
 	MODEM_READY,	/* drains +CMGL=4, reacts to +CMTI, sends */
 	MODEM_FATAL,	/* SIM PUK or wrong PIN: needs a human */
@@ -113,5 +115,17 @@ void modem_rescan(struct modem *m);
 enum modem_state modem_state(const struct modem *m);
 const char *modem_state_name(enum modem_state st);
 const struct modem_health *modem_get_health(const struct modem *m);
+/* Why the modem is FATAL (or last recovered), "" if nothing. */
+const char *modem_last_reason(const struct modem *m);
+
+/* For tests and the simulator: replaces serial_open/serial_close, e.g. to
+ * hand the modem one end of a socketpair. open returns an fd (non-blocking)
+ * or -1 with err filled. Call before the first modem_tick(). */
+struct modem_port_ops {
+	int (*open)(void *ud, const char *device, char *err, size_t errlen);
+	void (*close)(void *ud, int fd);
+};
+void modem_set_port_ops(struct modem *m, const struct modem_port_ops *po,
+			void *ud);
 
 #endif
