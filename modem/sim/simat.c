@@ -1300,7 +1300,11 @@ void modem_timer(enum timer_kind kind, int arg, const char *data)
 		boot_step(arg);
 		break;
 	case T_NOISE:
-		if (huawei() && S.curc) {
+		if (huawei() && S.curc && (S.in_len || S.in_prompt)) {
+			/* No URC while a command line is being typed: real
+			 * firmware holds it until the line is done. */
+			timer_add(100, T_NOISE, 0, NULL);
+		} else if (huawei() && S.curc) {
 			noise_line();
 			timer_add(1200 + rand() % 800, T_NOISE, 0, NULL);
 		}
