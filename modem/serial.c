@@ -70,6 +70,15 @@ static int set_nonblock_excl(int fd, const char *path, char *err,
 			     size_t errlen)
 {
 	int fl = fcntl(fd, F_GETFL);
+	struct termios t;
+
+	/* With VMIN=0 a non-blocking read of an idle tty returns 0, which
+	 * reads as end of file (a hang-up); VMIN=1 makes it EAGAIN. */
+	if (tcgetattr(fd, &t) == 0) {
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+		(void)tcsetattr(fd, TCSANOW, &t);
+	}
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "%s: cannot make non-blocking: %s", path,
@@ -105,8 +114,6 @@ static int open_by_hand(const char *path, unsigned baud, char *err,
 	cfmakeraw(&t);
 	t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS | CSIZE);
 	t.c_cflag |= CS8 | CLOCAL | CREAD;
-	t.c_cc[VMIN] = 0;
-	t.c_cc[VTIME] = 0;
 	cfsetispeed(&t, baud_to_speed(baud));
 	cfsetospeed(&t, baud_to_speed(baud));
 	if (tcsetattr(fd, TCSANOW, &t) < 0) {

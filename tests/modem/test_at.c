@@ -114,7 +114,9 @@ static void test_syntax_garbage_and_overflow(void **st)
 	struct evlog l = {0};
 	struct at_syntax *s;
 
-	check_syntax_len("\x00\x01\xff junk\r\nOK\r\n", 16, "G[]L[OK]");
+	static const char junk[] = "\x00\x01\xff junk\r\nOK\r\n";
+
+	check_syntax_len(junk, sizeof(junk) - 1, "G[]L[OK]");
 	memset(big, 'A', sizeof(big));
 	memcpy(big, "\r\nX", 3);
 	memcpy(big + sizeof(big) - 8, "\r\nOK\r\n", 6);
