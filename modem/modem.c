@@ -113,6 +113,7 @@ struct modem {
 	char good_path[256];
 
 	bool huawei, zte;
+	bool curc_ok;	/* ^CURC=0 accepted: a later ^BOOT means a reboot */
 	bool pin_sent;
 	bool cnmi_ok;
 	bool denied_logged;
@@ -797,6 +798,7 @@ static void on_identity(struct modem *m, const struct at_response *r)
 				      : m->zte ? STEP_ZCDRUN : STEP_CGMM);
 		break;
 	case STEP_CURC:
+		m->curc_ok = r->result == AT_OK;
 		run_step(m, STEP_CGMM);
 		break;
 	case STEP_ZCDRUN:
@@ -1217,6 +1219,15 @@ int modem_send(struct modem *m, uint64_t send_id, const char *to,
 		goto fail;
 	}
 	m->next_ref = (m->next_ref + 1) & 0xff;
+	if (m->st == MODEM_FATAL) {
+		/* nothing goes out until a human fixes the SIM */
+		free(j->segs);
+		free(j);
+		if (m->ops->sent)
+			m->ops->sent(m->ud, send_id, MODEM_SEND_RETRY, NULL, 0,
+				     m->reason);
+		return 0;
+	}
 	for (tail = &m->sendq; *tail; tail = &(*tail)->next)
 		;
 	*tail = j;
@@ -1479,6 +1490,8 @@ static void urc_reboot(void *ud, const char *line, const char *pdu)
 	 * the stick restarted and forgot our settings. */
 	if (m->st != MODEM_READY && (boot || m->st != MODEM_REGISTER))
 		return;
+	if (boot && !m->curc_ok)
+		return; /* the flood was never switched off: just noise */
 	if (m->reinit_at && m->now - m->reinit_at < REBOOT_QUIET_MS)
 		return; /* the tail of the boot we already handle */
 	snprintf(why, sizeof(why), "modem restarted (\"%s\"): initialising "

@@ -106,7 +106,9 @@ void modem_readable(struct modem *m, uint64_t now_ms);
 void modem_tick(struct modem *m, uint64_t now_ms);
 
 /* Queues an SMS; segments are sent back to back. The outcome comes
- * through ops->sent. Returns 0, or -1 if the text cannot be encoded. */
+ * through ops->sent (at once, with MODEM_SEND_RETRY, while FATAL). Sending
+ * starts from modem_tick(): modem_deadline() turns due. Returns 0, or -1
+ * if the text cannot be encoded. */
 int modem_send(struct modem *m, uint64_t send_id, const char *to,
 	       const char *text_utf8);
 bool modem_can_send(const struct modem *m);

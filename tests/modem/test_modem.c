@@ -185,7 +185,8 @@ static void o_sent(void *ud, uint64_t id, enum modem_send_result res,
 	p->sent_id = id;
 	p->sent_res = res;
 	p->sent_nmrs = n;
-	memcpy(p->sent_mrs, mrs, (size_t)n * sizeof(int));
+	if (n > 0)
+		memcpy(p->sent_mrs, mrs, (size_t)n * sizeof(int));
 	snprintf(p->sent_reason, sizeof(p->sent_reason), "%s", reason);
 }
 
@@ -377,6 +378,12 @@ static void test_huawei_curc_and_cnmi_fallback(void **st)
 	chat(p, "AT+CEREG?", "+CEREG: 0,1\r\n\r\nOK");
 	assert_int_equal(modem_state(p->m), MODEM_READY);
 	assert_string_equal(modem_get_health(p->m)->manufacturer, "huawei");
+	chat(p, "AT+CMGL=4", "^HCSQ:\"LTE\",50,40,100,20\r\nOK");
+	answer_health(p);
+	/* ^CURC=0 was accepted: a ^BOOT now means the stick restarted */
+	advance(p, 30000);
+	reply(p, "\r\n^BOOT:12345,0,0,0,72\r\n");
+	assert_int_equal(modem_state(p->m), MODEM_PROBE);
 	peer_free(p);
 }
 
@@ -396,6 +403,10 @@ static void test_pin_sent_once(void **st)
 	assert_int_equal(modem_fd(p->m), -1);
 	advance(p, 120000);
 	assert_int_equal(p->opens, 1);
+	/* a send while FATAL comes back at once for the daemon to keep */
+	assert_int_equal(modem_send(p->m, 5, "+6281234567890", "Tes"), 0);
+	assert_int_equal(p->nsent, 1);
+	assert_int_equal(p->sent_res, MODEM_SEND_RETRY);
 	peer_free(p);
 }
 
@@ -532,6 +543,15 @@ static void test_cmti_read_and_delete(void **st)
 	chat(p, "AT+CMGR=7", "+CMS ERROR: 321");
 	expect_nothing(p);
 	assert_int_equal(p->nsms, 2);
+	/* memory full: read everything and delete what was stored */
+	reply(p, "\r\n+CMTI: \"SM\",8\r\n");
+	chat(p, "AT+CMGR=8", "+CMS ERROR: 322");
+	p->sms_ret[2] = 0;
+	snprintf(buf, sizeof(buf), "+CMGL: 1,0,,%d\r\n%s\r\n\r\nOK",
+		 a.tpdu_len, a.hex);
+	chat(p, "AT+CMGL=4", buf);
+	chat(p, "AT+CMGD=1", "OK");
+	assert_int_equal(p->nsms, 3);
 	peer_free(p);
 }
 
