@@ -2,6 +2,7 @@
 #ifndef SIMPUL_API_H
 #define SIMPUL_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct app;

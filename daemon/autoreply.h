@@ -12,6 +12,7 @@ struct app;
 struct autoreply;
 struct config;
 struct diag;
+struct rules;
 
 struct autoreply *autoreply_new(struct app *app);
 void autoreply_free(struct autoreply *ar);
@@ -22,5 +23,17 @@ int autoreply_reload(struct autoreply *ar);
 void autoreply_check(const struct config *cfg, struct diag *d);
 /* Office UTC offset at that instant, or -1 when no rules are loaded. */
 int autoreply_tz_offset(const struct autoreply *ar, int64_t at_ms);
+/* The loaded rules (never NULL after autoreply_new succeeded): the office
+ * calendar for due dates and working hours. */
+const struct rules *autoreply_rules(const struct autoreply *ar);
+
+/* Called inside the inbound transaction when the matched rule asks for the
+ * Ketua RT's confirmation (rt_confirm = yes). The RT module hooks in here;
+ * service is the rule name. Return -1 on a store error. */
+struct inbox_ctx;
+typedef int (*autoreply_rt_hook)(void *ud, struct inbox_ctx *ctx,
+				 const char *service, const char *ticket);
+void autoreply_set_rt_hook(struct autoreply *ar, autoreply_rt_hook fn,
+			   void *ud);
 
 #endif

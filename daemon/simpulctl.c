@@ -140,7 +140,12 @@ static void usage(FILE *f)
 		"  show CONVERSATION [--json]     one conversation\n"
 		"  send --channel sms|whatsapp --to NUMBER TEXT\n"
 		"  reply CONVERSATION TEXT        on the resident's channel\n"
-		"  status                         daemon, modem and queue\n");
+		"  status                         daemon, modem and queue\n"
+		"  rules check                    validate rules.d\n"
+		"  rules test [--channel C] [--from N] [--at \"YYYY-MM-DD "
+		"HH:MM\"] TEXT\n"
+		"                                 dry run: which rule, which "
+		"reply\n");
 }
 
 static char *json_body(const char *fmt, ...)
@@ -223,12 +228,79 @@ static int cmd_status(const char *sock, int argc, char **argv)
 	return call(sock, "GET", "/api/v1/status", NULL, true, NULL);
 }
 
+/* rules check: every error and warning of rules.d, as simpuld would load
+ * it now; exit 1 on errors. */
+static int rules_check(const char *sock)
+{
+	char *out = NULL;
+	long st = request(sock, "GET", "/api/v1/rules/check", NULL, &out);
+	json_t *j = json_loads(out, 0, NULL);
+	size_t i;
+	json_t *line;
+	int rc = 1;
+
+	if (st != 200 || !j) {
+		rc = fail_body(st, out);
+	} else {
+		json_array_foreach(json_object_get(j, "messages"), i, line)
+			fprintf(stderr, "%s\n", json_string_value(line));
+		rc = json_is_true(json_object_get(j, "ok")) ? 0 : 1;
+		if (!rc)
+			printf("rules ok: %lld rules\n",
+			       (long long)json_integer_value(
+				       json_object_get(j, "rules")));
+	}
+	json_decref(j);
+	free(out);
+	return rc;
+}
+
+/* rules test --channel sms --from N --at "YYYY-MM-DD HH:MM" TEXT */
+static int rules_test(const char *sock, int argc, char **argv)
+{
+	const char *channel = "sms", *from = "081234567890", *at = NULL,
+		   *text = NULL;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--channel") == 0 && i + 1 < argc)
+			channel = argv[++i];
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+			from = argv[++i];
+		else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+			at = argv[++i];
+		else
+			text = argv[i];
+	}
+	if (!text)
+		return usage(stderr), 2;
+	char *b = at ? json_body("{ss ss ss ss}", "channel", channel, "from",
+				 from, "at", at, "text", text)
+		     : json_body("{ss ss ss}", "channel", channel, "from",
+				 from, "text", text);
+	char *out = NULL;
+	long st = request(sock, "POST", "/api/v1/rules/test", b, &out);
+	int rc = st == 200 ? (fputs(out, stdout), 0) : fail_body(st, out);
+	free(out);
+	free(b);
+	return rc;
+}
+
+static int cmd_rules(const char *sock, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return rules_check(sock);
+	if (argc >= 2 && strcmp(argv[1], "test") == 0)
+		return rules_test(sock, argc, argv);
+	return usage(stderr), 2;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const char *sock, int argc, char **argv);
 } commands[] = {
 	{"inbox", cmd_inbox}, {"show", cmd_show},     {"send", cmd_send},
 	{"reply", cmd_reply}, {"status", cmd_status},
+	{"rules", cmd_rules},
 };
 
 int main(int argc, char **argv)
