@@ -1,0 +1,196 @@
+"""SMS end to end: simpul-modemsim -> simpuld -> store -> replies."""
+import os
+import random
+import signal
+import time
+
+import harness
+from harness import Case, wait_for, post_webhook, wa_text
+
+
+def ins(d, channel=None):
+    return [m for m in d.inbox() if m["direction"] == "in"
+            and (channel is None or m["channel"] == channel)]
+
+
+class Sms(Case):
+    def start(self, profile="sim800", graph=False, sim_args=(), **kw):
+        self.s = self.sim(profile=profile, args=sim_args)
+        self.g = self.graph() if graph else None
+        self.d = self.daemon(modem_device=self.s.link,
+                             graph_url=self.g.url if graph else None, **kw)
+        self.d.start()
+        return self.d
+
+    def wait_empty_sim(self, timeout=60):
+        wait_for(lambda: not self.s.stored(), timeout=timeout,
+                 what="SIM storage drained")
+
+    def test_single_sms_stored_then_deleted(self):
+        d = self.start()
+        self.s.sms("+6281234567890", "Selamat pagi, mau tanya syarat KK")
+        m = wait_for(lambda: ins(d), what="stored sms")[0]
+        self.assertEqual(m["body"], "Selamat pagi, mau tanya syarat KK")
+        self.assertEqual(m["peer"], "+6281234567890")
+        self.assertEqual(m["channel"], "sms")
+        self.wait_empty_sim()
+
+    def test_charsets_and_multipart_out_of_order(self):
+        d = self.start(profile="e3531")
+        texts = {
+            "+6281111111111": "Harga {kurung} [siku] ~ ^ \\ | €",
+            "+6282222222222": "Terima kasih 🙏 ibu 😊",
+            "+6283333333333": ("Laporan drainase: " + "air meluap di gang " * 12).strip(),
+        }
+        for frm, t in list(texts.items())[:2]:
+            self.s.sms(frm, t)
+        self.s.ctl("parts +6283333333333 77 3,1,2,2 " + texts["+6283333333333"])
+        got = wait_for(lambda: {m["peer"]: m["body"] for m in ins(d)}
+                       if len(ins(d)) >= 3 else None, timeout=60,
+                       what="three messages")
+        self.assertEqual(got, texts)
+        self.assertEqual(len(ins(d)), 3)
+        self.wait_empty_sim()
+
+    def test_missing_part_stored_with_mark(self):
+        d = self.start(extra={"outbox": {"part_timeout": "10"}})
+        self.s.ctl("parts +6284444444444 9 3,1 " + "bagian pesan panjang " * 20)
+        m = wait_for(lambda: ins(d), timeout=120, what="partial message")[0]
+        self.assertEqual(m["status"], "partial")
+        self.assertIn("bagian hilang", m["body"])
+
+    def test_two_hundred_sms_exactly_once(self):
+        d = self.start(sim_args=("--capacity", "40"))
+        rnd = random.Random(7)
+        want = []
+        for i in range(200):
+            kind = i % 4
+            frm = f"+62812{100000 + i:06d}"
+            if kind == 0:
+                t = f"pesan {i} ktp"
+            elif kind == 1:
+                t = f"pesan {i} harga €{i} [ok]"
+            elif kind == 2:
+                t = f"pesan {i} 😊 terima kasih"
+            else:
+                t = f"pesan {i} " + "panjang sekali " * 15
+            want.append((frm, t.strip()))
+            if kind == 3 and i % 8 == 3:
+                self.s.ctl(f"parts {frm} {i % 250} 2,1,2 {t}")
+            else:
+                self.s.sms(frm, t)
+        got = wait_for(lambda: ins(d) if len(ins(d)) >= 200 else None,
+                       timeout=300, what="200 messages")
+        time.sleep(1)
+        got = ins(d)
+        self.assertEqual(len(got), 200)
+        self.assertEqual(sorted((m["peer"], m["body"]) for m in got),
+                         sorted(want))
+
+    def test_send_and_delivery_report(self):
+        d = self.start()
+        d.ctl("send", "--channel", "sms", "--to", "0812-3456-7890",
+              "Surat pengantar Anda sudah jadi.")
+        sent = wait_for(lambda: self.s.sent(), what="modem send")
+        self.assertEqual(sent[0]["to"], "+6281234567890")
+        self.assertEqual(sent[0]["text"], "Surat pengantar Anda sudah jadi.")
+        wait_for(lambda: [m for m in d.inbox() if m["direction"] == "out"
+                          and m["status"] == "delivered"],
+                 what="delivered status")
+
+    def test_long_reply_multipart(self):
+        d = self.start()
+        text = "Syarat KTP: surat pengantar RT, fotokopi KK. " * 6
+        d.ctl("send", "--channel", "sms", "--to", "081234567890", text)
+        sent = wait_for(lambda: self.s.sent(), what="modem send")
+        self.assertGreater(sent[0]["parts"], 1)
+        self.assertEqual(sent[0]["text"], text)
+
+    def test_sms_then_whatsapp_one_conversation(self):
+        d = self.start(graph=True)
+        self.s.sms("081234567890", "ktp")
+        wait_for(lambda: ins(d), what="sms")
+        post_webhook(d, wa_text("wamid.X1", "6281234567890", "ini foto kk"))
+        msgs = wait_for(lambda: ins(d) if len(ins(d)) == 2 else None,
+                        what="both")
+        self.assertEqual({m["channel"] for m in msgs}, {"sms", "whatsapp"})
+        self.assertEqual(len({m["conversation"] for m in msgs}), 1)
+
+    def test_whatsapp_reply_outside_window_goes_by_sms(self):
+        d = self.start(graph=True)
+        old = int(time.time()) - 2 * 86400
+        post_webhook(d, wa_text("wamid.OLD", "6285711112222", "halo",
+                                ts=old))
+        conv = wait_for(lambda: ins(d), what="wa message")[0]["conversation"]
+        d.ctl("reply", str(conv), "Mohon datang ke kantor hari Senin.")
+        sent = wait_for(lambda: [s for s in self.s.sent()
+                                 if "Senin" in s["text"]], what="sms reply")
+        self.assertEqual(sent[0]["to"], "+6285711112222")
+
+    def test_whatsapp_131047_falls_back_to_sms(self):
+        d = self.start(graph=True)
+        self.g.script(to="6285733334444", error=131047, times=1)
+        d.ctl("send", "--channel", "whatsapp", "--to", "085733334444",
+              "Berkas Anda kurang pas foto.")
+        sent = wait_for(lambda: [s for s in self.s.sent()
+                                 if "pas foto" in s["text"]],
+                        what="fallback sms")
+        self.assertEqual(sent[0]["to"], "+6285733334444")
+        out = [m for m in d.inbox() if m["direction"] == "out"][0]
+        self.assertEqual(out["channel"], "sms")
+
+    def test_sigkill_during_drain_loses_and_duplicates_nothing(self):
+        s = self.s = self.sim(args=("--capacity", "60"))
+        texts = [f"antrian {i} mohon info" for i in range(50)]
+        for i, t in enumerate(texts):
+            s.sms(f"+62813{200000 + i:06d}", t)
+        d = self.d = self.daemon(modem_device=s.link)
+        for _ in range(3):
+            d.start(wait=False)
+            time.sleep(random.Random(1).uniform(0.8, 2.0))
+            d.kill()
+        d.start()
+        got = wait_for(lambda: ins(d) if len(ins(d)) >= 50 else None,
+                       timeout=120, what="all 50")
+        time.sleep(1)
+        self.assertEqual(sorted(m["body"] for m in ins(d)), sorted(texts))
+        self.wait_empty_sim()
+
+    def test_recovers_from_faults_without_loss(self):
+        d = self.start()
+        n = 0
+        for fault in ("hang 4", "garbage", "unplug 3", "reboot"):
+            self.s.ctl("fault " + fault)
+            n += 1
+            self.s.sms(f"+6281555000{n:03d}", f"setelah {fault}")
+            wait_for(lambda: len(ins(d)) >= n, timeout=90,
+                     what=f"message after {fault}")
+        self.assertEqual(len(ins(d)), n)
+        self.assertIn("modem", d.read_log())
+
+    def test_send_error_retried_and_queued_reply_sent_after_recovery(self):
+        d = self.start()
+        self.s.ctl("fault cms 500 1")
+        d.ctl("send", "--channel", "sms", "--to", "081234567890", "coba lagi")
+        wait_for(lambda: [x for x in self.s.sent() if x["text"] == "coba lagi"],
+                 timeout=60, what="retried send")
+        self.s.ctl("fault hang 6")
+        d.ctl("send", "--channel", "sms", "--to", "081234567890", "setelah macet")
+        wait_for(lambda: [x for x in self.s.sent()
+                          if x["text"] == "setelah macet"],
+                 timeout=120, what="send after recovery")
+        outs = [m for m in d.inbox() if m["direction"] == "out"]
+        self.assertTrue(all(m["status"] in ("sent", "delivered") for m in outs))
+
+    def test_sim_full_is_drained(self):
+        d = self.start(sim_args=("--capacity", "5"))
+        self.s.ctl("fault full")
+        for i in range(8):
+            self.s.sms(f"+6281777000{i:03d}", f"penuh {i}")
+        self.s.ctl("fault clear")
+        wait_for(lambda: len(ins(d)) >= 8, timeout=120, what="all after full")
+        self.assertEqual(len(ins(d)), 8)
+
+
+if __name__ == "__main__":
+    harness.main()
