@@ -538,7 +538,10 @@ static void enter_ready(struct modem *m)
 	m->step = STEP_NONE;
 	m->drain_requested = true; /* indications were lost while down */
 	m->health_at = m->now;
-	m->balance_at = m->now + BALANCE_FIRST_MS;
+	/* keep the interval across re-inits: operators may bar a SIM that
+	 * sends USSD after every modem reboot */
+	if (!m->balance_at)
+		m->balance_at = m->now + BALANCE_FIRST_MS;
 	m->rescan_at = m->now + (m->cnmi_ok ? RESCAN_INTERVAL_MS
 					    : RESCAN_NO_CNMI_MS);
 	m->reason[0] = '\0';
