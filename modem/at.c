@@ -14,10 +14,10 @@ struct at_syntax {
 	void *ud;
 	char buf[AT_LINE_MAX + 1];
 	size_t len;
-	bool overflow;	/* discarding until the end of an over-long line */
-	bool bad;	/* the line holds control bytes */
+	bool overflow;	 /* discarding until the end of an over-long line */
+	bool bad;	 /* the line holds control bytes */
 	bool expect_pdu; /* the last line was a PDU header */
-	bool aborted;	/* reset from inside a callback: stop feeding */
+	bool aborted;	 /* reset from inside a callback: stop feeding */
 };
 
 struct at_syntax *at_syntax_new(at_syntax_cb cb, void *ud)
@@ -164,14 +164,14 @@ static const struct {
 	const char *text;
 	enum at_result res;
 } finals[] = {
-	{"OK", AT_OK},
-	{"ERROR", AT_ERROR},
-	{"NO CARRIER", AT_NO_CARRIER},
-	{"NO ANSWER", AT_NO_ANSWER},
-	{"NO DIALTONE", AT_NO_DIALTONE},
-	{"BUSY", AT_BUSY},
-	{"CONNECT", AT_CONNECT},
-	{"COMMAND NOT SUPPORT", AT_NOT_SUPPORTED},
+    {"OK", AT_OK},
+    {"ERROR", AT_ERROR},
+    {"NO CARRIER", AT_NO_CARRIER},
+    {"NO ANSWER", AT_NO_ANSWER},
+    {"NO DIALTONE", AT_NO_DIALTONE},
+    {"BUSY", AT_BUSY},
+    {"CONNECT", AT_CONNECT},
+    {"COMMAND NOT SUPPORT", AT_NOT_SUPPORTED},
 };
 
 bool at_parse_final(const char *line, enum at_result *res, int *code)
@@ -241,9 +241,9 @@ const char *at_result_name(enum at_result r)
 struct at_cmd {
 	struct at_cmd *next;
 	unsigned id;
-	char *text;	/* with trailing CR */
+	char *text; /* with trailing CR */
 	char *prefixes;
-	char *pdu;	/* hex + Ctrl-Z, or NULL */
+	char *pdu; /* hex + Ctrl-Z, or NULL */
 	unsigned timeout_ms;
 	at_cmd_cb cb;
 	void *ud;
@@ -256,7 +256,7 @@ struct at_cmd {
 
 struct at_urc {
 	struct at_urc *next;
-	char *prefix;	/* NULL: fallback */
+	char *prefix; /* NULL: fallback */
 	at_urc_cb cb;
 	void *ud;
 };
@@ -322,12 +322,12 @@ static void cmd_finish(struct at_cmd *c, enum at_result res, int code,
 		       const char *final)
 {
 	struct at_response r = {
-		.result = res,
-		.code = code,
-		.final = final,
-		.nlines = c->nlines,
-		.lines = (const char *const *)c->lines,
-		.pdus = (const char *const *)c->pdus,
+	    .result = res,
+	    .code = code,
+	    .final = final,
+	    .nlines = c->nlines,
+	    .lines = (const char *const *)c->lines,
+	    .pdus = (const char *const *)c->pdus,
 	};
 
 	if (c->cb)
@@ -648,8 +648,7 @@ static void on_pdu(struct at *a, const char *line)
 		free(hdr);
 		return;
 	}
-	if (a->last_to_cmd && c && c->nlines > 0 &&
-	    !c->pdus[c->nlines - 1]) {
+	if (a->last_to_cmd && c && c->nlines > 0 && !c->pdus[c->nlines - 1]) {
 		c->pdus[c->nlines - 1] = strdup(line);
 		a->last_to_cmd = false;
 		return;
@@ -719,8 +718,7 @@ bool at_iter_begin(struct at_iter *it, const char *line, const char *prefix)
 
 /* Copies the next field (unquoted, without surrounding spaces) into buf and
  * moves past its comma. Returns false when there is no field left. */
-static bool iter_field(struct at_iter *it, char *buf, size_t len,
-		       bool *quoted)
+static bool iter_field(struct at_iter *it, char *buf, size_t len, bool *quoted)
 {
 	const char *p = it->p;
 	size_t n = 0;

@@ -48,23 +48,23 @@ void at_syntax_reset(struct at_syntax *s);
 
 enum at_result {
 	AT_OK,
-	AT_ERROR,	 /* plain ERROR */
-	AT_CMS_ERROR,	 /* +CMS ERROR: <n> (code in at_response.code) */
-	AT_CME_ERROR,	 /* +CME ERROR: <n> */
+	AT_ERROR,     /* plain ERROR */
+	AT_CMS_ERROR, /* +CMS ERROR: <n> (code in at_response.code) */
+	AT_CME_ERROR, /* +CME ERROR: <n> */
 	AT_NO_CARRIER,
 	AT_NO_ANSWER,
 	AT_NO_DIALTONE,
 	AT_BUSY,
 	AT_CONNECT,
 	AT_NOT_SUPPORTED, /* "COMMAND NOT SUPPORT" (ZTE, some Qualcomm) */
-	AT_TIMEOUT,	 /* no final result by the deadline */
-	AT_CANCELLED,	 /* at_reset() or at_free() dropped the command */
+	AT_TIMEOUT,	  /* no final result by the deadline */
+	AT_CANCELLED,	  /* at_reset() or at_free() dropped the command */
 };
 
 struct at_response {
 	enum at_result result;
-	int code;		/* +CMS/+CME code; -1 if not numeric */
-	const char *final;	/* the final result line ("" for timeout) */
+	int code;	   /* +CMS/+CME code; -1 if not numeric */
+	const char *final; /* the final result line ("" for timeout) */
 	size_t nlines;
 	const char *const *lines; /* intermediate lines, in order */
 	const char *const *pdus;  /* pdus[i]: PDU line after lines[i] or NULL */
@@ -111,8 +111,7 @@ size_t at_pending(const struct at *a);
 /* Handlers for unsolicited lines by prefix ("+CMTI:", "RING"). Lines
  * matching no handler and no command go to the fallback handler (NULL
  * prefix). Returns 0 or -1. */
-int at_register_urc(struct at *a, const char *prefix, at_urc_cb cb,
-		    void *ud);
+int at_register_urc(struct at *a, const char *prefix, at_urc_cb cb, void *ud);
 /* Syntax events that are not lines: garbage, overflow (for recovery). */
 typedef void (*at_garbage_cb)(void *ud, enum at_event ev);
 void at_set_garbage_handler(struct at *a, at_garbage_cb cb, void *ud);
@@ -124,8 +123,8 @@ bool at_parse_final(const char *line, enum at_result *res, int *code);
 /* ---- result iterator ---- */
 
 struct at_iter {
-	const char *p;	/* next field */
-	bool end;	/* no more fields */
+	const char *p; /* next field */
+	bool end;      /* no more fields */
 };
 
 /* Starts after prefix (and spaces); false if line does not start with it.

@@ -22,25 +22,25 @@
 #include "pdu.h"
 #include "serial.h"
 
-#define PROBE_TRIES 5
-#define PROBE_TIMEOUT_MS 2000
-#define PROBE_DRAIN_MS 300
-#define SIM_RETRY_MS 2000
-#define SIM_RETRIES 15
-#define PIN_SETTLE_MS 3000
-#define REG_POLL_MS 3000
+#define PROBE_TRIES	   5
+#define PROBE_TIMEOUT_MS   2000
+#define PROBE_DRAIN_MS	   300
+#define SIM_RETRY_MS	   2000
+#define SIM_RETRIES	   15
+#define PIN_SETTLE_MS	   3000
+#define REG_POLL_MS	   3000
 #define HEALTH_INTERVAL_MS 60000
 #define RESCAN_INTERVAL_MS 300000
-#define RESCAN_NO_CNMI_MS 60000
-#define SEND_TIMEOUT_MS 60000
-#define BALANCE_FIRST_MS 10000
-#define REBOOT_QUIET_MS 30000
-#define GARBAGE_BURST 8
-#define GARBAGE_WINDOW_MS 10000
-#define BACKOFF_MAX_S 30
-#define MAX_SEGS 16
-#define MAX_READS 64
-#define MAX_CANDS 16
+#define RESCAN_NO_CNMI_MS  60000
+#define SEND_TIMEOUT_MS	   60000
+#define BALANCE_FIRST_MS   10000
+#define REBOOT_QUIET_MS	   30000
+#define GARBAGE_BURST	   8
+#define GARBAGE_WINDOW_MS  10000
+#define BACKOFF_MAX_S	   30
+#define MAX_SEGS	   16
+#define MAX_READS	   64
+#define MAX_CANDS	   16
 
 enum step {
 	STEP_NONE,
@@ -69,8 +69,14 @@ enum step {
 	STEP_REG_WAIT,
 };
 
-enum activity { ACT_NONE, ACT_DRAIN, ACT_READ, ACT_SEND, ACT_HEALTH,
-		ACT_BALANCE };
+enum activity {
+	ACT_NONE,
+	ACT_DRAIN,
+	ACT_READ,
+	ACT_SEND,
+	ACT_HEALTH,
+	ACT_BALANCE
+};
 
 struct send_job {
 	struct send_job *next;
@@ -113,7 +119,7 @@ struct modem {
 	char good_path[256];
 
 	bool huawei, zte;
-	bool curc_ok;	/* ^CURC=0 accepted: a later ^BOOT means a reboot */
+	bool curc_ok; /* ^CURC=0 accepted: a later ^BOOT means a reboot */
 	bool pin_sent;
 	bool cnmi_ok;
 	bool denied_logged;
@@ -137,9 +143,9 @@ struct modem {
 };
 
 static const char *cnmi_variants[] = {
-	/* MODEM.md: several chipsets advertise values they reject */
-	"AT+CNMI=2,1,0,2,0", "AT+CNMI=2,1,2,1,0", "AT+CNMI=2,1,2,2,0",
-	"AT+CNMI=2,1,2,0,0", "AT+CNMI=1,1,0,0,0",
+    /* MODEM.md: several chipsets advertise values they reject */
+    "AT+CNMI=2,1,0,2,0", "AT+CNMI=2,1,2,1,0", "AT+CNMI=2,1,2,2,0",
+    "AT+CNMI=2,1,2,0,0", "AT+CNMI=1,1,0,0,0",
 };
 
 static void run_step(struct modem *m, enum step s);
@@ -185,8 +191,7 @@ const char *modem_state_name(enum modem_state st)
 	return "?";
 }
 
-static void change_state(struct modem *m, enum modem_state st,
-			 const char *why)
+static void change_state(struct modem *m, enum modem_state st, const char *why)
 {
 	enum modem_state old = m->st;
 
@@ -194,8 +199,8 @@ static void change_state(struct modem *m, enum modem_state st,
 		return;
 	m->st = st;
 	mlog(m, st == MODEM_FATAL ? MODEM_LOG_ERR : MODEM_LOG_INFO,
-	     "modem %s -> %s: %s", modem_state_name(old),
-	     modem_state_name(st), why);
+	     "modem %s -> %s: %s", modem_state_name(old), modem_state_name(st),
+	     why);
 	if (m->ops->state)
 		m->ops->state(m->ud, st, why);
 }
@@ -293,8 +298,8 @@ static void close_port(struct modem *m)
 static void schedule_reopen(struct modem *m)
 {
 	m->reopen_at = m->now + (uint64_t)m->backoff_s * 1000;
-	m->backoff_s = m->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S
-							: m->backoff_s * 2;
+	m->backoff_s =
+	    m->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : m->backoff_s * 2;
 }
 
 static void fail_sending(struct modem *m, enum modem_send_result res,
@@ -542,8 +547,8 @@ static void enter_ready(struct modem *m)
 	 * sends USSD after every modem reboot */
 	if (!m->balance_at)
 		m->balance_at = m->now + BALANCE_FIRST_MS;
-	m->rescan_at = m->now + (m->cnmi_ok ? RESCAN_INTERVAL_MS
-					    : RESCAN_NO_CNMI_MS);
+	m->rescan_at =
+	    m->now + (m->cnmi_ok ? RESCAN_INTERVAL_MS : RESCAN_NO_CNMI_MS);
 	m->reason[0] = '\0';
 	change_state(m, MODEM_READY, "registered");
 	ready_next(m);
@@ -798,7 +803,8 @@ static void on_identity(struct modem *m, const struct at_response *r)
 		m->huawei = strcasestr(m->health.manufacturer, "huawei");
 		m->zte = strcasestr(m->health.manufacturer, "zte");
 		run_step(m, m->huawei ? STEP_CURC
-				      : m->zte ? STEP_ZCDRUN : STEP_CGMM);
+			    : m->zte  ? STEP_ZCDRUN
+				      : STEP_CGMM);
 		break;
 	case STEP_CURC:
 		m->curc_ok = r->result == AT_OK;
@@ -816,8 +822,7 @@ static void on_identity(struct modem *m, const struct at_response *r)
 		run_step(m, STEP_CGSN);
 		break;
 	case STEP_CGSN:
-		first_line(r, "+CGSN:", m->health.imei,
-			   sizeof(m->health.imei));
+		first_line(r, "+CGSN:", m->health.imei, sizeof(m->health.imei));
 		run_step(m, STEP_CLIP);
 		break;
 	case STEP_CLIP:
@@ -925,8 +930,7 @@ static int deliver(struct modem *m, int index, const char *hex, int len)
 					   .status = pm.status,
 					   .done_at = pm.done_at};
 
-		snprintf(rep.recipient, sizeof(rep.recipient), "%s",
-			 pm.number);
+		snprintf(rep.recipient, sizeof(rep.recipient), "%s", pm.number);
 		rc = m->ops->report ? m->ops->report(m->ud, &rep) : -1;
 	} else {
 		struct modem_sms s = {.index = index, .pdu_hex = hex};
@@ -1106,8 +1110,8 @@ static void start_drain(struct modem *m)
 {
 	m->drain_requested = false;
 	m->act = ACT_DRAIN;
-	m->rescan_at = m->now + (m->cnmi_ok ? RESCAN_INTERVAL_MS
-					    : RESCAN_NO_CNMI_MS);
+	m->rescan_at =
+	    m->now + (m->cnmi_ok ? RESCAN_INTERVAL_MS : RESCAN_NO_CNMI_MS);
 	select_mem(m, m->storage);
 	/* TS 27.005 3.4.2: stat 4 = all messages in PDU mode */
 	act_cmd(m, "AT+CMGL=4", "+CMGL:", m->cfg.cmd_timeout_ms * 3, cmgl_cb);
@@ -1270,8 +1274,8 @@ static void csq_cb(void *ud, const struct at_response *r)
 	if (r->result == AT_OK && r->nlines > 0 &&
 	    at_iter_begin(&it, r->lines[0], "+CSQ:") &&
 	    at_iter_next_number(&it, &rssi))
-		m->health.rssi_dbm = rssi >= 0 && rssi <= 31 ? -113 + 2 * rssi
-							    : 0;
+		m->health.rssi_dbm =
+		    rssi >= 0 && rssi <= 31 ? -113 + 2 * rssi : 0;
 	act_cb_done(m);
 }
 
@@ -1296,8 +1300,7 @@ static void cops_cb(void *ud, const struct at_response *r)
 	/* TS 27.007 7.3: +COPS: <mode>[,<format>,<oper>[,<AcT>]] */
 	if (r->result == AT_OK && r->nlines > 0 &&
 	    at_iter_begin(&it, r->lines[0], "+COPS:") &&
-	    at_iter_next_number(&it, &mode) &&
-	    at_iter_next_number(&it, &fmt))
+	    at_iter_next_number(&it, &mode) && at_iter_next_number(&it, &fmt))
 		at_iter_next_string(&it, m->health.operator_name,
 				    sizeof(m->health.operator_name));
 	act_cb_done(m);
@@ -1359,8 +1362,8 @@ static void cusd_cb(void *ud, const struct at_response *r)
 	if (!act_cb_check(m, r, "AT+CUSD"))
 		return;
 	if (r->result != AT_OK)
-		mlog(m, MODEM_LOG_WARN, "balance query %s failed (%s)",
-		     m->ussd, r->final);
+		mlog(m, MODEM_LOG_WARN, "balance query %s failed (%s)", m->ussd,
+		     r->final);
 	act_cb_done(m);
 }
 
@@ -1449,8 +1452,9 @@ static void urc_cmti(void *ud, const char *line, const char *pdu)
 	at_iter_begin(&it, line, line[2] == 'M' ? "+CMTI:" : "+CDSI:");
 	if (!at_iter_next_string(&it, mem, sizeof(mem)) ||
 	    !at_iter_next_number(&it, &idx)) {
-		mlog(m, MODEM_LOG_WARN, "unreadable indication \"%s\": reading "
-					"all storage",
+		mlog(m, MODEM_LOG_WARN,
+		     "unreadable indication \"%s\": reading "
+		     "all storage",
 		     line);
 		m->drain_requested = true;
 	} else {
@@ -1479,8 +1483,9 @@ static void urc_cmt(void *ud, const char *line, const char *pdu)
 	}
 	at_iter_next_number(&it, &len);
 	if (deliver(m, -1, pdu, len) != 0)
-		mlog(m, MODEM_LOG_ERR, "a routed SMS was not stored and "
-				       "cannot be read again");
+		mlog(m, MODEM_LOG_ERR,
+		     "a routed SMS was not stored and "
+		     "cannot be read again");
 }
 
 static void urc_reboot(void *ud, const char *line, const char *pdu)
@@ -1497,8 +1502,9 @@ static void urc_reboot(void *ud, const char *line, const char *pdu)
 		return; /* the flood was never switched off: just noise */
 	if (m->reinit_at && m->now - m->reinit_at < REBOOT_QUIET_MS)
 		return; /* the tail of the boot we already handle */
-	snprintf(why, sizeof(why), "modem restarted (\"%s\"): initialising "
-				   "again",
+	snprintf(why, sizeof(why),
+		 "modem restarted (\"%s\"): initialising "
+		 "again",
 		 line);
 	reinit(m, why);
 }
@@ -1557,8 +1563,7 @@ static void urc_creg(void *ud, const char *line, const char *pdu)
 	if (line[2] != 'E')
 		m->health.creg_stat = stat;
 	if (m->st == MODEM_READY && !is_registered(stat))
-		mlog(m, MODEM_LOG_WARN, "network registration lost (%s)",
-		     line);
+		mlog(m, MODEM_LOG_WARN, "network registration lost (%s)", line);
 }
 
 static size_t gsm7_unpack(const char *hex, char *out, size_t outlen);
@@ -1639,8 +1644,7 @@ static void urc_memfull(void *ud, const char *line, const char *pdu)
 {
 	struct modem *m = ud;
 
-	mlog(m, MODEM_LOG_WARN, "SMS storage full (%s): reading it all",
-	     line);
+	mlog(m, MODEM_LOG_WARN, "SMS storage full (%s): reading it all", line);
 	m->drain_requested = true;
 	ready_next(m);
 }
@@ -1677,28 +1681,42 @@ static const struct {
 	const char *prefix;
 	at_urc_cb cb;
 } urcs[] = {
-	{"+CMTI:", urc_cmti},	 {"+CDSI:", urc_cmti},
-	{"+CMT:", urc_cmt},	 {"+CDS:", urc_cmt},
-	{"RDY", urc_reboot},	 {"Call Ready", urc_reboot},
-	{"SMS Ready", urc_reboot}, {"^BOOT", urc_reboot},
-	{"+CFUN:", urc_cfun},	 {"+CPIN:", urc_cpin},
-	{"UNDER-VOLTAGE", urc_power}, {"POWER DOWN", urc_power},
-	{"NORMAL POWER DOWN", urc_power}, {"+CLIP:", urc_clip},
-	{"+CREG:", urc_creg},	 {"+CEREG:", urc_creg},
-	{"+CUSD:", urc_cusd},	 {"^SMMEMFULL", urc_memfull},
-	{"RING", urc_noise},	 {"^RSSI", urc_noise},
-	{"^HCSQ", urc_noise},	 {"^MODE", urc_noise},
-	{"^NWTIME", urc_noise},	 {"^SIMST", urc_noise},
-	{"^SRVST", urc_noise},	 {"^DSFLOWRPT", urc_noise},
-	{NULL, urc_other},
+    {"+CMTI:", urc_cmti},
+    {"+CDSI:", urc_cmti},
+    {"+CMT:", urc_cmt},
+    {"+CDS:", urc_cmt},
+    {"RDY", urc_reboot},
+    {"Call Ready", urc_reboot},
+    {"SMS Ready", urc_reboot},
+    {"^BOOT", urc_reboot},
+    {"+CFUN:", urc_cfun},
+    {"+CPIN:", urc_cpin},
+    {"UNDER-VOLTAGE", urc_power},
+    {"POWER DOWN", urc_power},
+    {"NORMAL POWER DOWN", urc_power},
+    {"+CLIP:", urc_clip},
+    {"+CREG:", urc_creg},
+    {"+CEREG:", urc_creg},
+    {"+CUSD:", urc_cusd},
+    {"^SMMEMFULL", urc_memfull},
+    {"RING", urc_noise},
+    {"^RSSI", urc_noise},
+    {"^HCSQ", urc_noise},
+    {"^MODE", urc_noise},
+    {"^NWTIME", urc_noise},
+    {"^SIMST", urc_noise},
+    {"^SRVST", urc_noise},
+    {"^DSFLOWRPT", urc_noise},
+    {NULL, urc_other},
 };
 
 /* ---------------- text helpers for USSD ---------------- */
 
 static int hexval(char c)
 {
-	return isdigit((unsigned char)c) ? c - '0'
-					 : (tolower((unsigned char)c) - 'a' + 10);
+	return isdigit((unsigned char)c)
+		   ? c - '0'
+		   : (tolower((unsigned char)c) - 'a' + 10);
 }
 
 /* GSM 03.38 default alphabet, the ASCII-like part; others become '?'. */
@@ -1724,9 +1742,9 @@ static size_t gsm7_unpack(const char *hex, char *out, size_t outlen)
 	unsigned acc = 0, bits = 0;
 
 	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
-		acc |= (unsigned)(hexval(hex[2 * i]) * 16 +
-				  hexval(hex[2 * i + 1]))
-		       << bits;
+		acc |=
+		    (unsigned)(hexval(hex[2 * i]) * 16 + hexval(hex[2 * i + 1]))
+		    << bits;
 		bits += 8;
 		while (bits >= 7 && o + 1 < outlen) {
 			out[o++] = gsm7_char(acc & 0x7f);
@@ -1777,8 +1795,8 @@ struct modem *modem_new(const struct modem_config *cfg,
 	m->cfg = *cfg;
 	m->device = strdup(cfg->device && *cfg->device ? cfg->device : "auto");
 	m->pin = dup_or_null(cfg->pin);
-	m->storage = strdup(cfg->storage && *cfg->storage ? cfg->storage
-							  : "SM");
+	m->storage =
+	    strdup(cfg->storage && *cfg->storage ? cfg->storage : "SM");
 	m->ussd = dup_or_null(cfg->ussd_balance);
 	m->at = at_new(port_write, m);
 	if (!m->device || !m->storage || !m->at ||

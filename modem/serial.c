@@ -21,11 +21,11 @@ static const struct {
 	const char *name;
 	int rank; /* modem makers before generic USB-serial bridges */
 } vendors[] = {
-	{0x12d1, "Huawei", 0},	   {0x1e0e, "SIMCom", 0},
-	{0x2c7c, "Quectel", 0},	   {0x19d2, "ZTE", 0},
-	{0x1546, "u-blox", 0},	   {0x1199, "Sierra", 0},
-	{0x1a86, "CH340 bridge", 1}, {0x10c4, "CP210x bridge", 1},
-	{0x0403, "FTDI bridge", 1},
+    {0x12d1, "Huawei", 0},	 {0x1e0e, "SIMCom", 0},
+    {0x2c7c, "Quectel", 0},	 {0x19d2, "ZTE", 0},
+    {0x1546, "u-blox", 0},	 {0x1199, "Sierra", 0},
+    {0x1a86, "CH340 bridge", 1}, {0x10c4, "CP210x bridge", 1},
+    {0x0403, "FTDI bridge", 1},
 };
 
 const char *serial_known_vendor(uint16_t vid)
@@ -66,8 +66,7 @@ static speed_t baud_to_speed(unsigned baud)
 	}
 }
 
-static int set_nonblock_excl(int fd, const char *path, char *err,
-			     size_t errlen)
+static int set_nonblock_excl(int fd, const char *path, char *err, size_t errlen)
 {
 	int fl = fcntl(fd, F_GETFL);
 	struct termios t;
@@ -125,8 +124,7 @@ static int open_by_hand(const char *path, unsigned baud, char *err,
 	return fd;
 }
 
-static struct sp_port *open_with_libserialport(const char *path,
-					       unsigned baud)
+static struct sp_port *open_with_libserialport(const char *path, unsigned baud)
 {
 	struct sp_port *p = NULL;
 

@@ -19,7 +19,7 @@ void serial_close(struct serial *s);
 struct serial_candidate {
 	char path[256];
 	uint16_t vid, pid;
-	char vendor[32];	/* "Huawei", "SIMCom", "CH340 bridge", ... */
+	char vendor[32]; /* "Huawei", "SIMCom", "CH340 bridge", ... */
 };
 
 /* Lists the ports of USB devices whose vendor makes modems (Huawei 12d1,

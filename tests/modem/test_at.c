@@ -22,17 +22,15 @@ struct evlog {
 static void ev_cb(void *ud, enum at_event ev, const char *line, size_t len)
 {
 	struct evlog *l = ud;
-	const char *tag = ev == AT_EV_LINE	  ? "L"
-			  : ev == AT_EV_PROMPT	  ? "P"
-			  : ev == AT_EV_PDU	  ? "D"
-			  : ev == AT_EV_GARBAGE	  ? "G"
-						  : "O";
+	const char *tag = ev == AT_EV_LINE	? "L"
+			  : ev == AT_EV_PROMPT	? "P"
+			  : ev == AT_EV_PDU	? "D"
+			  : ev == AT_EV_GARBAGE ? "G"
+						: "O";
 
-	l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len,
-				   "%s[%.*s]", tag,
-				   ev == AT_EV_LINE || ev == AT_EV_PDU ? (int)len
-								      : 0,
-				   line);
+	l->len += (size_t)snprintf(
+	    l->text + l->len, sizeof(l->text) - l->len, "%s[%.*s]", tag,
+	    ev == AT_EV_LINE || ev == AT_EV_PDU ? (int)len : 0, line);
 }
 
 /* Feeds input in chunks: chunk 0 = byte by byte, 1 = all at once, else
@@ -44,7 +42,9 @@ static void feed_chunks(struct at_syntax *s, const char *in, size_t n,
 
 	srand(seed);
 	while (i < n) {
-		size_t k = seed == 0 ? 1 : seed == 1 ? n : 1 + (size_t)(rand() % 17);
+		size_t k = seed == 0   ? 1
+			   : seed == 1 ? n
+				       : 1 + (size_t)(rand() % 17);
 
 		if (k > n - i)
 			k = n - i;
@@ -74,8 +74,7 @@ static void check_syntax(const char *in, const char *want)
 
 static void test_syntax_lines_echo_off(void **st)
 {
-	check_syntax("\r\n+CSQ: 17,99\r\n\r\nOK\r\n",
-		     "L[+CSQ: 17,99]L[OK]");
+	check_syntax("\r\n+CSQ: 17,99\r\n\r\nOK\r\n", "L[+CSQ: 17,99]L[OK]");
 }
 
 static void test_syntax_echo_on(void **st)
@@ -210,17 +209,16 @@ static void test_queue_basic_and_urcs_inside(void **st)
 	struct rig *r = rig_new();
 
 	at_set_time(r->a, 1000);
-	assert_int_not_equal(at_send(r->a, "AT+CMGL=4", "+CMGL:", 5000,
-				     cmd_cb, r),
-			     0);
-	assert_int_not_equal(at_send(r->a, "AT+CSQ", "+CSQ:", 5000, cmd_cb,
-				     r),
+	assert_int_not_equal(
+	    at_send(r->a, "AT+CMGL=4", "+CMGL:", 5000, cmd_cb, r), 0);
+	assert_int_not_equal(at_send(r->a, "AT+CSQ", "+CSQ:", 5000, cmd_cb, r),
 			     0);
 	/* only the first is written until it completes */
 	assert_string_equal(r->out, "AT+CMGL=4\r");
 	assert_int_equal(at_deadline(r->a), 6000);
-	feed(r, "\r\n+CMGL: 1,0,,3\r\n^RSSI:9\r\nAABBCC\r\n+CMTI: \"SM\",4\r\n"
-		"+CMGL: 2,0,,1\r\nDD\r\nRING\r\n\r\nOK\r\n",
+	feed(r,
+	     "\r\n+CMGL: 1,0,,3\r\n^RSSI:9\r\nAABBCC\r\n+CMTI: \"SM\",4\r\n"
+	     "+CMGL: 2,0,,1\r\nDD\r\nRING\r\n\r\nOK\r\n",
 	     1500);
 	assert_int_equal(r->ncb, 1);
 	assert_int_equal(r->last.result, AT_OK);
@@ -229,8 +227,7 @@ static void test_queue_basic_and_urcs_inside(void **st)
 	assert_string_equal(r->pdus[0], "AABBCC");
 	assert_string_equal(r->lines[1], "+CMGL: 2,0,,1");
 	assert_string_equal(r->pdus[1], "DD");
-	assert_string_equal(r->urcs,
-			    "{^RSSI:9|-}{+CMTI: \"SM\",4|-}{RING|-}");
+	assert_string_equal(r->urcs, "{^RSSI:9|-}{+CMTI: \"SM\",4|-}{RING|-}");
 	/* the next command went out at once with its own deadline */
 	assert_string_equal(r->out, "AT+CMGL=4\rAT+CSQ\r");
 	assert_int_equal(at_deadline(r->a), 6500);
@@ -285,8 +282,7 @@ static void test_queue_pdu_after_prompt(void **st)
 {
 	struct rig *r = rig_new();
 
-	at_send_pdu(r->a, "AT+CMGS=18", "+CMGS:", "0011AB", 60000, cmd_cb,
-		    r);
+	at_send_pdu(r->a, "AT+CMGS=18", "+CMGS:", "0011AB", 60000, cmd_cb, r);
 	assert_string_equal(r->out, "AT+CMGS=18\r");
 	feed(r, "\r\n> ", 10);
 	assert_string_equal(r->out, "AT+CMGS=18\r0011AB\x1a");
@@ -360,8 +356,8 @@ static void test_iter(void **st)
 	assert_true(at_iter_at_end(&it));
 	assert_false(at_iter_next_number(&it, &n));
 
-	assert_true(at_iter_begin(&it, "+CREG: 2,1,\"1A2B\",\"00C3\"",
-				  "+CREG:"));
+	assert_true(
+	    at_iter_begin(&it, "+CREG: 2,1,\"1A2B\",\"00C3\"", "+CREG:"));
 	assert_true(at_iter_skip(&it));
 	assert_true(at_iter_next_number(&it, &n));
 	assert_int_equal(n, 1);
@@ -370,8 +366,8 @@ static void test_iter(void **st)
 	assert_true(at_iter_next_hex(&it, &h));
 	assert_int_equal(h, 0xc3);
 
-	assert_true(at_iter_begin(&it, "+CUSD: 0,\"Sisa, Rp 5.000\",15",
-				  "+CUSD:"));
+	assert_true(
+	    at_iter_begin(&it, "+CUSD: 0,\"Sisa, Rp 5.000\",15", "+CUSD:"));
 	assert_true(at_iter_skip(&it));
 	assert_true(at_iter_next_string(&it, s, sizeof(s)));
 	assert_string_equal(s, "Sisa, Rp 5.000");
@@ -391,18 +387,18 @@ static void test_iter(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syntax_lines_echo_off),
-		cmocka_unit_test(test_syntax_echo_on),
-		cmocka_unit_test(test_syntax_prompt_no_newline),
-		cmocka_unit_test(test_syntax_pdu_lines),
-		cmocka_unit_test(test_syntax_garbage_and_overflow),
-		cmocka_unit_test(test_queue_basic_and_urcs_inside),
-		cmocka_unit_test(test_queue_urc_flood_keeps_deadline),
-		cmocka_unit_test(test_queue_cms_error_and_collect_all),
-		cmocka_unit_test(test_queue_pdu_after_prompt),
-		cmocka_unit_test(test_queue_cmt_urc_with_pdu),
-		cmocka_unit_test(test_queue_reset_from_callback),
-		cmocka_unit_test(test_iter),
+	    cmocka_unit_test(test_syntax_lines_echo_off),
+	    cmocka_unit_test(test_syntax_echo_on),
+	    cmocka_unit_test(test_syntax_prompt_no_newline),
+	    cmocka_unit_test(test_syntax_pdu_lines),
+	    cmocka_unit_test(test_syntax_garbage_and_overflow),
+	    cmocka_unit_test(test_queue_basic_and_urcs_inside),
+	    cmocka_unit_test(test_queue_urc_flood_keeps_deadline),
+	    cmocka_unit_test(test_queue_cms_error_and_collect_all),
+	    cmocka_unit_test(test_queue_pdu_after_prompt),
+	    cmocka_unit_test(test_queue_cmt_urc_with_pdu),
+	    cmocka_unit_test(test_queue_reset_from_callback),
+	    cmocka_unit_test(test_iter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,13 +218,13 @@ static void o_log(void *ud, enum modem_log_level lvl, const char *msg)
 }
 
 static const struct modem_ops ops = {
-	.sms = o_sms,
-	.report = o_report,
-	.sent = o_sent,
-	.state = o_state,
-	.health = o_health,
-	.ring = o_ring,
-	.log = o_log,
+    .sms = o_sms,
+    .report = o_report,
+    .sent = o_sent,
+    .state = o_state,
+    .health = o_health,
+    .ring = o_ring,
+    .log = o_log,
 };
 
 static const struct modem_port_ops port_ops = {.open = p_open,
@@ -234,12 +234,12 @@ static struct peer *peer_new(const char *pin, const char *ussd)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 	struct modem_config cfg = {
-		.device = "/dev/fake-modem",
-		.pin = pin,
-		.storage = "SM",
-		.ussd_balance = ussd,
-		.balance_interval_s = ussd ? 3600 : 0,
-		.cmd_timeout_ms = 10000,
+	    .device = "/dev/fake-modem",
+	    .pin = pin,
+	    .storage = "SM",
+	    .ussd_balance = ussd,
+	    .balance_interval_s = ussd ? 3600 : 0,
+	    .cmd_timeout_ms = 10000,
 	};
 
 	p->fd = -1;
@@ -278,7 +278,8 @@ static void probe_and_identify(struct peer *p)
 static void sms_setup_and_register(struct peer *p)
 {
 	chat(p, "AT+CMGF=0", "OK");
-	chat(p, "AT+CPMS=\"SM\",\"SM\",\"SM\"", "+CPMS: 0,30,0,30,0,30\r\n\r\nOK");
+	chat(p, "AT+CPMS=\"SM\",\"SM\",\"SM\"",
+	     "+CPMS: 0,30,0,30,0,30\r\n\r\nOK");
 	chat(p, "AT+CNMI=2,1,0,2,0", "OK");
 	chat(p, "AT+CSCA?", "+CSCA: \"+62816124\",145\r\n\r\nOK");
 	chat(p, "AT+CREG=2", "OK");
@@ -310,9 +311,8 @@ static void deliver_pdu(const char *from, const char *text,
 {
 	char err[160];
 
-	assert_int_equal(pdu_encode_deliver(from, text, "+62816124",
-					    1714558830, 0, seg, 1, err,
-					    sizeof(err)),
+	assert_int_equal(pdu_encode_deliver(from, text, "+62816124", 1714558830,
+					    0, seg, 1, err, sizeof(err)),
 			 1);
 }
 
@@ -362,7 +362,8 @@ static void test_huawei_curc_and_cnmi_fallback(void **st)
 	chat(p, "AT+CLIP=1", "OK");
 	chat(p, "AT+CPIN?", "+CPIN: READY\r\n\r\nOK");
 	chat(p, "AT+CMGF=0", "OK");
-	chat(p, "AT+CPMS=\"SM\",\"SM\",\"SM\"", "+CPMS: 0,30,0,30,0,30\r\n\r\nOK");
+	chat(p, "AT+CPMS=\"SM\",\"SM\",\"SM\"",
+	     "+CPMS: 0,30,0,30,0,30\r\n\r\nOK");
 	chat(p, "AT+CNMI=2,1,0,2,0", "+CMS ERROR: 303");
 	chat(p, "AT+CNMI=2,1,2,1,0", "ERROR");
 	chat(p, "AT+CNMI=2,1,2,2,0", "OK");
@@ -399,7 +400,8 @@ static void test_pin_sent_once(void **st)
 	/* the SIM still wants a PIN: stop, never send it a second time */
 	chat(p, "AT+CPIN?", "+CPIN: SIM PIN\r\n\r\nOK");
 	assert_int_equal(modem_state(p->m), MODEM_FATAL);
-	assert_non_null(strstr(modem_last_reason(p->m), "not sending it again"));
+	assert_non_null(
+	    strstr(modem_last_reason(p->m), "not sending it again"));
 	assert_int_equal(modem_fd(p->m), -1);
 	advance(p, 120000);
 	assert_int_equal(p->opens, 1);
@@ -547,8 +549,8 @@ static void test_cmti_read_and_delete(void **st)
 	reply(p, "\r\n+CMTI: \"SM\",8\r\n");
 	chat(p, "AT+CMGR=8", "+CMS ERROR: 322");
 	p->sms_ret[2] = 0;
-	snprintf(buf, sizeof(buf), "+CMGL: 1,0,,%d\r\n%s\r\n\r\nOK",
-		 a.tpdu_len, a.hex);
+	snprintf(buf, sizeof(buf), "+CMGL: 1,0,,%d\r\n%s\r\n\r\nOK", a.tpdu_len,
+		 a.hex);
 	chat(p, "AT+CMGL=4", buf);
 	chat(p, "AT+CMGD=1", "OK");
 	assert_int_equal(p->nsms, 3);
@@ -785,8 +787,8 @@ static void test_balance_ussd(void **st)
 	reply(p, "\r\n+CUSD: 0,\"Sisa pulsa Anda Rp 12.345,00 berlaku s.d. "
 		 "01-06-2024\",15\r\n");
 	assert_int_equal(modem_get_health(p->m)->balance, 12345);
-	assert_non_null(strstr(modem_get_health(p->m)->balance_text,
-			       "Sisa pulsa"));
+	assert_non_null(
+	    strstr(modem_get_health(p->m)->balance_text, "Sisa pulsa"));
 	peer_free(p);
 }
 
@@ -800,7 +802,9 @@ static void test_status_report_via_cdsi(void **st)
 	reply(p, "\r\n+CDSI: \"SM\",2\r\n");
 	chat(p, "AT+CMGR=2",
 	     "+CMGR: 0,,26\r\n00062A0D91261832547698F0"
-	     "42501002500282" "42501002501282" "00\r\n\r\nOK");
+	     "42501002500282"
+	     "42501002501282"
+	     "00\r\n\r\nOK");
 	assert_int_equal(p->nreports, 1);
 	assert_int_equal(p->report_mr, 42);
 	assert_int_equal(p->report_status, 0);
@@ -811,25 +815,25 @@ static void test_status_report_via_cdsi(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_init),
-		cmocka_unit_test(test_huawei_curc_and_cnmi_fallback),
-		cmocka_unit_test(test_pin_sent_once),
-		cmocka_unit_test(test_pin_accepted),
-		cmocka_unit_test(test_pin_rejected),
-		cmocka_unit_test(test_puk_and_missing_pin_fatal),
-		cmocka_unit_test(test_sim_busy_waits),
-		cmocka_unit_test(test_drain_deletes_only_committed),
-		cmocka_unit_test(test_cmti_read_and_delete),
-		cmocka_unit_test(test_cmt_routed_and_ring),
-		cmocka_unit_test(test_send_with_prompt),
-		cmocka_unit_test(test_send_errors_mapped),
-		cmocka_unit_test(test_timeout_recovers_and_reinits),
-		cmocka_unit_test(test_reopen_backoff_and_hangup),
-		cmocka_unit_test(test_rdy_reinits),
-		cmocka_unit_test(test_probe_retries_then_recovers),
-		cmocka_unit_test(test_garbage_burst_recovers),
-		cmocka_unit_test(test_balance_ussd),
-		cmocka_unit_test(test_status_report_via_cdsi),
+	    cmocka_unit_test(test_full_init),
+	    cmocka_unit_test(test_huawei_curc_and_cnmi_fallback),
+	    cmocka_unit_test(test_pin_sent_once),
+	    cmocka_unit_test(test_pin_accepted),
+	    cmocka_unit_test(test_pin_rejected),
+	    cmocka_unit_test(test_puk_and_missing_pin_fatal),
+	    cmocka_unit_test(test_sim_busy_waits),
+	    cmocka_unit_test(test_drain_deletes_only_committed),
+	    cmocka_unit_test(test_cmti_read_and_delete),
+	    cmocka_unit_test(test_cmt_routed_and_ring),
+	    cmocka_unit_test(test_send_with_prompt),
+	    cmocka_unit_test(test_send_errors_mapped),
+	    cmocka_unit_test(test_timeout_recovers_and_reinits),
+	    cmocka_unit_test(test_reopen_backoff_and_hangup),
+	    cmocka_unit_test(test_rdy_reinits),
+	    cmocka_unit_test(test_probe_retries_then_recovers),
+	    cmocka_unit_test(test_garbage_burst_recovers),
+	    cmocka_unit_test(test_balance_ussd),
+	    cmocka_unit_test(test_status_report_via_cdsi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

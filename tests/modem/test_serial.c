@@ -76,8 +76,8 @@ static void test_open_missing_path_says_why(void **st)
 {
 	char err[256] = "";
 
-	assert_null(serial_open("/nonexistent/ttyUSB9", 115200, err,
-				sizeof(err)));
+	assert_null(
+	    serial_open("/nonexistent/ttyUSB9", 115200, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent/ttyUSB9"));
 	assert_non_null(strstr(err, "No such file"));
 }
@@ -171,10 +171,10 @@ static void test_modem_follows_symlink_to_new_pty(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_pty_raw_nonblocking),
-		cmocka_unit_test(test_open_missing_path_says_why),
-		cmocka_unit_test(test_known_vendors),
-		cmocka_unit_test(test_modem_follows_symlink_to_new_pty),
+	    cmocka_unit_test(test_open_pty_raw_nonblocking),
+	    cmocka_unit_test(test_open_missing_path_says_why),
+	    cmocka_unit_test(test_known_vendors),
+	    cmocka_unit_test(test_modem_follows_symlink_to_new_pty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
