@@ -130,6 +130,8 @@ struct modem {
 	int garbage;
 	uint64_t garbage_since;
 
+	bool cmgl_broken; /* +CMGL hangs or is refused: scan with +CMGR */
+	int scan_idx, scan_total, scan_left;
 	enum activity act;
 	int act_pending;
 	int read_idx;
@@ -1019,6 +1021,16 @@ static void cmgl_cb(void *ud, const struct at_response *r)
 {
 	struct modem *m = ud;
 
+	if (r->result == AT_TIMEOUT || r->result == AT_ERROR ||
+	    r->result == AT_NOT_SUPPORTED) {
+		/* MODEM.md: some modems hang on (or refuse) +CMGL; read
+		 * index by index from now on */
+		m->cmgl_broken = true;
+		m->drain_requested = true;
+		mlog(m, MODEM_LOG_WARN,
+		     "AT+CMGL=4 %s: reading storage index by index instead",
+		     r->result == AT_TIMEOUT ? "hangs" : "is refused");
+	}
 	if (!act_cb_check(m, r, "AT+CMGL"))
 		return;
 	if (r->result != AT_OK)
@@ -1106,6 +1118,65 @@ static void start_read(struct modem *m)
 	act_cmd(m, cmd, "+CMGR:", m->cfg.cmd_timeout_ms, cmgr_cb);
 }
 
+static void scan_next(struct modem *m);
+
+static void scan_cb(void *ud, const struct at_response *r)
+{
+	struct modem *m = ud;
+	struct at_iter it;
+	int idx = m->scan_idx - 1, stat, len = -1;
+
+	if (!act_cb_check(m, r, "AT+CMGR"))
+		return;
+	if (r->result == AT_OK && r->nlines > 0 && r->pdus[0] &&
+	    at_iter_begin(&it, r->lines[0], "+CMGR:")) {
+		m->scan_left--;
+		at_iter_next_number(&it, &stat);
+		at_iter_skip(&it);
+		at_iter_next_number(&it, &len);
+		if (deliver(m, idx, r->pdus[0], len) == 0)
+			delete_index(m, idx);
+	}
+	/* CMS 321: empty slot, go on (MODEM.md) */
+	scan_next(m);
+	act_cb_done(m);
+}
+
+/* Index 0 (Huawei) up to the capacity (1-based modems), stopping once
+ * every used slot was seen. */
+static void scan_next(struct modem *m)
+{
+	char cmd[32];
+
+	if (m->scan_left <= 0 || m->scan_idx > m->scan_total)
+		return;
+	snprintf(cmd, sizeof(cmd), "AT+CMGR=%d", m->scan_idx++);
+	act_cmd(m, cmd, "+CMGR:", m->cfg.cmd_timeout_ms, scan_cb);
+}
+
+static void cpms_query_cb(void *ud, const struct at_response *r)
+{
+	struct modem *m = ud;
+	struct at_iter it;
+	char mem[4];
+
+	if (!act_cb_check(m, r, "AT+CPMS?"))
+		return;
+	/* TS 27.005 3.2.2: +CPMS: <mem1>,<used1>,<total1>,... */
+	m->scan_idx = 0;
+	m->scan_left = m->scan_total = 0;
+	if (r->result == AT_OK && r->nlines > 0 &&
+	    at_iter_begin(&it, r->lines[0], "+CPMS:") &&
+	    at_iter_next_string(&it, mem, sizeof(mem)) &&
+	    at_iter_next_number(&it, &m->scan_left) &&
+	    at_iter_next_number(&it, &m->scan_total))
+		scan_next(m);
+	else
+		mlog(m, MODEM_LOG_WARN, "cannot count stored SMS (%s)",
+		     r->final);
+	act_cb_done(m);
+}
+
 static void start_drain(struct modem *m)
 {
 	m->drain_requested = false;
@@ -1113,6 +1184,11 @@ static void start_drain(struct modem *m)
 	m->rescan_at =
 	    m->now + (m->cnmi_ok ? RESCAN_INTERVAL_MS : RESCAN_NO_CNMI_MS);
 	select_mem(m, m->storage);
+	if (m->cmgl_broken) {
+		act_cmd(m, "AT+CPMS?", "+CPMS:", m->cfg.cmd_timeout_ms,
+			cpms_query_cb);
+		return;
+	}
 	/* TS 27.005 3.4.2: stat 4 = all messages in PDU mode */
 	act_cmd(m, "AT+CMGL=4", "+CMGL:", m->cfg.cmd_timeout_ms * 3, cmgl_cb);
 }

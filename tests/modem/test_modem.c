@@ -513,6 +513,38 @@ static void test_drain_deletes_only_committed(void **st)
 	peer_free(p);
 }
 
+static void test_cmgl_hang_falls_back_to_cmgr(void **st)
+{
+	struct peer *p = peer_new(NULL, NULL);
+	struct pdu_segment a;
+	char buf[1024];
+
+	probe_and_identify(p);
+	chat(p, "AT+CPIN?", "+CPIN: READY\r\n\r\nOK");
+	sms_setup_and_register(p);
+	expect(p, "AT+CMGL=4");
+	advance(p, 30000); /* it never answers */
+	assert_int_equal(modem_state(p->m), MODEM_CLOSED);
+	advance(p, 1000);
+	probe_and_identify(p);
+	chat(p, "AT+CPIN?", "+CPIN: READY\r\n\r\nOK");
+	sms_setup_and_register(p);
+	/* count, then read slot by slot until the used one was seen */
+	chat(p, "AT+CPMS?",
+	     "+CPMS: \"SM\",1,30,\"SM\",1,30,\"SM\",1,30\r\n\r\nOK");
+	chat(p, "AT+CMGR=0", "+CMS ERROR: 321");
+	deliver_pdu("+6281234567890", "Halo", &a);
+	snprintf(buf, sizeof(buf), "+CMGR: 1,,%d\r\n%s\r\n\r\nOK", a.tpdu_len,
+		 a.hex);
+	chat(p, "AT+CMGR=1", buf);
+	chat(p, "AT+CMGD=1", "OK");
+	assert_int_equal(p->nsms, 1);
+	assert_string_equal(p->sms[0].text, "Halo");
+	answer_health(p);
+	expect_nothing(p);
+	peer_free(p);
+}
+
 static void test_cmti_read_and_delete(void **st)
 {
 	struct peer *p = peer_new(NULL, NULL);
@@ -823,6 +855,7 @@ int main(void)
 	    cmocka_unit_test(test_puk_and_missing_pin_fatal),
 	    cmocka_unit_test(test_sim_busy_waits),
 	    cmocka_unit_test(test_drain_deletes_only_committed),
+	    cmocka_unit_test(test_cmgl_hang_falls_back_to_cmgr),
 	    cmocka_unit_test(test_cmti_read_and_delete),
 	    cmocka_unit_test(test_cmt_routed_and_ring),
 	    cmocka_unit_test(test_send_with_prompt),
