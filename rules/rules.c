@@ -101,8 +101,9 @@ static void tokenize(const char *text, struct tokens *t)
 		*p = isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80)
 			     ? (char)tolower((unsigned char)*p)
 			     : ' ';
-	for (char *s = strtok(raw, " "); s && nw < MAX_TOKENS;
-	     s = strtok(NULL, " "))
+	char *save = NULL;
+	for (char *s = strtok_r(raw, " ", &save); s && nw < MAX_TOKENS;
+	     s = strtok_r(NULL, " ", &save))
 		words[nw++] = s;
 
 	size_t used = 0;
@@ -168,12 +169,25 @@ static int edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+/* Common words one letter away from a shipped keyword: never typos. */
+static const char *const real_words[] = {
+	"sampai", "lampau", "lampir", "bukan",
+};
+
+static bool is_real_word(const char *tok)
+{
+	for (size_t i = 0; i < sizeof(real_words) / sizeof(*real_words); i++)
+		if (strcmp(real_words[i], tok) == 0)
+			return true;
+	return false;
+}
+
 /* 0 no, 1 exact, 2 one-letter typo (keywords of 5 letters or more) */
 static int tok_match(const char *kw, const char *in)
 {
 	if (strcmp(kw, in) == 0)
 		return 1;
-	if (strlen(kw) >= 5 && !isdigit((unsigned char)kw[0]) &&
+	if (strlen(kw) >= 5 && !is_real_word(in) && !isdigit((unsigned char)kw[0]) &&
 	    edit_distance(kw, in) == 1)
 		return 2;
 	return 0;
@@ -324,10 +338,12 @@ static void get_week(struct loader *L, const struct ini *ini, const char *sec,
 static void split_list(const char *v, void (*each)(void *, const char *),
 		       void *ctx)
 {
-	char buf[1024];
+	char buf[1024], *save = NULL;
 
+	/* strtok_r: the callbacks tokenize with strtok_r too */
 	snprintf(buf, sizeof(buf), "%s", v);
-	for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
+	for (char *s = strtok_r(buf, ",", &save); s;
+	     s = strtok_r(NULL, ",", &save)) {
 		while (isspace((unsigned char)*s))
 			s++;
 		size_t n = strlen(s);
