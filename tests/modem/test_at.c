@@ -238,6 +238,42 @@ static void test_queue_basic_and_urcs_inside(void **st)
 	rig_free(r);
 }
 
+/* The same response with URCs inside, in random chunks, for many seeds:
+ * the command gets exactly its lines and PDUs, the handlers the rest. */
+static void test_queue_random_chunks(void **st)
+{
+	static const char in[] =
+	    "AT+CMGL=4\r\r\n+CMGL: 0,1,\"a,b\",2\r\n^RSSI:9\r\nA1B2\r\n"
+	    "+CMT: ,3\r\n0791AB\r\n+CMGL: 5,0,,1\r\nFF\r\nRING\r\n"
+	    "\r\nOK\r\n+CMTI: \"ME\",2\r\n";
+
+	for (unsigned seed = 0; seed < 300; seed++) {
+		struct rig *r = rig_new();
+		size_t i = 0, n = sizeof(in) - 1;
+
+		at_send(r->a, "AT+CMGL=4", "+CMGL:", 5000, cmd_cb, r);
+		srand(seed);
+		while (i < n) {
+			size_t k = seed == 0 ? 1 : 1 + (size_t)(rand() % 9);
+
+			if (k > n - i)
+				k = n - i;
+			at_feed(r->a, in + i, k, 10);
+			i += k;
+		}
+		assert_int_equal(r->ncb, 1);
+		assert_int_equal(r->last.result, AT_OK);
+		assert_int_equal(r->last.nlines, 2);
+		assert_string_equal(r->lines[0], "+CMGL: 0,1,\"a,b\",2");
+		assert_string_equal(r->pdus[0], "A1B2");
+		assert_string_equal(r->lines[1], "+CMGL: 5,0,,1");
+		assert_string_equal(r->pdus[1], "FF");
+		assert_string_equal(r->urcs, "{^RSSI:9|-}{+CMT: ,3|0791AB}"
+					     "{RING|-}{+CMTI: \"ME\",2|-}");
+		rig_free(r);
+	}
+}
+
 static void test_queue_urc_flood_keeps_deadline(void **st)
 {
 	struct rig *r = rig_new();
@@ -393,6 +429,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax_pdu_lines),
 	    cmocka_unit_test(test_syntax_garbage_and_overflow),
 	    cmocka_unit_test(test_queue_basic_and_urcs_inside),
+	    cmocka_unit_test(test_queue_random_chunks),
 	    cmocka_unit_test(test_queue_urc_flood_keeps_deadline),
 	    cmocka_unit_test(test_queue_cms_error_and_collect_all),
 	    cmocka_unit_test(test_queue_pdu_after_prompt),
