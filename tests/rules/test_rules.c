@@ -116,7 +116,8 @@ static const struct match_case match_cases[] = {
 	{"jadwal sampah hari apa", "retribusi", NULL},
 	/* first_word: CEK only at the start */
 	{"cek KLS-2607-0015", "cek", NULL},
-	{"tolong cek jalan", "terima", NULL},
+	{"jalan rusak tolong cek", "terima", NULL},
+	{"tolong cek KLS-2607-0015", "cek", NULL}, /* fillers first */,
 	/* WhatsApp gets the same answers */
 	{"syarat nikah apa saja", "nikah", "whatsapp"},
 };
