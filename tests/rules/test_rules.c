@@ -117,7 +117,7 @@ static const struct match_case match_cases[] = {
 	/* first_word: CEK only at the start */
 	{"cek KLS-2607-0015", "cek", NULL},
 	{"jalan rusak tolong cek", "terima", NULL},
-	{"tolong cek KLS-2607-0015", "cek", NULL}, /* fillers first */,
+	{"tolong cek KLS-2607-0015", "cek", NULL}, /* fillers first */
 	/* WhatsApp gets the same answers */
 	{"syarat nikah apa saja", "nikah", "whatsapp"},
 };
