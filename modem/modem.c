@@ -1284,6 +1284,7 @@ int modem_send(struct modem *m, uint64_t send_id, const char *to,
 	       const char *text_utf8)
 {
 	struct send_job *j = calloc(1, sizeof(*j)), **tail;
+	static const int none[1];
 	char err[200];
 
 	if (!j)
@@ -1307,7 +1308,7 @@ int modem_send(struct modem *m, uint64_t send_id, const char *to,
 		free(j->segs);
 		free(j);
 		if (m->ops->sent)
-			m->ops->sent(m->ud, send_id, MODEM_SEND_RETRY, NULL, 0,
+			m->ops->sent(m->ud, send_id, MODEM_SEND_RETRY, none, 0,
 				     m->reason);
 		return 0;
 	}
