@@ -209,9 +209,9 @@ int hours_set_zone(struct hours *h, const char *zone, char *err, size_t n)
 	unsigned char *buf = read_all(path, &len);
 	if (!buf) {
 		snprintf(err, n,
-			 "unknown time zone '%s' (cannot read %s: %s); use "
+			 "unknown time zone '%s' (not in the tz database); use "
 			 "Asia/Jakarta, Asia/Makassar or Asia/Jayapura",
-			 zone, path, strerror(errno));
+			 zone);
 		return -1;
 	}
 	tz_clear(h);

@@ -310,6 +310,13 @@ static void get_int(struct loader *L, const struct ini *ini, const char *sec,
 		*out = (int)n;
 }
 
+static const char *base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
 static char *xstrdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -396,7 +403,8 @@ static void load_office(struct loader *L, const struct ini *ini,
 		return;
 	}
 	L->office_seen = true;
-	snprintf(L->office_file, sizeof(L->office_file), "%s", ini_path(ini));
+	snprintf(L->office_file, sizeof(L->office_file), "%s",
+		 base(ini_path(ini)));
 	check_keys(L, ini, sec, office_keys, false);
 	const char *name = ini_get(ini, sec, "name");
 	const char *tz = ini_get(ini, sec, "timezone");
@@ -580,7 +588,7 @@ static struct rules_rule *new_rule(struct loader *L, const struct ini *ini,
 		if (strcmp(r->rule[i].name, name) == 0) {
 			ini_diag(L->d, DIAG_ERROR, ini, sec, NULL,
 				 "rule '%s' defined twice (first in %s:%d)",
-				 name, r->rule[i].file, r->rule[i].line);
+				 name, base(r->rule[i].file), r->rule[i].line);
 			return NULL;
 		}
 	struct rules_rule *p =
@@ -696,7 +704,7 @@ static void load_section(struct loader *L, const struct ini *ini,
 		if (L->r->menu >= 0)
 			ini_diag(L->d, DIAG_ERROR, ini, sec, NULL,
 				 "second [menu] (the first is in %s)",
-				 L->r->menu_file);
+				 base(L->r->menu_file));
 		else
 			load_rule(L, ini, sec, "menu", true);
 	} else if (strcmp(kind, "rule") == 0 && *arg)
