@@ -3,16 +3,23 @@
 #include "simpul-config.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "api_ui.h"
+#include "auth.h"
 #include "config.h"
+#include "gsm.h"
 #include "http.h"
 #include "outbox.h"
 #include "phone.h"
 #include "store.h"
+#include "store_ui.h"
+
+static struct api_ui *the_ui; /* one per daemon (api_init) */
 
 #define WA_WINDOW_MS (24LL * 3600 * 1000) /* WhatsApp customer service window */
 
@@ -79,9 +86,9 @@ static int get_conversation(void *ud, struct http_req *req,
 {
 	struct app *app = ud;
 	int64_t id = path_id(req, "/api/v1/conversations/");
-	json_t *j = id > 0 ? store_conversation_json(
-				     app->st, id,
-				     app_tz_offset(app, app_now_ms(app)))
+	int64_t now = app_now_ms(app);
+	json_t *j = id > 0 ? store_conversation_ui_json(
+				     app->st, id, now, app_tz_offset(app, now))
 			   : NULL;
 
 	if (!j) {
@@ -127,29 +134,41 @@ int64_t api_reply(struct app *app, int64_t conv_id, const char *text,
 	return id;
 }
 
-static int post_reply(void *ud, struct http_req *req, struct http_resp *resp)
+static void do_reply(struct app *app, struct http_req *req,
+		     struct http_resp *resp, int64_t id, json_t *j)
+{
+	const char *text = json_string_value(json_object_get(j, "text"));
+	char why[200];
+
+	if (!text || !*text) {
+		http_error(resp, 400, "'text' is required");
+		return;
+	}
+	int64_t mid = api_reply(app, id, text, http_user(req), why,
+				sizeof(why));
+	if (mid < 0)
+		http_error(resp, 400, why);
+	else
+		reply_json(resp, 201, json_pack("{sI}", "id", (json_int_t)mid));
+}
+
+static int post_conversation(void *ud, struct http_req *req,
+			     struct http_resp *resp)
 {
 	struct app *app = ud;
 	int64_t id = path_id(req, "/api/v1/conversations/");
+	const char *action = path_tail(req, "/api/v1/conversations/");
 	json_t *j = body_json(req, resp);
-	char why[200];
 
 	if (!j)
 		return HTTP_DONE;
-	const char *text = json_string_value(json_object_get(j, "text"));
-	if (strcmp(path_tail(req, "/api/v1/conversations/"), "reply") != 0) {
-		http_error(resp, 404, "not found");
-	} else if (!text || !*text) {
-		http_error(resp, 400, "'text' is required");
-	} else {
-		int64_t mid = api_reply(app, id, text, http_user(req), why,
-					sizeof(why));
-		if (mid < 0)
-			http_error(resp, 400, why);
-		else
-			reply_json(resp, 201, json_pack("{sI}", "id",
-							(json_int_t)mid));
-	}
+	if (id < 0)
+		http_error(resp, 404, "no such conversation");
+	else if (strcmp(action, "reply") == 0)
+		do_reply(app, req, resp, id, j);
+	else
+		api_ui_conversation_action(the_ui, req, resp, id, action,
+					   j);
 	json_decref(j);
 	return HTTP_DONE;
 }
@@ -234,11 +253,21 @@ int api_init(struct app *app)
 {
 	struct http *h = app->http;
 
+	the_ui = api_ui_new(app);
+	if (!the_ui)
+		return -1;
 	return http_route(h, "GET", "/api/v1/messages", 0, get_messages, app) |
 	       http_route(h, "POST", "/api/v1/messages", 0, post_message, app) |
 	       http_route(h, "GET", "/api/v1/conversations/", HTTP_PREFIX,
 			  get_conversation, app) |
 	       http_route(h, "POST", "/api/v1/conversations/", HTTP_PREFIX,
-			  post_reply, app) |
-	       http_route(h, "GET", "/api/v1/status", 0, get_status, app);
+			  post_conversation, app) |
+	       http_route(h, "GET", "/api/v1/status", 0, get_status, app) |
+	       api_ui_routes(the_ui);
+}
+
+void api_free(void)
+{
+	api_ui_free(the_ui);
+	the_ui = NULL;
 }

@@ -8,6 +8,8 @@
 struct app;
 
 int api_init(struct app *app);
+/* Frees what api_init made (call after http_free). */
+void api_free(void);
 /* Queues text to a conversation's resident on the channel they used last;
  * WhatsApp outside its 24-hour window goes by SMS when they have a
  * number. Returns the message id or -1 with why filled. */

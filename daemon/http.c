@@ -32,6 +32,7 @@ struct listener {
 	struct MHD_Daemon *d;
 	int fd;	       /* MHD's epoll fd */
 	bool local;
+	bool kick;     /* a request was resumed: run MHD at once */
 	struct http *h;
 };
 
@@ -48,6 +49,7 @@ struct http {
 
 struct http_req {
 	struct http *h;
+	struct listener *ls;
 	struct MHD_Connection *conn;
 	bool local;
 	const struct route *route;
@@ -278,6 +280,13 @@ static enum MHD_Result queue(struct http_req *req)
 	if (r->content_type)
 		MHD_add_response_header(m, "Content-Type", r->content_type);
 	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+	/* Every response, UI or API: no inline script, no framing. */
+	MHD_add_response_header(m, "Content-Security-Policy",
+				"default-src 'self'; script-src 'self'; "
+				"object-src 'none'; frame-ancestors 'none'; "
+				"base-uri 'none'; form-action 'self'");
+	MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(m, "X-Frame-Options", "DENY");
 	for (int i = 0; i < r->nheaders; i++) {
 		char *colon = strchr(r->headers[i], ':');
 		if (!colon)
@@ -317,6 +326,7 @@ static struct http_req *req_new(struct listener *ls,
 	if (!req)
 		return NULL;
 	req->h = ls->h;
+	req->ls = ls;
 	req->conn = conn;
 	req->local = ls->local;
 	snprintf(req->method, sizeof(req->method), "%s", method);
@@ -429,6 +439,9 @@ void http_resume(struct http_req *req, struct http_resp *resp)
 	req->resp = *resp;
 	memset(resp, 0, sizeof(*resp));
 	MHD_resume_connection(req->conn);
+	/* No fd becomes readable on resume (no ITC in external epoll mode),
+	 * so the next loop iteration must run MHD itself. */
+	req->ls->kick = true;
 }
 
 /* ---- listeners in the loop --------------------------------------------- */
@@ -445,6 +458,8 @@ static uint64_t prepare(struct loop *l, void *arg)
 	struct listener *ls = arg;
 	MHD_UNSIGNED_LONG_LONG t;
 
+	if (ls->kick)
+		return loop_now_ms();
 	if (MHD_get_timeout(ls->d, &t) != MHD_YES)
 		return UINT64_MAX;
 	return loop_now_ms() + t;
@@ -454,6 +469,7 @@ static void on_deadline(struct loop *l, void *arg)
 {
 	struct listener *ls = arg;
 
+	ls->kick = false;
 	MHD_run(ls->d);
 }
 

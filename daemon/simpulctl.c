@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "simpul-config.h"
 #include "config.h"
@@ -294,12 +296,72 @@ static int cmd_rules(const char *sock, int argc, char **argv)
 	return usage(stderr), 2;
 }
 
+/* One line from stdin; without echo when it is a terminal. */
+static int read_password(const char *prompt, char *out, size_t outlen)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	char *r = fgets(out, (int)outlen, stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (!r)
+		return -1;
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+/* user add NAME --role staff|admin [--replace]: POST /api/v1/users over
+ * the socket (the daemon owns the database). */
+static int cmd_user(const char *sock, int argc, char **argv)
+{
+	const char *name = NULL, *role = "staff";
+	bool replace = false;
+	char pw[256], again[256];
+
+	if (argc < 3 || strcmp(argv[1], "add") != 0)
+		return usage(stderr), 2;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+			role = argv[++i];
+		else if (strcmp(argv[i], "--replace") == 0)
+			replace = true;
+		else
+			name = argv[i];
+	}
+	if (!name)
+		return usage(stderr), 2;
+	if (read_password("Kata sandi: ", pw, sizeof(pw))) {
+		fprintf(stderr, "simpulctl: no password given on stdin\n");
+		return 1;
+	}
+	if (isatty(STDIN_FILENO) &&
+	    (read_password("Ulangi kata sandi: ", again, sizeof(again)) ||
+	     strcmp(pw, again) != 0)) {
+		fprintf(stderr, "simpulctl: the passwords differ\n");
+		return 1;
+	}
+	char *b = json_body("{ss ss ss sb}", "name", name, "role", role,
+			    "password", pw, "replace", replace);
+	int rc = call(sock, "POST", "/api/v1/users", b, false, NULL);
+	free(b);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const char *sock, int argc, char **argv);
 } commands[] = {
 	{"inbox", cmd_inbox}, {"show", cmd_show},     {"send", cmd_send},
-	{"reply", cmd_reply}, {"status", cmd_status},
+	{"reply", cmd_reply}, {"status", cmd_status}, {"user", cmd_user},
 	{"rules", cmd_rules},
 };
 

@@ -1,0 +1,256 @@
+/* auth: argon2id passwords, hashed session tokens, CSRF, throttling. */
+#include "auth.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "store.h"
+#include "store_ui.h"
+
+/* Failed logins by key ("u:name" or "p:address"), kept in memory: a
+ * restart forgets them, which is fine for an office PC's brute force
+ * protection and costs no disk write per attempt. */
+struct throttle {
+	char key[96];
+	int fails;
+	int64_t first, locked_until;
+};
+
+#define NTHROTTLE 256
+
+struct auth {
+	struct store *st;
+	int64_t (*clock_ms)(void);
+	struct throttle t[NTHROTTLE];
+	char dummy_hash[crypto_pwhash_STRBYTES];
+};
+
+struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void))
+{
+	struct auth *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->st = st;
+	a->clock_ms = clock_ms;
+	/* Unknown user names are checked against this, so that they take as
+	 * long as known ones and do not reveal which names exist. */
+	if (auth_hash_password("tidak-ada-pengguna", a->dummy_hash,
+			       sizeof(a->dummy_hash))) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void auth_free(struct auth *a)
+{
+	free(a);
+}
+
+int auth_hash_password(const char *password, char *out, size_t outlen)
+{
+	char h[crypto_pwhash_STRBYTES];
+
+	if (crypto_pwhash_str_alg(h, password, strlen(password),
+				  crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				  crypto_pwhash_MEMLIMIT_INTERACTIVE,
+				  crypto_pwhash_ALG_ARGON2ID13) != 0 ||
+	    strlen(h) >= outlen)
+		return -1;
+	snprintf(out, outlen, "%s", h);
+	return 0;
+}
+
+static void hex_random(char out[AUTH_TOKEN_HEX])
+{
+	unsigned char b[32];
+
+	randombytes_buf(b, sizeof(b));
+	sodium_bin2hex(out, AUTH_TOKEN_HEX, b, sizeof(b));
+	sodium_memzero(b, sizeof(b));
+}
+
+/* The store keeps BLAKE2b(token) only: a copy of the database does not
+ * hand out live sessions. */
+static void token_hash(const char *token, char out[AUTH_TOKEN_HEX])
+{
+	unsigned char h[32];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
+			   strlen(token), NULL, 0);
+	sodium_bin2hex(out, AUTH_TOKEN_HEX, h, sizeof(h));
+}
+
+/* ---- throttling -------------------------------------------------------- */
+
+static struct throttle *throttle_find(struct auth *a, const char *key,
+				      bool create)
+{
+	struct throttle *free_slot = NULL, *oldest = &a->t[0];
+	int64_t now = a->clock_ms();
+
+	for (int i = 0; i < NTHROTTLE; i++) {
+		struct throttle *t = &a->t[i];
+		if (t->key[0] && strcmp(t->key, key) == 0)
+			return t;
+		if (!t->key[0] && !free_slot)
+			free_slot = t;
+		if (t->locked_until < now && t->first < oldest->first)
+			oldest = t;
+	}
+	if (!create)
+		return NULL;
+	struct throttle *t = free_slot ? free_slot : oldest;
+	memset(t, 0, sizeof(*t));
+	snprintf(t->key, sizeof(t->key), "%s", key);
+	t->first = now;
+	return t;
+}
+
+static int64_t locked_for(struct auth *a, const char *key)
+{
+	struct throttle *t = throttle_find(a, key, false);
+	int64_t now = a->clock_ms();
+
+	return t && t->locked_until > now ? t->locked_until - now : 0;
+}
+
+static void throttle_fail(struct auth *a, const char *key, int limit)
+{
+	struct throttle *t = throttle_find(a, key, true);
+	int64_t now = a->clock_ms();
+
+	if (now - t->first > AUTH_LOCK_MS) {
+		t->fails = 0;
+		t->first = now;
+	}
+	if (++t->fails >= limit)
+		t->locked_until = now + AUTH_LOCK_MS;
+}
+
+static void throttle_clear(struct auth *a, const char *key)
+{
+	struct throttle *t = throttle_find(a, key, false);
+
+	if (t)
+		memset(t, 0, sizeof(*t));
+}
+
+/* ---- login ------------------------------------------------------------- */
+
+enum auth_result auth_login(struct auth *a, const char *user,
+			    const char *password, const char *peer,
+			    char token[AUTH_TOKEN_HEX],
+			    char csrf[AUTH_TOKEN_HEX], int64_t *retry_s)
+{
+	char ukey[96], pkey[96], th[AUTH_TOKEN_HEX];
+	struct store_user u;
+	int64_t now = a->clock_ms();
+
+	snprintf(ukey, sizeof(ukey), "u:%s", user);
+	snprintf(pkey, sizeof(pkey), "p:%s", peer ? peer : "");
+	int64_t wait = locked_for(a, ukey), wp = locked_for(a, pkey);
+	if (wp > wait)
+		wait = wp;
+	if (wait > 0) {
+		*retry_s = (wait + 999) / 1000;
+		return AUTH_LOCKED;
+	}
+	int r = store_user_get(a->st, user, &u);
+	if (r == STORE_ERR)
+		return AUTH_ERR;
+	bool ok =
+	    crypto_pwhash_str_verify(r == STORE_OK ? u.hash : a->dummy_hash,
+				     password, strlen(password)) == 0;
+	if (!ok || r != STORE_OK || u.disabled) {
+		throttle_fail(a, ukey, AUTH_USER_FAILS);
+		throttle_fail(a, pkey, AUTH_PEER_FAILS);
+		return AUTH_BAD;
+	}
+	throttle_clear(a, ukey);
+	hex_random(token);
+	hex_random(csrf);
+	token_hash(token, th);
+	store_session_purge(a->st, now);
+	if (store_session_add(a->st, th, u.id, csrf, peer, now,
+			      now + AUTH_SESSION_MS))
+		return AUTH_ERR;
+	return AUTH_OK;
+}
+
+int auth_session(struct auth *a, struct http_req *req, struct store_user *u,
+		 char csrf[AUTH_TOKEN_HEX])
+{
+	const char *tok = http_cookie(req, AUTH_COOKIE);
+	char th[AUTH_TOKEN_HEX];
+
+	if (!tok || strlen(tok) != AUTH_TOKEN_HEX - 1)
+		return STORE_NOTFOUND;
+	token_hash(tok, th);
+	return store_session_get(a->st, th, a->clock_ms(), u, csrf,
+				 AUTH_TOKEN_HEX);
+}
+
+int auth_logout(struct auth *a, struct http_req *req)
+{
+	const char *tok = http_cookie(req, AUTH_COOKIE);
+	char th[AUTH_TOKEN_HEX];
+
+	if (!tok)
+		return STORE_NOTFOUND;
+	token_hash(tok, th);
+	return store_session_del(a->st, th);
+}
+
+void auth_cookie(const char *token, char *out, size_t outlen)
+{
+	snprintf(out, outlen,
+		 AUTH_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/;"
+			     " Max-Age=%lld",
+		 token, AUTH_SESSION_MS / 1000);
+}
+
+void auth_cookie_clear(char *out, size_t outlen)
+{
+	snprintf(out, outlen,
+		 AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/;"
+			     " Max-Age=0");
+}
+
+/* ---- the hook ---------------------------------------------------------- */
+
+static bool is_read(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+bool auth_http_check(void *ud, struct http_req *req, struct http_resp *resp)
+{
+	struct auth *a = ud;
+	struct store_user u;
+	char csrf[AUTH_TOKEN_HEX];
+
+	if (auth_session(a, req, &u, csrf) != STORE_OK) {
+		if (strncmp(http_path(req), "/api/", 5) == 0) {
+			http_error(resp, 401, "login required");
+		} else {
+			http_text(resp, 303, "Silakan masuk: /login\n");
+			http_add_header(resp, "Location", "/login");
+		}
+		return false;
+	}
+	if (!is_read(http_method(req))) {
+		const char *h = http_header(req, "X-CSRF-Token");
+		if (!h || strlen(h) != strlen(csrf) ||
+		    sodium_memcmp(h, csrf, strlen(csrf)) != 0) {
+			http_error(resp, 403, "missing or wrong X-CSRF-Token");
+			return false;
+		}
+	}
+	http_set_user(req, u.name);
+	return true;
+}

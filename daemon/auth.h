@@ -1,0 +1,55 @@
+/* auth: staff users, sessions and login throttling for the web inbox.
+ * Passwords are argon2id (libsodium crypto_pwhash_str); a session is a
+ * random 256-bit token in an HttpOnly, SameSite=Strict cookie of which the
+ * store keeps only a hash; every write from the TCP listener must echo the
+ * session's CSRF token in X-CSRF-Token (double submit). */
+#ifndef SIMPUL_AUTH_H
+#define SIMPUL_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct http_req;
+struct http_resp;
+struct store_user;
+
+#define AUTH_COOKIE	"simpul_session"
+#define AUTH_TOKEN_HEX	65 /* 64 hex digits and NUL */
+#define AUTH_SESSION_MS (12LL * 3600 * 1000)
+#define AUTH_LOCK_MS	(15LL * 60 * 1000)
+#define AUTH_USER_FAILS 5  /* failures per user name before a lock */
+#define AUTH_PEER_FAILS 20 /* failures per client address */
+
+struct auth;
+
+enum auth_result { AUTH_OK, AUTH_BAD, AUTH_LOCKED, AUTH_ERR };
+
+struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void));
+void auth_free(struct auth *a);
+
+/* argon2id hash string of a password; 0 or -1 (out of memory). */
+int auth_hash_password(const char *password, char *out, size_t outlen);
+
+/* Checks the password and opens a session: token (for the cookie) and
+ * csrf are filled on AUTH_OK; *retry_s on AUTH_LOCKED. */
+enum auth_result auth_login(struct auth *a, const char *user,
+			    const char *password, const char *peer,
+			    char token[AUTH_TOKEN_HEX],
+			    char csrf[AUTH_TOKEN_HEX], int64_t *retry_s);
+/* The session of the request's cookie: STORE_OK with user and csrf. */
+int auth_session(struct auth *a, struct http_req *req, struct store_user *u,
+		 char csrf[AUTH_TOKEN_HEX]);
+int auth_logout(struct auth *a, struct http_req *req);
+
+/* The http auth hook (http_set_auth(h, auth_http_check, a)): 401 (API) or
+ * a redirect to /login (pages) without a session, 403 on a write without
+ * the right X-CSRF-Token. */
+bool auth_http_check(void *ud, struct http_req *req, struct http_resp *resp);
+
+/* "Set-Cookie" values that open and close a session. */
+void auth_cookie(const char *token, char *out, size_t outlen);
+void auth_cookie_clear(char *out, size_t outlen);
+
+#endif
