@@ -137,30 +137,30 @@ static void set_value(struct config *c, const struct key_def *k,
 		n = strtol(v, &end, 10);
 		if (errno || end == v || *end || n < k->min || n > k->max)
 			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
-				 "'%s' is not a whole number from %ld to %ld",
-				 v, k->min, k->max);
+				 "%s: '%s' is not a whole number from %ld to %ld",
+				 k->key, v, k->min, k->max);
 		else
 			*int_at(c, k) = (int)n;
 		break;
 	case T_BOOL:
 		if (parse_bool(v, bool_at(c, k)))
 			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
-				 "'%s' is not yes or no", v);
+				 "%s: '%s' is not yes or no", k->key, v);
 		break;
 	case T_LISTEN:
 		if (!valid_listen(v))
 			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
-				 "'%s' is not host:port (e.g. 127.0.0.1:8080)",
-				 v);
+				 "%s: '%s' is not host:port (e.g. 127.0.0.1:8080)",
+				 k->key, v);
 		free(*str_at(c, k));
 		*str_at(c, k) = strdup(v);
 		break;
 	case T_URL:
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
 			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
-				 "'%s' must start with https:// (or http:// "
+				 "%s: '%s' must start with https:// (or http:// "
 				 "for a local test server)",
-				 v);
+				 k->key, v);
 		free(*str_at(c, k));
 		*str_at(c, k) = strdup(v);
 		break;

@@ -189,6 +189,7 @@ static void close_parts(struct app *app)
 	wa_free(app->wa);
 	autoreply_free(app->ar);
 	http_free(app->http);
+	api_free();
 	outbox_free(app->ob);
 	inbox_free(app->ib);
 	store_close(app->st);

@@ -94,9 +94,9 @@ static void every_error_with_its_line(void **state)
 	const char *want[] = {
 		":2: error: unknown key 'devise' in [modem]; did you mean "
 		"'device'?",
-		":3: error: 'soon' is not a whole number",
-		":5: error: 'localhost' is not host:port",
-		":7: error: '0' is not a whole number from 1 to 100",
+		":3: error: balance_interval: 'soon' is not a whole number",
+		":5: error: listen: 'localhost' is not host:port",
+		":7: error: retry_max: '0' is not a whole number from 1 to 100",
 		":8: error: unknown section [whatsap]; did you mean "
 		"[whatsapp]?",
 		":10: error: section [modem] appears twice",
@@ -125,8 +125,8 @@ static void bad_bool_and_url(void **state)
 			  "graph_url = ftp://x\n",
 			  &c);
 	assert_null(c);
-	assert_non_null(strstr(errs, ":2: error: 'maybe' is not yes or no"));
-	assert_non_null(strstr(errs, ":4: error: 'ftp://x' must start"));
+	assert_non_null(strstr(errs, ":2: error: enabled: 'maybe' is not yes or no"));
+	assert_non_null(strstr(errs, ":4: error: graph_url: 'ftp://x' must start"));
 	free(errs);
 }
 

@@ -133,7 +133,7 @@ class DaemonCore(Case):
         r = subprocess.run([harness.SIMPULD, "-n", "-c", conf],
                            capture_output=True, text=True)
         self.assertNotEqual(r.returncode, 0)
-        self.assertRegex(r.stderr, r"simpul\.ini:\d+: error: '-1' is not a whole number")
+        self.assertRegex(r.stderr, r"simpul\.ini:\d+: error: retry_max: '-1' is not a whole number")
         self.assertRegex(r.stderr, r"simpul\.ini:\d+: error: unknown key 'paht' in \[store\]; did you mean 'path'\?")
 
 
