@@ -15,6 +15,7 @@ struct http;
 struct sms;
 struct wa;
 struct autoreply;
+struct rt;
 
 struct app {
 	struct loop *loop;
@@ -26,6 +27,7 @@ struct app {
 	struct sms *sms;
 	struct wa *wa;
 	struct autoreply *ar;
+	struct rt *rt;
 	const char *config_path;
 	int64_t (*clock_ms)(void); /* wall clock (tests may fake it) */
 };

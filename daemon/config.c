@@ -61,6 +61,10 @@ static const struct key_def keys[] = {
 	{"rules", "holidays", T_PATH, S(holidays), "/etc/simpul/holidays.ini",
 	 0, 0},
 	{"rt", "file", T_PATH, S(rt_file), "/etc/simpul/rt.ini", 0, 0},
+	{"rt", "reminder_hours", T_INT, S(rt_reminder_hours), "8", 1, 400},
+	{"rt", "expire_hours", T_INT, S(rt_expire_hours), "16", 2, 800},
+	{"rt", "notify_rw", T_BOOL, S(rt_notify_rw), "yes", 0, 0},
+	{"rt", "check_interval", T_INT, S(rt_check_interval), "60", 1, 3600},
 	{"outbox", "sms_interval_ms", T_INT, S(sms_interval_ms), "3000", 0,
 	 600000},
 	{"outbox", "retry_max", T_INT, S(retry_max), "8", 1, 100},
@@ -309,6 +313,11 @@ struct config *config_load(const char *path, struct diag *d)
 	    ini_get(ini, "whatsapp", "app_secret"))
 		c->wa_enabled = true;
 	check_whatsapp(c, ini, d);
+	if (c->rt_expire_hours <= c->rt_reminder_hours)
+		ini_diag(d, DIAG_ERROR, ini, "rt", "expire_hours",
+			 "expire_hours (%d) must be more than reminder_hours "
+			 "(%d): both count from the SMS to the Ketua RT",
+			 c->rt_expire_hours, c->rt_reminder_hours);
 	ini_free(ini);
 	if (diag_errors(d) > before) {
 		config_free(c);

@@ -45,6 +45,10 @@ struct config {
 	char *holidays;
 	/* [rt] */
 	char *rt_file;
+	int rt_reminder_hours;	 /* working hours until the one reminder */
+	int rt_expire_hours;	 /* working hours from the ask to expiry */
+	bool rt_notify_rw;	 /* tell the RW head when a request expires */
+	int rt_check_interval;	 /* seconds between follow-up checks */
 	/* [outbox] */
 	int sms_interval_ms;  /* pacing between SMS */
 	int retry_max;	      /* attempts before failed */

@@ -24,6 +24,7 @@
 #include "inbox.h"
 #include "loop.h"
 #include "outbox.h"
+#include "rt.h"
 #include "sms.h"
 #include "store.h"
 #include "whatsapp.h"
@@ -43,6 +44,25 @@ static int64_t real_clock_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tests only: SIMPUL_FAKE_CLOCK_FILE names a file holding a number of
+ * seconds added to the wall clock (re-read at every call), so a test can
+ * move the daemon's time forward (RT reminders and expiry). */
+static int64_t fake_clock_ms(void)
+{
+	static const char *path;
+	long long off = 0;
+
+	if (!path)
+		path = getenv("SIMPUL_FAKE_CLOCK_FILE");
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &off) != 1)
+			off = 0;
+		fclose(f);
+	}
+	return real_clock_ms() + (int64_t)off * 1000;
 }
 
 int64_t app_now_ms(const struct app *app)
@@ -79,8 +99,10 @@ static int check_only(const char *path)
 	struct diag *d = diag_new();
 	struct config *c = config_load(path, d);
 
-	if (c)
+	if (c) {
 		autoreply_check(c, d);
+		rt_check(c, d);
+	}
 	diag_print(d, stderr);
 	int bad = diag_errors(d) > 0;
 	config_free(c);
@@ -116,6 +138,7 @@ static void on_reload(struct loop *l, int signo, void *arg)
 		if (app->sms)
 			sms_reconfigure(app->sms);
 		autoreply_reload(app->ar);
+		rt_reload(app->rt);
 		config_free(old);
 		log_msg(LOG_INFO, "configuration reloaded from %s",
 			app->config_path);
@@ -171,9 +194,15 @@ static int open_parts(struct app *app)
 	}
 	if (api_init(app))
 		return -1;
+	/* rt before autoreply: responders run in the order added, and a
+	 * Ketua RT's "YA 4821" must be consumed before the rules see it. */
+	app->rt = rt_new(app);
+	if (!app->rt)
+		return -1;
 	app->ar = autoreply_new(app);
 	if (!app->ar)
 		return -1;
+	autoreply_set_rt_hook(app->ar, rt_autoreply_hook, app->rt);
 	app->wa = wa_new(app);
 	if (app->cfg->modem_enabled) {
 		app->sms = sms_new(app);
@@ -188,6 +217,7 @@ static void close_parts(struct app *app)
 	sms_free(app->sms);
 	wa_free(app->wa);
 	autoreply_free(app->ar);
+	rt_free(app->rt);
 	http_free(app->http);
 	api_free();
 	outbox_free(app->ob);
@@ -198,6 +228,9 @@ static void close_parts(struct app *app)
 static int run(const char *path, bool foreground)
 {
 	struct app app = {.config_path = path, .clock_ms = real_clock_ms};
+
+	if (getenv("SIMPUL_FAKE_CLOCK_FILE"))
+		app.clock_ms = fake_clock_ms;
 	struct diag *d = diag_new();
 	int rc = 1;
 

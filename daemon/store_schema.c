@@ -107,8 +107,32 @@ const char *const store_migrations[] = {
 	" UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;"
 	"CREATE TRIGGER ui_rev_note AFTER INSERT ON notes BEGIN"
 	" UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
-	/* 4 -> 5: RT confirmation requests and their audit trail */
-	"SELECT 1;",
+	/* 4 -> 5: RT confirmation requests and their audit trail. A code is
+	 * unique among open requests only (the partial index), so the 9000
+	 * four-digit codes are reused once requests close. */
+	"CREATE TABLE rt_requests("
+	" id INTEGER PRIMARY KEY,"
+	" conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	" contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+	" service TEXT NOT NULL, rt TEXT NOT NULL, rw TEXT,"
+	" head_name TEXT, head_phone TEXT NOT NULL, code TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'menunggu' CHECK (state IN"
+	" ('menunggu', 'disetujui', 'ditolak', 'kedaluwarsa', 'batal')),"
+	" reason TEXT, answer_raw TEXT, answered_by TEXT, answered_at INTEGER,"
+	" created_by TEXT, created_at INTEGER NOT NULL,"
+	" remind_at INTEGER NOT NULL, expire_at INTEGER NOT NULL,"
+	" reminded_at INTEGER, closed_at INTEGER);"
+	"CREATE UNIQUE INDEX rt_requests_code ON rt_requests(code)"
+	" WHERE state = 'menunggu';"
+	"CREATE INDEX rt_requests_head ON rt_requests(head_phone, state);"
+	"CREATE INDEX rt_requests_conv ON rt_requests(conversation_id);"
+	"CREATE TABLE rt_log("
+	" id INTEGER PRIMARY KEY,"
+	" request_id INTEGER REFERENCES rt_requests(id),"
+	" at INTEGER NOT NULL, event TEXT NOT NULL, actor TEXT, detail TEXT);"
+	"CREATE INDEX rt_log_request ON rt_log(request_id, at);"
+	"CREATE TRIGGER ui_rev_rt AFTER UPDATE ON rt_requests BEGIN"
+	" UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
 };
 
 const int store_nmigrations =
