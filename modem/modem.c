@@ -131,6 +131,9 @@ struct modem {
 	uint64_t garbage_since;
 
 	bool cmgl_broken; /* +CMGL hangs or is refused: scan with +CMGR */
+	/* Huawei sticks store new SMS in ME until +CPMS sets mem3, so a
+	 * drain lists ME too (MODEM.md: +CMTI may name another memory) */
+	bool drain_me, drain_restore;
 	int scan_idx, scan_total, scan_left;
 	enum activity act;
 	int act_pending;
@@ -1017,6 +1020,24 @@ static void delete_index(struct modem *m, int idx)
 	act_cmd(m, cmd, NULL, m->cfg.cmd_timeout_ms, cmgd_cb);
 }
 
+static void select_mem(struct modem *m, const char *mem);
+static void cmgl_cb(void *ud, const struct at_response *r);
+
+/* After the configured storage, list ME once on Huawei; then go back. */
+static void drain_other_mem(struct modem *m)
+{
+	if (m->drain_me) {
+		m->drain_me = false;
+		m->drain_restore = true;
+		select_mem(m, "ME");
+		act_cmd(m, "AT+CMGL=4", "+CMGL:", m->cfg.cmd_timeout_ms * 3,
+			cmgl_cb);
+	} else if (m->drain_restore) {
+		m->drain_restore = false;
+		select_mem(m, m->storage);
+	}
+}
+
 static void cmgl_cb(void *ud, const struct at_response *r)
 {
 	struct modem *m = ud;
@@ -1051,6 +1072,7 @@ static void cmgl_cb(void *ud, const struct at_response *r)
 		if (deliver(m, idx, r->pdus[i], len) == 0)
 			delete_index(m, idx);
 	}
+	drain_other_mem(m);
 	act_cb_done(m);
 }
 
@@ -1184,6 +1206,9 @@ static void start_drain(struct modem *m)
 	m->rescan_at =
 	    m->now + (m->cnmi_ok ? RESCAN_INTERVAL_MS : RESCAN_NO_CNMI_MS);
 	select_mem(m, m->storage);
+	m->drain_me = m->huawei && strcmp(m->storage, "ME") != 0 &&
+		      !m->cmgl_broken;
+	m->drain_restore = false;
 	if (m->cmgl_broken) {
 		act_cmd(m, "AT+CPMS?", "+CPMS:", m->cfg.cmd_timeout_ms,
 			cpms_query_cb);

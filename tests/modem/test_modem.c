@@ -380,6 +380,10 @@ static void test_huawei_curc_and_cnmi_fallback(void **st)
 	assert_int_equal(modem_state(p->m), MODEM_READY);
 	assert_string_equal(modem_get_health(p->m)->manufacturer, "huawei");
 	chat(p, "AT+CMGL=4", "^HCSQ:\"LTE\",50,40,100,20\r\nOK");
+	/* Huawei keeps new SMS in ME before +CPMS: that is listed too */
+	chat(p, "AT+CPMS=\"ME\"", "+CPMS: 0,30,0,30,0,30\r\n\r\nOK");
+	chat(p, "AT+CMGL=4", "OK");
+	chat(p, "AT+CPMS=\"SM\"", "+CPMS: 0,30,0,30,0,30\r\n\r\nOK");
 	answer_health(p);
 	/* ^CURC=0 was accepted: a ^BOOT now means the stick restarted */
 	advance(p, 30000);
