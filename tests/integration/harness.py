@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -145,7 +146,10 @@ class Daemon:
 
     def start(self, wait=True):
         self.logf = open(self.log, "a")
-        self.proc = subprocess.Popen([SIMPULD, "-f", "-c", self.conf],
+        # SIMPUL_WRAP="valgrind ..." runs simpuld under a tool
+        # (tests/valgrind); the wrapper reports through its own log files.
+        wrap = shlex.split(os.environ.get("SIMPUL_WRAP", ""))
+        self.proc = subprocess.Popen(wrap + [SIMPULD, "-f", "-c", self.conf],
                                      stdout=self.logf, stderr=self.logf)
         if wait:
             wait_for(lambda: self.alive_socket(), what="simpuld socket")
