@@ -66,7 +66,11 @@ static enum phone_kind from_digits(const char *d, bool plus, char *out,
 
 	if (!plus && strncmp(d, "00", 2) == 0) /* international prefix */
 		return from_digits(d + 2, true, out, outlen);
-	if (strncmp(d, "62", 2) == 0 && n >= 10) {
+	/* The shortest national number is a 7-digit landline: with a '+'
+	 * "+62" and 7 digits is Indonesian, so that the E.164 form we write
+	 * normalises to itself (found by tests/fuzz/fuzz_phone). Without
+	 * the '+', 9 digits starting "62" may be a local number: need 10. */
+	if (strncmp(d, "62", 2) == 0 && (n >= 10 || (plus && n >= 9))) {
 		/* "62 0812..." written with the trunk zero kept */
 		return indonesian(d[2] == '0' ? d + 3 : d + 2, out, outlen);
 	}
