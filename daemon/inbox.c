@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #include "phone.h"
 
 #define MAX_RESPONDERS 8
@@ -23,13 +25,6 @@ struct inbox {
 	bool in_batch;
 };
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct inbox *inbox_new(struct store *st)
 {
@@ -105,7 +100,7 @@ static int run_responders(struct inbox *ib, struct inbox_ctx *ctx)
 static enum inbox_result add(struct inbox *ib, const struct inbox_msg *m,
 			     int64_t *message_id)
 {
-	struct inbox_ctx ctx = {.st = ib->st, .msg = m, .now_ms = wall_ms()};
+	struct inbox_ctx ctx = {.st = ib->st, .msg = m, .now_ms = clock_wall_ms()};
 	struct sender s;
 	bool created;
 
@@ -204,5 +199,5 @@ enum inbox_result inbox_store(struct inbox *ib, const struct inbox_msg *m,
 
 int inbox_notice(struct inbox *ib, const char *kind, const char *text)
 {
-	return store_event(ib->st, kind, 0, text, wall_ms());
+	return store_event(ib->st, kind, 0, text, clock_wall_ms());
 }

@@ -18,6 +18,7 @@
 #include "api.h"
 #include "app.h"
 #include "autoreply.h"
+#include "clock.h"
 #include "config.h"
 #include "diag.h"
 #include "http.h"
@@ -36,33 +37,6 @@ static void notify(const char *state)
 #else
 	(void)state;
 #endif
-}
-
-static int64_t real_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Tests only: SIMPUL_FAKE_CLOCK_FILE names a file holding a number of
- * seconds added to the wall clock (re-read at every call), so a test can
- * move the daemon's time forward (RT reminders and expiry). */
-static int64_t fake_clock_ms(void)
-{
-	static const char *path;
-	long long off = 0;
-
-	if (!path)
-		path = getenv("SIMPUL_FAKE_CLOCK_FILE");
-	FILE *f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%lld", &off) != 1)
-			off = 0;
-		fclose(f);
-	}
-	return real_clock_ms() + (int64_t)off * 1000;
 }
 
 int64_t app_now_ms(const struct app *app)
@@ -169,6 +143,12 @@ static void start_watchdog(struct loop *l)
 #endif
 }
 
+/* Replies queued in an inbound transaction go out once it committed. */
+static void kick_outbox(void *ud)
+{
+	outbox_kick(ud);
+}
+
 static int open_parts(struct app *app)
 {
 	char err[300];
@@ -186,6 +166,7 @@ static int open_parts(struct app *app)
 	app->ib = inbox_new(app->st);
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
 			     app->cfg->retry_base_ms);
+	inbox_on_commit(app->ib, kick_outbox, app->ob);
 	app->http = http_new(app->loop, app->cfg->http_listen,
 			     app->cfg->http_socket, err, sizeof(err));
 	if (!app->http) {
@@ -227,10 +208,8 @@ static void close_parts(struct app *app)
 
 static int run(const char *path, bool foreground)
 {
-	struct app app = {.config_path = path, .clock_ms = real_clock_ms};
+	struct app app = {.config_path = path, .clock_ms = clock_wall_ms};
 
-	if (getenv("SIMPUL_FAKE_CLOCK_FILE"))
-		app.clock_ms = fake_clock_ms;
 	struct diag *d = diag_new();
 	int rc = 1;
 

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #include "loop.h"
 #include "store.h"
 
@@ -27,13 +29,6 @@ struct outbox {
 	bool kicking;
 };
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct outbox *outbox_new(struct loop *l, struct store *st, int retry_max,
 			  int retry_base_ms)
@@ -101,7 +96,7 @@ static void on_timer(struct loop *l, void *arg)
 static void schedule(struct outbox *ob)
 {
 	uint64_t now = loop_now_ms(), best = UINT64_MAX;
-	int64_t wall = wall_ms();
+	int64_t wall = clock_wall_ms();
 
 	for (int i = 0; i < ob->nchans; i++) {
 		struct chan *c = &ob->chans[i];
@@ -134,7 +129,7 @@ static void start_one(struct outbox *ob, struct chan *c)
 	if (c->inflight || loop_now_ms() < c->next_ok ||
 	    (c->drv.ready && !c->drv.ready(c->drv.ud)))
 		return;
-	if (store_outbox_next(ob->st, c->drv.channel, wall_ms(), &m) !=
+	if (store_outbox_next(ob->st, c->drv.channel, clock_wall_ms(), &m) !=
 	    STORE_OK)
 		return;
 	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
@@ -199,7 +194,7 @@ void outbox_retry(struct outbox *ob, int64_t id, const char *reason,
 	} else {
 		int64_t d = delay_ms > 0 ? delay_ms : backoff_ms(ob, attempts);
 		store_outbox_set(ob->st, id, "queued", NULL, reason,
-				 wall_ms() + d);
+				 clock_wall_ms() + d);
 	}
 	outbox_kick(ob);
 }
@@ -222,7 +217,7 @@ void outbox_reroute(struct outbox *ob, int64_t id, const char *channel,
 	if (c)
 		c->inflight = 0;
 	store_outbox_change_channel(ob->st, id, channel, to);
-	store_outbox_set(ob->st, id, "queued", NULL, why, wall_ms());
+	store_outbox_set(ob->st, id, "queued", NULL, why, clock_wall_ms());
 	outbox_kick(ob);
 }
 

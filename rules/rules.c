@@ -25,13 +25,13 @@ struct phrase {
 
 struct rules_rule {
 	char *name, *file;
-	int line, reply_line, reply_wa_line, order;
+	int line, reply_line, reply_wa_line, reply_closed_line, order;
 	struct phrase *kw;
 	int nkw;
 	enum match_mode mode;
 	unsigned channels;
 	enum when when;
-	char *reply, *reply_wa, *category;
+	char *reply, *reply_wa, *reply_closed, *category;
 	bool ticket, rt_confirm, status_query, is_menu;
 	int priority, due_days;
 };
@@ -227,7 +227,7 @@ static const char *const override_keys[] = {
 static const char *const closed_keys[] = {"reason", NULL};
 static const char *const rule_keys[] = {
 	"keywords", "aliases", "match", "channels", "when", "reply",
-	"reply_whatsapp", "category", "ticket", "rt_confirm", "priority",
+	"reply_whatsapp", "reply_closed", "category", "ticket", "rt_confirm", "priority",
 	"due_days", "status_query", NULL};
 
 static const char *closest(const char *word, const char *const *list)
@@ -648,6 +648,8 @@ static void load_rule(struct loader *L, const struct ini *ini, const char *sec,
 	rule_reply(L, ini, sec, "reply", &rule->reply, &rule->reply_line);
 	rule_reply(L, ini, sec, "reply_whatsapp", &rule->reply_wa,
 		   &rule->reply_wa_line);
+	rule_reply(L, ini, sec, "reply_closed", &rule->reply_closed,
+		   &rule->reply_closed_line);
 	rule->category = xstrdup(ini_get(ini, sec, "category"));
 	get_bool(L, ini, sec, "ticket", &rule->ticket);
 	get_bool(L, ini, sec, "rt_confirm", &rule->rt_confirm);
@@ -799,28 +801,29 @@ static void worst_vars(const struct rules *r, struct template_vars *v,
 				     store[3], store[4], store[5]}};
 }
 
-static void check_segments(struct loader *L, const struct rules_rule *rule)
+static void check_text(struct loader *L, const struct rules_rule *rule,
+		       const char *reply, int reply_line)
 {
 	const struct rules *r = L->r;
 	struct template_vars v;
 	char store[6][64];
 	struct gsm_count c;
 
-	if (!rule->reply || !(rule->channels & CH_SMS))
+	if (!reply || !(rule->channels & CH_SMS))
 		return;
 	worst_vars(r, &v, store);
-	char *text = template_render(rule->reply, &v);
+	char *text = template_render(reply, &v);
 	if (!text)
 		return;
 	gsm_count(text, &c);
 	if (c.ucs2)
-		diag_add(L->d, DIAG_WARNING, rule->file, rule->reply_line,
+		diag_add(L->d, DIAG_WARNING, rule->file, reply_line,
 			 NULL, NULL,
 			 "reply of [%s] needs UCS-2 because of '%s' (70 "
 			 "characters per SMS instead of 160)",
 			 rule->name, c.first_non_gsm);
 	if (c.segments > r->max_segments)
-		diag_add(L->d, DIAG_ERROR, rule->file, rule->reply_line, NULL,
+		diag_add(L->d, DIAG_ERROR, rule->file, reply_line, NULL,
 			 NULL,
 			 "reply of [%s] takes %d SMS segments at worst (%zu %s), "
 			 "more than sms_max_segments = %d; shorten it",
@@ -828,13 +831,21 @@ static void check_segments(struct loader *L, const struct rules_rule *rule)
 			 c.ucs2 ? "UTF-16 units" : "characters",
 			 r->max_segments);
 	else if (c.segments > 1)
-		diag_add(L->d, DIAG_WARNING, rule->file, rule->reply_line,
+		diag_add(L->d, DIAG_WARNING, rule->file, reply_line,
 			 NULL, NULL,
 			 "reply of [%s] takes %d SMS segments at worst (%zu %s); "
 			 "one segment is cheaper and safer on old phones",
 			 rule->name, c.segments, c.units,
 			 c.ucs2 ? "UTF-16 units" : "characters");
 	free(text);
+}
+
+/* Every SMS text of a rule (its reply, and the closed-hours variant) is
+ * counted with the worst-case placeholder values. */
+static void check_segments(struct loader *L, const struct rules_rule *rule)
+{
+	check_text(L, rule, rule->reply, rule->reply_line);
+	check_text(L, rule, rule->reply_closed, rule->reply_closed_line);
 }
 
 static int ini_filter(const struct dirent *e)
@@ -927,6 +938,7 @@ void rules_free(struct rules *r)
 		free(x->name);
 		free(x->file);
 		free(x->reply);
+		free(x->reply_closed);
 		free(x->reply_wa);
 		free(x->category);
 	}
@@ -1256,6 +1268,9 @@ int rules_render(const struct rules *r, const struct rules_input *in,
 	    (res->status_query && res->cek_ref[0]))
 		return 0;
 	const char *text = wa && rule->reply_wa ? rule->reply_wa : rule->reply;
+	/* reply_closed: the same answer with the next opening, after hours */
+	if (rule->reply_closed && !hours_is_open(r->hours, in->now))
+		text = rule->reply_closed;
 	if (!text)
 		return 0;
 	hours_today(r->hours, in->now, today, sizeof(today));

@@ -1,0 +1,126 @@
+"""Auto-replies from the shipped rules, end to end through the modem
+simulator, on a fake clock."""
+import calendar
+import os
+import shutil
+import signal
+import time
+
+import harness
+from harness import Case, wait_for
+
+
+def sent_to(sim, number):
+    return [s for s in sim.sent() if s["to"] == number]
+
+
+class Rules(Case):
+    def start(self, at=None, rules_dir=None):
+        """at: UTC time tuple the daemon should believe it is."""
+        self.clock = os.path.join(self.tmp, "clock")
+        off = 0
+        if at:
+            off = calendar.timegm(at) - int(time.time())
+        with open(self.clock, "w") as f:
+            f.write(str(off))
+        os.environ["SIMPUL_FAKE_CLOCK_FILE"] = self.clock
+        self.addCleanup(os.environ.pop, "SIMPUL_FAKE_CLOCK_FILE", None)
+        self.s = self.sim()
+        self.d = self.daemon(modem_device=self.s.link, rules_dir=rules_dir)
+        self.d.start()
+        wait_for(lambda: "modem: ready" in self.d.read_log()
+                 or "-> ready" in self.d.read_log(), what="modem ready")
+
+    def test_ktp_on_friday_evening_gets_next_opening(self):
+        # Friday 27 November 2026, 19:05 WITA (UTC+8) = 11:05 UTC
+        self.start(at=(2026, 11, 27, 11, 5, 0))
+        self.s.sms("+6281234567890", "Pak, mau tanya syarat ktp?")
+        r = wait_for(lambda: sent_to(self.s, "+6281234567890"),
+                     what="KTP reply")[0]
+        self.assertIn("Syarat KTP", r["text"])
+        self.assertIn("Senin 08.00 WITA", r["text"])
+        self.assertEqual(r["parts"], 1)
+
+    def test_operator_sender_gets_nothing(self):
+        self.start()
+        self.s.sms("TELKOMSEL", "Sisa kuota Anda 1GB. Info ktp promo")
+        self.s.sms("+6281234567891", "jam buka")
+        wait_for(lambda: sent_to(self.s, "+6281234567891"),
+                 what="reply to the resident")
+        ins = [m for m in self.d.inbox() if m["direction"] == "in"]
+        self.assertIn("TELKOMSEL", [m["peer"] for m in ins])
+        self.assertEqual([s for s in self.s.sent() if s["to"] == "TELKOMSEL"],
+                         [])
+        self.assertEqual(len(self.s.sent()), 1)
+        self.assertIn("no auto-reply to TELKOMSEL", self.d.read_log())
+
+    def test_bounce_loop_stops_within_budget(self):
+        # Tuesday 24 November 2026, 10:00 WITA: open
+        self.start(at=(2026, 11, 24, 2, 0, 0))
+        peer = "+6281299990000"
+        self.s.sms(peer, "ktp")
+        first = wait_for(lambda: sent_to(self.s, peer), what="first reply")
+        # An auto-responder on the other side echoes every reply back.
+        for i in range(8):
+            last = sent_to(self.s, peer)[-1]["text"]
+            self.s.sms(peer, last)
+            time.sleep(1.0)
+        time.sleep(2)
+        replies = sent_to(self.s, peer)
+        self.assertLessEqual(len(replies), 3, [r["text"] for r in replies])
+        self.assertGreaterEqual(len(replies), 1)
+        self.assertIn("no auto-reply to " + peer, self.d.read_log())
+        ins = [m for m in self.d.inbox() if m["direction"] == "in"]
+        self.assertEqual(len(ins), 9)  # every message still in the inbox
+
+    def test_broken_rules_on_reload_keep_old_rules(self):
+        rules = os.path.join(self.tmp, "rules.d")
+        shutil.copytree(os.path.join(harness.TOP, "etc", "rules.d"), rules)
+        self.start(at=(2026, 11, 24, 2, 0, 0), rules_dir=rules)
+        with open(os.path.join(rules, "50-rusak.ini"), "w") as f:
+            f.write("[rule rusak]\nkeywords = ktp\nrepyl = {nama}\n")
+        self.d.signal(signal.SIGHUP)
+        wait_for(lambda: "still answering with the previous rules"
+                 in self.d.read_log(), what="refused reload")
+        self.assertIn("50-rusak.ini:3", self.d.read_log())
+        r = self.d.ctl("rules", "check", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("50-rusak.ini:3: error", r.stderr)
+        self.s.sms("+6281234500001", "syarat ktp")
+        r = wait_for(lambda: sent_to(self.s, "+6281234500001"),
+                     what="reply from the old rules")[0]
+        self.assertIn("Syarat KTP", r["text"])
+
+    def test_edited_rules_reload_by_themselves(self):
+        rules = os.path.join(self.tmp, "rules.d")
+        shutil.copytree(os.path.join(harness.TOP, "etc", "rules.d"), rules)
+        self.start(at=(2026, 11, 24, 2, 0, 0), rules_dir=rules)
+        p = os.path.join(rules, "30-info.ini")
+        text = open(p).read()
+        with open(p, "a") as f:
+            f.write("\n[rule lomba]\nkeywords = lomba\n"
+                    "reply = Lomba 17an di balai RW tanggal 17 Agustus.\n")
+        wait_for(lambda: "rules loaded" in self.d.read_log().split(
+            "ready (http")[-1], what="automatic reload")
+        self.s.sms("+6281234500002", "kapan lomba")
+        r = wait_for(lambda: sent_to(self.s, "+6281234500002"),
+                     what="reply from the new rule")[0]
+        self.assertIn("Lomba 17an", r["text"])
+        self.assertTrue(text)
+
+    def test_ticket_and_cek_status(self):
+        self.start(at=(2026, 11, 24, 2, 0, 0))
+        peer = "+6281234500003"
+        self.s.sms(peer, "lampu jalan di gang mawar mati")
+        r = wait_for(lambda: sent_to(self.s, peer), what="ticket reply")[0]
+        import re
+        m = re.search(r"[A-Z]+-2611-\d{4}", r["text"])
+        self.assertTrue(m, r["text"])
+        self.s.sms(peer, "cek " + m.group(0).lower())
+        r2 = wait_for(lambda: sent_to(self.s, peer)[1:], what="cek reply")[0]
+        self.assertIn(m.group(0), r2["text"])
+        self.assertIn("sudah kami terima", r2["text"])
+
+
+if __name__ == "__main__":
+    harness.main()
