@@ -147,7 +147,11 @@ static void usage(FILE *f)
 		"  rules test [--channel C] [--from N] [--at \"YYYY-MM-DD "
 		"HH:MM\"] TEXT\n"
 		"                                 dry run: which rule, which "
-		"reply\n");
+		"reply\n"
+		"  rt request CONVERSATION [--service S]\n"
+		"                                 ask the resident's Ketua RT "
+		"to confirm\n"
+		"  rt list [--all] [--json]       RT confirmation requests\n");
 }
 
 static char *json_body(const char *fmt, ...)
@@ -356,13 +360,105 @@ static int cmd_user(const char *sock, int argc, char **argv)
 	return rc;
 }
 
+/* rt request CONVERSATION [--service S]: asks the Ketua RT. */
+static int rt_request_cmd(const char *sock, int argc, char **argv)
+{
+	const char *service = NULL;
+	long long conv = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--service") == 0 && i + 1 < argc)
+			service = argv[++i];
+		else
+			conv = atoll(argv[i]);
+	}
+	if (conv <= 0)
+		return usage(stderr), 2;
+	char *b = service ? json_body("{sI ss}", "conversation",
+				      (json_int_t)conv, "service", service)
+			  : json_body("{sI}", "conversation", (json_int_t)conv);
+	char *out = NULL;
+	long st = request(sock, "POST", "/api/v1/rt/requests", b, &out);
+	json_t *j = json_loads(out, 0, NULL);
+	int rc = 0;
+	if (st != 201 || !j)
+		rc = fail_body(st, out);
+	else
+		printf("request %lld: code %s sent to Ketua RT %s (%s, %s)\n",
+		       (long long)json_integer_value(json_object_get(j, "id")),
+		       json_string_value(json_object_get(j, "code")),
+		       json_string_value(json_object_get(j, "rt")),
+		       json_string_value(json_object_get(j, "head_name")),
+		       json_string_value(json_object_get(j, "head_phone")));
+	json_decref(j);
+	free(out);
+	free(b);
+	return rc;
+}
+
+/* rt list [--all] [--json]: open (or all) requests. */
+static int rt_list_cmd(const char *sock, int argc, char **argv)
+{
+	bool as_json = false, all = false;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = true;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = true;
+	}
+	char *out = NULL;
+	long st = request(sock, "GET",
+			  all ? "/api/v1/rt/requests?all=1"
+			      : "/api/v1/rt/requests",
+			  NULL, &out);
+	json_t *j = json_loads(out, 0, NULL);
+	int rc = 0;
+	size_t i;
+	json_t *r;
+	if (st != 200 || !json_is_array(j)) {
+		rc = fail_body(st, out);
+	} else if (as_json) {
+		fputs(out, stdout);
+		putchar('\n');
+	} else {
+		json_array_foreach(j, i, r)
+			printf("#%-5lld %s %-11s RT %s %-16s conv %-5lld %-10s "
+			       "%s\n",
+			       (long long)json_integer_value(
+				       json_object_get(r, "id")),
+			       json_string_value(json_object_get(r, "code")),
+			       json_string_value(json_object_get(r, "state")),
+			       json_string_value(json_object_get(r, "rt")),
+			       json_string_value(
+				       json_object_get(r, "head_phone")),
+			       (long long)json_integer_value(
+				       json_object_get(r, "conversation")),
+			       json_string_value(json_object_get(r, "service")),
+			       json_string_value(
+				       json_object_get(r, "created_at")));
+	}
+	json_decref(j);
+	free(out);
+	return rc;
+}
+
+static int cmd_rt(const char *sock, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "request") == 0)
+		return rt_request_cmd(sock, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return rt_list_cmd(sock, argc, argv);
+	return usage(stderr), 2;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const char *sock, int argc, char **argv);
 } commands[] = {
 	{"inbox", cmd_inbox}, {"show", cmd_show},     {"send", cmd_send},
 	{"reply", cmd_reply}, {"status", cmd_status}, {"user", cmd_user},
-	{"rules", cmd_rules},
+	{"rules", cmd_rules}, {"rt", cmd_rt},
 };
 
 int main(int argc, char **argv)

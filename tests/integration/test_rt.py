@@ -1,0 +1,262 @@
+"""Ketua RT confirmation end to end: simpul-modemsim -> simpuld -> the
+head's SMS -> the head's answer -> the resident told."""
+import json
+import os
+import re
+import socket
+import time
+
+import harness
+from harness import Case, wait_for
+
+RESIDENT = "+6281234567890"
+RESIDENT2 = "+6285711112222"
+HEAD = "+6281299990001"          # registered as 0812-9999-0001
+HEAD_OTHER_FORM = "6281299990001"  # how the same phone may arrive
+HEAD4 = "+6281355550004"
+RW_HEAD = "+6281577770005"
+STRANGER = "+6287766665555"
+
+RT_INI = """
+[rt 03]
+rw = 05
+head = Pak Budi
+phone = 0812-9999-0001
+
+[rt 04]
+rw = 05
+head = Ibu Sari
+phone = +62 813 5555 0004
+
+[rw 05]
+head = Pak Hasan
+phone = 0815-7777-0005
+"""
+
+
+def unix_post(sock_path, path, obj):
+    """POST over simpuld's local socket (trusted, like simpulctl)."""
+    body = json.dumps(obj).encode()
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(20)
+    s.connect(sock_path)
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: localhost\r\n"
+              f"Content-Type: application/json\r\n"
+              f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+              .encode() + body)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return int(data.split(b" ", 2)[1])
+
+
+class Rt(Case):
+    def start(self, **rt_keys):
+        self.clock = os.path.join(self.tmp, "clock")
+        with open(self.clock, "w") as f:
+            f.write("0\n")
+        os.environ["SIMPUL_FAKE_CLOCK_FILE"] = self.clock
+        self.addCleanup(os.environ.pop, "SIMPUL_FAKE_CLOCK_FILE", None)
+        rt_file = os.path.join(self.tmp, "rt.ini")
+        with open(rt_file, "w") as f:
+            f.write(RT_INI)
+        self.s = self.sim()
+        keys = {"file": rt_file, "check_interval": "1"}
+        keys.update(rt_keys)
+        self.d = self.daemon(modem_device=self.s.link, extra={"rt": keys})
+        self.d.start()
+        return self.d
+
+    def sent_to(self, number, pattern=""):
+        return [m for m in self.s.sent()
+                if m["to"] == number and re.search(pattern, m["text"])]
+
+    def requests(self, all_=True):
+        args = ["rt", "list", "--json"] + (["--all"] if all_ else [])
+        return json.loads(self.d.ctl(*args).stdout)
+
+    def conversation(self, conv):
+        return json.loads(self.d.ctl("show", str(conv), "--json").stdout)
+
+    def notes(self, conv):
+        return " | ".join(n["body"] for n in
+                          self.conversation(conv).get("notes", []))
+
+    def ask(self, resident=RESIDENT, text="mau urus KTP, saya warga RT 3",
+            head=HEAD):
+        """A resident asks for a service with rt_confirm; returns the
+        request and the SMS the head got."""
+        n = len(self.sent_to(head))
+        self.s.sms(resident, text)
+        asks = wait_for(lambda: self.sent_to(head, r"Balas YA \d{4}")[n:],
+                        what="SMS to the Ketua RT")
+        req = [r for r in self.requests() if r["state"] == "menunggu"
+               and r["code"] in asks[0]["text"]][0]
+        return req, asks[0]
+
+    def shift_to(self, ms):
+        """Moves the daemon's clock so that its now is ms (epoch)."""
+        off = int((ms - time.time() * 1000) / 1000) + 60
+        with open(self.clock, "w") as f:
+            f.write(f"{max(off, 0)}\n")
+
+    # --------------------------------------------------------------
+
+    def test_yes_from_another_written_form_confirms(self):
+        self.start()
+        req, ask = self.ask()
+        code = req["code"]
+        self.assertRegex(ask["text"], rf"YA {code} jika benar warga RT 03, "
+                                      rf"atau TIDAK {code}\.")
+        self.assertIn("KTP", ask["text"])
+        self.assertIn("081234567890", ask["text"])
+        self.assertEqual(ask["parts"], 1, "the ask fits one SMS")
+        self.assertEqual(req["head_phone"], HEAD)
+        self.assertEqual(self.conversation(req["conversation"])["status"],
+                         "menunggu_rt")
+
+        self.s.sms(HEAD_OTHER_FORM, f"ya {code}")
+        told = wait_for(lambda: self.sent_to(RESIDENT, "membenarkan"),
+                        what="resident told")[0]["text"]
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "disetujui")
+        self.assertEqual(r["answered_by"], HEAD)
+        self.assertEqual(r["answer_raw"], f"ya {code}")
+        self.assertIn(r["ticket"], told)
+        self.assertRegex(told, r"perkiraan selesai \w+ \d\d/\d\d/\d{4}")
+        notes = self.notes(req["conversation"])
+        self.assertIn("Pak Budi", notes)
+        self.assertIn(f'"ya {code}"', notes)
+        # the head gets a short thank-you, no auto-reply menu
+        wait_for(lambda: self.sent_to(HEAD, "Terima kasih"),
+                 what="thanks to the head")
+        events = [e["event"] for e in r["log"]]
+        self.assertEqual(events[:2], ["opened", "asked"])
+        self.assertIn("approved", events)
+
+    def test_no_with_reason_is_shown(self):
+        self.start()
+        req, _ = self.ask()
+        self.s.sms(HEAD, f"TIDAK {req['code']} bukan warga sini")
+        wait_for(lambda: [x for x in self.requests()
+                          if x["id"] == req["id"]
+                          and x["state"] == "ditolak"], what="rejected")
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["reason"], "bukan warga sini")
+        self.assertIn("Alasan: bukan warga sini", self.notes(req["conversation"]))
+        told = wait_for(lambda: self.sent_to(RESIDENT, "belum membenarkan"),
+                        what="resident told of the rejection")[0]["text"]
+        self.assertIn(r["ticket"], told)
+
+    def test_answer_from_another_number_is_not_accepted(self):
+        self.start()
+        req, _ = self.ask()
+        self.s.sms(STRANGER, f"YA {req['code']}")
+        wait_for(lambda: "PERLU DICEK" in self.notes(req["conversation"]),
+                 what="flag for staff")
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "menunggu")
+        self.assertIn(STRANGER, self.notes(req["conversation"]))
+        wait_for(lambda: self.sent_to(STRANGER, "hanya diterima"),
+                 what="reply to the stranger")
+        self.assertFalse(self.sent_to(RESIDENT, "membenarkan"))
+
+    def test_wrong_code_gets_short_help(self):
+        self.start()
+        req, _ = self.ask()
+        wrong = "1111" if req["code"] != "1111" else "2222"
+        self.s.sms(HEAD, f"Ya {wrong}")
+        help_ = wait_for(lambda: self.sent_to(HEAD, "tidak ditemukan"),
+                         what="wrong code reply")[0]
+        self.assertIn(req["code"], help_["text"])
+        self.assertEqual(help_["parts"], 1)
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "menunggu")
+        # and an answer to a closed request says so
+        self.s.sms(HEAD, f"ya {req['code']}")
+        wait_for(lambda: self.sent_to(RESIDENT, "membenarkan"), what="ok")
+        self.s.sms(HEAD, f"TIDAK {req['code']}")
+        wait_for(lambda: self.sent_to(HEAD, "sudah ditutup"),
+                 what="closed request reply")
+
+    def test_two_open_requests_need_the_code(self):
+        self.start()
+        r1, _ = self.ask(RESIDENT, "KTP rt03")
+        r2, _ = self.ask(RESIDENT2, "urus KK RT.003")
+        self.assertNotEqual(r1["code"], r2["code"])
+        self.s.sms(HEAD, "ya")
+        ask = wait_for(lambda: self.sent_to(HEAD, "Ada 2 permintaan"),
+                       what="asks for the code")[0]["text"]
+        self.assertIn(r1["code"], ask)
+        self.assertIn(r2["code"], ask)
+        self.assertEqual([x["state"] for x in self.requests()],
+                         ["menunggu", "menunggu"])
+        self.s.sms(HEAD, f"  IYA   {r2['code']} ")
+        wait_for(lambda: self.sent_to(RESIDENT2, "membenarkan"),
+                 what="second resident told")
+        states = {x["id"]: x["state"] for x in self.requests()}
+        self.assertEqual(states, {r1["id"]: "menunggu",
+                                  r2["id"]: "disetujui"})
+        # now only one is open: an answer without the code is enough
+        self.s.sms(HEAD, "ok")
+        wait_for(lambda: self.sent_to(RESIDENT, "membenarkan"),
+                 what="first resident told")
+
+    def test_reminder_then_expiry_on_the_office_calendar(self):
+        self.start()
+        req, ask = self.ask()
+        self.assertLess(req["created_at_ms"], req["remind_at_ms"])
+        self.assertLess(req["remind_at_ms"], req["expire_at_ms"])
+        self.shift_to(req["remind_at_ms"])
+        rem = wait_for(lambda: self.sent_to(HEAD, "^Pengingat"),
+                       what="reminder")
+        self.assertIn(req["code"], rem[0]["text"])
+        self.assertEqual(rem[0]["parts"], 1)
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "menunggu")
+        time.sleep(2.5)  # more ticks: still one reminder only
+        self.assertEqual(len(self.sent_to(HEAD, "^Pengingat")), 1)
+        self.shift_to(req["expire_at_ms"])
+        wait_for(lambda: [x for x in self.requests()
+                          if x["state"] == "kedaluwarsa"], what="expired")
+        self.assertIn("PERLU TINDAK LANJUT", self.notes(req["conversation"]))
+        rw = wait_for(lambda: self.sent_to(RW_HEAD, "belum menjawab"),
+                      what="RW head told")
+        self.assertIn("RT 03", rw[0]["text"])
+        # a late answer is told the request is closed
+        self.s.sms(HEAD, f"ya {req['code']}")
+        wait_for(lambda: self.sent_to(HEAD, "sudah ditutup"),
+                 what="late answer reply")
+        self.assertFalse(self.sent_to(RESIDENT, "membenarkan"))
+
+    def test_staff_request_by_simpulctl(self):
+        self.start()
+        self.s.sms(RESIDENT2, "Selamat pagi, saya warga RT 04/05")
+        conv = wait_for(lambda: [m for m in self.d.inbox()
+                                 if m["direction"] == "in"],
+                        what="message")[0]["conversation"]
+        # the RT is not known from the contact yet: the staff set it
+        r = self.d.ctl("rt", "request", str(conv), "--service", "sktm",
+                       check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("RT warga belum diketahui", r.stderr)
+        # the conversation action "rt", as the web UI sends it
+        status = unix_post(self.d.sock, f"/api/v1/conversations/{conv}/rt",
+                           {"rt": "004/005"})
+        self.assertEqual(status, 200)
+        out = self.d.ctl("rt", "request", str(conv), "--service", "sktm")
+        self.assertRegex(out.stdout, r"code \d{4} sent to Ketua RT 04")
+        ask = wait_for(lambda: self.sent_to(HEAD4, "SKTM"),
+                       what="ask to RT 04")[0]
+        self.assertIn("RT 04", ask["text"])
+        again = self.d.ctl("rt", "request", str(conv), check=False)
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("masih menunggu", again.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
