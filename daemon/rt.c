@@ -24,12 +24,12 @@
 #include "store_rt.h"
 #include "store_ui.h"
 
-#define MAX_OPEN 16	 /* open requests of one head we look at */
-#define DUE_BATCH 32	 /* follow-ups handled per timer tick */
-#define SERVICE_DAYS 3	 /* FIELD.md: service time at most 3 working days */
+#define MAX_OPEN     16 /* open requests of one head we look at */
+#define DUE_BATCH    32 /* follow-ups handled per timer tick */
+#define SERVICE_DAYS 3	/* FIELD.md: service time at most 3 working days */
 #define WA_WINDOW_MS (24LL * 3600 * 1000)
-#define NOTE_AUTHOR "sistem"
-#define OUT_AUTHOR "system" /* not "auto": no rate limit, not staff */
+#define NOTE_AUTHOR  "sistem"
+#define OUT_AUTHOR   "system" /* not "auto": no rate limit, not staff */
 
 struct rt {
 	struct app *app;
@@ -58,8 +58,7 @@ static int64_t cal_next(const void *ud, int64_t t)
 static int64_t work_after(struct rt *rt, int64_t now_ms, int hours)
 {
 	const struct rules *r = rules_of(rt);
-	struct rt_calendar c = {cal_open, cal_next,
-				r ? rules_hours(r) : NULL};
+	struct rt_calendar c = {cal_open, cal_next, r ? rules_hours(r) : NULL};
 	int64_t t = rt_add_working_hours(r ? &c : NULL, now_ms / 1000, hours);
 
 	return t < 0 ? now_ms + (int64_t)hours * 3600000 : t * 1000;
@@ -104,9 +103,11 @@ static const char *office_name(struct rt *rt)
 static const char *service_label(const char *service)
 {
 	static const char *const map[][2] = {
-		{"ktp", "KTP"},	  {"kk", "KK"},
-		{"nikah", "pengantar nikah"}, {"situ", "SITU"},
-		{"sktm", "SKTM/domisili"},
+	    {"ktp", "KTP"},
+	    {"kk", "KK"},
+	    {"nikah", "pengantar nikah"},
+	    {"situ", "SITU"},
+	    {"sktm", "SKTM/domisili"},
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -117,8 +118,7 @@ static const char *service_label(const char *service)
 
 /* "Budi Santoso (081234567890)" or "nomor 081234567890", the name cut to
  * max bytes (at a UTF-8 boundary) when the SMS would be too long. */
-static void who(const struct store_contact *k, size_t max, char *out,
-		size_t n)
+static void who(const struct store_contact *k, size_t max, char *out, size_t n)
 {
 	char num[32], name[128];
 
@@ -140,8 +140,8 @@ static void who(const struct store_contact *k, size_t max, char *out,
  * the reminder. Shortens the resident's name, then the office name, until
  * it fits one segment. */
 static void ask_text(struct rt *rt, const char *prefix,
-		     const struct store_contact *k, const struct store_rt_req *r,
-		     char *out, size_t n)
+		     const struct store_contact *k,
+		     const struct store_rt_req *r, char *out, size_t n)
 {
 	static const size_t name_max[] = {60, 24, 12, 0};
 	char person[160];
@@ -165,8 +165,7 @@ static void ask_text(struct rt *rt, const char *prefix,
 
 /* ---- effects ------------------------------------------------------------ */
 
-static int note(struct store *st, int64_t conv, const char *text,
-		int64_t now)
+static int note(struct store *st, int64_t conv, const char *text, int64_t now)
 {
 	return store_note_add(st, conv, NOTE_AUTHOR, text, now) < 0 ? -1 : 0;
 }
@@ -193,15 +192,14 @@ static int tell_resident(struct rt *rt, int64_t conv_id, const char *text,
 		return 0; /* no way to reach them: staff see the note */
 	return store_outbox_enqueue(st, c.id, k.id, channel, to, text,
 				    OUT_AUTHOR, now) < 0
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
 /* The head as a contact with a conversation of their own, where the ask,
  * the reminders and their answers are kept together. */
-static int head_conversation(struct rt *rt, const char *phone,
-			     const char *name, const char *rtno,
-			     struct store_contact *k,
+static int head_conversation(struct rt *rt, const char *phone, const char *name,
+			     const char *rtno, struct store_contact *k,
 			     struct store_conversation *c, int64_t now)
 {
 	char label[128];
@@ -212,9 +210,9 @@ static int head_conversation(struct rt *rt, const char *phone,
 				 label, now, k) ||
 	    store_conversation_for(rt->app->st, k->id, now, c, &created))
 		return -1;
-	if (created && store_conversation_set(rt->app->st, c->id, "category",
-					      "rt/konfirmasi", now) ==
-			       STORE_ERR)
+	if (created &&
+	    store_conversation_set(rt->app->st, c->id, "category",
+				   "rt/konfirmasi", now) == STORE_ERR)
 		return -1;
 	return 0;
 }
@@ -229,8 +227,8 @@ static int sms_to(struct rt *rt, const char *phone, const char *name,
 		return -1;
 	return store_outbox_enqueue(rt->app->st, c.id, k.id, "sms", phone, text,
 				    OUT_AUTHOR, now) < 0
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
 /* ---- opening a request -------------------------------------------------- */
@@ -314,8 +312,8 @@ struct open_args {
 };
 
 /* Inside a transaction. Returns the request id, 0 with why, -1 on error. */
-static int64_t open_request(struct rt *rt, const struct open_args *a,
-			    char *why, size_t whylen)
+static int64_t open_request(struct rt *rt, const struct open_args *a, char *why,
+			    size_t whylen)
 {
 	struct store *st = rt->app->st;
 	struct store_conversation c;
@@ -364,8 +362,8 @@ static int64_t open_request(struct rt *rt, const struct open_args *a,
 		 "Konfirmasi RT diminta ke Ketua RT %s (%s, %s), kode %s.",
 		 r.rt, r.head_name, r.head_phone, r.code);
 	if (sms_to(rt, r.head_phone, r.head_name, r.rt, text, a->now) ||
-	    store_conversation_set(st, c.id, "status", "menunggu_rt",
-				   a->now) == STORE_ERR ||
+	    store_conversation_set(st, c.id, "status", "menunggu_rt", a->now) ==
+		STORE_ERR ||
 	    note(st, c.id, line, a->now) ||
 	    store_rt_log(st, id, "opened", a->actor, r.service, a->now) ||
 	    store_rt_log(st, id, "asked", r.head_phone, text, a->now))
@@ -400,9 +398,8 @@ int rt_autoreply_hook(void *ud, struct inbox_ctx *ctx, const char *service,
 	return 0;
 }
 
-int64_t rt_request(struct rt *rt, int64_t conversation_id,
-		   const char *service, const char *actor, char *why,
-		   size_t whylen)
+int64_t rt_request(struct rt *rt, int64_t conversation_id, const char *service,
+		   const char *actor, char *why, size_t whylen)
 {
 	struct store *st = rt->app->st;
 	struct store_conversation c;
@@ -448,8 +445,8 @@ static int reply(struct inbox_ctx *ctx, const char *text)
 	return store_outbox_enqueue(ctx->st, ctx->conv.id, ctx->contact.id,
 				    ctx->msg->channel, ctx->peer, text,
 				    OUT_AUTHOR, ctx->now_ms) < 0
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
 static const char *first_word_of(const char *name, char *out, size_t n)
@@ -500,8 +497,8 @@ static int answer_accepted(struct rt *rt, struct inbox_ctx *ctx,
 		return -1;
 	format_when(rt, now, when, sizeof(when));
 	snprintf(line, sizeof(line),
-		 "Ketua RT %s (%s, %s) %s pada %s.%s%s Balasan: \"%s\"",
-		 r->rt, r->head_name, ctx->peer,
+		 "Ketua RT %s (%s, %s) %s pada %s.%s%s Balasan: \"%s\"", r->rt,
+		 r->head_name, ctx->peer,
 		 yes ? "MEMBENARKAN warga ini" : "MENOLAK", when,
 		 !yes && ans->reason[0] ? " Alasan: " : "",
 		 !yes ? ans->reason : "", ctx->msg->body);
@@ -526,7 +523,7 @@ static int answer_accepted(struct rt *rt, struct inbox_ctx *ctx,
 		 yes ? "YA" : "TIDAK", r->code);
 	if (note(st, c.id, line, now) ||
 	    store_conversation_set(st, c.id, "status", "diproses", now) ==
-		    STORE_ERR ||
+		STORE_ERR ||
 	    tell_resident(rt, c.id, text, now) || reply(ctx, thanks) ||
 	    store_rt_log(st, r->id, yes ? "approved" : "rejected", ctx->peer,
 			 ctx->msg->body, now) ||
@@ -571,9 +568,8 @@ static int closed_or_wrong(struct rt *rt, struct inbox_ctx *ctx,
 			 "YA %s",
 			 ans->code[0] ? ans->code : "itu", list, open[0].code);
 	gsm_transliterate(text);
-	if (reply(ctx, text) ||
-	    store_rt_log(ctx->st, 0, "wrong_code", ctx->peer, ctx->msg->body,
-			 now))
+	if (reply(ctx, text) || store_rt_log(ctx->st, 0, "wrong_code",
+					     ctx->peer, ctx->msg->body, now))
 		return -1;
 	return 1;
 }
@@ -642,8 +638,9 @@ static int foreign_answer(struct rt *rt, struct inbox_ctx *ctx,
 	    reply(ctx, "Jawaban konfirmasi RT hanya diterima dari nomor Ketua "
 		       "RT yang terdaftar. Petugas kami akan memeriksanya."))
 		return -1;
-	log_msg(LOG_WARN, "RT answer for code %s from %s, not the head %s: "
-			  "not accepted",
+	log_msg(LOG_WARN,
+		"RT answer for code %s from %s, not the head %s: "
+		"not accepted",
 		r.code, ctx->peer, r.head_phone);
 	return 1;
 }
@@ -661,13 +658,14 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 	bool head = rt_registry_is_head(rt->reg, ctx->contact.phone);
 	if (!head) {
 		struct store_rt_req one;
-		int n = store_rt_open_by_head(ctx->st, ctx->contact.phone,
-					      &one, 1);
+		int n =
+		    store_rt_open_by_head(ctx->st, ctx->contact.phone, &one, 1);
 		if (n < 0)
 			return -1;
 		head = n > 0; /* removed from rt.ini, requests still open */
 	}
-	return head ? head_answer(rt, ctx, &ans) : foreign_answer(rt, ctx, &ans);
+	return head ? head_answer(rt, ctx, &ans)
+		    : foreign_answer(rt, ctx, &ans);
 }
 
 /* ---- follow-up: reminder, expiry, escalation ---------------------------- */
@@ -690,8 +688,7 @@ static int remind(struct rt *rt, const struct store_rt_req *r, int64_t now)
 	return 0;
 }
 
-static int escalate_rw(struct rt *rt, const struct store_rt_req *r,
-		       int64_t now)
+static int escalate_rw(struct rt *rt, const struct store_rt_req *r, int64_t now)
 {
 	struct store_contact k;
 	char text[400], person[160], rwno[8];
@@ -733,7 +730,8 @@ static int expire(struct rt *rt, const struct store_rt_req *r, int64_t now)
 	char line[500], when[64];
 	struct store *st = rt->app->st;
 
-	int cl = store_rt_close(st, r->id, "kedaluwarsa", NULL, NULL, NULL, now);
+	int cl =
+	    store_rt_close(st, r->id, "kedaluwarsa", NULL, NULL, NULL, now);
 	if (cl == STORE_NOTFOUND)
 		return 0;
 	format_when(rt, r->created_at, when, sizeof(when));
@@ -744,14 +742,15 @@ static int expire(struct rt *rt, const struct store_rt_req *r, int64_t now)
 		 r->rt, r->head_name, r->head_phone, service_label(r->service),
 		 r->code, when, r->reminded_at ? ", sudah diingatkan" : "");
 	if (cl == STORE_ERR || note(st, r->conversation_id, line, now) ||
-	    store_conversation_set(st, r->conversation_id, "status",
-				   "diproses", now) == STORE_ERR ||
+	    store_conversation_set(st, r->conversation_id, "status", "diproses",
+				   now) == STORE_ERR ||
 	    store_rt_log(st, r->id, "expired", NULL, NULL, now) ||
 	    store_event(st, "rt_expired", r->conversation_id, line, now) ||
 	    escalate_rw(rt, r, now))
 		return -1;
-	log_msg(LOG_WARN, "RT %s request %lld (code %s) expired without an "
-			  "answer from %s",
+	log_msg(LOG_WARN,
+		"RT %s request %lld (code %s) expired without an "
+		"answer from %s",
 		r->rt, (long long)r->id, r->code, r->head_phone);
 	return 0;
 }
@@ -790,8 +789,7 @@ static void on_timer(struct loop *l, void *arg)
 
 	follow_up(rt);
 	rt->timer = loop_timer_add(
-		l, (uint64_t)rt->app->cfg->rt_check_interval * 1000, on_timer,
-		rt);
+	    l, (uint64_t)rt->app->cfg->rt_check_interval * 1000, on_timer, rt);
 }
 
 /* ---- API ---------------------------------------------------------------- */
@@ -802,28 +800,29 @@ static void reply_json(struct http_resp *resp, int status, json_t *j)
 	json_decref(j);
 }
 
-static int post_request(void *ud, struct http_req *req,
-			struct http_resp *resp)
+static int post_request(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct rt *rt = ud;
 	size_t len;
 	const char *b = http_body(req, &len);
 	json_t *j = json_loadb(b, len, 0, NULL);
-	json_int_t conv = json_integer_value(json_object_get(j, "conversation"));
+	json_int_t conv =
+	    json_integer_value(json_object_get(j, "conversation"));
 	const char *svc = json_string_value(json_object_get(j, "service"));
 	const char *user = http_user(req);
 	char why[300] = "";
 	struct store_rt_req r;
 
 	if (!j || conv <= 0) {
-		http_error(resp, 400, "give {\"conversation\": ID} (and "
-				      "optionally \"service\")");
+		http_error(resp, 400,
+			   "give {\"conversation\": ID} (and "
+			   "optionally \"service\")");
 		json_decref(j);
 		return HTTP_DONE;
 	}
-	int64_t id = rt_request(rt, conv, svc,
-				user && *user ? user : "simpulctl", why,
-				sizeof(why));
+	int64_t id =
+	    rt_request(rt, conv, svc, user && *user ? user : "simpulctl", why,
+		       sizeof(why));
 	json_decref(j);
 	if (id < 0)
 		http_error(resp, 500, why);
@@ -841,8 +840,7 @@ static int post_request(void *ud, struct http_req *req,
 	return HTTP_DONE;
 }
 
-static int get_requests(void *ud, struct http_req *req,
-			struct http_resp *resp)
+static int get_requests(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct rt *rt = ud;
 	const char *all = http_arg(req, "all");
@@ -858,13 +856,11 @@ static int get_requests(void *ud, struct http_req *req,
 		http_error(resp, 500, store_errmsg(rt->app->st));
 		return HTTP_DONE;
 	}
-	json_array_foreach(arr, i, it)
-		json_object_set_new(
-			it, "log",
-			store_rt_log_json(rt->app->st,
-					  json_integer_value(
-						  json_object_get(it, "id")),
-					  tz));
+	json_array_foreach(arr, i, it) json_object_set_new(
+	    it, "log",
+	    store_rt_log_json(rt->app->st,
+			      json_integer_value(json_object_get(it, "id")),
+			      tz));
 	reply_json(resp, 200, arr);
 	return HTTP_DONE;
 }
@@ -892,8 +888,9 @@ int rt_reload(struct rt *rt)
 	struct rt_registry *r = load(rt->app->cfg->rt_file);
 
 	if (!r) {
-		log_msg(LOG_ERR, "%s has errors: still using the previous RT "
-				 "heads",
+		log_msg(LOG_ERR,
+			"%s has errors: still using the previous RT "
+			"heads",
 			rt->app->cfg->rt_file);
 		return -1;
 	}
@@ -913,8 +910,9 @@ struct rt *rt_new(struct app *app)
 	rt->app = app;
 	rt->reg = load(app->cfg->rt_file);
 	if (!rt->reg) {
-		log_msg(LOG_ERR, "no RT confirmation until %s is fixed "
-				 "(simpuld -n shows every error; then reload)",
+		log_msg(LOG_ERR,
+			"no RT confirmation until %s is fixed "
+			"(simpuld -n shows every error; then reload)",
 			app->cfg->rt_file);
 		inbox_notice(app->ib, "rt_registry",
 			     "rt.ini berisi kesalahan: konfirmasi RT tidak "
@@ -926,8 +924,8 @@ struct rt *rt_new(struct app *app)
 	inbox_add_responder(app->ib, respond, rt);
 	if (http_route(app->http, "POST", "/api/v1/rt/requests", 0,
 		       post_request, rt) ||
-	    http_route(app->http, "GET", "/api/v1/rt/requests", 0,
-		       get_requests, rt)) {
+	    http_route(app->http, "GET", "/api/v1/rt/requests", 0, get_requests,
+		       rt)) {
 		rt_free(rt);
 		return NULL;
 	}

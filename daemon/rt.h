@@ -38,8 +38,7 @@ int rt_autoreply_hook(void *ud, struct inbox_ctx *ctx, const char *service,
 /* Staff or simpulctl: opens a request for a conversation in its own
  * transaction. Returns the request id; 0 with why when it cannot be opened
  * (RT unknown, not registered, already open); -1 on a store error. */
-int64_t rt_request(struct rt *rt, int64_t conversation_id,
-		   const char *service, const char *actor, char *why,
-		   size_t whylen);
+int64_t rt_request(struct rt *rt, int64_t conversation_id, const char *service,
+		   const char *actor, char *why, size_t whylen);
 
 #endif

@@ -47,8 +47,8 @@ static const char *read_word(const char *p, char *w, size_t wlen)
 
 static enum rt_verdict verdict_of(const char *w)
 {
-	static const char *const yes[] = {"ya",	    "y",     "iya",  "ok",
-					  "oke",    "setuju", "benar", "betul"};
+	static const char *const yes[] = {"ya",	 "y",	   "iya",   "ok",
+					  "oke", "setuju", "benar", "betul"};
 	static const char *const no[] = {"tidak", "t", "tdk", "tolak"};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
@@ -80,8 +80,8 @@ static const char *read_code(const char *p, struct rt_answer *out)
 static void find_late_code(char *rest, struct rt_answer *out)
 {
 	for (char *p = rest; *p; p++) {
-		if (!is_digit(*p) || (p > rest && (is_digit(p[-1]) ||
-						   is_letter(p[-1]))))
+		if (!is_digit(*p) ||
+		    (p > rest && (is_digit(p[-1]) || is_letter(p[-1]))))
 			continue;
 		char *e = p;
 		while (is_digit(*e))
@@ -234,8 +234,7 @@ int rt_make_code(uint32_t (*rnd)(void *ud, uint32_t n),
 	return -1;
 }
 
-int64_t rt_add_working_hours(const struct rt_calendar *c, int64_t t,
-			     int hours)
+int64_t rt_add_working_hours(const struct rt_calendar *c, int64_t t, int hours)
 {
 	int64_t left = (int64_t)hours * 3600;
 

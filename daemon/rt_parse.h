@@ -13,9 +13,9 @@ enum rt_verdict { RT_NONE, RT_YES, RT_NO };
 
 struct rt_answer {
 	enum rt_verdict verdict;
-	char code[8];	   /* the four digits, "" when none was given */
-	bool code_bad;	   /* digits follow the verdict, but not four */
-	char reason[200];  /* TIDAK: the words after verdict and code */
+	char code[8];	  /* the four digits, "" when none was given */
+	bool code_bad;	  /* digits follow the verdict, but not four */
+	char reason[200]; /* TIDAK: the words after verdict and code */
 };
 
 /* YA/Y/IYA/OK/OKE/SETUJU/BENAR/BETUL or TIDAK/T/TDK/TOLAK, in any case,
@@ -52,8 +52,7 @@ struct rt_calendar {
 /* The instant (unix seconds) after `hours` hours of office time from t:
  * closed hours, weekends and holidays do not count. A NULL calendar
  * counts plain hours. -1 when the calendar never opens. */
-int64_t rt_add_working_hours(const struct rt_calendar *c, int64_t t,
-			     int hours);
+int64_t rt_add_working_hours(const struct rt_calendar *c, int64_t t, int hours);
 
 /* A phone number as residents write it: "+6281234567890" ->
  * "081234567890"; other numbers unchanged. */

@@ -46,15 +46,16 @@ static bool key_known(const char *kind, const char *key)
 	return strcmp(kind, "rt") == 0 && strcmp(key, "rw") == 0;
 }
 
-static void check_keys(const struct ini *ini, const char *sec,
-		       const char *kind, struct diag *d)
+static void check_keys(const struct ini *ini, const char *sec, const char *kind,
+		       struct diag *d)
 {
 	for (int j = 0; j < ini_nkeys(ini, sec); j++) {
 		const char *k = ini_key(ini, sec, j);
 		if (!key_known(kind, k))
-			ini_diag(d, DIAG_ERROR, ini, sec, k,
-				 "unknown key '%s' in [%s]; known: head, phone%s",
-				 k, sec, strcmp(kind, "rt") == 0 ? ", rw" : "");
+			ini_diag(
+			    d, DIAG_ERROR, ini, sec, k,
+			    "unknown key '%s' in [%s]; known: head, phone%s", k,
+			    sec, strcmp(kind, "rt") == 0 ? ", rw" : "");
 	}
 }
 
@@ -125,8 +126,7 @@ static void check_duplicate(const struct rt_registry *r, const struct ini *ini,
 			ini_diag(d, DIAG_ERROR, ini, sec, NULL,
 				 "[%s]: %s %02d%s%s is given twice", sec,
 				 h->rt ? "RT" : "RW", h->rt ? h->rt : h->rw,
-				 h->rt && h->rw ? " in RW " : "",
-				 "");
+				 h->rt && h->rw ? " in RW " : "", "");
 		else if (h->rt && list[i].rt == h->rt &&
 			 (!h->rw || !list[i].rw))
 			ini_diag(d, DIAG_ERROR, ini, sec, NULL,
@@ -176,8 +176,8 @@ static void load_section(struct rt_registry *r, const struct ini *ini,
 	int *n = is_rt ? &r->nrt : &r->nrw;
 	check_duplicate(r, ini, sec, &h, list, *n, d);
 	if (*n >= MAX_HEADS) {
-		ini_diag(d, DIAG_ERROR, ini, sec, NULL,
-			 "more than %d sections", MAX_HEADS);
+		ini_diag(d, DIAG_ERROR, ini, sec, NULL, "more than %d sections",
+			 MAX_HEADS);
 		return;
 	}
 	list[(*n)++] = h;

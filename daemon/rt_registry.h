@@ -13,8 +13,8 @@
 #include "diag.h"
 
 struct rt_head {
-	int rt;	       /* 0 for an RW head */
-	int rw;	       /* 0 when not given */
+	int rt; /* 0 for an RW head */
+	int rw; /* 0 when not given */
 	char name[64];
 	char phone[24]; /* E.164 */
 };

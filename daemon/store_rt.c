@@ -6,13 +6,13 @@
 
 #include "store_int.h"
 
-#define RT_COLS                                                               \
-	"r.id, r.conversation_id, r.contact_id, r.service, r.rt,"           \
-	" coalesce(r.rw, ''), coalesce(r.head_name, ''), r.head_phone,"     \
-	" r.code, r.state, coalesce(r.reason, ''),"                          \
-	" coalesce(r.answer_raw, ''), coalesce(r.answered_by, ''),"         \
-	" coalesce(r.created_by, ''), r.created_at,"                         \
-	" coalesce(r.answered_at, 0), r.remind_at, r.expire_at,"             \
+#define RT_COLS                                                                \
+	"r.id, r.conversation_id, r.contact_id, r.service, r.rt,"              \
+	" coalesce(r.rw, ''), coalesce(r.head_name, ''), r.head_phone,"        \
+	" r.code, r.state, coalesce(r.reason, ''),"                            \
+	" coalesce(r.answer_raw, ''), coalesce(r.answered_by, ''),"            \
+	" coalesce(r.created_by, ''), r.created_at,"                           \
+	" coalesce(r.answered_at, 0), r.remind_at, r.expire_at,"               \
 	" coalesce(r.reminded_at, 0), coalesce(r.closed_at, 0)"
 
 static void read_req(sqlite3_stmt *s, struct store_rt_req *r)
@@ -48,7 +48,7 @@ static int one(struct store *st, sqlite3_stmt *s, struct store_rt_req *out)
 	if (r == SQLITE_ROW)
 		read_req(s, out);
 	sqlite3_reset(s);
-	return r == SQLITE_ROW ? STORE_OK
+	return r == SQLITE_ROW	  ? STORE_OK
 	       : r == SQLITE_DONE ? STORE_NOTFOUND
 				  : STORE_ERR;
 }
@@ -71,10 +71,10 @@ static int many(struct store *st, sqlite3_stmt *s, struct store_rt_req *out,
 int64_t store_rt_insert(struct store *st, const struct store_rt_req *r)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "INSERT INTO rt_requests(conversation_id, contact_id,"
-		    " service, rt, rw, head_name, head_phone, code, created_by,"
-		    " created_at, remind_at, expire_at)"
-		    " VALUES(?, ?, ?, ?, nullif(?, ''), ?, ?, ?, ?, ?, ?, ?)");
+	    st, "INSERT INTO rt_requests(conversation_id, contact_id,"
+		" service, rt, rw, head_name, head_phone, code, created_by,"
+		" created_at, remind_at, expire_at)"
+		" VALUES(?, ?, ?, ?, nullif(?, ''), ?, ?, ?, ?, ?, ?, ?)");
 
 	if (!s)
 		return -1;
@@ -102,8 +102,8 @@ int64_t store_rt_insert(struct store *st, const struct store_rt_req *r)
 
 int store_rt_get(struct store *st, int64_t id, struct store_rt_req *out)
 {
-	sqlite3_stmt *s = store_stmt(
-		st, "SELECT " RT_COLS " FROM rt_requests r WHERE r.id = ?");
+	sqlite3_stmt *s = store_stmt(st, "SELECT " RT_COLS
+					 " FROM rt_requests r WHERE r.id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -124,9 +124,9 @@ int store_rt_open_for_conversation(struct store *st, int64_t conversation_id,
 				   struct store_rt_req *out)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "SELECT " RT_COLS " FROM rt_requests r"
-		    " WHERE r.conversation_id = ? AND r.state = 'menunggu'"
-		    " ORDER BY r.id DESC LIMIT 1");
+	    st, "SELECT " RT_COLS " FROM rt_requests r"
+		" WHERE r.conversation_id = ? AND r.state = 'menunggu'"
+		" ORDER BY r.id DESC LIMIT 1");
 
 	if (!s)
 		return STORE_ERR;
@@ -137,10 +137,10 @@ int store_rt_open_for_conversation(struct store *st, int64_t conversation_id,
 int store_rt_open_by_head(struct store *st, const char *head_phone,
 			  struct store_rt_req *out, int max)
 {
-	sqlite3_stmt *s = store_stmt(
-		st, "SELECT " RT_COLS " FROM rt_requests r"
-		    " WHERE r.head_phone = ? AND r.state = 'menunggu'"
-		    " ORDER BY r.id");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT " RT_COLS " FROM rt_requests r"
+			   " WHERE r.head_phone = ? AND r.state = 'menunggu'"
+			   " ORDER BY r.id");
 
 	if (!s)
 		return -1;
@@ -152,8 +152,8 @@ int store_rt_by_code(struct store *st, const char *code,
 		     struct store_rt_req *out)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "SELECT " RT_COLS " FROM rt_requests r WHERE r.code = ?"
-		    " ORDER BY r.state = 'menunggu' DESC, r.id DESC LIMIT 1");
+	    st, "SELECT " RT_COLS " FROM rt_requests r WHERE r.code = ?"
+		" ORDER BY r.state = 'menunggu' DESC, r.id DESC LIMIT 1");
 
 	if (!s)
 		return STORE_ERR;
@@ -166,10 +166,10 @@ int store_rt_close(struct store *st, int64_t id, const char *state,
 		   int64_t now_ms)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "UPDATE rt_requests SET state = ?2, reason = ?3,"
-		    " answer_raw = ?4, answered_by = ?5,"
-		    " answered_at = CASE WHEN ?5 IS NULL THEN NULL ELSE ?6 END,"
-		    " closed_at = ?6 WHERE id = ?1 AND state = 'menunggu'");
+	    st, "UPDATE rt_requests SET state = ?2, reason = ?3,"
+		" answer_raw = ?4, answered_by = ?5,"
+		" answered_at = CASE WHEN ?5 IS NULL THEN NULL ELSE ?6 END,"
+		" closed_at = ?6 WHERE id = ?1 AND state = 'menunggu'");
 
 	if (!s)
 		return STORE_ERR;
@@ -187,7 +187,7 @@ int store_rt_close(struct store *st, int64_t id, const char *state,
 int store_rt_set_reminded(struct store *st, int64_t id, int64_t now_ms)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "UPDATE rt_requests SET reminded_at = ? WHERE id = ?");
+	    st, "UPDATE rt_requests SET reminded_at = ? WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -199,11 +199,11 @@ int store_rt_set_reminded(struct store *st, int64_t id, int64_t now_ms)
 int store_rt_due(struct store *st, int64_t now_ms, struct store_rt_req *out,
 		 int max)
 {
-	sqlite3_stmt *s = store_stmt(
-		st, "SELECT " RT_COLS " FROM rt_requests r"
-		    " WHERE r.state = 'menunggu' AND (r.expire_at <= ?1"
-		    " OR (r.reminded_at IS NULL AND r.remind_at <= ?1))"
-		    " ORDER BY r.id");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT " RT_COLS " FROM rt_requests r"
+			   " WHERE r.state = 'menunggu' AND (r.expire_at <= ?1"
+			   " OR (r.reminded_at IS NULL AND r.remind_at <= ?1))"
+			   " ORDER BY r.id");
 
 	if (!s)
 		return -1;
@@ -214,20 +214,20 @@ int store_rt_due(struct store *st, int64_t now_ms, struct store_rt_req *out,
 int64_t store_rt_next_due(struct store *st)
 {
 	return store_scalar64(
-		st,
-		"SELECT coalesce(min(CASE WHEN reminded_at IS NULL"
-		" THEN min(remind_at, expire_at) ELSE expire_at END),"
-		" 9223372036854775807) FROM rt_requests"
-		" WHERE state = 'menunggu' AND ?1 = ?1 AND ?2 = ?2",
-		0, 0, NULL);
+	    st,
+	    "SELECT coalesce(min(CASE WHEN reminded_at IS NULL"
+	    " THEN min(remind_at, expire_at) ELSE expire_at END),"
+	    " 9223372036854775807) FROM rt_requests"
+	    " WHERE state = 'menunggu' AND ?1 = ?1 AND ?2 = ?2",
+	    0, 0, NULL);
 }
 
 int store_rt_log(struct store *st, int64_t request_id, const char *event,
 		 const char *actor, const char *detail, int64_t now_ms)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "INSERT INTO rt_log(request_id, at, event, actor, detail)"
-		    " VALUES(?, ?, ?, ?, ?)");
+	    st, "INSERT INTO rt_log(request_id, at, event, actor, detail)"
+		" VALUES(?, ?, ?, ?, ?)");
 
 	if (!s)
 		return STORE_ERR;
@@ -261,13 +261,12 @@ static json_t *req_json(const struct store_rt_req *r, const char *ticket,
 			int tz)
 {
 	json_t *j = json_pack(
-		"{sI sI ss ss ss ss ss ss ss ss ss ss ss}", "id",
-		(json_int_t)r->id, "conversation", (json_int_t)r->conversation_id,
-		"service", r->service, "rt", r->rt, "rw", r->rw, "head_name",
-		r->head_name, "head_phone", r->head_phone, "code", r->code,
-		"state", r->state, "reason", r->reason, "answer_raw",
-		r->answer_raw, "answered_by", r->answered_by, "created_by",
-		r->created_by);
+	    "{sI sI ss ss ss ss ss ss ss ss ss ss ss}", "id", (json_int_t)r->id,
+	    "conversation", (json_int_t)r->conversation_id, "service",
+	    r->service, "rt", r->rt, "rw", r->rw, "head_name", r->head_name,
+	    "head_phone", r->head_phone, "code", r->code, "state", r->state,
+	    "reason", r->reason, "answer_raw", r->answer_raw, "answered_by",
+	    r->answered_by, "created_by", r->created_by);
 
 	if (!j)
 		return NULL;
@@ -284,13 +283,13 @@ static json_t *req_json(const struct store_rt_req *r, const char *ticket,
 json_t *store_rt_json(struct store *st, bool open_only, int64_t conversation_id,
 		      int tz_offset_s)
 {
-	sqlite3_stmt *s = store_stmt(
-		st, "SELECT " RT_COLS ", coalesce(c.ticket, '')"
-		    " FROM rt_requests r"
-		    " JOIN conversations c ON c.id = r.conversation_id"
-		    " WHERE (?1 = 0 OR r.state = 'menunggu')"
-		    " AND (?2 = 0 OR r.conversation_id = ?2)"
-		    " ORDER BY r.id DESC LIMIT 1000");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT " RT_COLS ", coalesce(c.ticket, '')"
+			   " FROM rt_requests r"
+			   " JOIN conversations c ON c.id = r.conversation_id"
+			   " WHERE (?1 = 0 OR r.state = 'menunggu')"
+			   " AND (?2 = 0 OR r.conversation_id = ?2)"
+			   " ORDER BY r.id DESC LIMIT 1000");
 	json_t *arr = json_array();
 	struct store_rt_req r;
 	char ticket[32];
@@ -315,13 +314,12 @@ json_t *store_rt_json(struct store *st, bool open_only, int64_t conversation_id,
 	return arr;
 }
 
-json_t *store_rt_log_json(struct store *st, int64_t request_id,
-			  int tz_offset_s)
+json_t *store_rt_log_json(struct store *st, int64_t request_id, int tz_offset_s)
 {
-	sqlite3_stmt *s = store_stmt(
-		st, "SELECT at, event, coalesce(actor, ''),"
-		    " coalesce(detail, '') FROM rt_log"
-		    " WHERE request_id = ? ORDER BY at, id");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT at, event, coalesce(actor, ''),"
+			   " coalesce(detail, '') FROM rt_log"
+			   " WHERE request_id = ? ORDER BY at, id");
 	json_t *arr = json_array();
 	char iso[40];
 	int rc;
@@ -335,12 +333,11 @@ json_t *store_rt_log_json(struct store *st, int64_t request_id,
 		store_iso8601(sqlite3_column_int64(s, 0), tz_offset_s, iso,
 			      sizeof(iso));
 		json_array_append_new(
-			arr, json_pack("{ss ss ss ss}", "at", iso, "event",
-				       (const char *)sqlite3_column_text(s, 1),
-				       "actor",
-				       (const char *)sqlite3_column_text(s, 2),
-				       "detail",
-				       (const char *)sqlite3_column_text(s, 3)));
+		    arr,
+		    json_pack("{ss ss ss ss}", "at", iso, "event",
+			      (const char *)sqlite3_column_text(s, 1), "actor",
+			      (const char *)sqlite3_column_text(s, 2), "detail",
+			      (const char *)sqlite3_column_text(s, 3)));
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {

@@ -17,17 +17,17 @@
 struct store_rt_req {
 	int64_t id, conversation_id, contact_id;
 	char service[32];
-	char rt[8], rw[8];     /* "03", "05" ("" when no RW) */
+	char rt[8], rw[8]; /* "03", "05" ("" when no RW) */
 	char head_name[64];
-	char head_phone[24];   /* E.164 */
-	char code[8];	       /* four digits */
-	char state[16];	       /* menunggu|disetujui|ditolak|kedaluwarsa|batal */
-	char reason[200];      /* the head's reason for TIDAK */
-	char answer_raw[320];  /* the head's reply as received */
-	char answered_by[24];  /* E.164 of who answered */
-	char created_by[64];   /* staff user, "rule:<name>" or "simpulctl" */
+	char head_phone[24];  /* E.164 */
+	char code[8];	      /* four digits */
+	char state[16];	      /* menunggu|disetujui|ditolak|kedaluwarsa|batal */
+	char reason[200];     /* the head's reason for TIDAK */
+	char answer_raw[320]; /* the head's reply as received */
+	char answered_by[24]; /* E.164 of who answered */
+	char created_by[64];  /* staff user, "rule:<name>" or "simpulctl" */
 	int64_t created_at, answered_at, remind_at, expire_at, reminded_at,
-		closed_at;
+	    closed_at;
 };
 
 /* Inserts an open request (id, state and the times after created_at are

@@ -20,37 +20,35 @@ struct ans_case {
 };
 
 static const struct ans_case ans_cases[] = {
-	{"YA 4821", RT_YES, "4821", "", false},
-	{"ya 4821", RT_YES, "4821", "", false},
-	{"  Ya   4821  ", RT_YES, "4821", "", false},
-	{"Y 4821", RT_YES, "4821", "", false},
-	{"IYA 4821", RT_YES, "4821", "", false},
-	{"iyaa, 4821", RT_YES, "4821", "", false},
-	{"OK 4821", RT_YES, "4821", "", false},
-	{"Oke", RT_YES, "", "", false},
-	{"SETUJU 4821", RT_YES, "4821", "", false},
-	{"benar.4821", RT_YES, "4821", "", false},
-	{"ya4821", RT_YES, "4821", "", false},
-	{"4821 ya", RT_YES, "4821", "", false},
-	{"Ya benar 4821", RT_YES, "4821", "", false},
-	{"ya", RT_YES, "", "", false},
-	{"YA 482", RT_YES, "", "", true},
-	{"TIDAK 4821", RT_NO, "4821", "", false},
-	{"tidak 4821 bukan warga sini", RT_NO, "4821", "bukan warga sini",
-	 false},
-	{"TIDAK 4821 Bukan warga sini.", RT_NO, "4821", "Bukan warga sini",
-	 false},
-	{"T 4821", RT_NO, "4821", "", false},
-	{"tdk 4821 sudah pindah", RT_NO, "4821", "sudah pindah", false},
-	{"TOLAK 4821", RT_NO, "4821", "", false},
-	{"tidak, sudah pindah", RT_NO, "", "sudah pindah", false},
-	{"tidak sudah pindah 4821", RT_NO, "4821", "sudah pindah", false},
-	{"Selamat pagi", RT_NONE, "", "", false},
-	{"yayasan", RT_NONE, "", "", false},
-	{"terima kasih", RT_NONE, "", "", false},
-	{"KTP RT 3", RT_NONE, "", "", false},
-	{"", RT_NONE, "", "", false},
-	{"4821", RT_NONE, "", "", false},
+    {"YA 4821", RT_YES, "4821", "", false},
+    {"ya 4821", RT_YES, "4821", "", false},
+    {"  Ya   4821  ", RT_YES, "4821", "", false},
+    {"Y 4821", RT_YES, "4821", "", false},
+    {"IYA 4821", RT_YES, "4821", "", false},
+    {"iyaa, 4821", RT_YES, "4821", "", false},
+    {"OK 4821", RT_YES, "4821", "", false},
+    {"Oke", RT_YES, "", "", false},
+    {"SETUJU 4821", RT_YES, "4821", "", false},
+    {"benar.4821", RT_YES, "4821", "", false},
+    {"ya4821", RT_YES, "4821", "", false},
+    {"4821 ya", RT_YES, "4821", "", false},
+    {"Ya benar 4821", RT_YES, "4821", "", false},
+    {"ya", RT_YES, "", "", false},
+    {"YA 482", RT_YES, "", "", true},
+    {"TIDAK 4821", RT_NO, "4821", "", false},
+    {"tidak 4821 bukan warga sini", RT_NO, "4821", "bukan warga sini", false},
+    {"TIDAK 4821 Bukan warga sini.", RT_NO, "4821", "Bukan warga sini", false},
+    {"T 4821", RT_NO, "4821", "", false},
+    {"tdk 4821 sudah pindah", RT_NO, "4821", "sudah pindah", false},
+    {"TOLAK 4821", RT_NO, "4821", "", false},
+    {"tidak, sudah pindah", RT_NO, "", "sudah pindah", false},
+    {"tidak sudah pindah 4821", RT_NO, "4821", "sudah pindah", false},
+    {"Selamat pagi", RT_NONE, "", "", false},
+    {"yayasan", RT_NONE, "", "", false},
+    {"terima kasih", RT_NONE, "", "", false},
+    {"KTP RT 3", RT_NONE, "", "", false},
+    {"", RT_NONE, "", "", false},
+    {"4821", RT_NONE, "", "", false},
 };
 
 static void answers(void **state)
@@ -62,15 +60,16 @@ static void answers(void **state)
 		enum rt_verdict v = rt_parse_answer(c->text, &a);
 		if (v != c->v || strcmp(a.code, c->code) ||
 		    strcmp(a.reason, c->reason) || a.code_bad != c->bad)
-			fail_msg("'%s': verdict %d code '%s' reason '%s' bad %d",
-				 c->text, v, a.code, a.reason, a.code_bad);
+			fail_msg(
+			    "'%s': verdict %d code '%s' reason '%s' bad %d",
+			    c->text, v, a.code, a.reason, a.code_bad);
 	}
 }
 
 static void answers_any_case(void **state)
 {
-	static const char *const yes[] = {"ya", "y", "iya", "ok", "setuju",
-					  "benar"};
+	static const char *const yes[] = {"ya", "y",	  "iya",
+					  "ok", "setuju", "benar"};
 	char text[32];
 
 	(void)state;
@@ -79,8 +78,8 @@ static void answers_any_case(void **state)
 			size_t n = strlen(yes[i]);
 			for (size_t j = 0; j < n; j++)
 				text[j] = (char)((mask >> (j % 3)) & 1
-							 ? yes[i][j] - 32
-							 : yes[i][j]);
+						     ? yes[i][j] - 32
+						     : yes[i][j]);
 			snprintf(text + n, sizeof(text) - n, " 1234");
 			struct rt_answer a;
 			assert_int_equal(rt_parse_answer(text, &a), RT_YES);
@@ -96,20 +95,20 @@ struct rt_case {
 };
 
 static const struct rt_case rt_cases[] = {
-	{"KTP RT 3", true, 3, 0},
-	{"mau urus ktp rt03", true, 3, 0},
-	{"RT.003", true, 3, 0},
-	{"saya warga RT 03/05", true, 3, 5},
-	{"rt 3 rw 5", true, 3, 5},
-	{"RT 003 RW 005 kelurahan", true, 3, 5},
-	{"RT:12", true, 12, 0},
-	{"RT 3/RW 5", true, 3, 5},
-	{"kartu keluarga", false, 0, 0},
-	{"pertama kali", false, 0, 0},
-	{"RT", false, 0, 0},
-	{"RT 0", false, 0, 0},
-	{"RTX 3", false, 0, 0},
-	{"nomor 3 RT", false, 0, 0},
+    {"KTP RT 3", true, 3, 0},
+    {"mau urus ktp rt03", true, 3, 0},
+    {"RT.003", true, 3, 0},
+    {"saya warga RT 03/05", true, 3, 5},
+    {"rt 3 rw 5", true, 3, 5},
+    {"RT 003 RW 005 kelurahan", true, 3, 5},
+    {"RT:12", true, 12, 0},
+    {"RT 3/RW 5", true, 3, 5},
+    {"kartu keluarga", false, 0, 0},
+    {"pertama kali", false, 0, 0},
+    {"RT", false, 0, 0},
+    {"RT 0", false, 0, 0},
+    {"RTX 3", false, 0, 0},
+    {"nomor 3 RT", false, 0, 0},
 };
 
 static void rt_in_text(void **state)
@@ -212,13 +211,13 @@ static void working_hours(void **state)
 	assert_int_equal(rt_add_working_hours(&c, mon + 9 * 3600, 8),
 			 mon + 86400 + 9 * 3600);
 	/* Friday 15.00 + 2 h -> Monday 09.00 */
-	assert_int_equal(rt_add_working_hours(&c, mon + 4 * 86400 + 15 * 3600,
-					      2),
-			 mon + 7 * 86400 + 9 * 3600);
+	assert_int_equal(
+	    rt_add_working_hours(&c, mon + 4 * 86400 + 15 * 3600, 2),
+	    mon + 7 * 86400 + 9 * 3600);
 	/* Saturday night + 1 h -> Monday 09.00 */
-	assert_int_equal(rt_add_working_hours(&c, mon + 5 * 86400 + 22 * 3600,
-					      1),
-			 mon + 7 * 86400 + 9 * 3600);
+	assert_int_equal(
+	    rt_add_working_hours(&c, mon + 5 * 86400 + 22 * 3600, 1),
+	    mon + 7 * 86400 + 9 * 3600);
 	/* no calendar: plain hours */
 	assert_int_equal(rt_add_working_hours(NULL, 1000, 2), 1000 + 7200);
 }
@@ -237,13 +236,13 @@ static void local_number(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(answers),
-		cmocka_unit_test(answers_any_case),
-		cmocka_unit_test(rt_in_text),
-		cmocka_unit_test(contact_rt_field),
-		cmocka_unit_test(codes_unique_until_full),
-		cmocka_unit_test(working_hours),
-		cmocka_unit_test(local_number),
+	    cmocka_unit_test(answers),
+	    cmocka_unit_test(answers_any_case),
+	    cmocka_unit_test(rt_in_text),
+	    cmocka_unit_test(contact_rt_field),
+	    cmocka_unit_test(codes_unique_until_full),
+	    cmocka_unit_test(working_hours),
+	    cmocka_unit_test(local_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,19 +79,19 @@ static void errors_with_lines(void **state)
 	struct diag *d = diag_new();
 
 	(void)state;
-	write_file("[rt 03]\n"			      /* 1 */
-		   "head = Pak Budi\n"		      /* 2 */
-		   "phone = 021-555-1234\n"	      /* 3: landline */
-		   "[rt x]\n"			      /* 4 */
+	write_file("[rt 03]\n"				/* 1 */
+		   "head = Pak Budi\n"			/* 2 */
+		   "phone = 021-555-1234\n"		/* 3: landline */
+		   "[rt x]\n"				/* 4 */
 		   "head = A\nphone = 0812-1111-2222\n" /* 5, 6 */
-		   "[rt 05]\n"			      /* 7: no phone */
-		   "head = Ibu Ani\n"		      /* 8 */
-		   "nama = Ani\n"		      /* 9: unknown key */
-		   "[kelurahan]\n"		      /* 10 */
-		   "[rt 06]\n"			      /* 11 */
-		   "rw = lima\n"		      /* 12 */
+		   "[rt 05]\n"				/* 7: no phone */
+		   "head = Ibu Ani\n"			/* 8 */
+		   "nama = Ani\n"			/* 9: unknown key */
+		   "[kelurahan]\n"			/* 10 */
+		   "[rt 06]\n"				/* 11 */
+		   "rw = lima\n"			/* 12 */
 		   "head = B\nphone = 0812-3333-4444\n"
-		   "[rt 07]\nhead = C\nphone = 0812-5555-6666\n" /* 15-17 */
+		   "[rt 07]\nhead = C\nphone = 0812-5555-6666\n"  /* 15-17 */
 		   "[rt 7]\nhead = D\nphone = 0812-7777-8888\n"); /* 18 */
 	struct rt_registry *r = rt_registry_load(path, d);
 	char *all = lines(d);
@@ -101,13 +101,13 @@ static void errors_with_lines(void **state)
 		int line;
 		const char *msg;
 	} expect[] = {
-		{3, "not an Indonesian mobile number"},
-		{4, "not a number"},
-		{7, "has no phone"},
-		{9, "unknown key 'nama'"},
-		{10, "unknown section [kelurahan]"},
-		{12, "not an RW number"},
-		{18, "given twice"},
+	    {3, "not an Indonesian mobile number"},
+	    {4, "not a number"},
+	    {7, "has no phone"},
+	    {9, "unknown key 'nama'"},
+	    {10, "unknown section [kelurahan]"},
+	    {12, "not an RW number"},
+	    {18, "given twice"},
 	};
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
 		snprintf(want, sizeof(want), "%s:%d: error: ", path,
@@ -138,9 +138,9 @@ static void missing_file_is_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_file),
-		cmocka_unit_test(errors_with_lines),
-		cmocka_unit_test(missing_file_is_empty),
+	    cmocka_unit_test(good_file),
+	    cmocka_unit_test(errors_with_lines),
+	    cmocka_unit_test(missing_file_is_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

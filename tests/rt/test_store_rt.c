@@ -69,14 +69,14 @@ static void code_unique_among_open(void **state)
 	int64_t a = add("4821", "+6281299990001", 5000, 9000);
 	assert_true(a > 0);
 	assert_true(store_rt_code_open(st, "4821"));
-	assert_int_equal(add("4821", "+6281355550004", 5000, 9000),
-			 -STORE_DUP);
+	assert_int_equal(add("4821", "+6281355550004", 5000, 9000), -STORE_DUP);
 	assert_int_equal(store_rt_close(st, a, "disetujui", NULL, "ya 4821",
-					 "+6281299990001", 2000),
+					"+6281299990001", 2000),
 			 STORE_OK);
 	/* closing twice: not open any more */
-	assert_int_equal(store_rt_close(st, a, "ditolak", "x", "t", "+62", 2100),
-			 STORE_NOTFOUND);
+	assert_int_equal(
+	    store_rt_close(st, a, "ditolak", "x", "t", "+62", 2100),
+	    STORE_NOTFOUND);
 	assert_false(store_rt_code_open(st, "4821"));
 	int64_t b = add("4821", "+6281355550004", 5000, 9000);
 	assert_true(b > 0);
@@ -107,17 +107,16 @@ static void head_open_and_due(void **state)
 	int after = store_rt_due(st, 5000, out, 4);
 	assert_int_equal(after, n - 1);
 	assert_true(store_rt_next_due(st) >= 5000);
-	assert_int_equal(store_rt_log(st, out[0].id, "reminded", "x", "y", 5000),
-			 0);
+	assert_int_equal(
+	    store_rt_log(st, out[0].id, "reminded", "x", "y", 5000), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(code_unique_among_open, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(head_open_and_due, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(code_unique_among_open, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(head_open_and_due, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
