@@ -111,6 +111,9 @@ static void store_one(const char *hex, int rc, const struct pdu_message *pm,
 	}
 	hash_id(sid, sizeof(sid), key);
 	enum inbox_result r = inbox_store(ib, &m, NULL);
+	if (r == INBOX_FAILED)
+		fprintf(stderr, "inbox_store from '%s': %s\n", m.from,
+			store_errmsg(st));
 	FUZZ_CHECK(r != INBOX_FAILED);
 	if (r == INBOX_STORED)
 		check_newest(m.body);
