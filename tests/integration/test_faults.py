@@ -1,0 +1,121 @@
+"""Fault matrix: every fault of simpul-modemsim (modem/sim/README.md),
+first alone and then while SMS, webhooks and replies flow. After each, the
+modem is back in service and nothing was lost or stored twice: every SMS
+sent in is in the inbox once, the SIM is empty, every queued reply went
+out."""
+import collections
+import threading
+import time
+
+import harness
+from harness import Case, wait_for, post_webhook, wa_text
+
+PIN = "4321"
+
+# fault command, and how to end it if it does not end by itself
+FAULTS = {
+    "hang": ("fault hang 5", None),
+    "garbage": ("fault garbage", None),
+    "unplug": ("fault unplug 3", None),
+    "cms": ("fault cms 332 2", None),          # network timeout: transient
+    "full": ("fault full", "fault clear"),
+    "pin": (f"fault pin {PIN}", None),          # the daemon sends the PIN once
+    "noreg": ("fault noreg 5", None),
+    "reboot": ("fault reboot", None),
+}
+
+
+class Faults(Case):
+    def setUp(self):
+        super().setUp()
+        self.n_in = collections.Counter()
+        self.replies = []
+        self.seq = 0
+
+    def start(self):
+        self.s = self.sim(args=("--capacity", "30"))
+        self.g = self.graph()
+        self.d = self.daemon(modem_device=self.s.link, graph_url=self.g.url,
+                             extra={"modem": {"pin": PIN}})
+        self.d.start()
+
+    def sms_in(self, tag):
+        self.seq += 1
+        text = f"{tag} pesan {self.seq}"
+        self.s.sms(f"+62813{500000 + self.seq:06d}", text)
+        self.n_in[("sms", text)] += 1
+
+    def wa_in(self, tag):
+        self.seq += 1
+        text = f"{tag} wa {self.seq}"
+        p = wa_text(f"wamid.fault.{self.seq}", f"62856{500000 + self.seq:06d}",
+                    text)
+        wait_for(lambda: post_webhook(self.d, p)[0] == 200, timeout=30,
+                 what="webhook accepted")
+        self.n_in[("whatsapp", text)] += 1
+
+    def reply(self, tag):
+        self.seq += 1
+        text = f"{tag} balasan {self.seq}"
+        self.d.ctl("send", "--channel", "sms", "--to", "081234500001", text)
+        self.replies.append(text)
+
+    def check(self, what):
+        want = sorted(self.n_in.elements())
+
+        def inbound():
+            got = sorted((m["channel"], m["body"]) for m in self.d.inbox()
+                         if m["direction"] == "in"
+                         and m["body"] not in self.replies)
+            return got if len(got) >= len(want) else None
+        got = wait_for(inbound, timeout=150, what=f"messages after {what}")
+        self.assertEqual(got, want, f"after {what}: lost or duplicated")
+        wait_for(lambda: not self.s.stored(), timeout=90,
+                 what=f"SIM drained after {what}")
+        sent = wait_for(
+            lambda: (lambda c: c if all(c[t] for t in self.replies) else None)(
+                collections.Counter(x["text"] for x in self.s.sent())),
+            timeout=180, what=f"replies sent after {what}")
+        for t in self.replies:
+            self.assertEqual(sent[t], 1, f"{t!r} sent {sent[t]} times")
+
+    def run_fault(self, name):
+        inject, end = FAULTS[name]
+        self.start()
+        self.sms_in("awal")
+        self.check("start")
+        # alone
+        self.s.ctl(inject)
+        self.sms_in(name)
+        self.reply(name)
+        if end:
+            time.sleep(2)
+            self.s.ctl(end)
+        self.check(f"{name} alone")
+        # under load: SMS, webhooks and replies while the fault is active
+        self.s.ctl(inject)
+        t = threading.Thread(target=lambda: [self.wa_in(name) for _ in range(8)])
+        t.start()
+        for i in range(8):
+            self.sms_in(name + " beban")
+            if i % 3 == 0:
+                self.reply(name + " beban")
+            time.sleep(0.2)
+        t.join(120)
+        if end:
+            time.sleep(2)
+            self.s.ctl(end)
+        self.check(f"{name} under load")
+        self.assertTrue(self.d.proc.poll() is None, "simpuld died")
+
+
+def _make(name):
+    return lambda self: self.run_fault(name)
+
+
+for _n in FAULTS:
+    setattr(Faults, f"test_{_n}", _make(_n))
+
+
+if __name__ == "__main__":
+    harness.main()

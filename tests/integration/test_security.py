@@ -1,0 +1,279 @@
+"""Security probes against a running simpuld: forged, replayed and
+oversized webhooks; a session needed on every route of the real router;
+path traversal on static and media routes; SQL injection in search and
+filters; resident-controlled text (body, profile name, document filename,
+caption) returned by the API as inert JSON, byte for byte."""
+import http.client
+import json
+import socket
+import sqlite3
+import subprocess
+import urllib.parse
+import urllib.request
+
+import harness as H
+from harness import Case, post_webhook, wa_text
+
+PASSWORD = "rahasia-kantor-123"
+XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>',
+       "javascript:alert(1)", "</textarea><svg onload=alert(1)>",
+       "{{constructor.constructor('alert(1)')()}}"]
+
+
+def unix_get(path, sock):
+    """GET over the daemon's unix socket (simpulctl's channel)."""
+    class Conn(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(10)
+            self.sock.connect(sock)
+    c = Conn("localhost")
+    c.request("GET", path)
+    r = c.getresponse()
+    return r.status, r.read()
+
+
+def raw_get(d, path):
+    """GET with the path sent exactly as given (no client normalisation)."""
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.putrequest("GET", path, skip_accept_encoding=True)
+    c.endheaders()
+    r = c.getresponse()
+    return r.status, r.read()
+
+
+class Security(Case):
+    def setUp(self):
+        super().setUp()
+        self.g = self.graph()
+        self.d = self.daemon(graph_url=self.g.url).start()
+        r = subprocess.run([H.SIMPULCTL, "-c", self.d.conf, "user", "add",
+                            "siti", "--role", "admin"], input=PASSWORD + "\n",
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def inbound(self):
+        return [m for m in self.d.inbox() if m["direction"] == "in"]
+
+    def login(self):
+        jar = urllib.request.HTTPCookieProcessor()
+        op = urllib.request.build_opener(jar)
+        req = urllib.request.Request(
+            self.d.url("/api/v1/login"), method="POST",
+            data=json.dumps({"user": "siti", "password": PASSWORD}).encode(),
+            headers={"Content-Type": "application/json"})
+        with op.open(req, timeout=10) as r:
+            csrf = json.loads(r.read())["csrf"]
+        return op, csrf
+
+    def get(self, op, path):
+        try:
+            with op.open(self.d.url(path), timeout=30) as r:
+                return r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers
+
+    # ---- webhooks ----------------------------------------------------
+
+    def test_forged_webhooks_store_nothing(self):
+        p = wa_text("wamid.forged1", "6281234567001", "palsu")
+        body = json.dumps(p).encode()
+        for sig in ("", "sha256=" + "0" * 64, H.sign(body, "wrong-secret"),
+                    H.sign(body)[:-2], "sha1=" + "0" * 40,
+                    H.sign(body).upper(), H.sign(body) + "00"):
+            st, _ = post_webhook(self.d, body, signature=sig)
+            self.assertEqual(st, 401, f"signature {sig!r} accepted")
+        # the signature covers the body: a changed body is refused
+        st, _ = post_webhook(self.d, body.replace(b"palsu", b"PALSU"),
+                             signature=H.sign(body))
+        self.assertEqual(st, 401)
+        self.assertEqual(self.inbound(), [])
+
+    def test_replayed_webhook_stored_once(self):
+        p = wa_text("wamid.replay1", "6281234567002", "sekali saja")
+        for _ in range(5):
+            self.assertEqual(post_webhook(self.d, p)[0], 200)
+        self.assertEqual([m["body"] for m in self.inbound()], ["sekali saja"])
+
+    def test_oversized_webhook_refused(self):
+        big = b'{"object":"whatsapp_business_account","x":"' + \
+            b"a" * (3 * 1024 * 1024) + b'"}'
+        try:
+            st, _ = post_webhook(self.d, big)
+        except (ConnectionError, http.client.HTTPException, OSError):
+            st = 413  # the server may close before reading it all
+        self.assertEqual(st, 413)
+        # and the daemon is still there for the next one
+        p = wa_text("wamid.after-big", "6281234567003", "masih hidup")
+        self.assertEqual(post_webhook(self.d, p)[0], 200)
+
+    def test_oversized_api_body_refused(self):
+        op, csrf = self.login()
+        req = urllib.request.Request(
+            self.d.url("/api/v1/messages"), method="POST",
+            data=b'{"text":"' + b"a" * (1024 * 1024) + b'"}',
+            headers={"Content-Type": "application/json",
+                     "X-CSRF-Token": csrf})
+        try:
+            with op.open(req, timeout=30) as r:
+                st = r.status
+        except urllib.error.HTTPError as e:
+            st = e.code
+        except (ConnectionError, OSError):
+            st = 413
+        self.assertIn(st, (400, 413))
+
+    # ---- auth on every route ----------------------------------------
+
+    def routes(self):
+        try:
+            st, body = unix_get("/api/v1/routes", self.d.sock)
+        except OSError as e:
+            self.skipTest(f"unix socket: {e}")
+        if st == 404:
+            self.skipTest("GET /api/v1/routes not registered: needs "
+                          "daemon/debug_api.c in daemon/meson.build and "
+                          "debug_api_init(app->http) in main.c")
+        self.assertEqual(st, 200)
+        out = []
+        for line in body.decode().splitlines():
+            parts = line.split()
+            if len(parts) >= 2:
+                out.append((parts[0], parts[1], " ".join(parts[2:])))
+        self.assertTrue(out)
+        return out
+
+    def test_every_route_needs_a_session(self):
+        public = []
+        for method, path, flags in self.routes():
+            # http_routes_text: "METHOD path[*] [public]", * = prefix
+            p = path.rstrip("*")
+            if path.endswith("*"):
+                p = p.rstrip("/") + "/1"
+            c = http.client.HTTPConnection("127.0.0.1", self.d.port,
+                                           timeout=10)
+            c.request(method, p, body=b"{}" if method != "GET" else None,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            if "public" in flags.lower():
+                public.append(path)
+                continue
+            self.assertIn(r.status, (303, 401, 403),
+                          f"{method} {p} without a session: {r.status}")
+        # only the login page, its assets and the webhook are public
+        for p in public:
+            self.assertTrue(p.startswith(("/login", "/static", "/webhook",
+                                          "/api/v1/login")) or p == "/",
+                            f"unexpected public route {p}")
+        # the route list itself is not served over TCP
+        op, _ = self.login()
+        self.assertEqual(self.get(op, "/api/v1/routes")[0], 404)
+
+    # ---- path traversal ---------------------------------------------
+
+    def test_path_traversal_static_and_media(self):
+        op, _ = self.login()
+        probes = ["/static/../../../../etc/passwd",
+                  "/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+                  "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                  "/static/....//....//etc/passwd",
+                  "/static/..\\..\\simpul.ini",
+                  "/static/%252e%252e/simpul.ini",
+                  "/../simpul.ini", "/static//etc/passwd",
+                  "/static/%00../../etc/passwd",
+                  "/api/v1/messages/../../../etc/passwd/media",
+                  "/api/v1/messages/1%2f..%2f..%2fetc%2fpasswd/media",
+                  "/api/v1/media/..%2f..%2fsimpul.ini"]
+        for p in probes:
+            st, body = raw_get(self.d, p)
+            self.assertNotIn(b"root:", body, p)
+            self.assertNotIn(b"app_secret", body, p)
+            st, body, _ = self.get(op, p)
+            self.assertNotIn(b"root:", body, p)
+            self.assertNotIn(b"app_secret", body, p)
+        # a document whose file name is a path stays in the media dir
+        p = wa_text("wamid.doc-trav", "6281234567010", "")
+        m = p["entry"][0]["changes"][0]["value"]["messages"][0]
+        m["type"] = "document"
+        del m["text"]
+        m["document"] = {"id": "9001", "mime_type": "application/pdf",
+                         "sha256": "x", "filename": "../../../../tmp/pwn.pdf",
+                         "caption": "ktp"}
+        self.assertEqual(post_webhook(self.d, p)[0], 200)
+        import os
+        self.assertFalse(os.path.exists("/tmp/pwn.pdf"))
+
+    # ---- SQL injection ----------------------------------------------
+
+    def test_sql_injection_in_search_and_filters(self):
+        for i, t in enumerate(["urus KTP", "sampah", "surat pindah"]):
+            post_webhook(self.d, wa_text(f"wamid.sq{i}", f"62812345670{i}2", t))
+        op, _ = self.login()
+        base = self.get(op, "/api/v1/conversations")
+        self.assertEqual(base[0], 200)
+        total = json.loads(base[1])["total"]
+        self.assertEqual(total, 3)
+        inj = ["' OR 1=1 --", "\" OR \"\"=\"", "x'); DROP TABLE messages;--",
+               "*", "NEAR(a b)", "a OR b", "\"", "ktp\" OR \"1", "%", "_",
+               "') UNION SELECT name,sql FROM sqlite_master--", "\\",
+               '" " " " " " " " " "']  # one-char quoted words: FTS escaping
+        for q in inj:
+            for key in ("q", "category", "assignee"):
+                st, body, _ = self.get(
+                    op, "/api/v1/conversations?" +
+                    urllib.parse.urlencode({key: q}))
+                self.assertEqual(st, 200, f"{key}={q!r}: {st} {body[:200]!r}")
+                got = json.loads(body)
+                self.assertLessEqual(got["total"], total, f"{key}={q!r}")
+                self.assertNotIn(b"CREATE TABLE", body)
+            for key in ("status", "channel"):
+                st, _, _ = self.get(op, "/api/v1/conversations?" +
+                                    urllib.parse.urlencode({key: q}))
+                self.assertEqual(st, 400, f"{key}={q!r} not refused")
+        # nothing was dropped or changed
+        db = sqlite3.connect(self.d.db)
+        n = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        db.close()
+        self.assertGreaterEqual(n, 3)
+        self.assertEqual(json.loads(self.get(
+            op, "/api/v1/conversations")[1])["total"], 3)
+
+    # ---- XSS: resident text comes back as inert JSON, unchanged -----
+
+    def test_resident_text_returned_verbatim_as_json(self):
+        for i, x in enumerate(XSS):
+            p = wa_text(f"wamid.xss{i}", f"6281299900{i:02d}", x, name=x)
+            self.assertEqual(post_webhook(self.d, p)[0], 200)
+        p = wa_text("wamid.xssdoc", "6281299900099", "")
+        m = p["entry"][0]["changes"][0]["value"]["messages"][0]
+        m["type"] = "document"
+        del m["text"]
+        m["document"] = {"id": "9002", "mime_type": "application/pdf",
+                         "sha256": "x", "filename": XSS[1] + ".pdf",
+                         "caption": XSS[0]}
+        self.assertEqual(post_webhook(self.d, p)[0], 200)
+        op, _ = self.login()
+        st, body, h = self.get(op, "/api/v1/conversations?limit=100")
+        self.assertEqual(st, 200)
+        self.assertTrue(h["Content-Type"].startswith("application/json"))
+        self.assertEqual(h.get("X-Content-Type-Options"), "nosniff")
+        self.assertIn("script-src", h.get("Content-Security-Policy", ""))
+        convs = json.loads(body)["items"]
+        names = json.dumps(convs)
+        for x in XSS:  # the profile name comes back exactly as sent
+            self.assertIn(json.dumps(x)[1:-1], names)
+        seen_bodies = set()
+        for c in convs:
+            st, b, h = self.get(op, f"/api/v1/conversations/{c['id']}")
+            self.assertEqual(st, 200)
+            self.assertTrue(h["Content-Type"].startswith("application/json"))
+            seen_bodies.add(b.decode())
+        allj = "".join(seen_bodies)
+        for x in XSS:
+            self.assertIn(json.dumps(x)[1:-1], allj, f"{x!r} changed")
+        self.assertIn(json.dumps(XSS[1] + ".pdf")[1:-1], allj)
+
+
+if __name__ == "__main__":
+    H.main()
