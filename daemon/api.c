@@ -16,6 +16,7 @@
 #include "http.h"
 #include "outbox.h"
 #include "phone.h"
+#include "sms.h"
 #include "store.h"
 #include "store_ui.h"
 
@@ -245,6 +246,11 @@ static int get_status(void *ud, struct http_req *req, struct http_resp *resp)
 
 	json_object_set_new(j, "version", json_string(SIMPUL_VERSION));
 	json_object_set_new(j, "schema", json_integer(store_version(app->st)));
+	json_object_set_new(j, "modem", app->sms ? sms_status_json(app->sms)
+						 : json_pack("{ss}", "state",
+							     "disabled"));
+	json_object_set_new(j, "whatsapp",
+			    json_boolean(app->cfg->wa_enabled));
 	reply_json(resp, 200, j);
 	return HTTP_DONE;
 }

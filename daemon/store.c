@@ -841,6 +841,30 @@ int store_message_media(struct store *st, int64_t id, const char *media_json)
 	return store_exec_done(st, s);
 }
 
+int store_media_pending(struct store *st, int64_t since_ms,
+			void (*cb)(void *ud, int64_t id, const char *media),
+			void *ud)
+{
+	sqlite3_stmt *s = store_stmt(
+		st, "SELECT id, media FROM messages WHERE channel = 'whatsapp'"
+		    " AND direction = 'in' AND media IS NOT NULL"
+		    " AND json_extract(media, '$.file') IS NULL"
+		    " AND json_extract(media, '$.removed') IS NULL"
+		    " AND json_extract(media, '$.error') IS NULL AND at > ?");
+	int n = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, since_ms);
+	while (store_step(st, s) == SQLITE_ROW) {
+		cb(ud, sqlite3_column_int64(s, 0),
+		   (const char *)sqlite3_column_text(s, 1));
+		n++;
+	}
+	sqlite3_reset(s);
+	return n;
+}
+
 int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 		     const char *to, int64_t now_ms)
 {

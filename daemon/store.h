@@ -139,6 +139,11 @@ int store_status_update(struct store *st, const char *external_id,
 int store_message_by_external(struct store *st, const char *external_id,
 			      int64_t *id, char *status, size_t statuslen);
 int store_message_media(struct store *st, int64_t id, const char *media_json);
+/* WhatsApp messages since since_ms whose media was never downloaded
+ * (crash or failure before the file was written): cb per message. */
+int store_media_pending(struct store *st, int64_t since_ms,
+			void (*cb)(void *ud, int64_t id, const char *media),
+			void *ud);
 int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 		     const char *to, int64_t now_ms);
 int64_t store_sms_mr_find(struct store *st, int mr, const char *to);

@@ -291,6 +291,14 @@ static void media_done(const struct wa_media_res *r, void *arg)
 			       j);
 		return;
 	}
+	/* Given up: staff see why instead of an endless spinner. */
+	json_t *m = json_pack("{ss ss ss ss}", "id", j->media_id, "mime_type",
+			      j->mime, "sha256", j->sha256, "error",
+			      r->result == WA_OK ? "cannot write file" : r->error);
+	char *txt = json_dumps(m, JSON_COMPACT);
+	store_message_media(j->w->app->st, j->message_id, txt);
+	free(txt);
+	json_decref(m);
 	free(j);
 }
 
@@ -317,6 +325,35 @@ static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m)
 		 m->media.mime_type ? m->media.mime_type : "");
 	/* Started from the loop after this commit, never inside it. */
 	loop_timer_add(w->app->loop, 0, media_retry, j);
+}
+
+/* Downloads lost to a crash or a restart are picked up again: the message
+ * row keeps the media id until the file is written. */
+static void resume_one(void *ud, int64_t id, const char *media)
+{
+	struct wa *w = ud;
+	json_t *j = json_loads(media, 0, NULL);
+	const char *mid = json_string_value(json_object_get(j, "id"));
+
+	if (mid) {
+		struct wa_message m = {0};
+		m.media.id = mid;
+		m.media.sha256 = json_string_value(json_object_get(j, "sha256"));
+		m.media.mime_type =
+			json_string_value(json_object_get(j, "mime_type"));
+		fetch_media(w, id, &m);
+	}
+	json_decref(j);
+}
+
+static void resume_media(struct wa *w)
+{
+	int64_t week = 7LL * 24 * 3600 * 1000; /* Meta keeps media ~30 days */
+	int n = store_media_pending(w->app->st, app_now_ms(w->app) - week,
+				    resume_one, w);
+
+	if (n > 0)
+		log_msg(LOG_INFO, "downloading %d media file(s) again", n);
 }
 
 /* ---- outbox driver ----------------------------------------------------- */
@@ -426,6 +463,8 @@ struct wa *wa_new(struct app *app)
 		.ud = w,
 	};
 	outbox_add_driver(app->ob, &drv);
+	if (w->client)
+		resume_media(w);
 	return w;
 }
 
