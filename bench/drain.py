@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Drain N SMS stored on the SIM: simpuld against gammu-smsd (SQL backend
+on SQLite), both reading the same simulated modem (simpul-modemsim,
+profile sim800).
+
+For each run: a fresh simulator with --capacity >= N gets N single-part
+SMS injected before the reader starts; the clock runs from the reader's
+start until the SIM storage is empty and all N messages are in the
+reader's store. At that moment the reader's CPU time (user+sys, from
+/proc/PID/stat) and peak RSS (VmHWM, /proc/PID/status) are read. Each
+reader runs 3 times (--repeat); the median is printed, then the ratios
+gammu-smsd / simpul. A benchmark, not a test: it asserts nothing.
+
+    SIMPUL_BUILD=build python3 bench/drain.py [N] [--repeat 3]
+"""
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+import harness as H  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+GAMMU_SQL = "/usr/share/doc/gammu-smsd/examples/sqlite.sql"
+
+# Realistic single-part texts (GSM-7, extension characters, UCS-2 emoji);
+# each stays within one SMS with its serial number added.
+TEXTS = [
+    "Selamat pagi pak, mohon info syarat bikin KTP baru {i}",
+    "Jam buka kantor kelurahan hari Sabtu? [{i}]",
+    "Lampu jalan di gang 3 RT 005/002 mati sejak kemarin ({i})",
+    "Terima kasih bu, surat pengantar sudah saya ambil 🙏 {i}",
+    "Sampah menumpuk di depan pos ronda, tolong diangkut {i}",
+    "Biaya legalisir berapa? ~ {i} lembar",
+    "Mau tanya jadwal posyandu bulan ini 😊 {i}",
+    "Apakah SKTM bisa diurus online? no {i}",
+]
+
+
+def proc_cpu(pid):
+    """user+sys seconds of a live process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_hwm_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def inject(sim, n):
+    # The SIM800 profile holds SMS at the "SMSC" until "SMS Ready" (about
+    # a second after boot), in a queue of 256: beyond that, wait first.
+    if n > 200:
+        time.sleep(2)
+    want = []
+    for i in range(n):
+        frm = f"+62812{300000 + i:06d}"
+        text = TEXTS[i % len(TEXTS)].format(i=i)
+        sim.sms(frm, text)
+        want.append((frm, text))
+    try:
+        H.wait_for(lambda: len(sim.stored()) == n, timeout=15,
+                   what="the SIM to hold every injected SMS")
+    except AssertionError:
+        raise RuntimeError(f"simulator holds {len(sim.stored())} of {n} "
+                           "injected SMS")
+    return want
+
+
+def sim_commands(sim):
+    try:
+        import json
+        return json.loads(sim.ctl("stats")).get("commands")
+    except Exception:
+        return None
+
+
+def wait_done(proc, sim, count, n, timeout):
+    """Poll until the SIM is empty and the store holds n; returns the
+    elapsed time at that moment, or raises."""
+    end = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"reader exited with {proc.returncode}")
+        # The SIM first (cheap, and it does not load the reader), then
+        # the reader's store.
+        if not sim.stored():
+            got = count()
+            if got >= n:
+                return got
+        if time.monotonic() > end:
+            raise RuntimeError(f"not drained after {timeout} s "
+                               f"(store has {count()}, SIM "
+                               f"{len(sim.stored())})")
+        time.sleep(0.05)
+
+
+def run_simpul(tmp, n, timeout):
+    sim = H.Sim(tmp, profile="sim800", args=("--capacity", str(max(n, 30))))
+    d = None
+    try:
+        inject(sim, n)
+        # The office section only, no rules: no auto-replies, so only the
+        # drain is measured (gammu-smsd sends nothing either).
+        rules = os.path.join(tmp, "rules.d")
+        os.mkdir(rules)
+        shutil.copy(os.path.join(TOP, "etc", "rules.d", "00-office.ini"),
+                    rules)
+        d = H.Daemon(tmp, modem_device=sim.link, rules_dir=rules,
+                     extra={"general": {"log_level": "info"}})
+        t0 = time.monotonic()
+        d.start(wait=False)
+
+        def count():
+            if not os.path.exists(d.sock):
+                return 0
+            r = d.ctl("inbox", "--json", "--limit", str(n + 10), check=False)
+            if r.returncode != 0:
+                return 0
+            import json
+            return sum(1 for m in json.loads(r.stdout)
+                       if m["direction"] == "in")
+        got = wait_done(d.proc, sim, count, n, timeout)
+        secs = time.monotonic() - t0
+        cpu = proc_cpu(d.proc.pid)
+        rss = proc_hwm_mb(d.proc.pid)
+        return dict(secs=secs, cpu=cpu, rss=rss, stored=got,
+                    at=sim_commands(sim))
+    finally:
+        if d:
+            d.stop()
+        sim.stop()
+
+
+def gammu_config(tmp, device):
+    conf = os.path.join(tmp, "smsdrc")
+    with open(conf, "w") as f:
+        f.write(f"""[gammu]
+device = {device}
+connection = at
+
+[smsd]
+service = sql
+driver = sqlite3
+database = smsd.db
+dbdir = {tmp}/
+logfile = {tmp}/smsd.log
+debuglevel = 0
+checksecurity = 0
+checkbattery = 0
+checksignal = 0
+receivefrequency = 0
+statusfrequency = 0
+commtimeout = 1
+sendtimeout = 30
+""")
+    return conf
+
+
+def gammu_ready():
+    """None if gammu-smsd with the libdbi SQLite driver can run here,
+    else the reason."""
+    if not shutil.which("gammu-smsd"):
+        return ("gammu-smsd not installed "
+                "(apt-get install gammu-smsd libdbd-sqlite3)")
+    if not os.path.exists(GAMMU_SQL):
+        return f"{GAMMU_SQL} missing (the SQLite schema of gammu-smsd)"
+    drivers = ["/usr/lib/x86_64-linux-gnu/dbd/libdbdsqlite3.so",
+               "/usr/lib/aarch64-linux-gnu/dbd/libdbdsqlite3.so"]
+    if not any(os.path.exists(p) for p in drivers):
+        r = subprocess.run(["dpkg", "-s", "libdbd-sqlite3"],
+                           capture_output=True)
+        if r.returncode != 0:
+            return "libdbd-sqlite3 not installed (libdbi SQLite driver)"
+    return None
+
+
+def run_gammu(tmp, n, timeout):
+    sim = H.Sim(tmp, profile="sim800", args=("--capacity", str(max(n, 30))))
+    proc = None
+    try:
+        inject(sim, n)
+        db = os.path.join(tmp, "smsd.db")
+        with open(GAMMU_SQL) as f:
+            schema = f.read()
+        with sqlite3.connect(db) as c:
+            c.executescript(schema)
+        conf = gammu_config(tmp, sim.link)
+        log = open(os.path.join(tmp, "smsd.out"), "w")
+        t0 = time.monotonic()
+        proc = subprocess.Popen(["gammu-smsd", "-c", conf],
+                                stdout=log, stderr=log)
+
+        def count():
+            try:
+                c = sqlite3.connect(f"file:{db}?mode=ro", uri=True,
+                                    timeout=0.2)
+                try:
+                    return c.execute("SELECT count(*) FROM inbox").fetchone()[0]
+                finally:
+                    c.close()
+            except sqlite3.Error:
+                return 0
+        got = wait_done(proc, sim, count, n, timeout)
+        secs = time.monotonic() - t0
+        cpu = proc_cpu(proc.pid)
+        rss = proc_hwm_mb(proc.pid)
+        return dict(secs=secs, cpu=cpu, rss=rss, stored=got,
+                    at=sim_commands(sim))
+    finally:
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        sim.stop()
+
+
+def median_of(runs, key):
+    vals = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, spec):
+    return format(v, spec) if v is not None else "-"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("n", nargs="?", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--only", choices=("simpul", "gammu"))
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directories (logs)")
+    a = ap.parse_args()
+
+    for exe in (H.SIMPULD, H.SIMPULCTL, H.MODEMSIM):
+        if not os.path.exists(exe):
+            sys.exit(f"{exe} missing: build first, set SIMPUL_BUILD")
+
+    readers = []
+    if a.only != "gammu":
+        readers.append(("simpul", run_simpul))
+    why_not = gammu_ready()
+    if a.only != "simpul":
+        if why_not:
+            print(f"gammu-smsd skipped: {why_not}")
+        else:
+            readers.append(("gammu-smsd", run_gammu))
+
+    print(f"drain {a.n} stored SMS, simulator profile sim800, "
+          f"{a.repeat} runs each, {os.cpu_count()} CPUs")
+    results = {}
+    for name, fn in readers:
+        runs = []
+        for k in range(a.repeat):
+            tmp = tempfile.mkdtemp(prefix=f"simpul-bench-{name}-")
+            try:
+                r = fn(tmp, a.n, a.timeout)
+                runs.append(r)
+                print(f"  {name} run {k + 1}: {r['secs']:.2f} s, "
+                      f"cpu {r['cpu']:.2f} s, peak RSS {r['rss']:.1f} MB, "
+                      f"stored {r['stored']}/{a.n}, "
+                      f"AT commands {fmt(r['at'], 'd')}", flush=True)
+            except Exception as e:
+                print(f"  {name} run {k + 1}: failed: {e} (logs in {tmp})",
+                      flush=True)
+                a.keep = True
+            finally:
+                if not a.keep:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        if runs:
+            results[name] = {key: median_of(runs, key)
+                             for key in ("secs", "cpu", "rss", "at")}
+
+    print()
+    print(f"{'median of ' + str(a.repeat):<14}{'seconds':>10}{'CPU s':>10}"
+          f"{'peak RSS MB':>13}{'AT cmds':>10}")
+    for name, m in results.items():
+        print(f"{name:<14}{fmt(m['secs'], '.2f'):>10}{fmt(m['cpu'], '.3f'):>10}"
+              f"{fmt(m['rss'], '.1f'):>13}{fmt(m['at'], '.0f'):>10}")
+    if "simpul" in results and "gammu-smsd" in results:
+        s, g = results["simpul"], results["gammu-smsd"]
+
+        def ratio(key):
+            if not s[key] or g[key] is None:
+                return "-"
+            return f"{g[key] / s[key]:.1f}x"
+        print(f"{'gammu/simpul':<14}{ratio('secs'):>10}{ratio('cpu'):>10}"
+              f"{ratio('rss'):>13}{ratio('at'):>10}")
+    elif "gammu-smsd" not in results and a.only != "simpul":
+        print("(no gammu-smsd figures: see above why)")
+
+
+if __name__ == "__main__":
+    main()
