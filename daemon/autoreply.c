@@ -381,6 +381,42 @@ static int post_test(void *ud, struct http_req *req, struct http_resp *resp)
 	return HTTP_DONE;
 }
 
+static void add_canned(void *ud, const char *name, const char *text)
+{
+	json_array_append_new(ud, json_pack("{ss ss}", "rule", name, "text",
+					    text));
+}
+
+/* GET /api/v1/canned[?conversation=ID]: the rules' replies as canned
+ * replies for staff, filled in for that resident (name, RT, ticket). */
+static int get_canned(void *ud, struct http_req *req, struct http_resp *resp)
+{
+	struct autoreply *ar = ud;
+	const char *cid = http_arg(req, "conversation");
+	struct store_conversation c = {0};
+	struct store_contact k = {0};
+	struct rules_input in = {.channel = "sms",
+				 .now = app_now_ms(ar->app) / 1000};
+
+	if (cid && store_conversation_get(ar->app->st, atoll(cid), &c) ==
+			   STORE_OK &&
+	    store_contact_get(ar->app->st, c.contact_id, &k) == STORE_OK) {
+		in.channel = c.last_channel[0] ? c.last_channel : "sms";
+		in.name = k.name[0] ? k.name : NULL;
+		in.rt = k.rt[0] ? k.rt : NULL;
+		in.ticket = c.ticket[0] ? c.ticket : NULL;
+	}
+	json_t *arr = json_array();
+	if (rules_canned(ar->rules, &in, add_canned, arr) < 0) {
+		json_decref(arr);
+		http_error(resp, 500, "out of memory");
+		return HTTP_DONE;
+	}
+	http_json(resp, 200, json_dumps(arr, JSON_COMPACT));
+	json_decref(arr);
+	return HTTP_DONE;
+}
+
 /* ---- life -------------------------------------------------------------- */
 
 struct autoreply *autoreply_new(struct app *app)
@@ -406,6 +442,7 @@ struct autoreply *autoreply_new(struct app *app)
 	watch_dir(ar);
 	http_route(app->http, "GET", "/api/v1/rules/check", 0, get_check, ar);
 	http_route(app->http, "POST", "/api/v1/rules/test", 0, post_test, ar);
+	http_route(app->http, "GET", "/api/v1/canned", 0, get_canned, ar);
 	return ar;
 }
 

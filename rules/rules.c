@@ -1252,6 +1252,29 @@ static const char *suppress_history(const struct rules *r,
 	return NULL;
 }
 
+int rules_canned(const struct rules *r, const struct rules_input *in,
+		 void (*cb)(void *ud, const char *name, const char *text),
+		 void *ud)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->nrules; i++) {
+		const struct rules_rule *rule = &r->rule[i];
+		struct rules_result res = {.matched = rule};
+		if (rule->is_menu || rule->status_query ||
+		    rule->when == WHEN_CLOSED)
+			continue;
+		if (rules_render(r, in, &res))
+			return -1;
+		if (res.reply) {
+			cb(ud, rule->name, res.reply);
+			n++;
+		}
+		free(res.reply);
+	}
+	return n;
+}
+
 int rules_render(const struct rules *r, const struct rules_input *in,
 		 struct rules_result *res)
 {

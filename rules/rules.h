@@ -101,6 +101,12 @@ int rules_match(const struct rules *r, const struct rules_input *in,
 int rules_render(const struct rules *r, const struct rules_input *in,
 		 struct rules_result *res);
 void rules_result_free(struct rules_result *res);
+/* Canned replies for staff: every rule's reply (menu, CEK and closed-hours
+ * replies left out) rendered for in (channel, now, name, rt, ticket).
+ * Returns how many, -1 on allocation failure. */
+int rules_canned(const struct rules *r, const struct rules_input *in,
+		 void (*cb)(void *ud, const char *name, const char *text),
+		 void *ud);
 
 /* The dry run: for one input, prints which rules matched, why the others
  * did not, the suppression checks, the exact reply and its segments. */

@@ -243,8 +243,27 @@ async function openConversation(id) {
   $('app').classList.add('show-conv');
   $('reply-error').hidden = true;
   await refreshConversation();
+  loadCanned(id);
   if (state.conv && state.conv.unread > 0) {
     await api('POST', `/api/v1/conversations/${id}/read`);
+  }
+}
+
+// Canned replies: the rules' answers, filled in for this resident.
+async function loadCanned(id) {
+  const sel = $('canned');
+  try {
+    const list = await api('GET', `/api/v1/canned?conversation=${id}`);
+    const first = el('option', '', 'Balasan siap pakai…');
+    first.value = '';
+    sel.replaceChildren(first, ...list.map((c) => {
+      const o = el('option', '', `${c.rule}: ${c.text.slice(0, 60)}`);
+      o.value = c.text;
+      return o;
+    }));
+    sel.hidden = list.length === 0;
+  } catch (e) {
+    sel.hidden = true;
   }
 }
 
@@ -339,6 +358,13 @@ function wire() {
     $('note-text').value = '';
   });
   $('reply-text').addEventListener('input', updateCount);
+  $('canned').addEventListener('change', () => {
+    if (!$('canned').value) return;
+    $('reply-text').value = $('canned').value;
+    $('canned').value = '';
+    updateCount();
+    $('reply-text').focus();
+  });
   $('reply-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = $('reply-text').value.trim();

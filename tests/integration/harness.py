@@ -218,6 +218,26 @@ def http(method, url, body=None, headers=None, timeout=30):
         return e.code, e.read()
 
 
+def unix_request(sock_path, method, path, obj=None):
+    """A request over simpuld's local socket (trusted, like simpulctl).
+    Returns (status, body bytes)."""
+    import http.client
+
+    class Conn(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(30)
+            self.sock.connect(sock_path)
+    c = Conn("localhost")
+    body = json.dumps(obj).encode() if obj is not None else None
+    c.request(method, path, body=body,
+              headers={"Content-Type": "application/json"} if body else {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
 def post_webhook(d, payload, secret=APP_SECRET, signature=None):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     h = {"Content-Type": "application/json"}

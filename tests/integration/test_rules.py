@@ -1,6 +1,7 @@
 """Auto-replies from the shipped rules, end to end through the modem
 simulator, on a fake clock."""
 import calendar
+import json
 import os
 import shutil
 import signal
@@ -120,6 +121,22 @@ class Rules(Case):
         r2 = wait_for(lambda: sent_to(self.s, peer)[1:], what="cek reply")[0]
         self.assertIn(m.group(0), r2["text"])
         self.assertIn("sudah kami terima", r2["text"])
+
+    def test_canned_replies_for_staff(self):
+        self.start(at=(2026, 11, 24, 2, 0, 0))
+        self.s.sms("+6281234500004", "halo")
+        conv = wait_for(lambda: [m for m in self.d.inbox()
+                                 if m["direction"] == "in"],
+                        what="message")[0]["conversation"]
+        st, body = harness.unix_request(
+            self.d.sock, "GET", f"/api/v1/canned?conversation={conv}")
+        self.assertEqual(st, 200)
+        canned = {c["rule"]: c["text"] for c in json.loads(body)}
+        self.assertIn("Syarat KTP", canned["ktp"])
+        self.assertNotIn("menu", canned)  # the menu is not a canned reply
+        self.assertNotIn("{", "".join(canned.values()))  # all filled in
+        st, _ = harness.http("GET", self.d.url("/api/v1/canned"))
+        self.assertEqual(st, 401)  # staff only
 
 
 if __name__ == "__main__":
