@@ -56,11 +56,11 @@ static char *location(const char *file, int line, const char *section,
 	return r < 0 ? NULL : s;
 }
 
-void diag_add(struct diag *d, enum diag_level lvl, const char *file,
-	      int line, const char *section, const char *key, const char *fmt,
-	      ...)
+void diag_add(struct diag *d, enum diag_level lvl, const char *file, int line,
+	      const char *section, const char *key, const char *fmt, ...)
 {
-	char *msg = NULL, *loc = location(file ? file : "?", line, section, key),
+	char *msg = NULL,
+	     *loc = location(file ? file : "?", line, section, key),
 	     *out = NULL;
 	va_list ap;
 

@@ -176,8 +176,7 @@ struct ini *ini_load(const char *path, struct diag *d)
 	FILE *f = fopen(path, "r");
 
 	if (!f) {
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL,
-			 "cannot read: %m");
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %m");
 		return NULL;
 	}
 	struct ini *ini = calloc(1, sizeof(*ini));
@@ -245,8 +244,8 @@ int ini_nkeys(const struct ini *ini, const char *sec)
 const char *ini_key(const struct ini *ini, const char *sec, int idx)
 {
 	for (size_t i = 0; i < ini->n; i++)
-		if (ini->keys[i].key && strcasecmp(ini->keys[i].sec, sec) == 0 &&
-		    idx-- == 0)
+		if (ini->keys[i].key &&
+		    strcasecmp(ini->keys[i].sec, sec) == 0 && idx-- == 0)
 			return ini->keys[i].key;
 	return NULL;
 }

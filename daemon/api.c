@@ -22,7 +22,8 @@
 
 static struct api_ui *the_ui; /* one per daemon (api_init) */
 
-#define WA_WINDOW_MS (24LL * 3600 * 1000) /* WhatsApp customer service window */
+#define WA_WINDOW_MS (24LL * 3600 * 1000) /* WhatsApp customer service window  \
+					   */
 
 static void reply_json(struct http_resp *resp, int status, json_t *j)
 {
@@ -50,13 +51,13 @@ static json_t *body_json(struct http_req *req, struct http_resp *resp)
 static int get_messages(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct app *app = ud;
-	const char *lim = http_arg(req, "limit"), *before = http_arg(req, "before");
+	const char *lim = http_arg(req, "limit"),
+		   *before = http_arg(req, "before");
 	int limit = lim ? atoi(lim) : 100;
 
 	if (limit <= 0 || limit > 10000)
 		limit = 100;
-	json_t *j = store_inbox_json(app->st, limit,
-				     before ? atoll(before) : 0,
+	json_t *j = store_inbox_json(app->st, limit, before ? atoll(before) : 0,
 				     app_tz_offset(app, app_now_ms(app)));
 	if (!j) {
 		http_error(resp, 500, store_errmsg(app->st));
@@ -88,8 +89,8 @@ static int get_conversation(void *ud, struct http_req *req,
 	struct app *app = ud;
 	int64_t id = path_id(req, "/api/v1/conversations/");
 	int64_t now = app_now_ms(app);
-	json_t *j = id > 0 ? store_conversation_ui_json(
-				     app->st, id, now, app_tz_offset(app, now))
+	json_t *j = id > 0 ? store_conversation_ui_json(app->st, id, now,
+							app_tz_offset(app, now))
 			   : NULL;
 
 	if (!j) {
@@ -145,8 +146,8 @@ static void do_reply(struct app *app, struct http_req *req,
 		http_error(resp, 400, "'text' is required");
 		return;
 	}
-	int64_t mid = api_reply(app, id, text, http_user(req), why,
-				sizeof(why));
+	int64_t mid =
+	    api_reply(app, id, text, http_user(req), why, sizeof(why));
 	if (mid < 0)
 		http_error(resp, 400, why);
 	else
@@ -168,8 +169,7 @@ static int post_conversation(void *ud, struct http_req *req,
 	else if (strcmp(action, "reply") == 0)
 		do_reply(app, req, resp, id, j);
 	else
-		api_ui_conversation_action(the_ui, req, resp, id, action,
-					   j);
+		api_ui_conversation_action(the_ui, req, resp, id, action, j);
 	json_decref(j);
 	return HTTP_DONE;
 }
@@ -246,11 +246,10 @@ static int get_status(void *ud, struct http_req *req, struct http_resp *resp)
 
 	json_object_set_new(j, "version", json_string(SIMPUL_VERSION));
 	json_object_set_new(j, "schema", json_integer(store_version(app->st)));
-	json_object_set_new(j, "modem", app->sms ? sms_status_json(app->sms)
-						 : json_pack("{ss}", "state",
-							     "disabled"));
-	json_object_set_new(j, "whatsapp",
-			    json_boolean(app->cfg->wa_enabled));
+	json_object_set_new(j, "modem",
+			    app->sms ? sms_status_json(app->sms)
+				     : json_pack("{ss}", "state", "disabled"));
+	json_object_set_new(j, "whatsapp", json_boolean(app->cfg->wa_enabled));
 	reply_json(resp, 200, j);
 	return HTTP_DONE;
 }

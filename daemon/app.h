@@ -34,7 +34,7 @@ struct app {
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERR };
 void log_msg(enum log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void log_set_level(const char *name);
 void log_to_stderr(int on);
 

@@ -25,53 +25,45 @@ struct key_def {
 #define S(f) offsetof(struct config, f)
 
 static const struct key_def keys[] = {
-	{"general", "own_number", T_STR, S(own_number), "", 0, 0},
-	{"general", "log_level", T_STR, S(log_level), "info", 0, 0},
-	{"modem", "enabled", T_BOOL, S(modem_enabled), "yes", 0, 0},
-	{"modem", "device", T_STR, S(modem_device), "auto", 0, 0},
-	{"modem", "pin", T_STR, S(modem_pin), "", 0, 0},
-	{"modem", "storage", T_STR, S(modem_storage), "SM", 0, 0},
-	{"modem", "ussd_balance", T_STR, S(modem_ussd_balance), "", 0, 0},
-	{"modem", "balance_interval", T_INT, S(modem_balance_interval),
-	 "21600", 60, 604800},
-	{"modem", "low_credit", T_INT, S(modem_low_credit), "5000", 0,
-	 10000000},
-	{"modem", "command_timeout", T_INT, S(modem_cmd_timeout), "10000",
-	 500, 120000},
-	{"store", "path", T_PATH, S(store_path), "/var/lib/simpul/simpul.db",
-	 0, 0},
-	{"store", "media_dir", T_PATH, S(media_dir), "/var/lib/simpul/media",
-	 0, 0},
-	{"store", "media_retention_days", T_INT, S(media_retention_days), "90",
-	 1, 3650},
-	{"http", "listen", T_LISTEN, S(http_listen), "127.0.0.1:8080", 0, 0},
-	{"http", "socket", T_PATH, S(http_socket), "/run/simpul/simpul.sock",
-	 0, 0},
-	{"http", "web_root", T_PATH, S(web_root), "", 0, 0},
-	{"whatsapp", "enabled", T_BOOL, S(wa_enabled), "no", 0, 0},
-	{"whatsapp", "verify_token", T_STR, S(wa_verify_token), "", 0, 0},
-	{"whatsapp", "app_secret", T_STR, S(wa_app_secret), "", 0, 0},
-	{"whatsapp", "access_token", T_STR, S(wa_access_token), "", 0, 0},
-	{"whatsapp", "phone_number_id", T_STR, S(wa_phone_number_id), "", 0,
-	 0},
-	{"whatsapp", "graph_url", T_URL, S(wa_graph_url),
-	 "https://graph.facebook.com/v21.0", 0, 0},
-	{"whatsapp", "sms_fallback", T_BOOL, S(wa_sms_fallback), "yes", 0, 0},
-	{"rules", "dir", T_PATH, S(rules_dir), "/etc/simpul/rules.d", 0, 0},
-	{"rules", "holidays", T_PATH, S(holidays), "/etc/simpul/holidays.ini",
-	 0, 0},
-	{"rt", "file", T_PATH, S(rt_file), "/etc/simpul/rt.ini", 0, 0},
-	{"rt", "reminder_hours", T_INT, S(rt_reminder_hours), "8", 1, 400},
-	{"rt", "expire_hours", T_INT, S(rt_expire_hours), "16", 2, 800},
-	{"rt", "notify_rw", T_BOOL, S(rt_notify_rw), "yes", 0, 0},
-	{"rt", "check_interval", T_INT, S(rt_check_interval), "60", 1, 3600},
-	{"outbox", "sms_interval_ms", T_INT, S(sms_interval_ms), "3000", 0,
-	 600000},
-	{"outbox", "retry_max", T_INT, S(retry_max), "8", 1, 100},
-	{"outbox", "retry_base_ms", T_INT, S(retry_base_ms), "5000", 100,
-	 3600000},
-	{"outbox", "part_timeout", T_INT, S(part_timeout_s), "86400", 10,
-	 2592000},
+    {"general", "own_number", T_STR, S(own_number), "", 0, 0},
+    {"general", "log_level", T_STR, S(log_level), "info", 0, 0},
+    {"modem", "enabled", T_BOOL, S(modem_enabled), "yes", 0, 0},
+    {"modem", "device", T_STR, S(modem_device), "auto", 0, 0},
+    {"modem", "pin", T_STR, S(modem_pin), "", 0, 0},
+    {"modem", "storage", T_STR, S(modem_storage), "SM", 0, 0},
+    {"modem", "ussd_balance", T_STR, S(modem_ussd_balance), "", 0, 0},
+    {"modem", "balance_interval", T_INT, S(modem_balance_interval), "21600", 60,
+     604800},
+    {"modem", "low_credit", T_INT, S(modem_low_credit), "5000", 0, 10000000},
+    {"modem", "command_timeout", T_INT, S(modem_cmd_timeout), "10000", 500,
+     120000},
+    {"store", "path", T_PATH, S(store_path), "/var/lib/simpul/simpul.db", 0, 0},
+    {"store", "media_dir", T_PATH, S(media_dir), "/var/lib/simpul/media", 0, 0},
+    {"store", "media_retention_days", T_INT, S(media_retention_days), "90", 1,
+     3650},
+    {"http", "listen", T_LISTEN, S(http_listen), "127.0.0.1:8080", 0, 0},
+    {"http", "socket", T_PATH, S(http_socket), "/run/simpul/simpul.sock", 0, 0},
+    {"http", "web_root", T_PATH, S(web_root), "", 0, 0},
+    {"whatsapp", "enabled", T_BOOL, S(wa_enabled), "no", 0, 0},
+    {"whatsapp", "verify_token", T_STR, S(wa_verify_token), "", 0, 0},
+    {"whatsapp", "app_secret", T_STR, S(wa_app_secret), "", 0, 0},
+    {"whatsapp", "access_token", T_STR, S(wa_access_token), "", 0, 0},
+    {"whatsapp", "phone_number_id", T_STR, S(wa_phone_number_id), "", 0, 0},
+    {"whatsapp", "graph_url", T_URL, S(wa_graph_url),
+     "https://graph.facebook.com/v21.0", 0, 0},
+    {"whatsapp", "sms_fallback", T_BOOL, S(wa_sms_fallback), "yes", 0, 0},
+    {"rules", "dir", T_PATH, S(rules_dir), "/etc/simpul/rules.d", 0, 0},
+    {"rules", "holidays", T_PATH, S(holidays), "/etc/simpul/holidays.ini", 0,
+     0},
+    {"rt", "file", T_PATH, S(rt_file), "/etc/simpul/rt.ini", 0, 0},
+    {"rt", "reminder_hours", T_INT, S(rt_reminder_hours), "8", 1, 400},
+    {"rt", "expire_hours", T_INT, S(rt_expire_hours), "16", 2, 800},
+    {"rt", "notify_rw", T_BOOL, S(rt_notify_rw), "yes", 0, 0},
+    {"rt", "check_interval", T_INT, S(rt_check_interval), "60", 1, 3600},
+    {"outbox", "sms_interval_ms", T_INT, S(sms_interval_ms), "3000", 0, 600000},
+    {"outbox", "retry_max", T_INT, S(retry_max), "8", 1, 100},
+    {"outbox", "retry_base_ms", T_INT, S(retry_base_ms), "5000", 100, 3600000},
+    {"outbox", "part_timeout", T_INT, S(part_timeout_s), "86400", 10, 2592000},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -129,8 +121,8 @@ static bool valid_listen(const char *v)
 	return *end == '\0' && port >= 0 && port <= 65535;
 }
 
-static void set_value(struct config *c, const struct key_def *k,
-		      const char *v, const struct ini *ini, struct diag *d)
+static void set_value(struct config *c, const struct key_def *k, const char *v,
+		      const struct ini *ini, struct diag *d)
 {
 	char *end;
 	long n;
@@ -140,9 +132,10 @@ static void set_value(struct config *c, const struct key_def *k,
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (errno || end == v || *end || n < k->min || n > k->max)
-			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
-				 "%s: '%s' is not a whole number from %ld to %ld",
-				 k->key, v, k->min, k->max);
+			ini_diag(
+			    d, DIAG_ERROR, ini, k->section, k->key,
+			    "%s: '%s' is not a whole number from %ld to %ld",
+			    k->key, v, k->min, k->max);
 		else
 			*int_at(c, k) = (int)n;
 		break;
@@ -153,18 +146,20 @@ static void set_value(struct config *c, const struct key_def *k,
 		break;
 	case T_LISTEN:
 		if (!valid_listen(v))
-			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
-				 "%s: '%s' is not host:port (e.g. 127.0.0.1:8080)",
-				 k->key, v);
+			ini_diag(
+			    d, DIAG_ERROR, ini, k->section, k->key,
+			    "%s: '%s' is not host:port (e.g. 127.0.0.1:8080)",
+			    k->key, v);
 		free(*str_at(c, k));
 		*str_at(c, k) = strdup(v);
 		break;
 	case T_URL:
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
-				 "%s: '%s' must start with https:// (or http:// "
-				 "for a local test server)",
-				 k->key, v);
+			ini_diag(
+			    d, DIAG_ERROR, ini, k->section, k->key,
+			    "%s: '%s' must start with https:// (or http:// "
+			    "for a local test server)",
+			    k->key, v);
 		free(*str_at(c, k));
 		*str_at(c, k) = strdup(v);
 		break;

@@ -9,9 +9,9 @@
 #include "diag.h"
 
 struct config {
-	char *path;	  /* the file it came from */
-	char *base_dir;	  /* directory of the file: relative paths are
-			     resolved against it */
+	char *path;	/* the file it came from */
+	char *base_dir; /* directory of the file: relative paths are
+			   resolved against it */
 	/* [general] */
 	char *own_number; /* our SIM's number: never auto-reply to it */
 	char *log_level;
@@ -29,8 +29,8 @@ struct config {
 	char *media_dir;
 	int media_retention_days;
 	/* [http] */
-	char *http_listen;	    /* host:port, "" disables TCP */
-	char *http_socket;	    /* unix socket for simpulctl */
+	char *http_listen; /* host:port, "" disables TCP */
+	char *http_socket; /* unix socket for simpulctl */
 	char *web_root;
 	/* [whatsapp] */
 	bool wa_enabled;
@@ -45,15 +45,15 @@ struct config {
 	char *holidays;
 	/* [rt] */
 	char *rt_file;
-	int rt_reminder_hours;	 /* working hours until the one reminder */
-	int rt_expire_hours;	 /* working hours from the ask to expiry */
-	bool rt_notify_rw;	 /* tell the RW head when a request expires */
-	int rt_check_interval;	 /* seconds between follow-up checks */
+	int rt_reminder_hours; /* working hours until the one reminder */
+	int rt_expire_hours;   /* working hours from the ask to expiry */
+	bool rt_notify_rw;     /* tell the RW head when a request expires */
+	int rt_check_interval; /* seconds between follow-up checks */
 	/* [outbox] */
-	int sms_interval_ms;  /* pacing between SMS */
-	int retry_max;	      /* attempts before failed */
-	int retry_base_ms;    /* first backoff, doubled per attempt */
-	int part_timeout_s;   /* incomplete multipart stored after this */
+	int sms_interval_ms; /* pacing between SMS */
+	int retry_max;	     /* attempts before failed */
+	int retry_base_ms;   /* first backoff, doubled per attempt */
+	int part_timeout_s;  /* incomplete multipart stored after this */
 };
 
 /* Parses path into a new struct; NULL if any error (all of them in d). */

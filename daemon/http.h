@@ -16,18 +16,18 @@ struct http_req;
 
 struct http_resp {
 	int status;
-	char *body;		  /* malloc'd; freed by http */
+	char *body; /* malloc'd; freed by http */
 	size_t len;
 	const char *content_type; /* static string */
 	char *headers[8];	  /* malloc'd "Name: value" lines */
 	int nheaders;
-	const char *file;	  /* serve this file instead of body */
+	const char *file; /* serve this file instead of body */
 };
 
 enum http_route_flags {
-	HTTP_PUBLIC = 1,	/* no session needed (login page, webhook) */
-	HTTP_PREFIX = 2,	/* path matches as a prefix */
-	HTTP_BIG_BODY = 4,	/* accepts up to 3 MB (webhooks) */
+	HTTP_PUBLIC = 1,   /* no session needed (login page, webhook) */
+	HTTP_PREFIX = 2,   /* path matches as a prefix */
+	HTTP_BIG_BODY = 4, /* accepts up to 3 MB (webhooks) */
 };
 
 enum { HTTP_DONE = 0, HTTP_SUSPEND = 1 };
@@ -44,8 +44,8 @@ typedef bool (*http_auth_cb)(void *ud, struct http_req *req,
 struct http *http_new(struct loop *l, const char *listen, const char *sock,
 		      char *err, size_t errlen);
 void http_free(struct http *h);
-int http_route(struct http *h, const char *method, const char *path,
-	       int flags, http_handler fn, void *ud);
+int http_route(struct http *h, const char *method, const char *path, int flags,
+	       http_handler fn, void *ud);
 void http_set_auth(struct http *h, http_auth_cb fn, void *ud);
 /* The TCP port actually bound (for listen = host:0 in tests). */
 int http_port(const struct http *h);

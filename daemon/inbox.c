@@ -25,7 +25,6 @@ struct inbox {
 	bool in_batch;
 };
 
-
 struct inbox *inbox_new(struct store *st)
 {
 	struct inbox *ib = calloc(1, sizeof(*ib));
@@ -100,11 +99,13 @@ static int run_responders(struct inbox *ib, struct inbox_ctx *ctx)
 static enum inbox_result add(struct inbox *ib, const struct inbox_msg *m,
 			     int64_t *message_id)
 {
-	struct inbox_ctx ctx = {.st = ib->st, .msg = m, .now_ms = clock_wall_ms()};
+	struct inbox_ctx ctx = {
+	    .st = ib->st, .msg = m, .now_ms = clock_wall_ms()};
 	struct sender s;
 	bool created;
 
-	if (m->source_id && store_message_seen(ib->st, m->channel, m->source_id))
+	if (m->source_id &&
+	    store_message_seen(ib->st, m->channel, m->source_id))
 		return INBOX_DUPLICATE;
 	classify(m, &s);
 	if (store_contact_upsert(ib->st, s.phone, s.wa_id, s.raw, s.kind,
@@ -115,19 +116,19 @@ static enum inbox_result add(struct inbox *ib, const struct inbox_msg *m,
 	ctx.peer = s.phone[0] ? s.phone : s.wa_id[0] ? s.wa_id : s.raw;
 	ctx.sender_kind = s.kind;
 	struct store_message row = {
-		.conversation_id = ctx.conv.id,
-		.contact_id = ctx.contact.id,
-		.channel = m->channel,
-		.direction = "in",
-		.peer = ctx.peer,
-		.body = m->body,
-		.at = m->at_ms ? m->at_ms : ctx.now_ms,
-		.source_id = m->source_id,
-		.status = m->status ? m->status : "received",
-		.kind = m->kind,
-		.error = m->error,
-		.raw = m->raw,
-		.media = m->media,
+	    .conversation_id = ctx.conv.id,
+	    .contact_id = ctx.contact.id,
+	    .channel = m->channel,
+	    .direction = "in",
+	    .peer = ctx.peer,
+	    .body = m->body,
+	    .at = m->at_ms ? m->at_ms : ctx.now_ms,
+	    .source_id = m->source_id,
+	    .status = m->status ? m->status : "received",
+	    .kind = m->kind,
+	    .error = m->error,
+	    .raw = m->raw,
+	    .media = m->media,
 	};
 	int r = store_message_insert(ib->st, &row, &ctx.message_id);
 	if (r == STORE_DUP)

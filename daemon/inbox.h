@@ -14,11 +14,11 @@
 struct inbox;
 
 struct inbox_msg {
-	const char *channel;   /* "sms" | "whatsapp" */
-	const char *from;      /* as received: "+62812...", "TELKOMSEL",
-				  WhatsApp "62812..." or a BSUID */
-	bool wa_user_id;       /* from is a business-scoped user id */
-	const char *name;      /* WhatsApp profile name */
+	const char *channel; /* "sms" | "whatsapp" */
+	const char *from;    /* as received: "+62812...", "TELKOMSEL",
+				WhatsApp "62812..." or a BSUID */
+	bool wa_user_id;     /* from is a business-scoped user id */
+	const char *name;    /* WhatsApp profile name */
 	const char *body;
 	int64_t at_ms;	       /* source time */
 	const char *source_id; /* wamid, or hash of the SMS identity */
@@ -35,7 +35,7 @@ struct inbox_ctx {
 	const struct inbox_msg *msg;
 	struct store_contact contact;
 	struct store_conversation conv;
-	const char *peer;      /* where replies go on msg->channel */
+	const char *peer;	 /* where replies go on msg->channel */
 	const char *sender_kind; /* phone_kind_name() or "wa_user" */
 	int64_t message_id;
 	int64_t now_ms;

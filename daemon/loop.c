@@ -150,7 +150,7 @@ uint64_t loop_timer_add(struct loop *l, uint64_t delay_ms, loop_timer_cb cb,
 	}
 	uint64_t id = l->next_timer_id++;
 	l->timers[l->ntimers++] =
-		(struct timer){id, loop_now_ms() + delay_ms, cb, arg};
+	    (struct timer){id, loop_now_ms() + delay_ms, cb, arg};
 	return id;
 }
 

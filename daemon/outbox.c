@@ -10,13 +10,13 @@
 #include "loop.h"
 #include "store.h"
 
-#define MAX_DRIVERS 4
+#define MAX_DRIVERS    4
 #define MAX_BACKOFF_MS (60 * 60 * 1000)
 
 struct chan {
 	struct outbox_driver drv;
-	int64_t inflight;	/* message id, 0 if none */
-	uint64_t next_ok;	/* monotonic ms: pacing */
+	int64_t inflight; /* message id, 0 if none */
+	uint64_t next_ok; /* monotonic ms: pacing */
 };
 
 struct outbox {
@@ -28,7 +28,6 @@ struct outbox {
 	uint64_t timer;
 	bool kicking;
 };
-
 
 struct outbox *outbox_new(struct loop *l, struct store *st, int retry_max,
 			  int retry_base_ms)
@@ -117,9 +116,8 @@ static void schedule(struct outbox *ob)
 	if (best != UINT64_MAX)
 		/* At least 1 s when the channel is not ready, so a down modem
 		 * does not spin the loop. */
-		ob->timer = loop_timer_add(ob->loop,
-					   best > now ? best - now : 1000,
-					   on_timer, ob);
+		ob->timer = loop_timer_add(
+		    ob->loop, best > now ? best - now : 1000, on_timer, ob);
 }
 
 static void start_one(struct outbox *ob, struct chan *c)

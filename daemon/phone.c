@@ -97,7 +97,8 @@ enum phone_kind phone_normalize(const char *in, char *out, size_t outlen)
 		return PHONE_INVALID;
 	}
 	for (const char *p = in; *p; p++)
-		alpha |= isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80;
+		alpha |=
+		    isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80;
 	trim_copy(in, out, outlen);
 	if (alpha)
 		return *out ? PHONE_ALNUM : PHONE_INVALID;
@@ -115,7 +116,7 @@ enum phone_kind phone_normalize(const char *in, char *out, size_t outlen)
 
 const char *phone_kind_name(enum phone_kind k)
 {
-	static const char *const names[] = {"invalid", "mobile",   "fixed",
+	static const char *const names[] = {"invalid", "mobile",    "fixed",
 					    "foreign", "shortcode", "alnum"};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";

@@ -118,7 +118,7 @@ int store_version(struct store *st)
 	int v = -1;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
-		    SQLITE_OK &&
+		SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
@@ -162,14 +162,14 @@ struct store *store_open_version(const char *path, int to, char *err,
 		return NULL;
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_NOMUTEX,
+				SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		set_err(st, path);
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		     "PRAGMA foreign_keys=ON;"))
+			   "PRAGMA foreign_keys=ON;"))
 		goto fail;
 	int v = store_version(st);
 	if (v > STORE_SCHEMA_VERSION) {
@@ -273,31 +273,30 @@ static int contact_by(struct store *st, const char *sql, const char *v,
 	if (r == SQLITE_ROW)
 		read_contact(s, out);
 	sqlite3_reset(s);
-	return r == SQLITE_ROW ? STORE_OK
+	return r == SQLITE_ROW	  ? STORE_OK
 	       : r == SQLITE_DONE ? STORE_NOTFOUND
 				  : STORE_ERR;
 }
 
 static const char SQL_C_PHONE[] =
-	"SELECT " CONTACT_COLS " FROM contacts WHERE phone = ?";
+    "SELECT " CONTACT_COLS " FROM contacts WHERE phone = ?";
 static const char SQL_C_WA[] =
-	"SELECT " CONTACT_COLS " FROM contacts WHERE wa_id = ?";
+    "SELECT " CONTACT_COLS " FROM contacts WHERE wa_id = ?";
 static const char SQL_C_RAW[] =
-	"SELECT " CONTACT_COLS " FROM contacts WHERE raw = ? AND phone IS NULL"
-	" AND wa_id IS NULL";
+    "SELECT " CONTACT_COLS " FROM contacts WHERE raw = ? AND phone IS NULL"
+    " AND wa_id IS NULL";
 static const char SQL_C_ID[] =
-	"SELECT " CONTACT_COLS " FROM contacts WHERE id = ?";
+    "SELECT " CONTACT_COLS " FROM contacts WHERE id = ?";
 static const char SQL_C_INSERT[] =
-	"INSERT INTO contacts(phone, wa_id, raw, kind, name, created_at,"
-	" updated_at) VALUES(?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO contacts(phone, wa_id, raw, kind, name, created_at,"
+    " updated_at) VALUES(?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_C_FILL[] =
-	"UPDATE contacts SET phone = coalesce(phone, ?),"
-	" wa_id = coalesce(wa_id, ?), name = coalesce(?, name),"
-	" updated_at = ? WHERE id = ?";
+    "UPDATE contacts SET phone = coalesce(phone, ?),"
+    " wa_id = coalesce(wa_id, ?), name = coalesce(?, name),"
+    " updated_at = ? WHERE id = ?";
 
-static int contact_find(struct store *st, const char *phone,
-			const char *wa_id, const char *raw,
-			struct store_contact *out)
+static int contact_find(struct store *st, const char *phone, const char *wa_id,
+			const char *raw, struct store_contact *out)
 {
 	int r = STORE_NOTFOUND;
 
@@ -344,10 +343,9 @@ static int contact_fill(struct store *st, int64_t id, const char *phone,
 	return store_exec_done(st, s);
 }
 
-int store_contact_upsert(struct store *st, const char *phone,
-			 const char *wa_id, const char *raw, const char *kind,
-			 const char *name, int64_t now_ms,
-			 struct store_contact *out)
+int store_contact_upsert(struct store *st, const char *phone, const char *wa_id,
+			 const char *raw, const char *kind, const char *name,
+			 int64_t now_ms, struct store_contact *out)
 {
 	int r = contact_find(st, phone, wa_id, raw, out);
 
@@ -380,7 +378,7 @@ int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
 	if (r == SQLITE_ROW)
 		read_contact(s, out);
 	sqlite3_reset(s);
-	return r == SQLITE_ROW ? STORE_OK
+	return r == SQLITE_ROW	  ? STORE_OK
 	       : r == SQLITE_DONE ? STORE_NOTFOUND
 				  : STORE_ERR;
 }
@@ -388,7 +386,7 @@ int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
 int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
 {
 	sqlite3_stmt *s =
-		store_stmt(st, "UPDATE contacts SET rt = ? WHERE id = ?");
+	    store_stmt(st, "UPDATE contacts SET rt = ? WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -399,8 +397,8 @@ int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
 
 /* ---- conversations ----------------------------------------------------- */
 
-#define CONV_COLS                                                            \
-	"id, contact_id, status, category, ticket, assignee, due_at,"         \
+#define CONV_COLS                                                              \
+	"id, contact_id, status, category, ticket, assignee, due_at,"          \
 	" opened_at, last_channel, last_in_at"
 
 static void read_conv(sqlite3_stmt *s, struct store_conversation *c)
@@ -432,25 +430,24 @@ static int conv_query(struct store *st, const char *sql, int64_t id,
 	if (r == SQLITE_ROW)
 		read_conv(s, out);
 	sqlite3_reset(s);
-	return r == SQLITE_ROW ? STORE_OK
+	return r == SQLITE_ROW	  ? STORE_OK
 	       : r == SQLITE_DONE ? STORE_NOTFOUND
 				  : STORE_ERR;
 }
 
 static const char SQL_CONV_OPEN[] =
-	"SELECT " CONV_COLS " FROM conversations WHERE contact_id = ?"
-	" AND status != 'selesai' ORDER BY id DESC LIMIT 1";
+    "SELECT " CONV_COLS " FROM conversations WHERE contact_id = ?"
+    " AND status != 'selesai' ORDER BY id DESC LIMIT 1";
 static const char SQL_CONV_ID[] =
-	"SELECT " CONV_COLS " FROM conversations WHERE id = ?";
+    "SELECT " CONV_COLS " FROM conversations WHERE id = ?";
 static const char SQL_CONV_TICKET[] =
-	"SELECT " CONV_COLS " FROM conversations WHERE ticket = ? COLLATE NOCASE";
+    "SELECT " CONV_COLS " FROM conversations WHERE ticket = ? COLLATE NOCASE";
 static const char SQL_CONV_NEW[] =
-	"INSERT INTO conversations(contact_id, opened_at, updated_at)"
-	" VALUES(?, ?, ?)";
+    "INSERT INTO conversations(contact_id, opened_at, updated_at)"
+    " VALUES(?, ?, ?)";
 
-int store_conversation_for(struct store *st, int64_t contact_id,
-			   int64_t now_ms, struct store_conversation *out,
-			   bool *created)
+int store_conversation_for(struct store *st, int64_t contact_id, int64_t now_ms,
+			   struct store_conversation *out, bool *created)
 {
 	int r = conv_query(st, SQL_CONV_OPEN, contact_id, NULL, out);
 
@@ -487,13 +484,13 @@ int store_conversation_set(struct store *st, int64_t id, const char *field,
 			   const char *value, int64_t now_ms)
 {
 	static const char *const sqls[][2] = {
-		{"status", "UPDATE conversations SET status = ?, updated_at = ?,"
-			   " closed_at = CASE WHEN ?1 = 'selesai' THEN ?2 END"
-			   " WHERE id = ?3"},
-		{"category", "UPDATE conversations SET category = ?,"
-			     " updated_at = ? WHERE id = ?"},
-		{"assignee", "UPDATE conversations SET assignee = ?,"
-			     " updated_at = ? WHERE id = ?"},
+	    {"status", "UPDATE conversations SET status = ?, updated_at = ?,"
+		       " closed_at = CASE WHEN ?1 = 'selesai' THEN ?2 END"
+		       " WHERE id = ?3"},
+	    {"category", "UPDATE conversations SET category = ?,"
+			 " updated_at = ? WHERE id = ?"},
+	    {"assignee", "UPDATE conversations SET assignee = ?,"
+			 " updated_at = ? WHERE id = ?"},
 	};
 	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
 		if (strcmp(field, sqls[i][0]) != 0)
@@ -514,27 +511,28 @@ int store_conversation_set(struct store *st, int64_t id, const char *field,
 int64_t store_next_ticket_seq(struct store *st, const char *yymm)
 {
 	char name[48];
-	sqlite3_stmt *s = store_stmt(st, "INSERT INTO counters(name, value)"
-				   " VALUES(?, 1) ON CONFLICT(name) DO UPDATE"
-				   " SET value = value + 1 RETURNING value");
+	sqlite3_stmt *s =
+	    store_stmt(st, "INSERT INTO counters(name, value)"
+			   " VALUES(?, 1) ON CONFLICT(name) DO UPDATE"
+			   " SET value = value + 1 RETURNING value");
 
 	if (!s)
 		return -1;
 	snprintf(name, sizeof(name), "ticket:%s", yymm);
 	store_bind_text(s, 1, name);
-	int64_t v = store_step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	int64_t v =
+	    store_step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
 	sqlite3_reset(s);
 	return v;
 }
 
-int store_conversation_ticket(struct store *st, int64_t id,
-			      const char *ticket, const char *category,
-			      int64_t due_at)
+int store_conversation_ticket(struct store *st, int64_t id, const char *ticket,
+			      const char *category, int64_t due_at)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "UPDATE conversations SET ticket = coalesce(ticket, ?),"
-		    " category = coalesce(?, category),"
-		    " due_at = coalesce(due_at, ?) WHERE id = ?");
+	    st, "UPDATE conversations SET ticket = coalesce(ticket, ?),"
+		" category = coalesce(?, category),"
+		" due_at = coalesce(due_at, ?) WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -549,12 +547,12 @@ int store_conversation_ticket(struct store *st, int64_t id,
 /* ---- messages ---------------------------------------------------------- */
 
 static const char SQL_MSG_INSERT[] =
-	"INSERT INTO messages(conversation_id, contact_id, channel, direction,"
-	" peer, body, at, source_id, status, kind, error, raw, media, author,"
-	" created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO messages(conversation_id, contact_id, channel, direction,"
+    " peer, body, at, source_id, status, kind, error, raw, media, author,"
+    " created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char SQL_CONV_TOUCH_IN[] =
-	"UPDATE conversations SET last_channel = ?, last_in_at = ?,"
-	" unread = unread + 1, updated_at = ? WHERE id = ?";
+    "UPDATE conversations SET last_channel = ?, last_in_at = ?,"
+    " unread = unread + 1, updated_at = ? WHERE id = ?";
 
 static int conv_touch_in(struct store *st, const struct store_message *m)
 {
@@ -607,8 +605,9 @@ int store_message_insert(struct store *st, const struct store_message *m,
 bool store_message_seen(struct store *st, const char *channel,
 			const char *source_id)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM messages WHERE channel = ?"
-				   " AND source_id = ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT 1 FROM messages WHERE channel = ?"
+			   " AND source_id = ?");
 
 	if (!s)
 		return false;
@@ -622,8 +621,9 @@ bool store_message_seen(struct store *st, const char *channel,
 int store_message_status(struct store *st, int64_t id, const char *status,
 			 const char *error)
 {
-	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET status = ?,"
-				   " error = coalesce(?, error) WHERE id = ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE messages SET status = ?,"
+			   " error = coalesce(?, error) WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -641,22 +641,22 @@ int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
 			     const char *author, int64_t now_ms)
 {
 	struct store_message m = {
-		.conversation_id = conversation_id,
-		.contact_id = contact_id,
-		.channel = channel,
-		.direction = "out",
-		.peer = to,
-		.body = body,
-		.at = now_ms,
-		.status = "queued",
-		.author = author,
+	    .conversation_id = conversation_id,
+	    .contact_id = contact_id,
+	    .channel = channel,
+	    .direction = "out",
+	    .peer = to,
+	    .body = body,
+	    .at = now_ms,
+	    .status = "queued",
+	    .author = author,
 	};
 	int64_t id = 0;
 
 	if (store_message_insert(st, &m, &id) != STORE_OK)
 		return -1;
 	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET next_at = ?"
-				   " WHERE id = ?");
+					 " WHERE id = ?");
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, now_ms);
@@ -665,9 +665,9 @@ int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
 }
 
 static const char SQL_OUT_NEXT[] =
-	"SELECT id, conversation_id, contact_id, channel, peer, body, attempts,"
-	" author FROM messages WHERE direction = 'out' AND channel = ?"
-	" AND status = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT 1";
+    "SELECT id, conversation_id, contact_id, channel, peer, body, attempts,"
+    " author FROM messages WHERE direction = 'out' AND channel = ?"
+    " AND status = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT 1";
 
 int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
 		      struct store_out *out)
@@ -691,16 +691,17 @@ int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
 		out->is_auto = a && strcmp((const char *)a, "auto") == 0;
 	}
 	sqlite3_reset(s);
-	return r == SQLITE_ROW ? STORE_OK
+	return r == SQLITE_ROW	  ? STORE_OK
 	       : r == SQLITE_DONE ? STORE_NOTFOUND
 				  : STORE_ERR;
 }
 
 int64_t store_outbox_next_due(struct store *st, const char *channel)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT min(next_at) FROM messages"
-				   " WHERE direction = 'out' AND channel = ?"
-				   " AND status = 'queued'");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT min(next_at) FROM messages"
+			   " WHERE direction = 'out' AND channel = ?"
+			   " AND status = 'queued'");
 	int64_t v = INT64_MAX;
 
 	if (!s)
@@ -718,10 +719,10 @@ int store_outbox_set(struct store *st, int64_t id, const char *status,
 		     int64_t next_at)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "UPDATE messages SET status = ?,"
-		    " external_id = coalesce(?, external_id), error = ?,"
-		    " next_at = coalesce(?, next_at),"
-		    " attempts = attempts + (? = 'sending') WHERE id = ?");
+	    st, "UPDATE messages SET status = ?,"
+		" external_id = coalesce(?, external_id), error = ?,"
+		" next_at = coalesce(?, next_at),"
+		" attempts = attempts + (? = 'sending') WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -737,7 +738,8 @@ int store_outbox_set(struct store *st, int64_t id, const char *status,
 
 int store_outbox_attempts(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT attempts FROM messages WHERE id = ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT attempts FROM messages WHERE id = ?");
 	int n = 0;
 
 	if (!s)
@@ -752,9 +754,10 @@ int store_outbox_attempts(struct store *st, int64_t id)
 int store_outbox_change_channel(struct store *st, int64_t id,
 				const char *channel, const char *to)
 {
-	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET channel = ?, peer = ?,"
-				   " status = 'queued', attempts = 0"
-				   " WHERE id = ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE messages SET channel = ?, peer = ?,"
+			   " status = 'queued', attempts = 0"
+			   " WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -767,8 +770,8 @@ int store_outbox_change_channel(struct store *st, int64_t id,
 int store_outbox_recover(struct store *st)
 {
 	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET status = 'queued'"
-				   " WHERE direction = 'out'"
-				   " AND status = 'sending'");
+					 " WHERE direction = 'out'"
+					 " AND status = 'sending'");
 
 	if (!s || store_exec_done(st, s))
 		return -1;
@@ -790,7 +793,7 @@ int store_status_update(struct store *st, const char *external_id,
 			const char *status, const char *error)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT id, status FROM messages"
-				   " WHERE external_id = ?");
+					 " WHERE external_id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -814,7 +817,7 @@ int store_message_by_external(struct store *st, const char *external_id,
 			      int64_t *id, char *status, size_t statuslen)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT id, status FROM messages"
-				   " WHERE external_id = ?");
+					 " WHERE external_id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -825,14 +828,15 @@ int store_message_by_external(struct store *st, const char *external_id,
 		store_col_copy(s, 1, status, statuslen);
 	}
 	sqlite3_reset(s);
-	return r == SQLITE_ROW ? STORE_OK
+	return r == SQLITE_ROW	  ? STORE_OK
 	       : r == SQLITE_DONE ? STORE_NOTFOUND
 				  : STORE_ERR;
 }
 
 int store_message_media(struct store *st, int64_t id, const char *media_json)
 {
-	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET media = ? WHERE id = ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE messages SET media = ? WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -846,11 +850,11 @@ int store_media_pending(struct store *st, int64_t since_ms,
 			void *ud)
 {
 	sqlite3_stmt *s = store_stmt(
-		st, "SELECT id, media FROM messages WHERE channel = 'whatsapp'"
-		    " AND direction = 'in' AND media IS NOT NULL"
-		    " AND json_extract(media, '$.file') IS NULL"
-		    " AND json_extract(media, '$.removed') IS NULL"
-		    " AND json_extract(media, '$.error') IS NULL AND at > ?");
+	    st, "SELECT id, media FROM messages WHERE channel = 'whatsapp'"
+		" AND direction = 'in' AND media IS NOT NULL"
+		" AND json_extract(media, '$.file') IS NULL"
+		" AND json_extract(media, '$.removed') IS NULL"
+		" AND json_extract(media, '$.error') IS NULL AND at > ?");
 	int n = 0;
 
 	if (!s)
@@ -868,8 +872,9 @@ int store_media_pending(struct store *st, int64_t since_ms,
 int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 		     const char *to, int64_t now_ms)
 {
-	sqlite3_stmt *s = store_stmt(st, "INSERT INTO sms_mr(mr, peer, message_id,"
-				   " at) VALUES(?, ?, ?, ?)");
+	sqlite3_stmt *s =
+	    store_stmt(st, "INSERT INTO sms_mr(mr, peer, message_id,"
+			   " at) VALUES(?, ?, ?, ?)");
 
 	if (!s)
 		return STORE_ERR;
@@ -884,8 +889,9 @@ int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
  * is the one a status report belongs to. */
 int64_t store_sms_mr_find(struct store *st, int mr, const char *to)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT message_id FROM sms_mr WHERE mr = ?"
-				   " AND peer = ? ORDER BY at DESC LIMIT 1");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT message_id FROM sms_mr WHERE mr = ?"
+			   " AND peer = ? ORDER BY at DESC LIMIT 1");
 	int64_t id = -1;
 
 	if (!s)
@@ -904,9 +910,10 @@ int store_part_add(struct store *st, const char *source_id, const char *key,
 		   const char *sender, int total, int seq, const char *text,
 		   int64_t scts, int64_t now_ms)
 {
-	sqlite3_stmt *s = store_stmt(st, "INSERT INTO sms_parts(source_id, key,"
-				   " sender, total, seq, text, scts,"
-				   " received_at) VALUES(?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *s =
+	    store_stmt(st, "INSERT INTO sms_parts(source_id, key,"
+			   " sender, total, seq, text, scts,"
+			   " received_at) VALUES(?,?,?,?,?,?,?,?)");
 
 	if (!s)
 		return STORE_ERR;
@@ -930,9 +937,10 @@ int store_part_add(struct store *st, const char *source_id, const char *key,
 int store_parts_get(struct store *st, const char *key,
 		    struct store_part **parts)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT seq, text, min(scts) FROM sms_parts"
-				   " WHERE key = ? AND message_id IS NULL"
-				   " GROUP BY seq ORDER BY seq");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT seq, text, min(scts) FROM sms_parts"
+			   " WHERE key = ? AND message_id IS NULL"
+			   " GROUP BY seq ORDER BY seq");
 	int n = 0, cap = 0;
 
 	*parts = NULL;
@@ -943,14 +951,14 @@ int store_parts_get(struct store *st, const char *key,
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			struct store_part *p =
-				realloc(*parts, (size_t)cap * sizeof(*p));
+			    realloc(*parts, (size_t)cap * sizeof(*p));
 			if (!p)
 				break;
 			*parts = p;
 		}
 		(*parts)[n].seq = sqlite3_column_int(s, 0);
 		(*parts)[n].text =
-			strdup((const char *)sqlite3_column_text(s, 1));
+		    strdup((const char *)sqlite3_column_text(s, 1));
 		(*parts)[n].scts = sqlite3_column_int64(s, 2);
 		n++;
 	}
@@ -970,8 +978,8 @@ void store_parts_free(struct store_part *parts, int n)
 int store_parts_done(struct store *st, const char *key, int64_t message_id)
 {
 	sqlite3_stmt *s = store_stmt(st, "UPDATE sms_parts SET message_id = ?,"
-				   " text = NULL WHERE key = ?"
-				   " AND message_id IS NULL");
+					 " text = NULL WHERE key = ?"
+					 " AND message_id IS NULL");
 
 	if (!s)
 		return STORE_ERR;
@@ -983,9 +991,10 @@ int store_parts_done(struct store *st, const char *key, int64_t message_id)
 int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
 		      char senders[][64], int max)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT key, sender FROM sms_parts"
-				   " WHERE message_id IS NULL GROUP BY key"
-				   " HAVING min(received_at) < ? LIMIT ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT key, sender FROM sms_parts"
+			   " WHERE message_id IS NULL GROUP BY key"
+			   " HAVING min(received_at) < ? LIMIT ?");
 	int n = 0;
 
 	if (!s)
@@ -1003,8 +1012,8 @@ int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
 
 /* ---- loop-proof history ------------------------------------------------ */
 
-int64_t store_scalar64(struct store *st, const char *sql, int64_t a,
-			int64_t b, const char *t)
+int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
+		       const char *t)
 {
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int64_t v = 0;
@@ -1026,49 +1035,53 @@ int store_history(struct store *st, int64_t conv, const char *text,
 {
 	memset(h, 0, sizeof(*h));
 	h->auto_last_hour = (int)store_scalar64(
-		st,
-		"SELECT count(*) FROM messages WHERE conversation_id = ?1"
-		" AND direction = 'out' AND author = 'auto' AND at > ?2",
-		conv, now_ms - 3600000, NULL);
-	h->last_auto = store_scalar64(st,
-				"SELECT coalesce(max(at), 0) FROM messages"
-				" WHERE conversation_id = ?1 AND ?2 = ?2"
-				" AND direction = 'out' AND author = 'auto'",
-				conv, 0, NULL);
+	    st,
+	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
+	    " AND direction = 'out' AND author = 'auto' AND at > ?2",
+	    conv, now_ms - 3600000, NULL);
+	h->last_auto =
+	    store_scalar64(st,
+			   "SELECT coalesce(max(at), 0) FROM messages"
+			   " WHERE conversation_id = ?1 AND ?2 = ?2"
+			   " AND direction = 'out' AND author = 'auto'",
+			   conv, 0, NULL);
 	h->last_closed_auto = store_scalar64(
-		st,
-		"SELECT coalesce(max(at), 0) FROM messages"
-		" WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
-		" AND author = 'auto' AND kind = 'closed'",
-		conv, 0, NULL);
+	    st,
+	    "SELECT coalesce(max(at), 0) FROM messages"
+	    " WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
+	    " AND author = 'auto' AND kind = 'closed'",
+	    conv, 0, NULL);
 	h->last_staff = store_scalar64(
-		st,
-		"SELECT coalesce(max(at), 0) FROM messages"
-		" WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
-		" AND author IS NOT NULL AND author != 'auto'"
-		" AND author != 'system'",
-		conv, 0, NULL);
+	    st,
+	    "SELECT coalesce(max(at), 0) FROM messages"
+	    " WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
+	    " AND author IS NOT NULL AND author != 'auto'"
+	    " AND author != 'system'",
+	    conv, 0, NULL);
 	h->same_text_10min = (int)store_scalar64(
-		st,
-		"SELECT count(*) FROM messages WHERE conversation_id = ?1"
-		" AND direction = 'in' AND at > ?2 AND body = ?3",
-		conv, now_ms - 600000, text ? text : "");
-	sqlite3_stmt *s = store_stmt(st, "SELECT body FROM messages"
-				   " WHERE conversation_id = ?"
-				   " AND direction = 'out' AND author = 'auto'"
-				   " ORDER BY at DESC, id DESC LIMIT 1");
+	    st,
+	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
+	    " AND direction = 'in' AND at > ?2 AND body = ?3",
+	    conv, now_ms - 600000, text ? text : "");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT body FROM messages"
+			   " WHERE conversation_id = ?"
+			   " AND direction = 'out' AND author = 'auto'"
+			   " ORDER BY at DESC, id DESC LIMIT 1");
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, conv);
 	if (store_step(st, s) == SQLITE_ROW)
-		store_col_copy(s, 0, h->last_auto_text, sizeof(h->last_auto_text));
+		store_col_copy(s, 0, h->last_auto_text,
+			       sizeof(h->last_auto_text));
 	sqlite3_reset(s);
 	return STORE_OK;
 }
 
 int store_message_kind(struct store *st, int64_t id, const char *kind)
 {
-	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET kind = ? WHERE id = ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE messages SET kind = ? WHERE id = ?");
 
 	if (!s)
 		return STORE_ERR;
@@ -1081,8 +1094,8 @@ int store_event(struct store *st, const char *kind, int64_t conversation_id,
 		const char *detail, int64_t now_ms)
 {
 	sqlite3_stmt *s = store_stmt(st, "INSERT INTO events(at, kind,"
-				   " conversation_id, detail)"
-				   " VALUES(?, ?, ?, ?)");
+					 " conversation_id, detail)"
+					 " VALUES(?, ?, ?, ?)");
 
 	if (!s)
 		return STORE_ERR;
@@ -1121,18 +1134,17 @@ json_t *store_col_json(sqlite3_stmt *s, int i)
 	}
 }
 
-#define MSG_COLS                                                             \
-	"m.id, m.channel, m.direction, m.peer, m.body, m.at, m.source_id,"    \
-	" m.status, m.conversation_id, m.kind, m.error, m.author, m.media,"   \
+#define MSG_COLS                                                               \
+	"m.id, m.channel, m.direction, m.peer, m.body, m.at, m.source_id,"     \
+	" m.status, m.conversation_id, m.kind, m.error, m.author, m.media,"    \
 	" m.external_id"
 
 static json_t *message_row(sqlite3_stmt *s, int tz)
 {
 	static const char *const names[] = {
-		"id",	  "channel",	  "direction", "peer",	 "body",
-		"at",	  "source_id",	  "status",    "conversation",
-		"kind",	  "error",	  "author",    "media",
-		"external_id"};
+	    "id",    "channel",	  "direction", "peer",	       "body",
+	    "at",    "source_id", "status",    "conversation", "kind",
+	    "error", "author",	  "media",     "external_id"};
 	json_t *o = json_object();
 	char iso[40];
 
@@ -1140,7 +1152,8 @@ static json_t *message_row(sqlite3_stmt *s, int tz)
 		json_object_set_new(o, names[i], store_col_json(s, i));
 	store_iso8601(sqlite3_column_int64(s, 5), tz, iso, sizeof(iso));
 	json_object_set_new(o, "at", json_string(iso));
-	json_object_set_new(o, "at_ms", json_integer(sqlite3_column_int64(s, 5)));
+	json_object_set_new(o, "at_ms",
+			    json_integer(sqlite3_column_int64(s, 5)));
 	return o;
 }
 
@@ -1154,11 +1167,11 @@ static json_t *rows_json(struct store *st, sqlite3_stmt *s, int tz)
 	return arr;
 }
 
-json_t *store_inbox_json(struct store *st, int limit, int64_t before_id,
-			 int tz)
+json_t *store_inbox_json(struct store *st, int limit, int64_t before_id, int tz)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
-				   " WHERE m.id < ? ORDER BY m.id DESC LIMIT ?");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
+			   " WHERE m.id < ? ORDER BY m.id DESC LIMIT ?");
 
 	if (!s)
 		return NULL;
@@ -1176,46 +1189,46 @@ json_t *store_conversation_json(struct store *st, int64_t id, int tz)
 	    store_contact_get(st, c.contact_id, &k) != STORE_OK)
 		return NULL;
 	sqlite3_stmt *s = store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
-				   " WHERE m.conversation_id = ?"
-				   " ORDER BY m.at, m.id");
+					 " WHERE m.conversation_id = ?"
+					 " ORDER BY m.at, m.id");
 	if (!s)
 		return NULL;
 	sqlite3_bind_int64(s, 1, id);
 	json_t *msgs = rows_json(st, s, tz);
-	return json_pack("{sI s{sI ss ss ss ss ss ss} ss ss ss ss sI so}",
-			 "id", (json_int_t)c.id, "contact", "id",
-			 (json_int_t)k.id, "phone", k.phone, "wa_id", k.wa_id,
-			 "raw", k.raw, "kind", k.kind, "name", k.name, "rt",
-			 k.rt, "status", c.status, "category", c.category,
-			 "ticket", c.ticket, "assignee", c.assignee, "due_at",
-			 (json_int_t)c.due_at, "messages", msgs);
+	return json_pack("{sI s{sI ss ss ss ss ss ss} ss ss ss ss sI so}", "id",
+			 (json_int_t)c.id, "contact", "id", (json_int_t)k.id,
+			 "phone", k.phone, "wa_id", k.wa_id, "raw", k.raw,
+			 "kind", k.kind, "name", k.name, "rt", k.rt, "status",
+			 c.status, "category", c.category, "ticket", c.ticket,
+			 "assignee", c.assignee, "due_at", (json_int_t)c.due_at,
+			 "messages", msgs);
 }
 
 json_t *store_status_json(struct store *st)
 {
 	static const char *const q[][2] = {
-		{"messages_in", "SELECT count(*) FROM messages WHERE"
-				" direction = 'in' AND ?1 = ?1 AND ?2 = ?2"},
-		{"messages_out", "SELECT count(*) FROM messages WHERE"
-				 " direction = 'out' AND ?1 = ?1 AND ?2 = ?2"},
-		{"queued", "SELECT count(*) FROM messages WHERE direction ="
-			   " 'out' AND status IN ('queued', 'sending')"
-			   " AND ?1 = ?1 AND ?2 = ?2"},
-		{"failed", "SELECT count(*) FROM messages WHERE direction ="
-			   " 'out' AND status = 'failed' AND ?1 = ?1"
-			   " AND ?2 = ?2"},
-		{"conversations_open", "SELECT count(*) FROM conversations"
-				       " WHERE status != 'selesai'"
-				       " AND ?1 = ?1 AND ?2 = ?2"},
-		{"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"
-				  " WHERE message_id IS NULL AND ?1 = ?1"
-				  " AND ?2 = ?2"},
+	    {"messages_in", "SELECT count(*) FROM messages WHERE"
+			    " direction = 'in' AND ?1 = ?1 AND ?2 = ?2"},
+	    {"messages_out", "SELECT count(*) FROM messages WHERE"
+			     " direction = 'out' AND ?1 = ?1 AND ?2 = ?2"},
+	    {"queued", "SELECT count(*) FROM messages WHERE direction ="
+		       " 'out' AND status IN ('queued', 'sending')"
+		       " AND ?1 = ?1 AND ?2 = ?2"},
+	    {"failed", "SELECT count(*) FROM messages WHERE direction ="
+		       " 'out' AND status = 'failed' AND ?1 = ?1"
+		       " AND ?2 = ?2"},
+	    {"conversations_open", "SELECT count(*) FROM conversations"
+				   " WHERE status != 'selesai'"
+				   " AND ?1 = ?1 AND ?2 = ?2"},
+	    {"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"
+			      " WHERE message_id IS NULL AND ?1 = ?1"
+			      " AND ?2 = ?2"},
 	};
 	json_t *o = json_object();
 
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		json_object_set_new(o, q[i][0],
-				    json_integer(store_scalar64(st, q[i][1], 0, 0,
-							  NULL)));
+		json_object_set_new(
+		    o, q[i][0],
+		    json_integer(store_scalar64(st, q[i][1], 0, 0, NULL)));
 	return o;
 }

@@ -37,10 +37,10 @@ void store_fail_after(struct store *st, int n);
 
 struct store_contact {
 	int64_t id;
-	char phone[24];	 /* E.164 or "" */
-	char wa_id[80];	 /* WhatsApp id or "" */
-	char raw[64];	 /* alphanumeric / short code sender or "" */
-	char kind[12];	 /* phone_kind_name() */
+	char phone[24]; /* E.164 or "" */
+	char wa_id[80]; /* WhatsApp id or "" */
+	char raw[64];	/* alphanumeric / short code sender or "" */
+	char kind[12];	/* phone_kind_name() */
 	char name[128];
 	char rt[16];
 };
@@ -48,10 +48,9 @@ struct store_contact {
 /* Finds the contact by phone, then wa_id, then raw, creating it if none;
  * fills in whichever of phone/wa_id/name is new. One person on SMS and
  * WhatsApp is one contact (their wa_id is their E.164 without '+'). */
-int store_contact_upsert(struct store *st, const char *phone,
-			 const char *wa_id, const char *raw, const char *kind,
-			 const char *name, int64_t now_ms,
-			 struct store_contact *out);
+int store_contact_upsert(struct store *st, const char *phone, const char *wa_id,
+			 const char *raw, const char *kind, const char *name,
+			 int64_t now_ms, struct store_contact *out);
 int store_contact_get(struct store *st, int64_t id, struct store_contact *out);
 int store_contact_set_rt(struct store *st, int64_t id, const char *rt);
 
@@ -66,18 +65,16 @@ struct store_conversation {
 };
 
 /* The contact's open conversation (status not 'selesai'), or a new one. */
-int store_conversation_for(struct store *st, int64_t contact_id,
-			   int64_t now_ms, struct store_conversation *out,
-			   bool *created);
+int store_conversation_for(struct store *st, int64_t contact_id, int64_t now_ms,
+			   struct store_conversation *out, bool *created);
 int store_conversation_get(struct store *st, int64_t id,
 			   struct store_conversation *out);
 int store_conversation_set(struct store *st, int64_t id, const char *field,
 			   const char *value, int64_t now_ms);
 /* Allocates the next ticket number of the month: returns seq >= 1. */
 int64_t store_next_ticket_seq(struct store *st, const char *yymm);
-int store_conversation_ticket(struct store *st, int64_t id,
-			      const char *ticket, const char *category,
-			      int64_t due_at);
+int store_conversation_ticket(struct store *st, int64_t id, const char *ticket,
+			      const char *category, int64_t due_at);
 int store_ticket_find(struct store *st, const char *ticket,
 		      struct store_conversation *out);
 
@@ -90,11 +87,11 @@ struct store_message {
 	int64_t at;	       /* ms since the epoch */
 	const char *source_id; /* inbound dedupe key */
 	const char *status;
-	const char *kind;      /* text, image, ..., notice */
+	const char *kind; /* text, image, ..., notice */
 	const char *error;
-	const char *raw;       /* raw PDU / JSON */
-	const char *media;     /* JSON of media metadata */
-	const char *author;    /* staff user, "auto", or NULL */
+	const char *raw;    /* raw PDU / JSON */
+	const char *media;  /* JSON of media metadata */
+	const char *author; /* staff user, "auto", or NULL */
 };
 
 /* STORE_DUP when (channel, source_id) is already stored. */

@@ -24,8 +24,8 @@ json_t *store_col_json(sqlite3_stmt *s, int i);
 int store_exec_done(struct store *st, sqlite3_stmt *s);
 int store_exec(struct store *st, const char *sql);
 /* One integer from sql bound with ?1 = a, ?2 = b and ?3 = t (if t). */
-int64_t store_scalar64(struct store *st, const char *sql, int64_t a,
-		       int64_t b, const char *t);
+int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
+		       const char *t);
 sqlite3 *store_db(struct store *st);
 
 #endif
