@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "http.h"
 #include "inbox.h"
+#include "ops.h"
 #include "loop.h"
 #include "phone.h"
 #include "rules.h"
@@ -192,6 +193,7 @@ static int apply(struct autoreply *ar, struct inbox_ctx *ctx,
 		return rc;
 	}
 	if (res->suppressed) {
+		ops_count("rule_suppressed");
 		log_msg(LOG_INFO, "no auto-reply to %s (%s): %s", ctx->peer,
 			res->rule ? res->rule : "no rule", res->suppressed);
 		return 0;

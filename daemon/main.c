@@ -24,6 +24,7 @@
 #include "http.h"
 #include "inbox.h"
 #include "loop.h"
+#include "ops.h"
 #include "outbox.h"
 #include "rt.h"
 #include "sms.h"
@@ -175,6 +176,8 @@ static int open_parts(struct app *app)
 	}
 	if (api_init(app))
 		return -1;
+	if (ops_init(app))
+		return -1;
 	/* rt before autoreply: responders run in the order added, and a
 	 * Ketua RT's "YA 4821" must be consumed before the rules see it. */
 	app->rt = rt_new(app);
@@ -199,6 +202,7 @@ static void close_parts(struct app *app)
 	wa_free(app->wa);
 	autoreply_free(app->ar);
 	rt_free(app->rt);
+	ops_free();
 	http_free(app->http);
 	api_free();
 	outbox_free(app->ob);

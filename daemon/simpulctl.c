@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <libgen.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -151,7 +154,13 @@ static void usage(FILE *f)
 		"  rt request CONVERSATION [--service S]\n"
 		"                                 ask the resident's Ketua RT "
 		"to confirm\n"
-		"  rt list [--all] [--json]       RT confirmation requests\n");
+		"  rt list [--all] [--json]       RT confirmation requests\n"
+		"  doctor [--json]                check modem, SIM, clock, disk,\n"
+		"                                 database, settings; exit 1 on "
+		"a problem\n"
+		"  backup FILE                    online copy of the database "
+		"(written\n"
+		"                                 by simpuld, mode 0600)\n");
 }
 
 static char *json_body(const char *fmt, ...)
@@ -452,13 +461,154 @@ static int cmd_rt(const char *sock, int argc, char **argv)
 	return usage(stderr), 2;
 }
 
+/* The config check simpuld -n does, run here when the daemon cannot be
+ * asked: simpuld sits next to us in a build, in sbindir when installed. */
+static int local_config_check(const char *conf)
+{
+	char self[PATH_MAX], prog[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	snprintf(prog, sizeof(prog), "%s/simpuld", SIMPUL_SBINDIR);
+	if (n > 0) {
+		self[n] = '\0';
+		char cand[PATH_MAX + 16];
+		snprintf(cand, sizeof(cand), "%s/simpuld", dirname(self));
+		if (access(cand, X_OK) == 0)
+			snprintf(prog, sizeof(prog), "%s", cand);
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(prog, "simpuld", "-n", "-c", conf, (char *)NULL);
+		fprintf(stderr, "simpulctl: cannot run %s\n", prog);
+		_exit(127);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static const char *level_word(const char *level)
+{
+	if (level && strcmp(level, "ok") == 0)
+		return "OK";
+	if (level && strcmp(level, "warn") == 0)
+		return "PERINGATAN";
+	return "GAGAL";
+}
+
+static void doctor_line(const char *level, const char *name, const char *id,
+			const char *en, const char *fix, const char *fix_en)
+{
+	printf("%-10s %s: %s [%s]", level_word(level), name, id, en);
+	if (fix && *fix)
+		printf(" -> %s [%s]", fix, fix_en ? fix_en : "");
+	putchar('\n');
+}
+
+static int doctor_offline(const char *sock, const char *conf)
+{
+	char what[600];
+
+	snprintf(what, sizeof(what),
+		 "simpuld tidak bisa dihubungi di %s", sock);
+	doctor_line("fail", "daemon", what, "simpuld is not reachable",
+		    "'systemctl status simpul' dan 'journalctl -u simpul'",
+		    "'systemctl status simpul' and 'journalctl -u simpul'");
+	int rc = local_config_check(conf);
+	if (rc == 0)
+		doctor_line("ok", "config", "Konfigurasi dan aturan valid",
+			    "configuration and rules are valid", NULL, NULL);
+	else
+		doctor_line("fail", "config",
+			    "Konfigurasi/aturan ada kesalahan (lihat di atas)",
+			    "errors in configuration/rules (see above)",
+			    "perbaiki berkasnya", "fix the files");
+	return 1;
+}
+
+/* doctor [--json]: one line per check; exit 1 if any failed. */
+static int cmd_doctor_at(const char *sock, const char *conf, int argc,
+			 char **argv)
+{
+	bool as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	char *out = NULL;
+	long st = request(sock, "GET", "/api/v1/doctor", NULL, &out);
+	json_t *j = st == 200 ? json_loads(out, 0, NULL) : NULL;
+	size_t i;
+	json_t *c;
+	int rc;
+
+	if (st == 0)
+		rc = doctor_offline(sock, conf);
+	else if (!j)
+		rc = fail_body(st, out);
+	else if (as_json)
+		rc = (puts(out), json_is_true(json_object_get(j, "ok")) ? 0 : 1);
+	else {
+		json_array_foreach(json_object_get(j, "checks"), i, c)
+			doctor_line(
+				json_string_value(json_object_get(c, "level")),
+				json_string_value(json_object_get(c, "name")),
+				json_string_value(json_object_get(c, "text_id")),
+				json_string_value(json_object_get(c, "text_en")),
+				json_string_value(json_object_get(c, "fix")),
+				json_string_value(json_object_get(c, "fix_en")));
+		rc = json_is_true(json_object_get(j, "ok")) ? 0 : 1;
+	}
+	json_decref(j);
+	free(out);
+	return rc;
+}
+
+static const char *conf_path; /* for commands that need the file itself */
+
+static int cmd_doctor(const char *sock, int argc, char **argv)
+{
+	return cmd_doctor_at(sock, conf_path, argc, argv);
+}
+
+/* backup FILE: simpuld writes the copy (it owns the database), so a
+ * relative name is made absolute here, against our directory. */
+static int cmd_backup(const char *sock, int argc, char **argv)
+{
+	char abs[PATH_MAX + 256], cwd[PATH_MAX];
+
+	if (argc < 2)
+		return usage(stderr), 2;
+	if (argv[1][0] == '/')
+		snprintf(abs, sizeof(abs), "%s", argv[1]);
+	else if (getcwd(cwd, sizeof(cwd)))
+		snprintf(abs, sizeof(abs), "%s/%s", cwd, argv[1]);
+	else
+		return fprintf(stderr, "simpulctl: getcwd failed\n"), 1;
+	char *b = json_body("{ss}", "path", abs);
+	char *out = NULL;
+	long st = request(sock, "POST", "/api/v1/backup", b, &out);
+	json_t *j = json_loads(out, 0, NULL);
+	int rc = 0;
+	if (st != 200 || !j)
+		rc = fail_body(st, out);
+	else
+		printf("cadangan tersimpan / backup written: %s (%lld bytes)\n",
+		       json_string_value(json_object_get(j, "path")),
+		       (long long)json_integer_value(
+			       json_object_get(j, "bytes")));
+	json_decref(j);
+	free(out);
+	free(b);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const char *sock, int argc, char **argv);
 } commands[] = {
 	{"inbox", cmd_inbox}, {"show", cmd_show},     {"send", cmd_send},
 	{"reply", cmd_reply}, {"status", cmd_status}, {"user", cmd_user},
-	{"rules", cmd_rules}, {"rt", cmd_rt},
+	{"rules", cmd_rules}, {"rt", cmd_rt},	      {"doctor", cmd_doctor},
+	{"backup", cmd_backup},
 };
 
 int main(int argc, char **argv)
@@ -478,6 +628,16 @@ int main(int argc, char **argv)
 	struct config *cfg = config_load(path, d);
 	diag_print(d, stderr);
 	diag_free(d);
+	conf_path = path;
+	if (!cfg && strcmp(argv[optind], "doctor") == 0) {
+		doctor_line("fail", "config",
+			    "Konfigurasi tidak valid (lihat di atas); simpuld "
+			    "tidak bisa ditanya",
+			    "configuration invalid (see above); simpuld cannot "
+			    "be asked",
+			    "perbaiki berkasnya", "fix the file");
+		return 1;
+	}
 	if (!cfg)
 		return 1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);

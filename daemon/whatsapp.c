@@ -15,6 +15,7 @@
 #include "http.h"
 #include "inbox.h"
 #include "loop.h"
+#include "ops.h"
 #include "outbox.h"
 #include "store.h"
 #include "wa_parse.h"
@@ -85,17 +86,20 @@ static int post_webhook(void *ud, struct http_req *req, struct http_resp *resp)
 		log_msg(LOG_WARN, "webhook from %s: missing or wrong "
 				  "X-Hub-Signature-256; nothing stored",
 			http_peer(req));
+		ops_count("webhook_bad_signature");
 		http_error(resp, 401, "invalid signature");
 		return HTTP_DONE;
 	}
 	if (wa_parse(body, len, &b, err, sizeof(err))) {
 		log_msg(LOG_WARN, "webhook from %s: %s; nothing stored",
 			http_peer(req), err);
+		ops_count("webhook_bad_payload");
 		http_error(resp, 400, err);
 		return HTTP_DONE;
 	}
 	if (w->npend == MAX_PENDING) {
 		wa_batch_free(b);
+		ops_count("webhook_busy");
 		http_error(resp, 503, "busy, retry");
 		return HTTP_DONE;
 	}
