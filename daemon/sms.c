@@ -462,9 +462,11 @@ json_t *sms_status_json(const struct sms *s)
 {
 	const struct modem_health *h = modem_get_health(s->modem);
 
-	return json_pack("{ss si si ss sI ss ss}", "state",
+	return json_pack("{ss si si ss sI ss ss sI ss}", "state",
 			 modem_state_name(modem_state(s->modem)), "signal_dbm",
 			 h->rssi_dbm, "registration", h->creg_stat, "operator",
 			 h->operator_name, "balance", (json_int_t)h->balance,
-			 "model", h->model, "manufacturer", h->manufacturer);
+			 "model", h->model, "manufacturer", h->manufacturer,
+			 "network_time", (json_int_t)h->network_time, "reason",
+			 modem_last_reason(s->modem));
 }
