@@ -7,7 +7,10 @@ For each run: a fresh simulator with --capacity >= N gets N single-part
 SMS injected before the reader starts; the clock runs from the reader's
 start until the SIM storage is empty and all N messages are in the
 reader's store. At that moment the reader's CPU time (user+sys, from
-/proc/PID/stat) and peak RSS (VmHWM, /proc/PID/status) are read. Each
+/proc/PID/stat), peak RSS (VmHWM) and current RSS (VmRSS, both from
+/proc/PID/status) are read. simpuld's peak is set at startup, before
+any SMS, by the argon2id dummy hash in daemon/auth.c auth_new() (64 MiB,
+crypto_pwhash_MEMLIMIT_INTERACTIVE); "RSS end" shows the working set. Each
 reader runs 3 times (--repeat); the median is printed, then the ratios
 gammu-smsd / simpul. A benchmark, not a test: it asserts nothing.
 
@@ -52,10 +55,11 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def proc_hwm_mb(pid):
+def proc_mem_mb(pid, field):
+    """VmHWM (peak) or VmRSS (now) of a live process, in MB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     return float("nan")
 
@@ -136,8 +140,9 @@ def run_simpul(tmp, n, timeout):
         got = wait_done(d.proc, sim, count, n, timeout)
         secs = time.monotonic() - t0
         cpu = proc_cpu(d.proc.pid)
-        rss = proc_hwm_mb(d.proc.pid)
-        return dict(secs=secs, cpu=cpu, rss=rss, stored=got,
+        rss = proc_mem_mb(d.proc.pid, "VmHWM")
+        now = proc_mem_mb(d.proc.pid, "VmRSS")
+        return dict(secs=secs, cpu=cpu, rss=rss, now=now, stored=got,
                     at=sim_commands(sim))
     finally:
         if d:
@@ -217,8 +222,9 @@ def run_gammu(tmp, n, timeout):
         got = wait_done(proc, sim, count, n, timeout)
         secs = time.monotonic() - t0
         cpu = proc_cpu(proc.pid)
-        rss = proc_hwm_mb(proc.pid)
-        return dict(secs=secs, cpu=cpu, rss=rss, stored=got,
+        rss = proc_mem_mb(proc.pid, "VmHWM")
+        now = proc_mem_mb(proc.pid, "VmRSS")
+        return dict(secs=secs, cpu=cpu, rss=rss, now=now, stored=got,
                     at=sim_commands(sim))
     finally:
         if proc and proc.poll() is None:
@@ -276,6 +282,7 @@ def main():
                 runs.append(r)
                 print(f"  {name} run {k + 1}: {r['secs']:.2f} s, "
                       f"cpu {r['cpu']:.2f} s, peak RSS {r['rss']:.1f} MB, "
+                      f"RSS at end {r['now']:.1f} MB, "
                       f"stored {r['stored']}/{a.n}, "
                       f"AT commands {fmt(r['at'], 'd')}", flush=True)
             except Exception as e:
@@ -287,14 +294,15 @@ def main():
                     shutil.rmtree(tmp, ignore_errors=True)
         if runs:
             results[name] = {key: median_of(runs, key)
-                             for key in ("secs", "cpu", "rss", "at")}
+                             for key in ("secs", "cpu", "rss", "now", "at")}
 
     print()
     print(f"{'median of ' + str(a.repeat):<14}{'seconds':>10}{'CPU s':>10}"
-          f"{'peak RSS MB':>13}{'AT cmds':>10}")
+          f"{'peak RSS MB':>13}{'RSS end MB':>12}{'AT cmds':>10}")
     for name, m in results.items():
         print(f"{name:<14}{fmt(m['secs'], '.2f'):>10}{fmt(m['cpu'], '.3f'):>10}"
-              f"{fmt(m['rss'], '.1f'):>13}{fmt(m['at'], '.0f'):>10}")
+              f"{fmt(m['rss'], '.1f'):>13}{fmt(m['now'], '.1f'):>12}"
+              f"{fmt(m['at'], '.0f'):>10}")
     if "simpul" in results and "gammu-smsd" in results:
         s, g = results["simpul"], results["gammu-smsd"]
 
@@ -303,7 +311,7 @@ def main():
                 return "-"
             return f"{g[key] / s[key]:.1f}x"
         print(f"{'gammu/simpul':<14}{ratio('secs'):>10}{ratio('cpu'):>10}"
-              f"{ratio('rss'):>13}{ratio('at'):>10}")
+              f"{ratio('rss'):>13}{ratio('now'):>12}{ratio('at'):>10}")
     elif "gammu-smsd" not in results and a.only != "simpul":
         print("(no gammu-smsd figures: see above why)")
 
