@@ -72,10 +72,11 @@ class Faults(Case):
         self.assertEqual(got, want, f"after {what}: lost or duplicated")
         wait_for(lambda: not self.s.stored(), timeout=90,
                  what=f"SIM drained after {what}")
-        sent = wait_for(
-            lambda: (lambda c: c if all(c[t] for t in self.replies) else None)(
-                collections.Counter(x["text"] for x in self.s.sent())),
-            timeout=180, what=f"replies sent after {what}")
+        def all_sent():
+            c = collections.Counter(x["text"] for x in self.s.sent())
+            return [c] if all(c[t] for t in self.replies) else None
+        sent = wait_for(all_sent, timeout=180,
+                        what=f"replies sent after {what}")[0]
         for t in self.replies:
             self.assertEqual(sent[t], 1, f"{t!r} sent {sent[t]} times")
 
