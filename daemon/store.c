@@ -89,6 +89,13 @@ void store_col_copy(sqlite3_stmt *s, int i, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", v ? (const char *)v : "");
 }
 
+int store_row_result(int r)
+{
+	return r == SQLITE_ROW	  ? STORE_OK
+	       : r == SQLITE_DONE ? STORE_NOTFOUND
+				  : STORE_ERR;
+}
+
 int store_exec_done(struct store *st, sqlite3_stmt *s)
 {
 	if (!s)
@@ -246,6 +253,19 @@ void store_rollback(struct store *st)
 	st->fail_after = saved;
 }
 
+/* UPDATE ... SET <text column> = ?1 WHERE id = ?2 */
+static int set_text(struct store *st, const char *sql, const char *v,
+		    int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, v);
+	sqlite3_bind_int64(s, 2, id);
+	return store_exec_done(st, s);
+}
+
 /* ---- contacts ---------------------------------------------------------- */
 
 #define CONTACT_COLS "id, phone, wa_id, raw, kind, name, rt"
@@ -273,9 +293,7 @@ static int contact_by(struct store *st, const char *sql, const char *v,
 	if (r == SQLITE_ROW)
 		read_contact(s, out);
 	sqlite3_reset(s);
-	return r == SQLITE_ROW	  ? STORE_OK
-	       : r == SQLITE_DONE ? STORE_NOTFOUND
-				  : STORE_ERR;
+	return store_row_result(r);
 }
 
 static const char SQL_C_PHONE[] =
@@ -378,21 +396,14 @@ int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
 	if (r == SQLITE_ROW)
 		read_contact(s, out);
 	sqlite3_reset(s);
-	return r == SQLITE_ROW	  ? STORE_OK
-	       : r == SQLITE_DONE ? STORE_NOTFOUND
-				  : STORE_ERR;
+	return store_row_result(r);
 }
 
 int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
 {
-	sqlite3_stmt *s =
-	    store_stmt(st, "UPDATE contacts SET rt = ? WHERE id = ?");
+	static const char sql[] = "UPDATE contacts SET rt = ? WHERE id = ?";
 
-	if (!s)
-		return STORE_ERR;
-	store_bind_text(s, 1, rt);
-	sqlite3_bind_int64(s, 2, id);
-	return store_exec_done(st, s);
+	return set_text(st, sql, rt, id);
 }
 
 /* ---- conversations ----------------------------------------------------- */
@@ -430,9 +441,7 @@ static int conv_query(struct store *st, const char *sql, int64_t id,
 	if (r == SQLITE_ROW)
 		read_conv(s, out);
 	sqlite3_reset(s);
-	return r == SQLITE_ROW	  ? STORE_OK
-	       : r == SQLITE_DONE ? STORE_NOTFOUND
-				  : STORE_ERR;
+	return store_row_result(r);
 }
 
 static const char SQL_CONV_OPEN[] =
@@ -691,9 +700,7 @@ int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
 		out->is_auto = a && strcmp((const char *)a, "auto") == 0;
 	}
 	sqlite3_reset(s);
-	return r == SQLITE_ROW	  ? STORE_OK
-	       : r == SQLITE_DONE ? STORE_NOTFOUND
-				  : STORE_ERR;
+	return store_row_result(r);
 }
 
 int64_t store_outbox_next_due(struct store *st, const char *channel)
@@ -828,21 +835,14 @@ int store_message_by_external(struct store *st, const char *external_id,
 		store_col_copy(s, 1, status, statuslen);
 	}
 	sqlite3_reset(s);
-	return r == SQLITE_ROW	  ? STORE_OK
-	       : r == SQLITE_DONE ? STORE_NOTFOUND
-				  : STORE_ERR;
+	return store_row_result(r);
 }
 
 int store_message_media(struct store *st, int64_t id, const char *media_json)
 {
-	sqlite3_stmt *s =
-	    store_stmt(st, "UPDATE messages SET media = ? WHERE id = ?");
+	static const char sql[] = "UPDATE messages SET media = ? WHERE id = ?";
 
-	if (!s)
-		return STORE_ERR;
-	store_bind_text(s, 1, media_json);
-	sqlite3_bind_int64(s, 2, id);
-	return store_exec_done(st, s);
+	return set_text(st, sql, media_json, id);
 }
 
 int store_media_pending(struct store *st, int64_t since_ms,
@@ -1080,14 +1080,9 @@ int store_history(struct store *st, int64_t conv, const char *text,
 
 int store_message_kind(struct store *st, int64_t id, const char *kind)
 {
-	sqlite3_stmt *s =
-	    store_stmt(st, "UPDATE messages SET kind = ? WHERE id = ?");
+	static const char sql[] = "UPDATE messages SET kind = ? WHERE id = ?";
 
-	if (!s)
-		return STORE_ERR;
-	store_bind_text(s, 1, kind);
-	sqlite3_bind_int64(s, 2, id);
-	return store_exec_done(st, s);
+	return set_text(st, sql, kind, id);
 }
 
 int store_event(struct store *st, const char *kind, int64_t conversation_id,
