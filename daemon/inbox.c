@@ -82,6 +82,10 @@ static void classify(const struct inbox_msg *m, struct sender *s)
 	else
 		snprintf(s->raw, sizeof(s->raw), "%.63s",
 			 norm[0] ? norm : m->from);
+	/* A message with no sender at all (empty TP-OA) is still a message:
+	 * stored under a placeholder rather than failing at every drain. */
+	if (!s->phone[0] && !s->wa_id[0] && !s->raw[0])
+		snprintf(s->raw, sizeof(s->raw), "%s", "tidak-dikenal");
 }
 
 static int run_responders(struct inbox *ib, struct inbox_ctx *ctx)
@@ -109,7 +113,7 @@ static enum inbox_result add(struct inbox *ib, const struct inbox_msg *m,
 		return INBOX_DUPLICATE;
 	classify(m, &s);
 	if (store_contact_upsert(ib->st, s.phone, s.wa_id, s.raw, s.kind,
-				 m->name, ctx.now_ms, &ctx.contact) ||
+				 m->name, ctx.now_ms, &ctx.contact) != STORE_OK ||
 	    store_conversation_for(ib->st, ctx.contact.id, ctx.now_ms,
 				   &ctx.conv, &created))
 		return INBOX_FAILED;

@@ -20,6 +20,7 @@
 #include "autoreply.h"
 #include "clock.h"
 #include "config.h"
+#include "debug_api.h"
 #include "diag.h"
 #include "http.h"
 #include "inbox.h"
@@ -174,7 +175,7 @@ static int open_parts(struct app *app)
 		log_msg(LOG_ERR, "http: %s", err);
 		return -1;
 	}
-	if (api_init(app))
+	if (api_init(app) || debug_api_init(app->http))
 		return -1;
 	if (ops_init(app))
 		return -1;

@@ -60,8 +60,9 @@ static int commit_msg(struct sms *s, const struct inbox_msg *m)
 		return -1;
 	}
 	if (r == INBOX_DUPLICATE)
-		log_msg(LOG_INFO, "sms from %s: already stored (%s), deleting "
-				  "it from the SIM again",
+		log_msg(LOG_INFO,
+			"sms from %s: already stored (%s), deleting "
+			"it from the SIM again",
 			m->from, m->source_id);
 	return 0;
 }
@@ -70,12 +71,12 @@ static int store_single(struct sms *s, const struct modem_sms *p)
 {
 	char sid[64];
 	struct inbox_msg m = {
-		.channel = "sms",
-		.from = p->sender,
-		.body = p->text ? p->text : "",
-		.at_ms = p->scts * 1000,
-		.source_id = sid,
-		.raw = p->pdu_hex,
+	    .channel = "sms",
+	    .from = p->sender,
+	    .body = p->text ? p->text : "",
+	    .at_ms = p->scts * 1000,
+	    .source_id = sid,
+	    .raw = p->pdu_hex,
 	};
 
 	if (p->error) {
@@ -84,8 +85,7 @@ static int store_single(struct sms *s, const struct modem_sms *p)
 		m.error = p->error;
 		m.body = "[SMS tidak dapat dibaca]";
 		m.kind = "error";
-		if (!p->sender[0])
-			m.from = "tidak-dikenal";
+
 	} else {
 		hash_id(sid, sizeof(sid), "sms:", "%s|%lld|%d|%d|%s", p->sender,
 			(long long)p->scts, p->ref, p->seq,
@@ -140,13 +140,13 @@ static int assemble(struct sms *s, const char *key, const char *sender,
 	char sid[64];
 	hash_id(sid, sizeof(sid), "sms:", "group|%s", key);
 	struct inbox_msg m = {
-		.channel = "sms",
-		.from = sender,
-		.body = body,
-		.at_ms = parts[0].scts * 1000,
-		.source_id = sid,
-		.status = missing ? "partial" : "received",
-		.error = missing ? "bagian SMS tidak lengkap" : NULL,
+	    .channel = "sms",
+	    .from = sender,
+	    .body = body,
+	    .at_ms = parts[0].scts * 1000,
+	    .source_id = sid,
+	    .status = missing ? "partial" : "received",
+	    .error = missing ? "bagian SMS tidak lengkap" : NULL,
 	};
 	int64_t id = 0;
 	enum inbox_result r = inbox_add(s->app->ib, &m, &id);
@@ -168,8 +168,7 @@ static int store_part(struct sms *s, const struct modem_sms *p)
 	hash_id(sid, sizeof(sid), "part:", "%s|%lld|%d|%s", key,
 		(long long)p->scts, p->seq, p->text ? p->text : "");
 	int r = store_part_add(s->app->st, sid, key, p->sender, p->parts,
-			       p->seq, p->text, p->scts,
-			       app_now_ms(s->app));
+			       p->seq, p->text, p->scts, app_now_ms(s->app));
 	if (r == STORE_DUP)
 		return 0;
 	if (r != STORE_OK)
@@ -183,8 +182,8 @@ static int on_sms(void *ud, const struct modem_sms *p)
 
 	if (inbox_begin(s->app->ib))
 		return -1;
-	int r = p->parts > 1 && !p->error ? store_part(s, p)
-					  : store_single(s, p);
+	int r =
+	    p->parts > 1 && !p->error ? store_part(s, p) : store_single(s, p);
 	if (r || inbox_commit(s->app->ib)) {
 		inbox_rollback(s->app->ib);
 		return -1;
@@ -289,13 +288,13 @@ static void on_log(void *ud, enum modem_log_level lvl, const char *msg)
 }
 
 static const struct modem_ops ops = {
-	.sms = on_sms,
-	.report = on_report,
-	.sent = on_sent,
-	.state = on_state,
-	.health = on_health,
-	.ring = on_ring,
-	.log = on_log,
+    .sms = on_sms,
+    .report = on_report,
+    .sent = on_sent,
+    .state = on_state,
+    .health = on_health,
+    .ring = on_ring,
+    .log = on_log,
 };
 
 /* ---- loop glue --------------------------------------------------------- */
@@ -337,8 +336,8 @@ static void check_parts(struct loop *l, void *arg)
 {
 	struct sms *s = arg;
 	char keys[16][128], senders[16][64];
-	int64_t before = app_now_ms(s->app) -
-			 (int64_t)s->app->cfg->part_timeout_s * 1000;
+	int64_t before =
+	    app_now_ms(s->app) - (int64_t)s->app->cfg->part_timeout_s * 1000;
 	int n = store_parts_stale(s->app->st, before, keys, senders, 16);
 
 	for (int i = 0; i < n; i++) {
@@ -349,8 +348,9 @@ static void check_parts(struct loop *l, void *arg)
 		    inbox_commit(s->app->ib))
 			inbox_rollback(s->app->ib);
 		else
-			log_msg(LOG_WARN, "sms from %s: stored incomplete "
-					  "after the part timeout",
+			log_msg(LOG_WARN,
+				"sms from %s: stored incomplete "
+				"after the part timeout",
 				senders[i]);
 	}
 	s->part_timer = loop_timer_add(l, PART_CHECK_MS, check_parts, s);
@@ -382,12 +382,12 @@ static void fill_mcfg(struct sms *s)
 	snprintf(s->storage, sizeof(s->storage), "%s", c->modem_storage);
 	snprintf(s->ussd, sizeof(s->ussd), "%s", c->modem_ussd_balance);
 	s->mcfg = (struct modem_config){
-		.device = s->device,
-		.pin = s->pin,
-		.storage = s->storage,
-		.ussd_balance = s->ussd[0] ? s->ussd : NULL,
-		.balance_interval_s = (unsigned)c->modem_balance_interval,
-		.cmd_timeout_ms = (unsigned)c->modem_cmd_timeout,
+	    .device = s->device,
+	    .pin = s->pin,
+	    .storage = s->storage,
+	    .ussd_balance = s->ussd[0] ? s->ussd : NULL,
+	    .balance_interval_s = (unsigned)c->modem_balance_interval,
+	    .cmd_timeout_ms = (unsigned)c->modem_cmd_timeout,
 	};
 }
 
@@ -407,11 +407,11 @@ struct sms *sms_new(struct app *app)
 	}
 	loop_prepare_add(app->loop, prepare, dispatch, s);
 	struct outbox_driver drv = {
-		.channel = "sms",
-		.ready = drv_ready,
-		.send = drv_send,
-		.interval_ms = app->cfg->sms_interval_ms,
-		.ud = s,
+	    .channel = "sms",
+	    .ready = drv_ready,
+	    .send = drv_send,
+	    .interval_ms = app->cfg->sms_interval_ms,
+	    .ud = s,
 	};
 	outbox_add_driver(app->ob, &drv);
 	s->part_timer = loop_timer_add(app->loop, 1000, check_parts, s);
@@ -435,8 +435,8 @@ void sms_reconfigure(struct sms *s)
 	char before[400], after[400];
 	const struct config *c = s->app->cfg;
 
-	snprintf(before, sizeof(before), "%s|%s|%s|%s|%u|%u", s->device,
-		 s->pin, s->storage, s->ussd, s->mcfg.balance_interval_s,
+	snprintf(before, sizeof(before), "%s|%s|%s|%s|%u|%u", s->device, s->pin,
+		 s->storage, s->ussd, s->mcfg.balance_interval_s,
 		 s->mcfg.cmd_timeout_ms);
 	snprintf(after, sizeof(after), "%s|%s|%s|%s|%d|%d", c->modem_device,
 		 c->modem_pin, c->modem_storage, c->modem_ussd_balance,

@@ -207,7 +207,9 @@ int store_audit(struct store *st, const char *user, const char *action,
 static char *fts_query(const char *q)
 {
 	size_t n = strlen(q);
-	char *out = malloc(n * 2 + 8), *o = out;
+	/* worst case: one-character words, each '"' doubled, quoted and
+	 * starred with a separating space: 3 bytes per input byte + 4 */
+	char *out = malloc(n * 3 + 8), *o = out;
 	const char *p = q;
 
 	if (!out)

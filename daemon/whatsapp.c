@@ -39,12 +39,16 @@ struct wa {
 	struct pending pend[MAX_PENDING];
 	int npend;
 	bool commit_soon;
+	bool closing;
+	struct media_job *jobs; /* downloads under way or waiting to retry */
 };
 
 struct media_job {
 	struct wa *w;
+	struct media_job *next, **pprev;
+	uint64_t timer;
 	int64_t message_id;
-	char media_id[128], sha256[96], mime[64];
+	char media_id[128], sha256[96], mime[64], filename[256];
 	int tries;
 };
 
@@ -265,9 +269,22 @@ static int write_media(struct wa *w, struct media_job *j,
 
 static void media_start(struct media_job *j);
 
+static void job_free(struct media_job *j)
+{
+	if (j->next)
+		j->next->pprev = j->pprev;
+	*j->pprev = j->next;
+	if (j->timer)
+		loop_timer_cancel(j->w->app->loop, j->timer);
+	free(j);
+}
+
 static void media_retry(struct loop *l, void *arg)
 {
-	media_start(arg);
+	struct media_job *j = arg;
+
+	j->timer = 0;
+	media_start(j);
 }
 
 static void media_done(const struct wa_media_res *r, void *arg)
@@ -275,35 +292,41 @@ static void media_done(const struct wa_media_res *r, void *arg)
 	struct media_job *j = arg;
 	char path[512];
 
+	if (j->w->closing) {
+		job_free(j); /* resumed at the next start (resume_media) */
+		return;
+	}
 	if (r->result == WA_OK && write_media(j->w, j, r, path, sizeof(path)) ==
 					  0) {
-		json_t *m = json_pack("{ss ss ss sI}", "id", j->media_id,
+		json_t *m = json_pack("{ss ss ss sI ss*}", "id", j->media_id,
 				      "mime_type", j->mime, "file", path,
-				      "size", (json_int_t)r->len);
+				      "size", (json_int_t)r->len, "filename",
+				      j->filename[0] ? j->filename : NULL);
 		char *s = json_dumps(m, JSON_COMPACT);
 		store_message_media(j->w->app->st, j->message_id, s);
 		free(s);
 		json_decref(m);
-		free(j);
+		job_free(j);
 		return;
 	}
 	log_msg(LOG_WARN, "media %s of message %lld: %s (attempt %d)",
 		j->media_id, (long long)j->message_id,
 		r->result == WA_OK ? "cannot write file" : r->error, j->tries);
 	if (++j->tries < MEDIA_TRIES && r->result != WA_FAILED) {
-		loop_timer_add(j->w->app->loop, 5000u << j->tries, media_retry,
-			       j);
+		j->timer = loop_timer_add(j->w->app->loop, 5000u << j->tries,
+					  media_retry, j);
 		return;
 	}
 	/* Given up: staff see why instead of an endless spinner. */
-	json_t *m = json_pack("{ss ss ss ss}", "id", j->media_id, "mime_type",
-			      j->mime, "sha256", j->sha256, "error",
-			      r->result == WA_OK ? "cannot write file" : r->error);
+	json_t *m = json_pack("{ss ss ss ss ss*}", "id", j->media_id,
+			      "mime_type", j->mime, "sha256", j->sha256, "error",
+			      r->result == WA_OK ? "cannot write file" : r->error,
+			      "filename", j->filename[0] ? j->filename : NULL);
 	char *txt = json_dumps(m, JSON_COMPACT);
 	store_message_media(j->w->app->st, j->message_id, txt);
 	free(txt);
 	json_decref(m);
-	free(j);
+	job_free(j);
 }
 
 static void media_start(struct media_job *j)
@@ -311,7 +334,7 @@ static void media_start(struct media_job *j)
 	if (wa_media_fetch(j->w->client, j->media_id,
 			   j->sha256[0] ? j->sha256 : NULL, MEDIA_MAX,
 			   media_done, j))
-		free(j);
+		job_free(j);
 }
 
 static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m)
@@ -327,8 +350,15 @@ static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m)
 		 m->media.sha256 ? m->media.sha256 : "");
 	snprintf(j->mime, sizeof(j->mime), "%s",
 		 m->media.mime_type ? m->media.mime_type : "");
+	snprintf(j->filename, sizeof(j->filename), "%s",
+		 m->media.filename ? m->media.filename : "");
+	j->next = w->jobs;
+	if (w->jobs)
+		w->jobs->pprev = &j->next;
+	j->pprev = &w->jobs;
+	w->jobs = j;
 	/* Started from the loop after this commit, never inside it. */
-	loop_timer_add(w->app->loop, 0, media_retry, j);
+	j->timer = loop_timer_add(w->app->loop, 0, media_retry, j);
 }
 
 /* Downloads lost to a crash or a restart are picked up again: the message
@@ -345,6 +375,8 @@ static void resume_one(void *ud, int64_t id, const char *media)
 		m.media.sha256 = json_string_value(json_object_get(j, "sha256"));
 		m.media.mime_type =
 			json_string_value(json_object_get(j, "mime_type"));
+		m.media.filename =
+			json_string_value(json_object_get(j, "filename"));
 		fetch_media(w, id, &m);
 	}
 	json_decref(j);
@@ -485,8 +517,11 @@ void wa_free(struct wa *w)
 	for (int i = 0; i < w->npend; i++)
 		answer(&w->pend[i], 503);
 	loop_prepare_del(w->app->loop, prepare, w);
+	w->closing = true;
 	wa_client_free(w->client);
 	curlm_free(w->cm);
+	while (w->jobs)
+		job_free(w->jobs);
 	wa_pacer_free(w->pacer);
 	free(w);
 }

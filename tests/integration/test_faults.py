@@ -77,8 +77,15 @@ class Faults(Case):
             return [c] if all(c[t] for t in self.replies) else None
         sent = wait_for(all_sent, timeout=180,
                         what=f"replies sent after {what}")[0]
+        # README "Delivery guarantees": an AT+CMGS cut off by a modem
+        # fault (hang, unplug, reboot) before +CMGS came back is sent
+        # again, so one reply per fault may go twice; never more.
+        twice = [t for t in self.replies if sent[t] == 2]
         for t in self.replies:
-            self.assertEqual(sent[t], 1, f"{t!r} sent {sent[t]} times")
+            self.assertLessEqual(sent[t], 2, f"{t!r} sent {sent[t]} times")
+        faults_so_far = {"start": 0}.get(what, 1 if "alone" in what else 2)
+        self.assertLessEqual(len(twice), faults_so_far,
+                             f"after {what}: sent twice: {twice}")
 
     def run_fault(self, name):
         inject, end = FAULTS[name]

@@ -161,9 +161,11 @@ class Security(Case):
                 continue
             self.assertIn(r.status, (303, 401, 403),
                           f"{method} {p} without a session: {r.status}")
-        # only the login page, its assets and the webhook are public
+        # only the login page, its assets, the webhook and the health
+        # probe are public (/metrics checks for a loopback peer itself)
         for p in public:
             self.assertTrue(p.startswith(("/login", "/static", "/webhook",
+                                          "/healthz", "/metrics",
                                           "/api/v1/login")) or p == "/",
                             f"unexpected public route {p}")
         # the route list itself is not served over TCP
