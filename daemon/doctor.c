@@ -309,6 +309,15 @@ static void check_credit(struct app *app, const struct modem_facts *m,
 		    "operator (mis. *888#)",
 		    "set [modem] ussd_balance to the operator's balance code "
 		    "(e.g. *888#)");
+	} else if (ussd[strlen(ussd) - 1] != '#') {
+		/* iniparser takes '#' as a comment: *888# unquoted is *888 */
+		snprintf(a, sizeof(a), "Kode cek pulsa '%s' tidak diakhiri '#'",
+			 ussd);
+		snprintf(b, sizeof(b), "balance code '%s' does not end in '#'",
+			 ussd);
+		SAY(&c, WARN, "credit_code", a, b);
+		fix(&c, "Tulis dengan tanda kutip: ussd_balance = \"*888#\"",
+		    "quote it: ussd_balance = \"*888#\"");
 	} else if (m->balance < 0) {
 		SAY(&c, WARN, "credit_unknown", "Pulsa belum diketahui",
 		    "credit not known yet");
