@@ -295,7 +295,11 @@ static int get_metrics(void *ud, struct http_req *req, struct http_resp *resp)
 
 	/* Scrapers cannot log in: the socket, or a loopback TCP peer (a
 	 * Prometheus or node_exporter on the Pi itself). */
-	if (!http_is_local(req) && !loopback(http_peer(req))) {
+	/* A reverse proxy on the Pi (TLS for the webhook) connects from
+	 * loopback too: a forwarded request is from elsewhere. */
+	bool proxied = http_header(req, "X-Forwarded-For") ||
+		       http_header(req, "Forwarded");
+	if (!http_is_local(req) && (proxied || !loopback(http_peer(req)))) {
 		http_error(resp, 403, "metrics only from this machine");
 		return HTTP_DONE;
 	}

@@ -318,6 +318,10 @@ class MetricsTest(Case):
         self.assertIn('simpul_modem_state{state="disabled"} 1', text)
         self.assertIn("simpul_rule_suppressions_total", text)
         self.assertRegex(text, r"simpul_uptime_seconds \d+")
+        # through a reverse proxy on the Pi it is someone else asking
+        st, _ = harness.http("GET", d.url("/metrics"),
+                             headers={"X-Forwarded-For": "203.0.113.9"})
+        self.assertEqual(st, 403)
         # same over the socket
         st, body = local(d, "GET", "/metrics")
         self.assertEqual(st, 200)
