@@ -113,6 +113,7 @@ static void on_reload(struct loop *l, int signo, void *arg)
 		app->cfg = c;
 		if (app->sms)
 			sms_reconfigure(app->sms);
+		wa_reconfigure(app->wa);
 		autoreply_reload(app->ar);
 		rt_reload(app->rt);
 		config_free(old);
