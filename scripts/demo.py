@@ -28,9 +28,13 @@ def main():
     d.port = port
     d.start()
     print(f"simpul is running on the modem simulator ({sim.pty}).")
+    import subprocess
+    subprocess.run([harness.SIMPULCTL, "-c", d.conf, "user", "add", "petugas",
+                    "--role", "admin"],
+                   input="simpul-demo\n", text=True, capture_output=True)
     samples = [
         ("sms", "081234567890", "Assalamualaikum pak, mau tanya syarat KTP"),
-        ("sms", "0813-4567-8901", "jam buka kantor kelurahan?"),
+        ("sms", "081345678901", "jam buka kantor kelurahan?"),
         ("sms", "TELKOMSEL", "Sisa kuota Anda 1GB. Promo!"),
         ("wa", "6281234567890", "Ini foto KK saya pak"),
         ("wa", "6285711112222", "Lampu jalan di RT 03 mati sudah 3 hari"),
@@ -46,7 +50,8 @@ def main():
     print()
     print(d.ctl("inbox").stdout)
     print("Look here:")
-    print(f"  staff inbox:  http://127.0.0.1:{port}/")
+    print(f"  staff inbox:  http://127.0.0.1:{port}/  "
+          "(login: petugas / simpul-demo)")
     print(f"  the inbox:    {harness.SIMPULCTL} -c {d.conf} inbox")
     print(f"  send an SMS:  {harness.SIMPULCTL} -c {d.conf} send --channel sms "
           "--to 081234567890 'Halo'")
