@@ -129,7 +129,11 @@ static void fill_concat(const GSM_SMSMessage *sms, struct pdu_message *out)
 	out->parts = 1;
 	out->seq = 1;
 	out->ref16 = false;
-	if (sms->UDH.Type == UDH_NoUDH || sms->UDH.AllParts < 1)
+	/* TS 23.040 9.2.3.24.1: a sequence number of 0 or above the total
+	 * means the IE is to be ignored: the message is treated as single */
+	if (sms->UDH.Type == UDH_NoUDH || sms->UDH.AllParts < 1 ||
+	    sms->UDH.PartNumber < 1 ||
+	    sms->UDH.PartNumber > sms->UDH.AllParts)
 		return;
 	if (sms->UDH.ID16bit >= 0) {
 		out->ref = sms->UDH.ID16bit;
