@@ -79,6 +79,122 @@ static void bin_to_hex(const unsigned char *in, size_t n, char *out)
 }
 
 /* libgammu strings are UCS-2 big endian, NUL-terminated (2 octets). */
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid:
+ * overlong forms, surrogates (a lone UCS-2 surrogate from a corrupt PDU)
+ * and code points above U+10FFFF are refused. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2
+			     : (c & 0xF0) == 0xE0 ? 3
+			     : (c & 0xF8) == 0xF0 ? 4
+						  : 0;
+	unsigned cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 7;
+
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if (n == 0 || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* Copies in to out (max bytes with the NUL) keeping it valid UTF-8: a
+ * bad sequence becomes '?', and a cut never splits a character. */
+static void utf8_copy(char *out, size_t max, const char *in)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (o + (n ? n : 1) + 1 > max)
+			break;
+		if (n) {
+			memmove(out + o, p, n); /* in may be out (in place) */
+			o += n;
+			p += n;
+		} else {
+			out[o++] = '?';
+			p++;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* libgammu's GSM_UnpackSemiOctetNumber copies an address into a fixed
+ * stack buffer without checking its announced length, so a corrupt PDU
+ * from the network could smash the stack. The lengths are checked here
+ * first: the SMSC address is at most 11 octets after its length octet
+ * (TS 24.011 8.2.5.2), TP-OA/DA/RA at most 20 semi-octets (TS 23.040
+ * 9.1.2.5). */
+static int addr_octets(int semi)
+{
+	return 2 + (semi + 1) / 2; /* length, type of address, digits */
+}
+
+/* TS 23.038 4: is the user data in 8-bit or UCS-2 (octets, max 140) rather
+ * than GSM-7 (septets, max 160)? */
+static bool dcs_octets(unsigned dcs)
+{
+	if ((dcs & 0xC0) == 0x00 || (dcs & 0xC0) == 0x40)
+		return ((dcs >> 2) & 3) != 0;
+	if ((dcs & 0xF0) == 0xE0)
+		return true;
+	if ((dcs & 0xF0) == 0xF0)
+		return dcs & 4;
+	return false;
+}
+
+/* TS 23.040 9.2.3.11: a time stamp is 7 octets of swapped BCD. libgammu
+ * formats it into a fixed buffer whatever the digits are, so non-BCD
+ * nibbles from a corrupt PDU must not reach it. */
+static bool bcd_time_ok(const unsigned char *b, int at, int n)
+{
+	if (at + 7 > n)
+		return true; /* too short: libgammu reports it */
+	for (int i = 0; i < 7; i++) {
+		unsigned lo = b[at + i] & 0x0F, hi = b[at + i] >> 4;
+		if (hi > 9 || (i < 6 ? lo : lo & 7) > 9)
+			return false;
+	}
+	return true;
+}
+
+static bool addresses_fit(const unsigned char *b, int n, bool with_smsc)
+{
+	static const int vp_len[4] = {0, 7, 1, 7}; /* TS 23.040 9.2.3.3 */
+	int i = 0;
+
+	if (with_smsc) {
+		if (b[0] > 11)
+			return false;
+		i = 1 + b[0];
+	}
+	if (i >= n)
+		return true; /* too short: libgammu reports it */
+	int fo = b[i], mti = fo & 3, a = i + 1 + (mti != 0);
+	if (a >= n)
+		return true;
+	if (b[a] > 20)
+		return false;
+	int after = a + addr_octets(b[a]);
+	if (mti == 2) /* STATUS-REPORT: SCTS, DT; no user data to bound */
+		return bcd_time_ok(b, after, n) && bcd_time_ok(b, after + 7, n);
+	if (mti == 0 && !bcd_time_ok(b, after + 2, n))
+		return false;
+	int dcs = after + 1;
+	int udl = dcs + 1 + (mti == 0 ? 7 : vp_len[(fo >> 3) & 3]);
+	if (udl >= n)
+		return true;
+	/* libgammu unpacks the user data into fixed buffers too */
+	return b[udl] <= (dcs_octets(b[dcs]) ? 140 : 160);
+}
+
 static void gammu_to_utf8(const unsigned char *ucs2, char *out, size_t max)
 {
 	/* EncodeUTF8 writes at most 4 octets per UCS-2 unit pair; the
@@ -93,7 +209,7 @@ static void gammu_to_utf8(const unsigned char *ucs2, char *out, size_t max)
 	}
 	tmp[0] = '\0';
 	EncodeUTF8(tmp, ucs2);
-	snprintf(out, max, "%s", tmp);
+	utf8_copy(out, max, tmp);
 	free(tmp);
 }
 
@@ -192,6 +308,8 @@ static int fill_message(const GSM_SMSMessage *sms, struct pdu_message *out,
 	}
 	out->text[0] = '\0';
 	EncodeUTF8(out->text, sms->Text);
+	/* a lone surrogate in a corrupt UCS-2 text is not UTF-8 */
+	utf8_copy(out->text, units * 4 + 1, out->text);
 	return 0;
 }
 
@@ -220,6 +338,13 @@ int pdu_decode(const char *hex, bool with_smsc, int tpdu_len,
 	}
 	if (n == 0 || (with_smsc && buf[0] + 1 >= n)) {
 		set_err(err, errlen, "corrupted PDU: %stoo short (%d octets)",
+			"", n);
+		return -1;
+	}
+	if (!addresses_fit(buf, n, with_smsc)) {
+		set_err(err, errlen,
+			"corrupted PDU: %san address or the user data is "
+			"longer than TS 23.040 allows (%d octets)",
 			"", n);
 		return -1;
 	}
