@@ -157,10 +157,15 @@ static bool bcd_time_ok(const unsigned char *b, int at, int n)
 {
 	if (at + 7 > n)
 		return true; /* too short: libgammu reports it */
+	/* year, month, day, hour, minute, second: upper bounds */
+	static const unsigned max[6] = {99, 12, 31, 23, 59, 59};
+
 	for (int i = 0; i < 7; i++) {
 		unsigned lo = b[at + i] & 0x0F, hi = b[at + i] >> 4;
 		if (hi > 9 || (i < 6 ? lo : lo & 7) > 9)
 			return false;
+		if (i < 6 && lo * 10 + hi > max[i])
+			return false; /* semi-octets are swapped */
 	}
 	return true;
 }
