@@ -1020,9 +1020,14 @@ int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
 
 	if (!s)
 		return 0;
-	sqlite3_bind_int64(s, 1, a);
-	sqlite3_bind_int64(s, 2, b);
-	if (t)
+	/* Bind only the parameters the statement has, so a query needs no
+	 * dummy "?1 = ?1" to take this helper. */
+	int np = sqlite3_bind_parameter_count(s);
+	if (np >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (np >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	if (np >= 3 && t)
 		store_bind_text(s, 3, t);
 	if (store_step(st, s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -1042,22 +1047,22 @@ int store_history(struct store *st, int64_t conv, const char *text,
 	h->last_auto =
 	    store_scalar64(st,
 			   "SELECT coalesce(max(at), 0) FROM messages"
-			   " WHERE conversation_id = ?1 AND ?2 = ?2"
+			   " WHERE conversation_id = ?1"
 			   " AND direction = 'out' AND author = 'auto'",
 			   conv, 0, NULL);
-	h->last_closed_auto = store_scalar64(
-	    st,
-	    "SELECT coalesce(max(at), 0) FROM messages"
-	    " WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
-	    " AND author = 'auto' AND kind = 'closed'",
-	    conv, 0, NULL);
-	h->last_staff = store_scalar64(
-	    st,
-	    "SELECT coalesce(max(at), 0) FROM messages"
-	    " WHERE conversation_id = ?1 AND ?2 = ?2 AND direction = 'out'"
-	    " AND author IS NOT NULL AND author != 'auto'"
-	    " AND author != 'system'",
-	    conv, 0, NULL);
+	h->last_closed_auto =
+	    store_scalar64(st,
+			   "SELECT coalesce(max(at), 0) FROM messages"
+			   " WHERE conversation_id = ?1 AND direction = 'out'"
+			   " AND author = 'auto' AND kind = 'closed'",
+			   conv, 0, NULL);
+	h->last_staff =
+	    store_scalar64(st,
+			   "SELECT coalesce(max(at), 0) FROM messages"
+			   " WHERE conversation_id = ?1 AND direction = 'out'"
+			   " AND author IS NOT NULL AND author != 'auto'"
+			   " AND author != 'system'",
+			   conv, 0, NULL);
 	h->same_text_10min = (int)store_scalar64(
 	    st,
 	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
@@ -1203,21 +1208,19 @@ json_t *store_status_json(struct store *st)
 {
 	static const char *const q[][2] = {
 	    {"messages_in", "SELECT count(*) FROM messages WHERE"
-			    " direction = 'in' AND ?1 = ?1 AND ?2 = ?2"},
+			    " direction = 'in'"},
 	    {"messages_out", "SELECT count(*) FROM messages WHERE"
-			     " direction = 'out' AND ?1 = ?1 AND ?2 = ?2"},
+			     " direction = 'out'"},
 	    {"queued", "SELECT count(*) FROM messages WHERE direction ="
 		       " 'out' AND status IN ('queued', 'sending')"
-		       " AND ?1 = ?1 AND ?2 = ?2"},
+		       ""},
 	    {"failed", "SELECT count(*) FROM messages WHERE direction ="
-		       " 'out' AND status = 'failed' AND ?1 = ?1"
-		       " AND ?2 = ?2"},
+		       " 'out' AND status = 'failed'"},
 	    {"conversations_open", "SELECT count(*) FROM conversations"
 				   " WHERE status != 'selesai'"
-				   " AND ?1 = ?1 AND ?2 = ?2"},
+				   ""},
 	    {"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"
-			      " WHERE message_id IS NULL AND ?1 = ?1"
-			      " AND ?2 = ?2"},
+			      " WHERE message_id IS NULL"},
 	};
 	json_t *o = json_object();
 

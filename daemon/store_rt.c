@@ -114,8 +114,7 @@ int store_rt_get(struct store *st, int64_t id, struct store_rt_req *out)
 bool store_rt_code_open(struct store *st, const char *code)
 {
 	return store_scalar64(st,
-			      "SELECT count(*) FROM rt_requests WHERE ?1 = ?1"
-			      " AND ?2 = ?2 AND code = ?3"
+			      "SELECT count(*) FROM rt_requests WHERE code = ?3"
 			      " AND state = 'menunggu'",
 			      0, 0, code) > 0;
 }
@@ -218,7 +217,7 @@ int64_t store_rt_next_due(struct store *st)
 	    "SELECT coalesce(min(CASE WHEN reminded_at IS NULL"
 	    " THEN min(remind_at, expire_at) ELSE expire_at END),"
 	    " 9223372036854775807) FROM rt_requests"
-	    " WHERE state = 'menunggu' AND ?1 = ?1 AND ?2 = ?2",
+	    " WHERE state = 'menunggu'",
 	    0, 0, NULL);
 }
 
