@@ -760,17 +760,26 @@ static bool iter_field(struct at_iter *it, char *buf, size_t len, bool *quoted)
 	return true;
 }
 
-bool at_iter_next_number(struct at_iter *it, int *out)
+/* One numeric field in the given base; false if absent or not a number. */
+static bool next_long(struct at_iter *it, int base, long *out)
 {
-	char buf[32];
+	char buf[32], *end;
 	bool q;
-	char *end;
-	long v;
 
 	if (!iter_field(it, buf, sizeof(buf), &q) || !buf[0])
 		return false;
-	v = strtol(buf, &end, 10);
+	long v = strtol(buf, &end, base);
 	if (*end)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool at_iter_next_number(struct at_iter *it, int *out)
+{
+	long v;
+
+	if (!next_long(it, 10, &v))
 		return false;
 	*out = (int)v;
 	return true;
@@ -778,18 +787,7 @@ bool at_iter_next_number(struct at_iter *it, int *out)
 
 bool at_iter_next_hex(struct at_iter *it, long *out)
 {
-	char buf[32];
-	bool q;
-	char *end;
-	long v;
-
-	if (!iter_field(it, buf, sizeof(buf), &q) || !buf[0])
-		return false;
-	v = strtol(buf, &end, 16);
-	if (*end)
-		return false;
-	*out = v;
-	return true;
+	return next_long(it, 16, out);
 }
 
 bool at_iter_next_string(struct at_iter *it, char *buf, size_t len)
