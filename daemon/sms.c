@@ -222,20 +222,35 @@ static void on_sent(void *ud, uint64_t send_id, enum modem_send_result res,
 	int64_t id = (int64_t)send_id;
 
 	switch (res) {
-	case MODEM_SEND_OK:
-		/* Every part's TP-MR, so any part's status report finds us. */
-		for (int i = 0; i < nmrs; i++)
-			store_sms_mr_add(s->app->st, id, mrs[i], s->sending_to,
-					 app_now_ms(s->app));
+	case MODEM_SEND_OK: /* each part's TP-MR was kept by on_part_sent */
 		outbox_sent(s->app->ob, id, NULL);
 		break;
 	case MODEM_SEND_RETRY:
+		log_msg(LOG_WARN, "sms %lld to %s not sent: %s; trying again",
+			(long long)id, s->sending_to, reason ? reason : "?");
 		outbox_retry(s->app->ob, id, reason, 0);
 		break;
 	case MODEM_SEND_FAILED:
 		outbox_failed(s->app->ob, id, reason);
 		break;
 	}
+}
+
+/* Every part's TP-MR, so any part's status report finds us; the rows
+ * also count the parts that went out, so a send cut off by a crash or a
+ * failed part goes on from the next part (drv_send). */
+static void on_part_sent(void *ud, uint64_t send_id, int part, int nparts,
+			 int mr)
+{
+	struct sms *s = ud;
+
+	if (store_sms_mr_add(s->app->st, (int64_t)send_id, mr, s->sending_to,
+			     app_now_ms(s->app)))
+		log_msg(LOG_WARN,
+			"sms %lld: part %d of %d sent but not recorded (%s); "
+			"after a restart it may be sent again",
+			(long long)send_id, part + 1, nparts,
+			store_errmsg(s->app->st));
 }
 
 static void on_state(void *ud, enum modem_state st, const char *why)
@@ -291,6 +306,7 @@ static const struct modem_ops ops = {
     .sms = on_sms,
     .report = on_report,
     .sent = on_sent,
+    .part_sent = on_part_sent,
     .state = on_state,
     .health = on_health,
     .ring = on_ring,
@@ -369,8 +385,13 @@ static int drv_send(void *ud, int64_t id, const char *to, const char *body)
 {
 	struct sms *s = ud;
 
+	int done = store_sms_parts_sent(s->app->st, id);
+
 	snprintf(s->sending_to, sizeof(s->sending_to), "%s", to);
-	return modem_send(s->modem, (uint64_t)id, to, body);
+	/* The concatenation reference follows from the message id, so parts
+	 * sent after a restart join those sent before it. */
+	return modem_send_resume(s->modem, (uint64_t)id, to, body,
+				 (int)(id & 0xff), done);
 }
 
 static void fill_mcfg(struct sms *s)

@@ -885,6 +885,15 @@ int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 	return store_exec_done(st, s);
 }
 
+/* Parts of message_id that the network took so far (one sms_mr row
+ * each); 0 on error, so the whole message goes again. */
+int store_sms_parts_sent(struct store *st, int64_t message_id)
+{
+	return (int)store_scalar64(
+	    st, "SELECT count(*) FROM sms_mr WHERE message_id = ?", message_id,
+	    0, NULL);
+}
+
 /* TP-MR is 0..255 and wraps: the newest send with that MR to that number
  * is the one a status report belongs to. */
 int64_t store_sms_mr_find(struct store *st, int mr, const char *to)

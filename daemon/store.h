@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -144,6 +144,7 @@ int store_media_pending(struct store *st, int64_t since_ms,
 int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 		     const char *to, int64_t now_ms);
 int64_t store_sms_mr_find(struct store *st, int mr, const char *to);
+int store_sms_parts_sent(struct store *st, int64_t message_id);
 int store_message_kind(struct store *st, int64_t id, const char *kind);
 int store_message_status(struct store *st, int64_t id, const char *status,
 			 const char *error);

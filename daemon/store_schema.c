@@ -133,6 +133,9 @@ const char *const store_migrations[] = {
     "CREATE INDEX rt_log_request ON rt_log(request_id, at);"
     "CREATE TRIGGER ui_rev_rt AFTER UPDATE ON rt_requests BEGIN"
     " UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
+    /* 5 -> 6: sms_mr rows count the parts of a long SMS already sent, so
+     * a resend after a crash goes on from the next part. */
+    "CREATE INDEX sms_mr_message ON sms_mr(message_id);",
 };
 
 const int store_nmigrations =

@@ -82,7 +82,7 @@ struct send_job {
 	struct send_job *next;
 	uint64_t id;
 	struct pdu_segment *segs;
-	int nsegs, cur;
+	int nsegs, first, cur; /* first: parts sent before this attempt */
 	int mrs[MAX_SEGS];
 };
 
@@ -316,7 +316,8 @@ static void fail_sending(struct modem *m, enum modem_send_result res,
 		return;
 	m->sending = NULL;
 	if (m->ops->sent)
-		m->ops->sent(m->ud, j->id, res, j->mrs, j->cur, why);
+		m->ops->sent(m->ud, j->id, res, j->mrs + j->first,
+			     j->cur - j->first, why);
 	free(j->segs);
 	free(j);
 }
@@ -1266,6 +1267,9 @@ static void send_cb(void *ud, const struct at_response *r)
 		if (r->nlines > 0 && at_iter_begin(&it, r->lines[0], "+CMGS:"))
 			at_iter_next_number(&it, &mr);
 		j->mrs[j->cur++] = mr;
+		if (m->ops->part_sent)
+			m->ops->part_sent(m->ud, j->id, j->cur - 1, j->nsegs,
+					  mr);
 		if (j->cur < j->nsegs)
 			send_part(m);
 		else
@@ -1305,11 +1309,23 @@ static void start_send(struct modem *m)
 	send_part(m); /* parts back to back: operators drop late parts */
 }
 
-int modem_send(struct modem *m, uint64_t send_id, const char *to,
-	       const char *text_utf8)
+/* Reports an outcome for a job that never reaches the queue. */
+static int send_done_now(struct modem *m, struct send_job *j,
+			 enum modem_send_result res, const char *why)
+{
+	static const int none[1];
+
+	if (m->ops->sent)
+		m->ops->sent(m->ud, j->id, res, none, 0, why);
+	free(j->segs);
+	free(j);
+	return 0;
+}
+
+int modem_send_resume(struct modem *m, uint64_t send_id, const char *to,
+		      const char *text_utf8, int ref, int first_part)
 {
 	struct send_job *j = calloc(1, sizeof(*j)), **tail;
-	static const int none[1];
 	char err[200];
 
 	if (!j)
@@ -1318,25 +1334,19 @@ int modem_send(struct modem *m, uint64_t send_id, const char *to,
 	if (!j->segs)
 		goto fail;
 	j->id = send_id;
-	/* our own reference per message: libgammu's is clock-derived and
-	 * two long messages in one second would share it (MODEM.md) */
-	j->nsegs = pdu_encode_submit(to, text_utf8, NULL, m->next_ref, true,
+	j->nsegs = pdu_encode_submit(to, text_utf8, NULL, ref & 0xff, true,
 				     j->segs, MAX_SEGS, err, sizeof(err));
 	if (j->nsegs <= 0) {
 		mlog(m, MODEM_LOG_WARN, "cannot encode SMS %llu to %s: %s",
 		     (unsigned long long)send_id, to, err);
 		goto fail;
 	}
-	m->next_ref = (m->next_ref + 1) & 0xff;
-	if (m->st == MODEM_FATAL) {
-		/* nothing goes out until a human fixes the SIM */
-		free(j->segs);
-		free(j);
-		if (m->ops->sent)
-			m->ops->sent(m->ud, send_id, MODEM_SEND_RETRY, none, 0,
-				     m->reason);
-		return 0;
-	}
+	j->first = j->cur = first_part < 0 ? 0 : first_part;
+	if (j->cur >= j->nsegs) /* every part went out before a restart */
+		return send_done_now(m, j, MODEM_SEND_OK, "sent");
+	/* nothing goes out until a human fixes the SIM */
+	if (m->st == MODEM_FATAL)
+		return send_done_now(m, j, MODEM_SEND_RETRY, m->reason);
 	for (tail = &m->sendq; *tail; tail = &(*tail)->next)
 		;
 	*tail = j;
@@ -1347,6 +1357,17 @@ fail:
 	free(j->segs);
 	free(j);
 	return -1;
+}
+
+/* Our own reference per message: libgammu's is clock-derived and two long
+ * messages in one second would share it (MODEM.md). */
+int modem_send(struct modem *m, uint64_t send_id, const char *to,
+	       const char *text_utf8)
+{
+	int ref = m->next_ref;
+
+	m->next_ref = (m->next_ref + 1) & 0xff;
+	return modem_send_resume(m, send_id, to, text_utf8, ref, 0);
 }
 
 bool modem_can_send(const struct modem *m)

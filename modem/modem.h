@@ -85,9 +85,15 @@ struct modem_ops {
 	int (*sms)(void *ud, const struct modem_sms *sms);
 	/* Status report; same return contract as sms. */
 	int (*report)(void *ud, const struct modem_report *rep);
-	/* The outcome of modem_send(). mrs are the TP-MR of every part. */
+	/* The outcome of modem_send(). mrs are the TP-MR of every part
+	 * sent in this attempt. */
 	void (*sent)(void *ud, uint64_t send_id, enum modem_send_result res,
 		     const int *mrs, int nmrs, const char *reason);
+	/* Optional: part (0-based) of nparts was taken by the network
+	 * (+CMGS: mr). Recording it lets a restart or a retry go on from
+	 * the next part instead of repeating this one. */
+	void (*part_sent)(void *ud, uint64_t send_id, int part, int nparts,
+			  int mr);
 	void (*state)(void *ud, enum modem_state st, const char *why);
 	void (*health)(void *ud, const struct modem_health *h);
 	void (*ring)(void *ud, const char *number);
@@ -111,6 +117,12 @@ void modem_tick(struct modem *m, uint64_t now_ms);
  * if the text cannot be encoded. */
 int modem_send(struct modem *m, uint64_t send_id, const char *to,
 	       const char *text_utf8);
+/* modem_send() for a message of which parts 0..first_part-1 already went
+ * out: sends the rest under the same concatenation reference ref (0..255),
+ * so the phone joins them with the earlier parts (TS 23.040 9.2.3.24.1).
+ * If no part is left, ops->sent reports MODEM_SEND_OK at once. */
+int modem_send_resume(struct modem *m, uint64_t send_id, const char *to,
+		      const char *text_utf8, int ref, int first_part);
 bool modem_can_send(const struct modem *m);
 /* Asks the modem to read storage again (e.g. after a failed commit). */
 void modem_rescan(struct modem *m);

@@ -51,6 +51,7 @@ struct mem {
 struct sent {
 	char to[40];
 	int ref, parts, got;
+	int repeats; /* parts received more than once */
 	int mr;
 	char *texts[16];
 	char *pdus[16];
@@ -102,7 +103,7 @@ struct sim {
 	struct mem mems[2];
 	int cap_limit;  /* fault full lowers it */
 	int mr;
-	int cms_fault_code, cms_fault_count;
+	int cms_fault_code, cms_fault_count, cms_fault_after;
 	char credit[64];
 	int noise_step;
 

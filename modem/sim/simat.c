@@ -240,11 +240,16 @@ static void record_sent(const char *hex, const struct pdu_message *m, int mr)
 
 	if (seq >= 16)
 		return;
+	/* A part sent again (resumed after a restart) replaces the copy,
+	 * as a phone does; got counts distinct parts. */
+	if (!s->texts[seq])
+		s->got++;
+	else
+		s->repeats++;
 	free(s->texts[seq]);
 	free(s->pdus[seq]);
 	s->texts[seq] = strdup(m->text ? m->text : "");
 	s->pdus[seq] = strdup(hex);
-	s->got++;
 	s->mr = mr;
 }
 
@@ -310,7 +315,9 @@ static void finish_send(const char *hex)
 		cms(304);
 		return;
 	}
-	if (S.cms_fault_count > 0) {
+	if (S.cms_fault_count > 0 && S.cms_fault_after > 0) {
+		S.cms_fault_after--;
+	} else if (S.cms_fault_count > 0) {
 		S.cms_fault_count--;
 		pdu_message_clear(&m);
 		cms(S.cms_fault_code);

@@ -224,7 +224,7 @@ static void cmd_pdu(char *rest, struct strbuf *r)
 static void cmd_fault(char *rest, struct strbuf *r)
 {
 	char *what = next_word(&rest), *a1 = next_word(&rest);
-	char *a2 = next_word(&rest);
+	char *a2 = next_word(&rest), *a3 = next_word(&rest);
 	int secs = a1 ? atoi(a1) : 0;
 
 	if (!what) {
@@ -248,6 +248,7 @@ static void cmd_fault(char *rest, struct strbuf *r)
 	} else if (!strcmp(what, "cms") && a1) {
 		S.cms_fault_code = atoi(a1);
 		S.cms_fault_count = a2 ? atoi(a2) : 1;
+		S.cms_fault_after = a3 ? atoi(a3) : 0; /* sends let through */
 	} else if (!strcmp(what, "full")) {
 		int used = 0;
 
@@ -269,7 +270,7 @@ static void cmd_fault(char *rest, struct strbuf *r)
 		modem_boot();
 	} else if (!strcmp(what, "clear")) {
 		S.hang_until = 0;
-		S.cms_fault_count = 0;
+		S.cms_fault_count = S.cms_fault_after = 0;
 		S.cap_limit = S.capacity;
 		S.registered = true;
 		timer_cancel(T_HANG_END);
@@ -297,9 +298,10 @@ static void cmd_sent(struct strbuf *r)
 		sb_json_str(r, s->to);
 		sb_printf(r, ",\"text\":");
 		sb_json_str(r, text.s ? text.s : "");
-		sb_printf(r, ",\"mr\":%d,\"parts\":%d,\"received_parts\":%d,"
-			     "\"ref\":%d,\"pdus\":[",
-			  s->mr, s->parts, s->got, s->ref);
+		sb_printf(r,
+			  ",\"mr\":%d,\"parts\":%d,\"received_parts\":%d,"
+			  "\"repeated_parts\":%d,\"ref\":%d,\"pdus\":[",
+			  s->mr, s->parts, s->got, s->repeats, s->ref);
 		for (int k = 0, first = 1; k < s->parts; k++) {
 			if (!s->pdus[k])
 				continue;

@@ -320,8 +320,12 @@ class Case(unittest.TestCase):
 
 
 def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(
-        sys.modules["__main__"])
+    # Test names on the command line (Class.test_name) run only those.
+    mod = sys.modules["__main__"]
+    names = [a for a in sys.argv[1:] if not a.startswith("-")]
+    loader = unittest.defaultTestLoader
+    suite = (loader.loadTestsFromNames(names, mod) if names
+             else loader.loadTestsFromModule(mod))
     res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(res.failures) + len(res.errors)
     passed = res.testsRun - failed - len(res.skipped)

@@ -111,6 +111,25 @@ class Sms(Case):
         self.assertGreater(sent[0]["parts"], 1)
         self.assertEqual(sent[0]["text"], text)
 
+    def test_long_reply_cut_off_goes_on_from_next_part(self):
+        # Part 2 is refused (CMS 332, network timeout): the retry sends
+        # part 2 and on, under the same reference, so the phone joins it
+        # with part 1 and the resident never gets part 1 twice.
+        d = self.start()
+        self.s.ctl("fault cms 332 1 1")
+        text = "Syarat KK baru: surat pengantar RT/RW, buku nikah. " * 6
+        d.ctl("send", "--channel", "sms", "--to", "081234567891", text)
+        out = wait_for(lambda: [m for m in d.inbox() if m["direction"] ==
+                                "out" and m["status"] in ("sent",
+                                                          "delivered")],
+                       timeout=90, what="long reply sent after the retry")
+        sent = [x for x in self.s.sent() if x["to"] == "+6281234567891"]
+        self.assertEqual(len(sent), 1, f"parts split or repeated: {sent}")
+        self.assertEqual(sent[0]["received_parts"], sent[0]["parts"])
+        self.assertEqual(sent[0]["repeated_parts"], 0)
+        self.assertEqual(sent[0]["text"], text)
+        self.assertIn("part 2 of", d.read_log())  # the fault did bite
+
     def test_sms_then_whatsapp_one_conversation(self):
         d = self.start(graph=True)
         self.s.sms("081234567890", "ktp")

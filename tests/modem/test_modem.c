@@ -41,6 +41,7 @@ struct peer {
 	enum modem_send_result sent_res;
 	int sent_mrs[16], sent_nmrs;
 	char sent_reason[256];
+	int nparts_sent, last_part, last_part_mr;
 	int nhealth;
 	char ring[40];
 };
@@ -190,6 +191,15 @@ static void o_sent(void *ud, uint64_t id, enum modem_send_result res,
 	snprintf(p->sent_reason, sizeof(p->sent_reason), "%s", reason);
 }
 
+static void o_part_sent(void *ud, uint64_t id, int part, int nparts, int mr)
+{
+	struct peer *p = ud;
+
+	p->nparts_sent++;
+	p->last_part = part;
+	p->last_part_mr = mr;
+}
+
 static void o_state(void *ud, enum modem_state st, const char *why)
 {
 	struct peer *p = ud;
@@ -221,6 +231,7 @@ static const struct modem_ops ops = {
     .sms = o_sms,
     .report = o_report,
     .sent = o_sent,
+    .part_sent = o_part_sent,
     .state = o_state,
     .health = o_health,
     .ring = o_ring,
@@ -674,6 +685,65 @@ static void test_send_with_prompt(void **st)
 	peer_free(p);
 }
 
+/* One AT+CMGS round: returns the PDU hex the modem wrote (no Ctrl-Z). */
+static void cmgs_round(struct peer *p, int mr, char *pdu, size_t pdulen)
+{
+	char *cr, buf[64];
+
+	pull(p);
+	cr = strchr(p->in, '\r');
+	assert_non_null(cr);
+	assert_memory_equal(p->in, "AT+CMGS=", 8);
+	consume(p, (size_t)(cr - p->in) + 1);
+	reply(p, "\r\n> ");
+	pull(p);
+	assert_int_equal(p->in[p->inlen - 1], 0x1a);
+	snprintf(pdu, pdulen, "%.*s", (int)p->inlen - 1, p->in);
+	consume(p, p->inlen);
+	snprintf(buf, sizeof(buf), "\r\n+CMGS: %d\r\n\r\nOK\r\n", mr);
+	reply(p, buf);
+}
+
+/* A long SMS cut off after part 1 (crash, or part 2 refused) goes on with
+ * part 2 under the same reference: the phone joins it with part 1 and the
+ * resident does not get part 1 twice (TS 23.040 9.2.3.24.1). */
+static void test_send_resume_from_part(void **st)
+{
+	struct peer *p = peer_new(NULL, NULL);
+	struct pdu_segment segs[4];
+	char text[300], err[128], pdu[1024];
+
+	memset(text, 'k', 250);
+	text[250] = '\0';
+	assert_int_equal(pdu_encode_submit("+6281234567890", text, NULL, 0x2a,
+					   true, segs, 4, err, sizeof(err)),
+			 2);
+	bring_up(p);
+	assert_int_equal(
+	    modem_send_resume(p->m, 61, "+6281234567890", text, 0x2a, 1), 0);
+	tick(p);
+	cmgs_round(p, 99, pdu, sizeof(pdu));
+	assert_string_equal(pdu, segs[1].hex);
+	assert_int_equal(p->nparts_sent, 1);
+	assert_int_equal(p->last_part, 1);
+	assert_int_equal(p->last_part_mr, 99);
+	assert_int_equal(p->sent_res, MODEM_SEND_OK);
+	assert_int_equal(p->sent_nmrs, 1);
+	assert_int_equal(p->sent_mrs[0], 99);
+	expect_nothing(p); /* part 1 is not sent again */
+
+	/* every part already out: done at once, nothing written */
+	p->nsent = 0;
+	assert_int_equal(
+	    modem_send_resume(p->m, 62, "+6281234567890", text, 0x2b, 2), 0);
+	assert_int_equal(p->nsent, 1);
+	assert_int_equal(p->sent_id, 62);
+	assert_int_equal(p->sent_res, MODEM_SEND_OK);
+	tick(p);
+	expect_nothing(p);
+	peer_free(p);
+}
+
 static void send_and_fail(struct peer *p, uint64_t id, const char *error)
 {
 	char buf[128];
@@ -863,6 +933,7 @@ int main(void)
 	    cmocka_unit_test(test_cmti_read_and_delete),
 	    cmocka_unit_test(test_cmt_routed_and_ring),
 	    cmocka_unit_test(test_send_with_prompt),
+	    cmocka_unit_test(test_send_resume_from_part),
 	    cmocka_unit_test(test_send_errors_mapped),
 	    cmocka_unit_test(test_timeout_recovers_and_reinits),
 	    cmocka_unit_test(test_reopen_backoff_and_hangup),
