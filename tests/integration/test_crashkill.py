@@ -139,11 +139,13 @@ class CrashKill(Case):
             (m["channel"], m["peer"].lstrip("+") if m["channel"] == "whatsapp"
              else m["peer"], m["body"]) for m in outs)
         extra = 0
+        extra_by = collections.Counter()
         for (ch, peer, body), n in want_out.items():
             have = (sent_sms if ch == "sms" else sent_wa)[(peer, body)]
             self.assertGreaterEqual(have, n, f"reply never went out: "
                                     f"{ch} {peer} {body[:40]!r}")
             extra += have - n
+            extra_by[ch] += have - n
         # A long SMS cut off by a kill goes on from the next part, so at
         # most the part in flight repeats (not counted as a whole reply).
         sims = s.sent()
@@ -151,7 +153,8 @@ class CrashKill(Case):
             x["received_parts"] for x in sims
             if x["received_parts"] < x["parts"])
         print(f"crash-kill: {len(want)} in, {len(outs)} replies, "
-              f"{extra} sent twice (allowed <= {KILLS}), "
+              f"{extra} sent twice (allowed <= {KILLS}; "
+              f"{extra_by['sms']} SMS, {extra_by['whatsapp']} WhatsApp), "
               f"{parts_again} SMS parts sent again, "
               f"{sms.retries + wa.retries} retried posts")
         self.assertLessEqual(extra, KILLS)
