@@ -200,6 +200,8 @@ static int open_parts(struct app *app)
 
 static void close_parts(struct app *app)
 {
+	if (app->ob)
+		outbox_stop(app->ob);
 	sms_free(app->sms);
 	wa_free(app->wa);
 	autoreply_free(app->ar);

@@ -27,6 +27,7 @@ struct outbox {
 	int retry_max, retry_base_ms;
 	uint64_t timer;
 	bool kicking;
+	bool stopped; /* shutting down: record outcomes, start nothing */
 };
 
 struct outbox *outbox_new(struct loop *l, struct store *st, int retry_max,
@@ -146,8 +147,21 @@ static void start_one(struct outbox *ob, struct chan *c)
 	}
 }
 
+/* At shutdown the channels cancel what is in flight, and each
+ * cancellation reports a retry; starting the next message then would
+ * reach into a channel that is half freed. */
+void outbox_stop(struct outbox *ob)
+{
+	ob->stopped = true;
+	if (ob->timer)
+		loop_timer_cancel(ob->loop, ob->timer);
+	ob->timer = 0;
+}
+
 void outbox_kick(struct outbox *ob)
 {
+	if (ob->stopped)
+		return;
 	if (ob->kicking)
 		return; /* a driver answered synchronously from inside send */
 	ob->kicking = true;

@@ -45,6 +45,8 @@ void outbox_failed(struct outbox *ob, int64_t id, const char *reason);
  * 24-hour window closed -> SMS). */
 void outbox_reroute(struct outbox *ob, int64_t id, const char *channel,
 		    const char *to, const char *why);
+/* Shutting down: outcomes are still recorded, nothing new starts. */
+void outbox_stop(struct outbox *ob);
 /* Messages in flight (for a clean stop). */
 int outbox_inflight(const struct outbox *ob);
 

@@ -518,8 +518,8 @@ void wa_free(struct wa *w)
 		answer(&w->pend[i], 503);
 	loop_prepare_del(w->app->loop, prepare, w);
 	w->closing = true;
+	curlm_free(w->cm); /* cancels sends: their callbacks see the client */
 	wa_client_free(w->client);
-	curlm_free(w->cm);
 	while (w->jobs)
 		job_free(w->jobs);
 	wa_pacer_free(w->pacer);

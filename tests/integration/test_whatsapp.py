@@ -9,7 +9,7 @@ import stat
 import time
 
 import harness
-from harness import Case, wait_for, post_webhook
+from harness import Case, wait_for, post_webhook, wa_text
 
 DATA = os.path.join(harness.TOP, "tests", "data", "whatsapp")
 BAD = {"malformed_garbage.json": 400, "malformed_truncated.json": 400,
@@ -162,6 +162,33 @@ class WhatsApp(Case):
                         what="download after restart")
         self.assertEqual(open(path, "rb").read(), data)
 
+    def test_stop_while_sending_exits_cleanly_and_sends_after(self):
+        # SIGTERM while a reply is with the Graph API: the send is
+        # cancelled and queued again, simpuld exits 0, and both replies go
+        # out after the restart. (Found by valgrind: the cancelled send
+        # started the next queued one on a client already freed.)
+        self.g.script(to="6281234567001", delay_ms=4000, times=1)
+        for n in ("001", "002"):  # the replies answer these
+            post_webhook(self.d, wa_text(f"wamid.STOP{n}", "6281234567" + n,
+                                         "mau urus KTP"))
+
+        def asked():
+            return [r for r in self.g.requests() if r.get("json")
+                    and r["json"].get("to") == "6281234567001"]
+        wait_for(asked, what="first reply with the Graph API")
+        self.assertEqual(self.d.stop(), 0, self.d.read_log()[-2000:])
+        self.d.start()
+
+        def all_sent():
+            outs = [m for m in self.d.inbox() if m["direction"] == "out"]
+            ok = [m for m in outs if m["status"] in ("sent", "delivered")]
+            return outs if len(outs) >= 2 and len(ok) == len(outs) else None
+        outs = wait_for(all_sent, timeout=60, what="every reply sent")
+        went = {(r["json"]["to"], r["json"]["text"]["body"])
+                for r in self.g.requests()
+                if r.get("json") and r["json"].get("type") == "text"}
+        for m in outs:
+            self.assertIn((m["peer"].lstrip("+"), m["body"]), went)
 
 if __name__ == "__main__":
     harness.main()
