@@ -270,6 +270,39 @@ async function loadCanned(id) {
 async function refreshConversation() {
   if (!state.open) return;
   renderConversation(await api('GET', `/api/v1/conversations/${state.open}`));
+  renderRt(await api('GET', `/api/v1/rt/requests?all=1&conversation=${state.open}`));
+}
+
+// ---- Ketua RT confirmation ---------------------------------------------------
+
+const RT_STATE = {
+  menunggu: 'menunggu jawaban', disetujui: 'disetujui', ditolak: 'ditolak',
+  kedaluwarsa: 'kedaluwarsa', batal: 'dibatalkan',
+};
+
+function renderRt(list) {
+  const ul = $('rt-list');
+  ul.replaceChildren(...list.map((r) => {
+    const li = el('li', `rt-req rt-${r.state}`);
+    const where = r.rw ? `RT ${r.rt} RW ${r.rw}` : `RT ${r.rt}`;
+    const head = r.head_name ? `${r.head_name}, Ketua ${where}` : `Ketua ${where}`;
+    li.append(el('span', '', `Konfirmasi RT (${r.service}, kode ${r.code}) ke ${head}: `));
+    li.append(el('strong', '', RT_STATE[r.state] || r.state));
+    if (r.reason) li.append(el('span', 'muted', ` · ${r.reason}`));
+    return li;
+  }));
+  ul.hidden = list.length === 0;
+  $('c-rt-ask').disabled = list.some((r) => r.state === 'menunggu');
+}
+
+async function askRt() {
+  $('reply-error').hidden = true;
+  try {
+    await api('POST', '/api/v1/rt/requests', { conversation: state.open });
+    await refreshAll();
+  } catch (e) {
+    if (!(e instanceof AuthError)) showError(`Konfirmasi RT tidak dikirim: ${e.message}`);
+  }
 }
 
 async function act(action, body) {
@@ -350,6 +383,7 @@ function wire() {
   $('c-assignee').addEventListener('change', () => act('assign', { assignee: $('c-assignee').value }));
   $('c-rt-save').addEventListener('click', () => act('rt', { rt: $('c-rt').value.trim() }));
   $('c-resolve').addEventListener('click', () => act('status', { status: 'selesai' }));
+  $('c-rt-ask').addEventListener('click', askRt);
   $('note-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = $('note-text').value.trim();

@@ -136,6 +136,28 @@ try {
     await item('+6281900000002').waitFor({ timeout: 60000 });
   });
 
+  await step('a clerk asks the Ketua RT and sees the answer', async () => {
+    await item('Rina').click();
+    await page.fill('#c-rt', '003/005');
+    await page.click('#c-rt-save');
+    await page.click('#c-rt-ask');
+    const req = page.locator('#rt-list .rt-req').first();
+    await req.waitFor();
+    const line = await req.textContent();
+    assert.match(line, /Pak Budi, Ketua RT 03 RW 05/);
+    assert.match(line, /menunggu jawaban/);
+    assert.equal(await page.isDisabled('#c-rt-ask'), true); // one open at a time
+    const code = line.match(/kode (\d{4})/)[1];
+    // The head gets the code by SMS and answers by SMS.
+    await waitFor(async () => JSON.parse(await simCtl('sent')).some(
+      (m) => m.to === '+6281299990001' && m.text.includes(code)),
+    'the SMS to the Ketua RT', 60000);
+    await simCtl(`sms +6281299990001 YA ${code}`);
+    await waitFor(async () => /disetujui/.test(await req.textContent()),
+      'the answer in the inbox', 60000);
+    assert.equal(await page.isDisabled('#c-rt-ask'), false);
+  });
+
   await step('resolve closes the conversation', async () => {
     await item('Rina').click();
     await page.click('#c-resolve');
@@ -196,7 +218,7 @@ try {
 
 const failed = results.filter(([, e]) => e).length;
 const passed = results.length - failed;
-const expected = 10;
+const expected = 11;
 const missing = expected - results.length;
 console.log(`${passed} passed, ${failed + missing} failed`);
 process.exit(failed + missing ? 1 : 0);

@@ -38,7 +38,12 @@ class Browser(H.Case):
         node_modules_ready()
         g = self.graph()
         sim = self.sim()
-        d = self.daemon(graph_url=g.url, modem_device=sim.link).start()
+        rt_ini = os.path.join(self.tmp, "rt.ini")
+        with open(rt_ini, "w") as f:
+            f.write("[rt 03]\nrw = 05\nhead = Pak Budi\n"
+                    "phone = 0812-9999-0001\n")
+        d = self.daemon(graph_url=g.url, modem_device=sim.link,
+                        extra={"rt": {"file": rt_ini}}).start()
         self.assertEqual(add_user(d, "siti", "admin").returncode, 0)
         # Rina writes on WhatsApp, then by SMS from the same number.
         st, _ = H.post_webhook(d, H.wa_text(
