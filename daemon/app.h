@@ -4,6 +4,7 @@
 #define SIMPUL_APP_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct loop;
@@ -30,6 +31,8 @@ struct app {
 	struct rt *rt;
 	const char *config_path;
 	int64_t (*clock_ms)(void); /* wall clock (tests may fake it) */
+	bool stopping;		   /* SIGTERM seen: finishing sends */
+	uint64_t stop_deadline;	   /* monotonic ms */
 };
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERR };

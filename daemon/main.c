@@ -86,11 +86,47 @@ static int check_only(const char *path)
 	return bad ? 1 : 0;
 }
 
+/* How long a stop waits for messages already handed to the modem or the
+ * Graph API (the unit's TimeoutStopSec is 30 s). */
+#define STOP_GRACE_MS 15000
+
+static void stop_when_idle(struct loop *l, void *arg)
+{
+	struct app *app = arg;
+	int n = outbox_inflight(app->ob);
+
+	if (n == 0 || loop_now_ms() >= app->stop_deadline) {
+		if (n)
+			log_msg(LOG_WARN,
+				"stopping with %d message(s) still "
+				"being sent; they go again at start",
+				n);
+		loop_stop(l);
+		return;
+	}
+	loop_timer_add(l, 100, stop_when_idle, app);
+}
+
+/* A stop lets the message in flight finish: an SMS whose AT+CMGS was
+ * answered is not queued again at start, so a restart or an upgrade does
+ * not send it twice. Nothing new starts meanwhile; a second signal stops
+ * at once. */
 static void on_stop(struct loop *l, int signo, void *arg)
 {
-	log_msg(LOG_INFO, "signal %d: stopping", signo);
+	struct app *app = arg;
+
+	if (app->stopping) {
+		loop_stop(l);
+		return;
+	}
+	app->stopping = true;
 	notify("STOPPING=1");
-	loop_stop(l);
+	outbox_stop(app->ob);
+	int n = outbox_inflight(app->ob);
+	log_msg(LOG_INFO, "signal %d: stopping%s", signo,
+		n ? " once the message being sent is done" : "");
+	app->stop_deadline = loop_now_ms() + STOP_GRACE_MS;
+	stop_when_idle(l, app);
 }
 
 /* SIGHUP: a new config is parsed into a fresh struct; with any error it is

@@ -104,6 +104,7 @@ struct sim {
 	int cap_limit;  /* fault full lowers it */
 	int mr;
 	int cms_fault_code, cms_fault_count, cms_fault_after;
+	int cmgs_delay_ms; /* PDU in -> +CMGS answer (real modems: 1-5 s) */
 	char credit[64];
 	int noise_step;
 

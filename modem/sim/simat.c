@@ -58,6 +58,7 @@ void modem_defaults(void)
 {
 	S.profile = PROFILE_SIM800;
 	S.capacity = 30;
+	S.cmgs_delay_ms = 400;
 	snprintf(S.smsc, sizeof(S.smsc), "+6281100000");
 	snprintf(S.own, sizeof(S.own), "+6281200000000");
 	snprintf(S.credit, sizeof(S.credit), "12.500");
@@ -332,7 +333,7 @@ static void finish_send(const char *hex)
 	record_sent(hex, &m, S.mr);
 	/* The network answers after a while (MODEM.md: up to tens of
 	 * seconds on real networks). */
-	timer_add(400, T_CMGS, S.mr, NULL);
+	timer_add(S.cmgs_delay_ms, T_CMGS, S.mr, NULL);
 	unsigned fo = 0;
 
 	sscanf(hex + 2 * (smsc_octets + 1), "%2x", &fo);

@@ -228,8 +228,9 @@ static void cmd_fault(char *rest, struct strbuf *r)
 	int secs = a1 ? atoi(a1) : 0;
 
 	if (!what) {
-		err(r, "usage: fault hang|garbage|unplug|cms|full|pin|noreg|"
-		       "reboot|clear ...");
+		err(r,
+		    "usage: fault hang|garbage|unplug|cms|slow|full|pin|noreg|"
+		    "reboot|clear ...");
 		return;
 	}
 	if (!strcmp(what, "hang") && secs > 0) {
@@ -249,6 +250,8 @@ static void cmd_fault(char *rest, struct strbuf *r)
 		S.cms_fault_code = atoi(a1);
 		S.cms_fault_count = a2 ? atoi(a2) : 1;
 		S.cms_fault_after = a3 ? atoi(a3) : 0; /* sends let through */
+	} else if (!strcmp(what, "slow") && a1) {
+		S.cmgs_delay_ms = atoi(a1) > 0 ? atoi(a1) : 400;
 	} else if (!strcmp(what, "full")) {
 		int used = 0;
 
@@ -271,6 +274,7 @@ static void cmd_fault(char *rest, struct strbuf *r)
 	} else if (!strcmp(what, "clear")) {
 		S.hang_until = 0;
 		S.cms_fault_count = S.cms_fault_after = 0;
+		S.cmgs_delay_ms = 400;
 		S.cap_limit = S.capacity;
 		S.registered = true;
 		timer_cancel(T_HANG_END);

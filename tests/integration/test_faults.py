@@ -22,6 +22,7 @@ FAULTS = {
     "pin": (f"fault pin {PIN}", None),          # the daemon sends the PIN once
     "noreg": ("fault noreg 5", None),
     "reboot": ("fault reboot", None),
+    "slow": ("fault slow 3000", "fault clear"),  # +CMGS after 3 s
 }
 
 

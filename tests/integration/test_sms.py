@@ -130,6 +130,29 @@ class Sms(Case):
         self.assertEqual(sent[0]["text"], text)
         self.assertIn("part 2 of", d.read_log())  # the fault did bite
 
+    def test_stop_waits_for_the_sms_being_sent(self):
+        # systemctl restart (or an upgrade) while the modem is sending: the
+        # send is finished, recorded as sent, and not sent again at start.
+        d = self.start()
+        self.s.ctl("fault slow 3000")  # +CMGS 3 s after the PDU
+        d.ctl("send", "--channel", "sms", "--to", "081234567892",
+              "Surat pengantar sudah bisa diambil.")
+        wait_for(lambda: [x for x in self.s.sent()
+                          if x["to"] == "+6281234567892"],
+                 timeout=60, what="the PDU at the modem")
+        d.signal(signal.SIGTERM)
+        d.proc.wait(30)
+        self.assertEqual(d.proc.returncode, 0)
+        self.assertIn("once the message being sent is done", d.read_log())
+        self.s.ctl("fault clear")
+        d.start()
+        out = [m for m in d.inbox() if m["direction"] == "out"]
+        self.assertEqual(len(out), 1)
+        self.assertIn(out[0]["status"], ("sent", "delivered"))
+        time.sleep(3)  # a re-queued copy would be out by now
+        sent = [x for x in self.s.sent() if x["to"] == "+6281234567892"]
+        self.assertEqual(len(sent), 1)
+
     def test_sms_then_whatsapp_one_conversation(self):
         d = self.start(graph=True)
         self.s.sms("081234567890", "ktp")
