@@ -170,6 +170,23 @@ static bool bcd_time_ok(const unsigned char *b, int at, int n)
 	return true;
 }
 
+/* TS 23.040 9.2.2.3 and 9.2.3.27: a STATUS-REPORT may carry TP-PI and,
+ * if its bit 2 is set, user data that libgammu 1.42 unpacks into the same
+ * 161-octet stack buffer as a DELIVER's (it reads TP-PID at pi+1 if bit 0,
+ * TP-DCS next if bit 1, then TP-UDL, and ignores the extension bit). It
+ * unpacks only user data that lies within the PDU, so TP-PI 0xFF in FF
+ * padding (a real SMSC's, tests/data 32.dump) is harmless; user data
+ * longer than 140 that does lie within it is corrupt. */
+static bool report_ud_fits(const unsigned char *b, int pi, int n)
+{
+	if (pi >= n || !(b[pi] & 4))
+		return true;
+	int udl = pi + 1 + (b[pi] & 1) + ((b[pi] >> 1) & 1);
+	if (udl >= n || b[udl] <= 140)
+		return true;
+	return udl + 1 + (b[udl] * 7 + 7) / 8 > n; /* shortest coding */
+}
+
 static bool addresses_fit(const unsigned char *b, int n, bool with_smsc)
 {
 	static const int vp_len[4] = {0, 7, 1, 7}; /* TS 23.040 9.2.3.3 */
@@ -188,8 +205,10 @@ static bool addresses_fit(const unsigned char *b, int n, bool with_smsc)
 	if (b[a] > 20)
 		return false;
 	int after = a + addr_octets(b[a]);
-	if (mti == 2) /* STATUS-REPORT: SCTS, DT; no user data to bound */
-		return bcd_time_ok(b, after, n) && bcd_time_ok(b, after + 7, n);
+	if (mti == 2) /* STATUS-REPORT: SCTS, DT, TP-ST, optional TP-PI */
+		return bcd_time_ok(b, after, n) &&
+		       bcd_time_ok(b, after + 7, n) &&
+		       report_ud_fits(b, after + 15, n);
 	if (mti == 0 && !bcd_time_ok(b, after + 2, n))
 		return false;
 	int dcs = after + 1;

@@ -218,6 +218,30 @@ static void test_corrupt(void **state)
 	pdu_message_clear(&m);
 }
 
+/* A STATUS-REPORT with TP-PI and user data longer than a report's (TS
+ * 23.040 9.2.2.3) used to overflow libgammu's stack buffer (found by
+ * fuzzing); a short one is still a report. */
+static void test_report_user_data_bounded(void **state)
+{
+	static const char head[] = "00062A0D91261832547698F0"
+				   "62115201000082621152010000820004";
+	struct pdu_message m;
+	char err[256], hex[1024];
+	int o = snprintf(hex, sizeof(hex), "%sA0", head);
+
+	for (int i = 0; i < 140; i++)
+		o += snprintf(hex + o, sizeof(hex) - (size_t)o, "41");
+	err[0] = '\0';
+	assert_int_equal(pdu_decode(hex, true, -1, &m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "corrupted PDU"));
+	pdu_message_clear(&m);
+	snprintf(hex, sizeof(hex), "%s03C3E110", head);
+	assert_int_equal(pdu_decode(hex, true, -1, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.kind, PDU_STATUS_REPORT);
+	assert_int_equal(m.mr, 0x2A);
+	pdu_message_clear(&m);
+}
+
 /* ---- round trips ---- */
 
 /* Encodes text as SUBMIT, checks each segment's UDH and returns the
@@ -387,6 +411,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_status_report),
 		cmocka_unit_test(test_concatenated_capture),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_report_user_data_bounded),
 		cmocka_unit_test(test_gsm7),
 		cmocka_unit_test(test_extension_chars),
 		cmocka_unit_test(test_ucs2_emoji),
