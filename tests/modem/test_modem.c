@@ -624,6 +624,25 @@ static void test_cmt_routed_and_ring(void **st)
 	peer_free(p);
 }
 
+/* One AT+CMGS round: returns the PDU hex the modem wrote (no Ctrl-Z). */
+static void cmgs_round(struct peer *p, int mr, char *pdu, size_t pdulen)
+{
+	char *cr, buf[64];
+
+	pull(p);
+	cr = strchr(p->in, '\r');
+	assert_non_null(cr);
+	assert_memory_equal(p->in, "AT+CMGS=", 8);
+	consume(p, (size_t)(cr - p->in) + 1);
+	reply(p, "\r\n> ");
+	pull(p);
+	assert_int_equal(p->in[p->inlen - 1], 0x1a);
+	snprintf(pdu, pdulen, "%.*s", (int)p->inlen - 1, p->in);
+	consume(p, p->inlen);
+	snprintf(buf, sizeof(buf), "\r\n+CMGS: %d\r\n\r\nOK\r\n", mr);
+	reply(p, buf);
+}
+
 static void test_send_with_prompt(void **st)
 {
 	struct peer *p = peer_new(NULL, NULL);
@@ -660,21 +679,8 @@ static void test_send_with_prompt(void **st)
 	longtext[200] = '\0';
 	assert_int_equal(modem_send(p->m, 78, "+6281234567890", longtext), 0);
 	tick(p);
-	for (int i = 0; i < 2; i++) {
-		char *cr;
-
-		pull(p);
-		cr = strchr(p->in, '\r');
-		assert_non_null(cr);
-		assert_memory_equal(p->in, "AT+CMGS=", 8);
-		consume(p, (size_t)(cr - p->in) + 1);
-		reply(p, "\r\n> ");
-		pull(p);
-		consume(p, p->inlen);
-		snprintf(want, sizeof(want), "\r\n+CMGS: %d\r\n\r\nOK\r\n",
-			 50 + i);
-		reply(p, want);
-	}
+	for (int i = 0; i < 2; i++)
+		cmgs_round(p, 50 + i, want, sizeof(want));
 	assert_int_equal(p->nsent, 2);
 	assert_int_equal(p->sent_res, MODEM_SEND_OK);
 	assert_int_equal(p->sent_nmrs, 2);
@@ -683,25 +689,6 @@ static void test_send_with_prompt(void **st)
 	/* text that cannot be encoded is refused at once */
 	assert_int_equal(modem_send(p->m, 79, "", "x"), -1);
 	peer_free(p);
-}
-
-/* One AT+CMGS round: returns the PDU hex the modem wrote (no Ctrl-Z). */
-static void cmgs_round(struct peer *p, int mr, char *pdu, size_t pdulen)
-{
-	char *cr, buf[64];
-
-	pull(p);
-	cr = strchr(p->in, '\r');
-	assert_non_null(cr);
-	assert_memory_equal(p->in, "AT+CMGS=", 8);
-	consume(p, (size_t)(cr - p->in) + 1);
-	reply(p, "\r\n> ");
-	pull(p);
-	assert_int_equal(p->in[p->inlen - 1], 0x1a);
-	snprintf(pdu, pdulen, "%.*s", (int)p->inlen - 1, p->in);
-	consume(p, p->inlen);
-	snprintf(buf, sizeof(buf), "\r\n+CMGS: %d\r\n\r\nOK\r\n", mr);
-	reply(p, buf);
 }
 
 /* A long SMS cut off after part 1 (crash, or part 2 refused) goes on with
