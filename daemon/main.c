@@ -116,6 +116,7 @@ static void on_stop(struct loop *l, int signo, void *arg)
 	struct app *app = arg;
 
 	if (app->stopping) {
+		log_msg(LOG_INFO, "signal %d again: stopping now", signo);
 		loop_stop(l);
 		return;
 	}

@@ -5,6 +5,7 @@ import glob
 import hashlib
 import json
 import os
+import signal
 import stat
 import time
 
@@ -163,7 +164,8 @@ class WhatsApp(Case):
         self.assertEqual(open(path, "rb").read(), data)
 
     def test_stop_while_sending_exits_cleanly_and_sends_after(self):
-        # SIGTERM while a reply is with the Graph API: the send is
+        # Stopped at once (a second SIGTERM; the first alone would wait
+        # for the reply) while a reply is with the Graph API: the send is
         # cancelled and queued again, simpuld exits 0, and both replies go
         # out after the restart. (Found by valgrind: the cancelled send
         # started the next queued one on a client already freed.)
@@ -176,6 +178,10 @@ class WhatsApp(Case):
             return [r for r in self.g.requests() if r.get("json")
                     and r["json"].get("to") == "6281234567001"]
         wait_for(asked, what="first reply with the Graph API")
+        self.d.signal(signal.SIGTERM)
+        wait_for(lambda: "once the message being sent" in self.d.read_log(),
+                 what="the first SIGTERM")
+        self.d.signal(signal.SIGTERM)
         self.assertEqual(self.d.stop(), 0, self.d.read_log()[-2000:])
         self.d.start()
 
