@@ -1,4 +1,6 @@
-/* simpuld: arguments, config, signals, sd_notify, the loop. */
+/* simpuld: the process, top floor of the daemon. Arguments, config,
+ * signals, sd_notify, the loop, and the table of features it builds on
+ * the core (doc/architecture.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -31,6 +33,7 @@
 #include "sms.h"
 #include "store.h"
 #include "whatsapp.h"
+#include "log.h"
 
 static void notify(const char *state)
 {
@@ -39,23 +42,6 @@ static void notify(const char *state)
 #else
 	(void)state;
 #endif
-}
-
-int64_t app_now_ms(const struct app *app)
-{
-	return app->clock_ms();
-}
-
-int app_tz_offset(const struct app *app, int64_t at_ms)
-{
-	int off = app->ar ? autoreply_tz_offset(app->ar, at_ms) : -1;
-
-	if (off != -1)
-		return off;
-	time_t t = (time_t)(at_ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	return (int)tm.tm_gmtoff;
 }
 
 static void usage(FILE *out)
@@ -90,12 +76,24 @@ static int check_only(const char *path)
  * Graph API (the unit's TimeoutStopSec is 30 s). */
 #define STOP_GRACE_MS 15000
 
+/* The process: the core services every feature gets (struct app) and the
+ * features themselves, which only main.c sees all of. */
+struct simpuld {
+	struct app app;
+	struct rt *rt;
+	struct autoreply *ar;
+	struct wa *wa;
+	struct sms *sms;
+	bool stopping;		/* SIGTERM seen: finishing sends */
+	uint64_t stop_deadline; /* monotonic ms */
+};
+
 static void stop_when_idle(struct loop *l, void *arg)
 {
-	struct app *app = arg;
-	int n = outbox_inflight(app->ob);
+	struct simpuld *d = arg;
+	int n = outbox_inflight(d->app.ob);
 
-	if (n == 0 || loop_now_ms() >= app->stop_deadline) {
+	if (n == 0 || loop_now_ms() >= d->stop_deadline) {
 		if (n)
 			log_msg(LOG_WARN,
 				"stopping with %d message(s) still "
@@ -104,7 +102,7 @@ static void stop_when_idle(struct loop *l, void *arg)
 		loop_stop(l);
 		return;
 	}
-	loop_timer_add(l, 100, stop_when_idle, app);
+	loop_timer_add(l, 100, stop_when_idle, d);
 }
 
 /* A stop lets the message in flight finish: an SMS whose AT+CMGS was
@@ -113,34 +111,37 @@ static void stop_when_idle(struct loop *l, void *arg)
  * at once. */
 static void on_stop(struct loop *l, int signo, void *arg)
 {
-	struct app *app = arg;
+	struct simpuld *d = arg;
 
-	if (app->stopping) {
+	if (d->stopping) {
 		log_msg(LOG_INFO, "signal %d again: stopping now", signo);
 		loop_stop(l);
 		return;
 	}
-	app->stopping = true;
+	d->stopping = true;
 	notify("STOPPING=1");
-	outbox_stop(app->ob);
-	int n = outbox_inflight(app->ob);
+	outbox_stop(d->app.ob);
+	int n = outbox_inflight(d->app.ob);
 	log_msg(LOG_INFO, "signal %d: stopping%s", signo,
 		n ? " once the message being sent is done" : "");
-	app->stop_deadline = loop_now_ms() + STOP_GRACE_MS;
-	stop_when_idle(l, app);
+	d->stop_deadline = loop_now_ms() + STOP_GRACE_MS;
+	stop_when_idle(l, d);
 }
 
 /* SIGHUP: a new config is parsed into a fresh struct; with any error it is
  * refused and the running one stays (OpenBSD daemons do the same). */
+static void reload_features(struct simpuld *d);
+
 static void on_reload(struct loop *l, int signo, void *arg)
 {
-	struct app *app = arg;
-	struct diag *d = diag_new();
-	struct config *c = config_load(app->config_path, d);
+	struct simpuld *d = arg;
+	struct app *app = &d->app;
+	struct diag *dg = diag_new();
+	struct config *c = config_load(app->config_path, dg);
 
 	notify("RELOADING=1");
-	for (size_t i = 0; i < diag_count(d); i++)
-		log_msg(LOG_ERR, "reload: %s", diag_line(d, i));
+	for (size_t i = 0; i < diag_count(dg); i++)
+		log_msg(LOG_ERR, "reload: %s", diag_line(dg, i));
 	if (!c) {
 		log_msg(LOG_ERR, "reload refused: %s has errors; still "
 				 "running the previous configuration",
@@ -148,16 +149,12 @@ static void on_reload(struct loop *l, int signo, void *arg)
 	} else {
 		struct config *old = app->cfg;
 		app->cfg = c;
-		if (app->sms)
-			sms_reconfigure(app->sms);
-		wa_reconfigure(app->wa);
-		autoreply_reload(app->ar);
-		rt_reload(app->rt);
+		reload_features(d);
 		config_free(old);
 		log_msg(LOG_INFO, "configuration reloaded from %s",
 			app->config_path);
 	}
-	diag_free(d);
+	diag_free(dg);
 	notify("READY=1");
 }
 
@@ -183,13 +180,134 @@ static void start_watchdog(struct loop *l)
 #endif
 }
 
+/* ---- features ----------------------------------------------------------
+ * Each feature is built on the core (struct app) and registers with it:
+ * routes with http, responders with the inbox, drivers with the outbox.
+ * They are built in the order of this table and closed in reverse. The
+ * order in which they see an inbound message is not this table's but
+ * inbox.h's enum inbox_stage (RT before autoreply). web and ops come after
+ * sms because they report on it. */
+
+static int open_rt(struct simpuld *d)
+{
+	d->rt = rt_new(&d->app);
+	return d->rt ? 0 : -1;
+}
+
+static int open_autoreply(struct simpuld *d)
+{
+	d->ar = autoreply_new(&d->app);
+	if (!d->ar)
+		return -1;
+	autoreply_set_rt_hook(d->ar, rt_autoreply_hook, d->rt);
+	return 0;
+}
+
+static int open_whatsapp(struct simpuld *d)
+{
+	d->wa = wa_new(&d->app); /* NULL: not configured, webhook 404 */
+	return 0;
+}
+
+static int open_sms(struct simpuld *d)
+{
+	if (!d->app.cfg->modem_enabled)
+		return 0;
+	d->sms = sms_new(&d->app);
+	return d->sms ? 0 : -1;
+}
+
+static int open_web(struct simpuld *d)
+{
+	return api_init(&d->app, d->sms);
+}
+
+static int open_ops(struct simpuld *d)
+{
+	return ops_init(&d->app, d->sms);
+}
+
+static int open_debug(struct simpuld *d)
+{
+	return debug_api_init(d->app.http); /* lists every route: last */
+}
+
+static void close_rt(struct simpuld *d)
+{
+	rt_free(d->rt);
+}
+
+static void close_autoreply(struct simpuld *d)
+{
+	autoreply_free(d->ar);
+}
+
+static void close_whatsapp(struct simpuld *d)
+{
+	wa_free(d->wa);
+}
+
+static void close_sms(struct simpuld *d)
+{
+	sms_free(d->sms);
+}
+
+static void close_ops(struct simpuld *d)
+{
+	ops_free();
+}
+
+static void reload_rt(struct simpuld *d)
+{
+	rt_reload(d->rt);
+}
+
+static void reload_autoreply(struct simpuld *d)
+{
+	autoreply_reload(d->ar);
+}
+
+static void reload_whatsapp(struct simpuld *d)
+{
+	wa_reconfigure(d->wa);
+}
+
+static void reload_sms(struct simpuld *d)
+{
+	if (d->sms)
+		sms_reconfigure(d->sms);
+}
+
+static const struct feature {
+	const char *name;
+	int (*open)(struct simpuld *d);
+	void (*close)(struct simpuld *d); /* NULL: see close_core() */
+	void (*reload)(struct simpuld *d);
+} features[] = {
+    {"rt", open_rt, close_rt, reload_rt},
+    {"autoreply", open_autoreply, close_autoreply, reload_autoreply},
+    {"whatsapp", open_whatsapp, close_whatsapp, reload_whatsapp},
+    {"sms", open_sms, close_sms, reload_sms},
+    {"web", open_web, NULL, NULL},
+    {"ops", open_ops, close_ops, NULL},
+    {"debug", open_debug, NULL, NULL},
+};
+#define NFEATURES (sizeof(features) / sizeof(features[0]))
+
+static void reload_features(struct simpuld *d)
+{
+	for (size_t i = 0; i < NFEATURES; i++)
+		if (features[i].reload)
+			features[i].reload(d);
+}
+
 /* Replies queued in an inbound transaction go out once it committed. */
 static void kick_outbox(void *ud)
 {
 	outbox_kick(ud);
 }
 
-static int open_parts(struct app *app)
+static int open_core(struct app *app)
 {
 	char err[300];
 
@@ -213,37 +331,33 @@ static int open_parts(struct app *app)
 		log_msg(LOG_ERR, "http: %s", err);
 		return -1;
 	}
-	if (api_init(app) || debug_api_init(app->http))
-		return -1;
-	if (ops_init(app))
-		return -1;
-	/* rt before autoreply: responders run in the order added, and a
-	 * Ketua RT's "YA 4821" must be consumed before the rules see it. */
-	app->rt = rt_new(app);
-	if (!app->rt)
-		return -1;
-	app->ar = autoreply_new(app);
-	if (!app->ar)
-		return -1;
-	autoreply_set_rt_hook(app->ar, rt_autoreply_hook, app->rt);
-	app->wa = wa_new(app);
-	if (app->cfg->modem_enabled) {
-		app->sms = sms_new(app);
-		if (!app->sms)
-			return -1;
-	}
 	return 0;
 }
 
-static void close_parts(struct app *app)
+static int open_parts(struct simpuld *d)
 {
+	if (open_core(&d->app))
+		return -1;
+	for (size_t i = 0; i < NFEATURES; i++)
+		if (features[i].open(d)) {
+			log_msg(LOG_ERR, "cannot start: %s failed",
+				features[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+/* The web API's state goes after http_free: a request still in libmicro-
+ * httpd's hands may reach it until then. */
+static void close_parts(struct simpuld *d)
+{
+	struct app *app = &d->app;
+
 	if (app->ob)
 		outbox_stop(app->ob);
-	sms_free(app->sms);
-	wa_free(app->wa);
-	autoreply_free(app->ar);
-	rt_free(app->rt);
-	ops_free();
+	for (size_t i = NFEATURES; i-- > 0;)
+		if (features[i].close)
+			features[i].close(d);
 	http_free(app->http);
 	api_free();
 	outbox_free(app->ob);
@@ -253,35 +367,36 @@ static void close_parts(struct app *app)
 
 static int run(const char *path, bool foreground)
 {
-	struct app app = {.config_path = path, .clock_ms = clock_wall_ms};
-
-	struct diag *d = diag_new();
+	struct simpuld d = {
+	    .app = {.config_path = path, .clock_ms = clock_wall_ms}};
+	struct app *app = &d.app;
+	struct diag *dg = diag_new();
 	int rc = 1;
 
-	app.cfg = config_load(path, d);
-	diag_print(d, stderr);
-	diag_free(d);
-	if (!app.cfg)
+	app->cfg = config_load(path, dg);
+	diag_print(dg, stderr);
+	diag_free(dg);
+	if (!app->cfg)
 		return 1;
-	log_set_level(app.cfg->log_level);
+	log_set_level(app->cfg->log_level);
 	log_to_stderr(foreground);
-	app.loop = loop_new();
-	loop_signal_add(app.loop, SIGTERM, on_stop, &app);
-	loop_signal_add(app.loop, SIGINT, on_stop, &app);
-	loop_signal_add(app.loop, SIGHUP, on_reload, &app);
+	app->loop = loop_new();
+	loop_signal_add(app->loop, SIGTERM, on_stop, &d);
+	loop_signal_add(app->loop, SIGINT, on_stop, &d);
+	loop_signal_add(app->loop, SIGHUP, on_reload, &d);
 	signal(SIGPIPE, SIG_IGN);
-	if (open_parts(&app) == 0) {
-		outbox_kick(app.ob);
+	if (open_parts(&d) == 0) {
+		outbox_kick(app->ob);
 		log_msg(LOG_INFO, "simpuld %s ready (http %s, socket %s)",
-			SIMPUL_VERSION, app.cfg->http_listen,
-			app.cfg->http_socket);
+			SIMPUL_VERSION, app->cfg->http_listen,
+			app->cfg->http_socket);
 		notify("READY=1");
-		start_watchdog(app.loop);
-		rc = loop_run(app.loop) ? 1 : 0;
+		start_watchdog(app->loop);
+		rc = loop_run(app->loop) ? 1 : 0;
 	}
-	close_parts(&app);
-	loop_free(app.loop);
-	config_free(app.cfg);
+	close_parts(&d);
+	loop_free(app->loop);
+	config_free(app->cfg);
 	return rc;
 }
 

@@ -142,4 +142,13 @@ struct modem_port_ops {
 void modem_set_port_ops(struct modem *m, const struct modem_port_ops *po,
 			void *ud);
 
+/* What the modem hands ops->sms for one PDU it read: pm is the decoded
+ * PDU, or NULL when pdu_decode failed with err. A PDU that is not an
+ * SMS-DELIVER (our own sent messages left on a second-hand SIM) comes out
+ * with an error, not as a resident's text. The strings point into hex,
+ * pm and err. Used by the modem itself and by the fuzzers. */
+struct pdu_message;
+void modem_sms_from_pdu(struct modem_sms *out, int index, const char *hex,
+			const struct pdu_message *pm, const char *err);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "gsm.h"
 #include "ini.h"
+#include "phone.h"
 #include "template.h"
 
 #define MAX_TOKENS 64
@@ -322,6 +323,20 @@ static char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* A number as comparable digits (62812...): common/phone.c is the one
+ * place that knows Indonesian number forms. "" for anything that is not a
+ * phone number (alphanumeric senders, short codes). */
+static void phone_key(const char *number, char *buf, size_t n)
+{
+	char e164[64];
+	enum phone_kind k = phone_normalize(number, e164, sizeof(e164));
+
+	if (k == PHONE_MOBILE || k == PHONE_FIXED || k == PHONE_FOREIGN)
+		phone_to_wa(e164, buf, n);
+	else if (n)
+		buf[0] = '\0';
+}
+
 /* Reads the weekday keys of sec into w (set[] marks those given). */
 static void get_week(struct loader *L, const struct ini *ini, const char *sec,
 		     struct hours_week *w)
@@ -370,7 +385,7 @@ static void add_deny(void *ctx, const char *num)
 	if (!p)
 		return;
 	r->deny = p;
-	rules_phone_key(num, key, sizeof(key));
+	phone_key(num, key, sizeof(key));
 	r->deny[r->ndeny++] = strdup(key);
 }
 
@@ -435,7 +450,7 @@ static void load_office(struct loader *L, const struct ini *ini,
 	const char *own = ini_get(ini, sec, "own_number");
 	if (own) {
 		char key[32];
-		rules_phone_key(own, key, sizeof(key));
+		phone_key(own, key, sizeof(key));
 		r->own = strdup(key);
 	}
 	const char *deny = ini_get(ini, sec, "deny");
@@ -1151,24 +1166,6 @@ static const struct rules_rule *choose(const struct rules *r,
 	return rule;
 }
 
-void rules_phone_key(const char *number, char *buf, size_t n)
-{
-	size_t k = 0;
-	const char *p = number ? number : "";
-
-	while (*p && !isdigit((unsigned char)*p))
-		p++;
-	if (*p == '0' && n > 3) {
-		buf[k++] = '6';
-		buf[k++] = '2';
-		p++;
-	}
-	for (; *p && k + 1 < n; p++)
-		if (isdigit((unsigned char)*p))
-			buf[k++] = *p;
-	buf[k] = '\0';
-}
-
 static void squash(const char *s, char *out, size_t n)
 {
 	size_t k = 0;
@@ -1189,7 +1186,7 @@ static const char *suppress_sender(const struct rules *r,
 		       "never auto-reply";
 	if (in->kind == RULES_SHORTCODE)
 		return "sender is a short code: never auto-reply";
-	rules_phone_key(in->from, key, sizeof(key));
+	phone_key(in->from, key, sizeof(key));
 	if (!*key)
 		return "sender has no number: never auto-reply";
 	if (r->own && strcmp(key, r->own) == 0)

@@ -125,8 +125,5 @@ int64_t rules_add_working_days(const struct rules *r, int64_t t, int days);
  * least 4 digits: "KLS-2607-0015". Returns snprintf's value. */
 int rules_format_ticket(const struct rules *r, int64_t t, unsigned seq,
 			char *buf, size_t n);
-/* Canonical form of a phone number for comparisons: digits, with a
- * leading 0 or +62 written as 62. */
-void rules_phone_key(const char *number, char *buf, size_t n);
 
 #endif

@@ -6,7 +6,7 @@
  * command times out). Checks:
  *  - the syntax layer gives the same events whether the whole input comes
  *    in one chunk, byte by byte, or in the fuzzer's chunks (a push parser,
- *    DESIGN.md);
+ *    doc/architecture.md);
  *  - every line it reports is NUL-free, has no CR/LF and fits AT_LINE_MAX;
  *  - the command queue survives any response, URCs between its lines,
  *    timeouts and a reset from inside its own callback;

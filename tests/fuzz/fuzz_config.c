@@ -2,7 +2,7 @@
  * common/ini.c). The input is written to a temporary file, as an admin's
  * editor would leave it. Checks: no crash, no leak; a config is returned
  * exactly when no error was reported; every diagnostic line names the
- * file (DESIGN.md: errors point at the file, section and key). */
+ * file (doc/architecture.md: errors point at the file, section and key). */
 #include "fuzz.h"
 
 #include <unistd.h>

@@ -1,8 +1,8 @@
 /* fuzz_webhook: a WhatsApp webhook POST from the raw body to the store,
- * the way daemon/whatsapp.c post_webhook() and add_batch() do it:
- * X-Hub-Signature-256 check, wa_parse, then every message through
- * inbox_add and every status through the status ladder, in one
- * transaction, into an in-memory store.
+ * as daemon/whatsapp/whatsapp.c post_webhook() and add_batch() do it,
+ * through the same functions: the X-Hub-Signature-256 check
+ * (wa_verify_signature), wa_parse, then every message and status through
+ * wa_inbox.h in one transaction, into an in-memory store.
  *
  * Input: byte 0 bit 0 set: the body (rest of the input) is signed with the
  * right app secret, as Meta would; clear: the first line of the rest is
@@ -19,6 +19,7 @@
 
 #include "inbox.h"
 #include "store.h"
+#include "wa_inbox.h"
 #include "wa_parse.h"
 
 static const char secret[] = "fuzz-app-secret";
@@ -66,54 +67,19 @@ static int64_t count_messages(void)
 	return n;
 }
 
-/* As whatsapp.c add_message(). */
+/* The daemon's own store path (wa_inbox.h), with the promises of
+ * wa_parse.h checked first. */
 static enum inbox_result add_message(const struct wa_message *m)
 {
-	char *media = NULL;
-
 	FUZZ_CHECK(m->wamid && m->body && m->type_name);
 	FUZZ_CHECK(m->from || m->user_id);
-	if (m->media.id) {
-		json_t *j = json_pack("{ss ss* ss* ss* sb}", "id", m->media.id,
-				      "mime_type", m->media.mime_type, "sha256",
-				      m->media.sha256, "filename",
-				      m->media.filename, "voice",
-				      m->media.voice);
-		FUZZ_CHECK(j != NULL);
-		media = json_dumps(j, JSON_COMPACT);
-		json_decref(j);
-	}
-	struct inbox_msg in = {
-		.channel = "whatsapp",
-		.from = m->from ? m->from : m->user_id,
-		.wa_user_id = m->wa_only,
-		.name = m->profile_name,
-		.body = m->body[0] ? m->body : wa_msg_label(m),
-		.at_ms = m->ts_ms,
-		.source_id = m->wamid,
-		.kind = m->type_name,
-		.raw = m->raw,
-		.media = media,
-		.error = m->error.code ? m->error.message : NULL,
-	};
-	enum inbox_result r = inbox_add(ib, &in, NULL);
-	free(media);
-	return r;
+	return wa_inbox_message(ib, m, NULL);
 }
 
-/* As whatsapp.c add_status(). */
 static void add_status(const struct wa_status *s)
 {
-	int64_t id;
-	char cur[16];
-
 	FUZZ_CHECK(s->wamid && s->status);
-	int r = store_message_by_external(st, s->wamid, &id, cur, sizeof(cur));
-	if (r != STORE_OK)
-		return;
-	if (wa_status_supersedes(cur, s->status))
-		FUZZ_CHECK(store_message_status(st, id, s->status, NULL) ==
-			   STORE_OK);
+	FUZZ_CHECK(wa_inbox_status(st, s) == 0);
 }
 
 static void deliver(const struct wa_batch *b, bool again)

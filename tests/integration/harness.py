@@ -119,7 +119,7 @@ class Daemon:
                       "media_dir": os.path.join(tmp, "media")},
             "http": {"listen": f"127.0.0.1:{self.port}",
                      "socket": self.sock,
-                     "web_root": os.path.join(TOP, "daemon", "web")},
+                     "web_root": os.path.join(TOP, "daemon", "web", "ui")},
             "whatsapp": {"enabled": "yes" if graph_url else "no",
                          "verify_token": VERIFY_TOKEN,
                          "app_secret": APP_SECRET,

@@ -266,13 +266,13 @@ static void test_loop_protection(void **state)
 		{"own number +62", {.from = "+62 811-0000-0000", .text = "ktp"}, "own number"},
 		{"own number 62", {.from = "6281100000000", .text = "ktp"}, "own number"},
 		{"deny list", {.from = "081111111111", .text = "ktp"}, "deny"},
-		{"budget", {.from = "0812", .text = "ktp", .auto_replies_last_hour = 3}, "budget"},
-		{"budget ok", {.from = "0812", .text = "ktp", .auto_replies_last_hour = 2}, NULL},
-		{"staff replied", {.from = "0812", .text = "ktp", .last_staff_reply = now - 240}, "staff replied"},
-		{"staff long ago", {.from = "0812", .text = "ktp", .last_staff_reply = now - 600}, NULL},
-		{"echo of our reply", {.from = "0812", .text = "Pesan Anda sudah diterima Kelurahan Contoh. Petugas akan segera membalas. Ketik MENU untuk info layanan.", .last_auto_reply_text = "Pesan Anda sudah diterima Kelurahan Contoh. Petugas akan segera membalas. Ketik MENU untuk info layanan."}, "repeats our last"},
-		{"same text thrice", {.from = "0812", .text = "ktp", .same_text_count = 3}, "same text 3 times"},
-		{"same text twice", {.from = "0812", .text = "ktp", .same_text_count = 2}, NULL},
+		{"budget", {.from = "081298765432", .text = "ktp", .auto_replies_last_hour = 3}, "budget"},
+		{"budget ok", {.from = "081298765432", .text = "ktp", .auto_replies_last_hour = 2}, NULL},
+		{"staff replied", {.from = "081298765432", .text = "ktp", .last_staff_reply = now - 240}, "staff replied"},
+		{"staff long ago", {.from = "081298765432", .text = "ktp", .last_staff_reply = now - 600}, NULL},
+		{"echo of our reply", {.from = "081298765432", .text = "Pesan Anda sudah diterima Kelurahan Contoh. Petugas akan segera membalas. Ketik MENU untuk info layanan.", .last_auto_reply_text = "Pesan Anda sudah diterima Kelurahan Contoh. Petugas akan segera membalas. Ketik MENU untuk info layanan."}, "repeats our last"},
+		{"same text thrice", {.from = "081298765432", .text = "ktp", .same_text_count = 3}, "same text 3 times"},
+		{"same text twice", {.from = "081298765432", .text = "ktp", .same_text_count = 2}, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {

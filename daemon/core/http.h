@@ -1,0 +1,79 @@
+/* http: libmicrohttpd inside the poll loop (no threads), a route table,
+ * and suspended requests so a webhook is answered only after the commit
+ * that holds it. Two listeners share one router: TCP ([http] listen, staff
+ * browsers and Meta) and a unix socket ([http] socket, simpulctl), whose
+ * file permissions are its access control. */
+#ifndef SIMPUL_HTTP_H
+#define SIMPUL_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+struct http;
+struct http_req;
+
+struct http_resp {
+	int status;
+	char *body; /* malloc'd; freed by http */
+	size_t len;
+	const char *content_type; /* static string */
+	char *headers[8];	  /* malloc'd "Name: value" lines */
+	int nheaders;
+	const char *file; /* serve this file instead of body */
+};
+
+enum http_route_flags {
+	HTTP_PUBLIC = 1,   /* no session needed (login page, webhook) */
+	HTTP_PREFIX = 2,   /* path matches as a prefix */
+	HTTP_BIG_BODY = 4, /* accepts up to 3 MB (webhooks) */
+};
+
+enum { HTTP_DONE = 0, HTTP_SUSPEND = 1 };
+
+/* Handlers fill resp and return HTTP_DONE, or keep req and return
+ * HTTP_SUSPEND, then call http_resume(req, resp) later (same loop). */
+typedef int (*http_handler)(void *ud, struct http_req *req,
+			    struct http_resp *resp);
+/* Decides whether a non-public, non-local request may go on; on refusal
+ * fills resp (401/403). user gets the logged-in user name. */
+typedef bool (*http_auth_cb)(void *ud, struct http_req *req,
+			     struct http_resp *resp);
+
+struct http *http_new(struct loop *l, const char *listen, const char *sock,
+		      char *err, size_t errlen);
+void http_free(struct http *h);
+int http_route(struct http *h, const char *method, const char *path, int flags,
+	       http_handler fn, void *ud);
+void http_set_auth(struct http *h, http_auth_cb fn, void *ud);
+/* The TCP port actually bound (for listen = host:0 in tests). */
+int http_port(const struct http *h);
+/* Every route as "METHOD path flags" lines (the security test walks it). */
+char *http_routes_text(const struct http *h);
+
+void http_resume(struct http_req *req, struct http_resp *resp);
+
+const char *http_method(const struct http_req *r);
+const char *http_path(const struct http_req *r);
+const char *http_header(const struct http_req *r, const char *name);
+const char *http_arg(const struct http_req *r, const char *name);
+const char *http_cookie(const struct http_req *r, const char *name);
+const char *http_body(const struct http_req *r, size_t *len);
+bool http_is_local(const struct http_req *r);
+const char *http_peer(const struct http_req *r);
+void http_set_user(struct http_req *r, const char *user);
+const char *http_user(const struct http_req *r);
+
+/* Response helpers. */
+void http_text(struct http_resp *resp, int status, const char *text);
+void http_json(struct http_resp *resp, int status, char *json_owned);
+/* The same for a jansson value, which it takes (and frees); NULL gives
+ * an empty body. */
+struct json_t;
+void http_reply_json(struct http_resp *resp, int status, struct json_t *j);
+void http_error(struct http_resp *resp, int status, const char *message);
+void http_add_header(struct http_resp *resp, const char *name,
+		     const char *value);
+
+#endif

@@ -1,0 +1,270 @@
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+
+#include "loop.h"
+#include "store.h"
+
+#define MAX_DRIVERS    4
+#define MAX_BACKOFF_MS (60 * 60 * 1000)
+
+struct chan {
+	struct outbox_driver drv;
+	int64_t inflight; /* message id, 0 if none */
+	uint64_t next_ok; /* monotonic ms: pacing */
+};
+
+struct outbox {
+	struct loop *loop;
+	struct store *st;
+	struct chan chans[MAX_DRIVERS];
+	int nchans;
+	int retry_max, retry_base_ms;
+	uint64_t timer;
+	bool kicking;
+	bool stopped; /* shutting down: record outcomes, start nothing */
+};
+
+struct outbox *outbox_new(struct loop *l, struct store *st, int retry_max,
+			  int retry_base_ms)
+{
+	struct outbox *ob = calloc(1, sizeof(*ob));
+
+	if (!ob)
+		return NULL;
+	ob->loop = l;
+	ob->st = st;
+	ob->retry_max = retry_max;
+	ob->retry_base_ms = retry_base_ms;
+	return ob;
+}
+
+void outbox_free(struct outbox *ob)
+{
+	if (!ob)
+		return;
+	if (ob->timer)
+		loop_timer_cancel(ob->loop, ob->timer);
+	free(ob);
+}
+
+void outbox_add_driver(struct outbox *ob, const struct outbox_driver *drv)
+{
+	if (ob->nchans < MAX_DRIVERS)
+		ob->chans[ob->nchans++] = (struct chan){.drv = *drv};
+}
+
+static struct chan *chan_by_name(struct outbox *ob, const char *name)
+{
+	for (int i = 0; i < ob->nchans; i++)
+		if (strcmp(ob->chans[i].drv.channel, name) == 0)
+			return &ob->chans[i];
+	return NULL;
+}
+
+bool outbox_has_channel(struct outbox *ob, const char *channel)
+{
+	return chan_by_name(ob, channel) != NULL;
+}
+
+void outbox_set_pacing(struct outbox *ob, const char *channel, int ms)
+{
+	struct chan *c = chan_by_name(ob, channel);
+
+	if (c)
+		c->drv.interval_ms = ms;
+}
+
+static struct chan *chan_of(struct outbox *ob, int64_t id)
+{
+	for (int i = 0; i < ob->nchans; i++)
+		if (ob->chans[i].inflight == id)
+			return &ob->chans[i];
+	return NULL;
+}
+
+static void on_timer(struct loop *l, void *arg)
+{
+	struct outbox *ob = arg;
+
+	ob->timer = 0;
+	outbox_kick(ob);
+}
+
+/* When should we look again: the earliest of each idle channel's next
+ * due message and its pacing. */
+static void schedule(struct outbox *ob)
+{
+	uint64_t now = loop_now_ms(), best = UINT64_MAX;
+	int64_t wall = clock_wall_ms();
+
+	for (int i = 0; i < ob->nchans; i++) {
+		struct chan *c = &ob->chans[i];
+		if (c->inflight)
+			continue;
+		int64_t due = store_outbox_next_due(ob->st, c->drv.channel);
+		if (due == INT64_MAX)
+			continue;
+		uint64_t at = now + (uint64_t)(due > wall ? due - wall : 0);
+		if (at < c->next_ok)
+			at = c->next_ok;
+		if (at < best)
+			best = at;
+	}
+	if (ob->timer)
+		loop_timer_cancel(ob->loop, ob->timer);
+	ob->timer = 0;
+	if (best != UINT64_MAX)
+		/* At least 1 s when the channel is not ready, so a down modem
+		 * does not spin the loop. */
+		ob->timer = loop_timer_add(
+		    ob->loop, best > now ? best - now : 1000, on_timer, ob);
+}
+
+static void start_one(struct outbox *ob, struct chan *c)
+{
+	struct store_out m;
+
+	if (c->inflight || loop_now_ms() < c->next_ok ||
+	    (c->drv.ready && !c->drv.ready(c->drv.ud)))
+		return;
+	if (store_outbox_next(ob->st, c->drv.channel, clock_wall_ms(), &m) !=
+	    STORE_OK)
+		return;
+	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
+		free(m.body);
+		return;
+	}
+	c->inflight = m.id;
+	c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
+	int r = c->drv.send(c->drv.ud, m.id, m.to, m.body);
+	free(m.body);
+	if (r > 0) {
+		c->next_ok = loop_now_ms();
+		outbox_retry(ob, m.id, NULL, r);
+	} else if (r < 0) {
+		outbox_failed(ob, m.id, "could not start sending");
+	}
+}
+
+/* At shutdown the channels cancel what is in flight, and each
+ * cancellation reports a retry; starting the next message then would
+ * reach into a channel that is half freed. */
+void outbox_stop(struct outbox *ob)
+{
+	ob->stopped = true;
+	if (ob->timer)
+		loop_timer_cancel(ob->loop, ob->timer);
+	ob->timer = 0;
+}
+
+void outbox_kick(struct outbox *ob)
+{
+	if (ob->stopped)
+		return;
+	if (ob->kicking)
+		return; /* a driver answered synchronously from inside send */
+	ob->kicking = true;
+	for (int i = 0; i < ob->nchans; i++)
+		start_one(ob, &ob->chans[i]);
+	ob->kicking = false;
+	schedule(ob);
+}
+
+void outbox_sent(struct outbox *ob, int64_t id, const char *external_id)
+{
+	struct chan *c = chan_of(ob, id);
+
+	store_outbox_set(ob->st, id, "sent", external_id, NULL, 0);
+	if (c)
+		c->inflight = 0;
+	outbox_kick(ob);
+}
+
+static int64_t backoff_ms(struct outbox *ob, int attempts)
+{
+	int64_t d = ob->retry_base_ms;
+
+	for (int i = 1; i < attempts && d < MAX_BACKOFF_MS; i++)
+		d *= 2;
+	return d < MAX_BACKOFF_MS ? d : MAX_BACKOFF_MS;
+}
+
+void outbox_retry(struct outbox *ob, int64_t id, const char *reason,
+		  int64_t delay_ms)
+{
+	struct chan *c = chan_of(ob, id);
+	int attempts = store_outbox_attempts(ob->st, id);
+
+	if (c)
+		c->inflight = 0;
+	if (reason && attempts >= ob->retry_max) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s (gave up after %d attempts)",
+			 reason, attempts);
+		store_outbox_set(ob->st, id, "failed", NULL, why, 0);
+	} else {
+		int64_t d = delay_ms > 0 ? delay_ms : backoff_ms(ob, attempts);
+		store_outbox_set(ob->st, id, "queued", NULL, reason,
+				 clock_wall_ms() + d);
+	}
+	outbox_kick(ob);
+}
+
+void outbox_failed(struct outbox *ob, int64_t id, const char *reason)
+{
+	struct chan *c = chan_of(ob, id);
+
+	if (c)
+		c->inflight = 0;
+	store_outbox_set(ob->st, id, "failed", NULL, reason, 0);
+	outbox_kick(ob);
+}
+
+void outbox_reroute(struct outbox *ob, int64_t id, const char *channel,
+		    const char *to, const char *why)
+{
+	struct chan *c = chan_of(ob, id);
+
+	if (c)
+		c->inflight = 0;
+	store_outbox_change_channel(ob->st, id, channel, to);
+	store_outbox_set(ob->st, id, "queued", NULL, why, clock_wall_ms());
+	outbox_kick(ob);
+}
+
+int outbox_inflight(const struct outbox *ob)
+{
+	int n = 0;
+
+	for (int i = 0; i < ob->nchans; i++)
+		n += ob->chans[i].inflight != 0;
+	return n;
+}
+
+const char *outbox_route(const struct store_conversation *c,
+			 const struct store_contact *k, int64_t now_ms,
+			 const char **to, char *why, size_t whylen)
+{
+	bool wa_open = k->wa_id[0] &&
+		       now_ms - c->last_in_at <= OUTBOX_WA_WINDOW_MS;
+
+	if (strcmp(c->last_channel, "whatsapp") == 0 && wa_open) {
+		*to = k->wa_id;
+		return "whatsapp";
+	}
+	if (k->phone[0]) {
+		*to = k->phone;
+		return "sms";
+	}
+	snprintf(why, whylen, "%s",
+		 k->wa_id[0] ? "jendela 24 jam WhatsApp sudah tertutup dan "
+			       "warga ini tidak punya nomor untuk SMS"
+			     : "warga ini tidak punya nomor telepon untuk SMS");
+	return NULL;
+}

@@ -1,0 +1,875 @@
+/* SQLite store. Every statement goes through stmt() (prepared once, cached
+ * by its SQL text) and step() (which honours the test failure hook). */
+#include "store.h"
+#include "store_int.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_STMTS 96
+
+struct cached {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct store {
+	sqlite3 *db;
+	struct cached stmts[MAX_STMTS];
+	int nstmts;
+	int fail_after;
+	char err[256];
+};
+
+static void set_err(struct store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what,
+		 st->db ? sqlite3_errmsg(st->db) : "no database");
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *store_errmsg(struct store *st)
+{
+	return st->err;
+}
+
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+{
+	for (int i = 0; i < st->nstmts; i++)
+		if (st->stmts[i].sql == sql) {
+			sqlite3_reset(st->stmts[i].st);
+			sqlite3_clear_bindings(st->stmts[i].st);
+			return st->stmts[i].st;
+		}
+	sqlite3_stmt *s = NULL;
+	if (st->nstmts == MAX_STMTS ||
+	    sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		set_err(st, "prepare");
+		return NULL;
+	}
+	st->stmts[st->nstmts++] = (struct cached){sql, s};
+	return s;
+}
+
+int store_step(struct store *st, sqlite3_stmt *s)
+{
+	if (st->fail_after > 0 && --st->fail_after == 0)
+		return SQLITE_IOERR; /* test hook: a disk error here */
+	int r = sqlite3_step(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		set_err(st, "step");
+	return r;
+}
+
+void store_fail_after(struct store *st, int n)
+{
+	st->fail_after = n;
+}
+
+void store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+void store_col_copy(sqlite3_stmt *s, int i, char *out, size_t outlen)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	snprintf(out, outlen, "%s", v ? (const char *)v : "");
+}
+
+int store_row_result(int r)
+{
+	return r == SQLITE_ROW	  ? STORE_OK
+	       : r == SQLITE_DONE ? STORE_NOTFOUND
+				  : STORE_ERR;
+}
+
+int store_exec_done(struct store *st, sqlite3_stmt *s)
+{
+	if (!s)
+		return STORE_ERR;
+	int r = store_step(st, s);
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+int store_exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (st->fail_after > 0 && --st->fail_after == 0)
+		return STORE_ERR;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s", msg ? msg : "exec");
+		sqlite3_free(msg);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_version(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Each migration and its user_version bump commit together, so a crash
+ * mid-migration leaves the previous version intact. */
+static int migrate(struct store *st, int to)
+{
+	if (store_nmigrations != STORE_SCHEMA_VERSION) {
+		snprintf(st->err, sizeof(st->err),
+			 "build error: %d migrations for schema version %d",
+			 store_nmigrations, STORE_SCHEMA_VERSION);
+		return STORE_ERR;
+	}
+	for (int v = store_version(st); v < to; v++) {
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
+		if (store_exec(st, "BEGIN IMMEDIATE") ||
+		    store_exec(st, store_migrations[v]) ||
+		    store_exec(st, bump) || store_exec(st, "COMMIT")) {
+			char why[200];
+			snprintf(why, sizeof(why), "%.199s", st->err);
+			store_exec(st, "ROLLBACK");
+			snprintf(st->err, sizeof(st->err),
+				 "migration %d -> %d failed: %s", v, v + 1,
+				 why);
+			return STORE_ERR;
+		}
+	}
+	return STORE_OK;
+}
+
+struct store *store_open_version(const char *path, int to, char *err,
+				 size_t errlen)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	if (sqlite3_open_v2(path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		set_err(st, path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			   "PRAGMA foreign_keys=ON;"))
+		goto fail;
+	int v = store_version(st);
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(st->err, sizeof(st->err),
+			 "%s: schema version %d is newer than this simpul "
+			 "(%d); upgrade simpul or restore a backup",
+			 path, v, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (migrate(st, to))
+		goto fail;
+	return st;
+fail:
+	snprintf(err, errlen, "%s", st->err);
+	store_close(st);
+	return NULL;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	return store_open_version(path, STORE_SCHEMA_VERSION, err, errlen);
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < st->nstmts; i++)
+		sqlite3_finalize(st->stmts[i].st);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_begin(struct store *st)
+{
+	return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	if (store_exec(st, "COMMIT")) {
+		store_rollback(st);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_savepoint(struct store *st)
+{
+	return store_exec(st, "SAVEPOINT item");
+}
+
+int store_release(struct store *st)
+{
+	return store_exec(st, "RELEASE item");
+}
+
+void store_rollback_savepoint(struct store *st)
+{
+	int saved = st->fail_after;
+
+	st->fail_after = 0;
+	store_exec(st, "ROLLBACK TO item; RELEASE item");
+	st->fail_after = saved;
+}
+
+void store_rollback(struct store *st)
+{
+	int saved = st->fail_after;
+
+	st->fail_after = 0;
+	if (!sqlite3_get_autocommit(st->db))
+		store_exec(st, "ROLLBACK");
+	st->fail_after = saved;
+}
+
+/* UPDATE ... SET <text column> = ?1 WHERE id = ?2 */
+int store_set_text(struct store *st, const char *sql, const char *v,
+		   int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, v);
+	sqlite3_bind_int64(s, 2, id);
+	return store_exec_done(st, s);
+}
+
+/* ---- contacts ---------------------------------------------------------- */
+
+#define CONTACT_COLS "id, phone, wa_id, raw, kind, name, rt"
+
+static void read_contact(sqlite3_stmt *s, struct store_contact *c)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	store_col_copy(s, 1, c->phone, sizeof(c->phone));
+	store_col_copy(s, 2, c->wa_id, sizeof(c->wa_id));
+	store_col_copy(s, 3, c->raw, sizeof(c->raw));
+	store_col_copy(s, 4, c->kind, sizeof(c->kind));
+	store_col_copy(s, 5, c->name, sizeof(c->name));
+	store_col_copy(s, 6, c->rt, sizeof(c->rt));
+}
+
+static int contact_by(struct store *st, const char *sql, const char *v,
+		      struct store_contact *out)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, v);
+	int r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		read_contact(s, out);
+	sqlite3_reset(s);
+	return store_row_result(r);
+}
+
+static const char SQL_C_PHONE[] =
+    "SELECT " CONTACT_COLS " FROM contacts WHERE phone = ?";
+static const char SQL_C_WA[] =
+    "SELECT " CONTACT_COLS " FROM contacts WHERE wa_id = ?";
+static const char SQL_C_RAW[] =
+    "SELECT " CONTACT_COLS " FROM contacts WHERE raw = ? AND phone IS NULL"
+    " AND wa_id IS NULL";
+static const char SQL_C_ID[] =
+    "SELECT " CONTACT_COLS " FROM contacts WHERE id = ?";
+static const char SQL_C_INSERT[] =
+    "INSERT INTO contacts(phone, wa_id, raw, kind, name, created_at,"
+    " updated_at) VALUES(?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_C_FILL[] =
+    "UPDATE contacts SET phone = coalesce(phone, ?),"
+    " wa_id = coalesce(wa_id, ?), name = coalesce(?, name),"
+    " updated_at = ? WHERE id = ?";
+
+static int contact_find(struct store *st, const char *phone, const char *wa_id,
+			const char *raw, struct store_contact *out)
+{
+	int r = STORE_NOTFOUND;
+
+	if (phone && *phone)
+		r = contact_by(st, SQL_C_PHONE, phone, out);
+	if (r == STORE_NOTFOUND && wa_id && *wa_id)
+		r = contact_by(st, SQL_C_WA, wa_id, out);
+	if (r == STORE_NOTFOUND && !(phone && *phone) && !(wa_id && *wa_id) &&
+	    raw && *raw)
+		r = contact_by(st, SQL_C_RAW, raw, out);
+	return r;
+}
+
+static int contact_insert(struct store *st, const char *phone,
+			  const char *wa_id, const char *raw, const char *kind,
+			  const char *name, int64_t now)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_C_INSERT);
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, wa_id);
+	store_bind_text(s, 3, raw);
+	store_bind_text(s, 4, kind);
+	store_bind_text(s, 5, name);
+	sqlite3_bind_int64(s, 6, now);
+	sqlite3_bind_int64(s, 7, now);
+	return store_exec_done(st, s);
+}
+
+static int contact_fill(struct store *st, int64_t id, const char *phone,
+			const char *wa_id, const char *name, int64_t now)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_C_FILL);
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, wa_id);
+	store_bind_text(s, 3, name);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	return store_exec_done(st, s);
+}
+
+int store_contact_upsert(struct store *st, const char *phone, const char *wa_id,
+			 const char *raw, const char *kind, const char *name,
+			 int64_t now_ms, struct store_contact *out)
+{
+	int r = contact_find(st, phone, wa_id, raw, out);
+
+	if (r == STORE_ERR)
+		return r;
+	if (r == STORE_NOTFOUND) {
+		if (contact_insert(st, phone, wa_id, raw, kind, name, now_ms))
+			return STORE_ERR;
+		return contact_find(st, phone, wa_id, raw, out);
+	}
+	/* Never take a wa_id that another contact already has. */
+	struct store_contact other;
+	if (wa_id && *wa_id && !*out->wa_id &&
+	    contact_by(st, SQL_C_WA, wa_id, &other) == STORE_OK)
+		wa_id = NULL;
+	if (contact_fill(st, out->id, *out->phone ? NULL : phone,
+			 *out->wa_id ? NULL : wa_id, name, now_ms))
+		return STORE_ERR;
+	return store_contact_get(st, out->id, out);
+}
+
+int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_C_ID);
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	int r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		read_contact(s, out);
+	sqlite3_reset(s);
+	return store_row_result(r);
+}
+
+int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
+{
+	static const char sql[] = "UPDATE contacts SET rt = ? WHERE id = ?";
+
+	return store_set_text(st, sql, rt, id);
+}
+
+/* ---- conversations ----------------------------------------------------- */
+
+#define CONV_COLS                                                              \
+	"id, contact_id, status, category, ticket, assignee, due_at,"          \
+	" opened_at, last_channel, last_in_at"
+
+static void read_conv(sqlite3_stmt *s, struct store_conversation *c)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	c->contact_id = sqlite3_column_int64(s, 1);
+	store_col_copy(s, 2, c->status, sizeof(c->status));
+	store_col_copy(s, 3, c->category, sizeof(c->category));
+	store_col_copy(s, 4, c->ticket, sizeof(c->ticket));
+	store_col_copy(s, 5, c->assignee, sizeof(c->assignee));
+	c->due_at = sqlite3_column_int64(s, 6);
+	c->opened_at = sqlite3_column_int64(s, 7);
+	store_col_copy(s, 8, c->last_channel, sizeof(c->last_channel));
+	c->last_in_at = sqlite3_column_int64(s, 9);
+}
+
+static int conv_query(struct store *st, const char *sql, int64_t id,
+		      const char *text, struct store_conversation *out)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (!s)
+		return STORE_ERR;
+	if (text)
+		store_bind_text(s, 1, text);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	int r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		read_conv(s, out);
+	sqlite3_reset(s);
+	return store_row_result(r);
+}
+
+static const char SQL_CONV_OPEN[] =
+    "SELECT " CONV_COLS " FROM conversations WHERE contact_id = ?"
+    " AND status != 'selesai' ORDER BY id DESC LIMIT 1";
+static const char SQL_CONV_ID[] =
+    "SELECT " CONV_COLS " FROM conversations WHERE id = ?";
+static const char SQL_CONV_TICKET[] =
+    "SELECT " CONV_COLS " FROM conversations WHERE ticket = ? COLLATE NOCASE";
+static const char SQL_CONV_NEW[] =
+    "INSERT INTO conversations(contact_id, opened_at, updated_at)"
+    " VALUES(?, ?, ?)";
+
+int store_conversation_for(struct store *st, int64_t contact_id, int64_t now_ms,
+			   struct store_conversation *out, bool *created)
+{
+	int r = conv_query(st, SQL_CONV_OPEN, contact_id, NULL, out);
+
+	*created = false;
+	if (r != STORE_NOTFOUND)
+		return r;
+	sqlite3_stmt *s = store_stmt(st, SQL_CONV_NEW);
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, contact_id);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 3, now_ms);
+	if (store_exec_done(st, s))
+		return STORE_ERR;
+	*created = true;
+	return conv_query(st, SQL_CONV_ID, sqlite3_last_insert_rowid(st->db),
+			  NULL, out);
+}
+
+int store_conversation_get(struct store *st, int64_t id,
+			   struct store_conversation *out)
+{
+	return conv_query(st, SQL_CONV_ID, id, NULL, out);
+}
+
+int store_ticket_find(struct store *st, const char *ticket,
+		      struct store_conversation *out)
+{
+	return conv_query(st, SQL_CONV_TICKET, 0, ticket, out);
+}
+
+/* Only these columns may be set by name (the API passes user input). */
+int store_conversation_set(struct store *st, int64_t id, const char *field,
+			   const char *value, int64_t now_ms)
+{
+	static const char *const sqls[][2] = {
+	    {"status", "UPDATE conversations SET status = ?, updated_at = ?,"
+		       " closed_at = CASE WHEN ?1 = 'selesai' THEN ?2 END"
+		       " WHERE id = ?3"},
+	    {"category", "UPDATE conversations SET category = ?,"
+			 " updated_at = ? WHERE id = ?"},
+	    {"assignee", "UPDATE conversations SET assignee = ?,"
+			 " updated_at = ? WHERE id = ?"},
+	};
+	for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+		if (strcmp(field, sqls[i][0]) != 0)
+			continue;
+		sqlite3_stmt *s = store_stmt(st, sqls[i][1]);
+		if (!s)
+			return STORE_ERR;
+		store_bind_text(s, 1, value);
+		sqlite3_bind_int64(s, 2, now_ms);
+		sqlite3_bind_int64(s, 3, id);
+		if (store_exec_done(st, s))
+			return STORE_ERR;
+		return sqlite3_changes(st->db) ? STORE_OK : STORE_NOTFOUND;
+	}
+	return STORE_ERR;
+}
+
+int64_t store_next_ticket_seq(struct store *st, const char *yymm)
+{
+	char name[48];
+	sqlite3_stmt *s =
+	    store_stmt(st, "INSERT INTO counters(name, value)"
+			   " VALUES(?, 1) ON CONFLICT(name) DO UPDATE"
+			   " SET value = value + 1 RETURNING value");
+
+	if (!s)
+		return -1;
+	snprintf(name, sizeof(name), "ticket:%s", yymm);
+	store_bind_text(s, 1, name);
+	int64_t v =
+	    store_step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return v;
+}
+
+int store_conversation_ticket(struct store *st, int64_t id, const char *ticket,
+			      const char *category, int64_t due_at)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st, "UPDATE conversations SET ticket = coalesce(ticket, ?),"
+		" category = coalesce(?, category),"
+		" due_at = coalesce(due_at, ?) WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, ticket);
+	store_bind_text(s, 2, category);
+	if (due_at)
+		sqlite3_bind_int64(s, 3, due_at);
+	sqlite3_bind_int64(s, 4, id);
+	return store_exec_done(st, s);
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+static const char SQL_MSG_INSERT[] =
+    "INSERT INTO messages(conversation_id, contact_id, channel, direction,"
+    " peer, body, at, source_id, status, kind, error, raw, media, author,"
+    " created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char SQL_CONV_TOUCH_IN[] =
+    "UPDATE conversations SET last_channel = ?, last_in_at = ?,"
+    " unread = unread + 1, updated_at = ? WHERE id = ?";
+
+static int conv_touch_in(struct store *st, const struct store_message *m)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_CONV_TOUCH_IN);
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, m->channel);
+	sqlite3_bind_int64(s, 2, m->at);
+	sqlite3_bind_int64(s, 3, m->at);
+	sqlite3_bind_int64(s, 4, m->conversation_id);
+	return store_exec_done(st, s);
+}
+
+int store_message_insert(struct store *st, const struct store_message *m,
+			 int64_t *id)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_MSG_INSERT);
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, m->conversation_id);
+	sqlite3_bind_int64(s, 2, m->contact_id);
+	store_bind_text(s, 3, m->channel);
+	store_bind_text(s, 4, m->direction);
+	sqlite3_bind_text(s, 5, m->peer ? m->peer : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 6, m->body ? m->body : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 7, m->at);
+	store_bind_text(s, 8, m->source_id);
+	store_bind_text(s, 9, m->status);
+	store_bind_text(s, 10, m->kind ? m->kind : "text");
+	store_bind_text(s, 11, m->error);
+	store_bind_text(s, 12, m->raw);
+	store_bind_text(s, 13, m->media);
+	store_bind_text(s, 14, m->author);
+	sqlite3_bind_int64(s, 15, m->at);
+	int r = store_step(st, s);
+	sqlite3_reset(s);
+	if (r == SQLITE_CONSTRAINT)
+		return STORE_DUP;
+	if (r != SQLITE_DONE)
+		return STORE_ERR;
+	if (id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	if (strcmp(m->direction, "in") == 0 && conv_touch_in(st, m))
+		return STORE_ERR;
+	return STORE_OK;
+}
+
+bool store_message_seen(struct store *st, const char *channel,
+			const char *source_id)
+{
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT 1 FROM messages WHERE channel = ?"
+			   " AND source_id = ?");
+
+	if (!s)
+		return false;
+	store_bind_text(s, 1, channel);
+	store_bind_text(s, 2, source_id);
+	bool seen = store_step(st, s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return seen;
+}
+
+int store_message_status(struct store *st, int64_t id, const char *status,
+			 const char *error)
+{
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE messages SET status = ?,"
+			   " error = coalesce(?, error) WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, status);
+	store_bind_text(s, 2, error);
+	sqlite3_bind_int64(s, 3, id);
+	return store_exec_done(st, s);
+}
+
+/* ---- loop-proof history ------------------------------------------------ */
+
+int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
+		       const char *t)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int64_t v = 0;
+
+	if (!s)
+		return 0;
+	/* Bind only the parameters the statement has, so a query needs no
+	 * dummy "?1 = ?1" to take this helper. */
+	int np = sqlite3_bind_parameter_count(s);
+	if (np >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (np >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	if (np >= 3 && t)
+		store_bind_text(s, 3, t);
+	if (store_step(st, s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+int store_history(struct store *st, int64_t conv, const char *text,
+		  int64_t now_ms, struct store_history *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->auto_last_hour = (int)store_scalar64(
+	    st,
+	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
+	    " AND direction = 'out' AND author = 'auto' AND at > ?2",
+	    conv, now_ms - 3600000, NULL);
+	h->last_auto =
+	    store_scalar64(st,
+			   "SELECT coalesce(max(at), 0) FROM messages"
+			   " WHERE conversation_id = ?1"
+			   " AND direction = 'out' AND author = 'auto'",
+			   conv, 0, NULL);
+	h->last_closed_auto =
+	    store_scalar64(st,
+			   "SELECT coalesce(max(at), 0) FROM messages"
+			   " WHERE conversation_id = ?1 AND direction = 'out'"
+			   " AND author = 'auto' AND kind = 'closed'",
+			   conv, 0, NULL);
+	h->last_staff =
+	    store_scalar64(st,
+			   "SELECT coalesce(max(at), 0) FROM messages"
+			   " WHERE conversation_id = ?1 AND direction = 'out'"
+			   " AND author IS NOT NULL AND author != 'auto'"
+			   " AND author != 'system'",
+			   conv, 0, NULL);
+	h->same_text_10min = (int)store_scalar64(
+	    st,
+	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
+	    " AND direction = 'in' AND at > ?2 AND body = ?3",
+	    conv, now_ms - 600000, text ? text : "");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT body FROM messages"
+			   " WHERE conversation_id = ?"
+			   " AND direction = 'out' AND author = 'auto'"
+			   " ORDER BY at DESC, id DESC LIMIT 1");
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, conv);
+	if (store_step(st, s) == SQLITE_ROW)
+		store_col_copy(s, 0, h->last_auto_text,
+			       sizeof(h->last_auto_text));
+	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+int store_message_kind(struct store *st, int64_t id, const char *kind)
+{
+	static const char sql[] = "UPDATE messages SET kind = ? WHERE id = ?";
+
+	return store_set_text(st, sql, kind, id);
+}
+
+int store_event(struct store *st, const char *kind, int64_t conversation_id,
+		const char *detail, int64_t now_ms)
+{
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO events(at, kind,"
+					 " conversation_id, detail)"
+					 " VALUES(?, ?, ?, ?)");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, now_ms);
+	store_bind_text(s, 2, kind);
+	if (conversation_id > 0)
+		sqlite3_bind_int64(s, 3, conversation_id);
+	store_bind_text(s, 4, detail);
+	return store_exec_done(st, s);
+}
+
+/* ---- JSON views -------------------------------------------------------- */
+
+void store_iso8601(int64_t ms, int tz, char *out, size_t outlen)
+{
+	time_t t = (time_t)(ms / 1000) + tz;
+	struct tm tm;
+	int a = tz < 0 ? -tz : tz;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+', a / 3600,
+		 (a / 60) % 60);
+}
+
+json_t *store_col_json(sqlite3_stmt *s, int i)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(s, i));
+	case SQLITE_NULL:
+		return json_null();
+	default:
+		return json_string((const char *)sqlite3_column_text(s, i));
+	}
+}
+
+#define MSG_COLS                                                               \
+	"m.id, m.channel, m.direction, m.peer, m.body, m.at, m.source_id,"     \
+	" m.status, m.conversation_id, m.kind, m.error, m.author, m.media,"    \
+	" m.external_id"
+
+static json_t *message_row(sqlite3_stmt *s, int tz)
+{
+	static const char *const names[] = {
+	    "id",    "channel",	  "direction", "peer",	       "body",
+	    "at",    "source_id", "status",    "conversation", "kind",
+	    "error", "author",	  "media",     "external_id"};
+	json_t *o = json_object();
+	char iso[40];
+
+	for (int i = 0; i < 14; i++)
+		json_object_set_new(o, names[i], store_col_json(s, i));
+	store_iso8601(sqlite3_column_int64(s, 5), tz, iso, sizeof(iso));
+	json_object_set_new(o, "at", json_string(iso));
+	json_object_set_new(o, "at_ms",
+			    json_integer(sqlite3_column_int64(s, 5)));
+	return o;
+}
+
+static json_t *rows_json(struct store *st, sqlite3_stmt *s, int tz)
+{
+	json_t *arr = json_array();
+
+	while (store_step(st, s) == SQLITE_ROW)
+		json_array_append_new(arr, message_row(s, tz));
+	sqlite3_reset(s);
+	return arr;
+}
+
+json_t *store_inbox_json(struct store *st, int limit, int64_t before_id, int tz)
+{
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
+			   " WHERE m.id < ? ORDER BY m.id DESC LIMIT ?");
+
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, before_id > 0 ? before_id : INT64_MAX);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : 100);
+	return rows_json(st, s, tz);
+}
+
+json_t *store_conversation_json(struct store *st, int64_t id, int tz)
+{
+	struct store_conversation c;
+	struct store_contact k;
+
+	if (store_conversation_get(st, id, &c) != STORE_OK ||
+	    store_contact_get(st, c.contact_id, &k) != STORE_OK)
+		return NULL;
+	sqlite3_stmt *s = store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
+					 " WHERE m.conversation_id = ?"
+					 " ORDER BY m.at, m.id");
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, id);
+	json_t *msgs = rows_json(st, s, tz);
+	return json_pack("{sI s{sI ss ss ss ss ss ss} ss ss ss ss sI so}", "id",
+			 (json_int_t)c.id, "contact", "id", (json_int_t)k.id,
+			 "phone", k.phone, "wa_id", k.wa_id, "raw", k.raw,
+			 "kind", k.kind, "name", k.name, "rt", k.rt, "status",
+			 c.status, "category", c.category, "ticket", c.ticket,
+			 "assignee", c.assignee, "due_at", (json_int_t)c.due_at,
+			 "messages", msgs);
+}
+
+json_t *store_status_json(struct store *st)
+{
+	static const char *const q[][2] = {
+	    {"messages_in", "SELECT count(*) FROM messages WHERE"
+			    " direction = 'in'"},
+	    {"messages_out", "SELECT count(*) FROM messages WHERE"
+			     " direction = 'out'"},
+	    {"queued", "SELECT count(*) FROM messages WHERE direction ="
+		       " 'out' AND status IN ('queued', 'sending')"
+		       ""},
+	    {"failed", "SELECT count(*) FROM messages WHERE direction ="
+		       " 'out' AND status = 'failed'"},
+	    {"conversations_open", "SELECT count(*) FROM conversations"
+				   " WHERE status != 'selesai'"
+				   ""},
+	    {"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"
+			      " WHERE message_id IS NULL"},
+	};
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		json_object_set_new(
+		    o, q[i][0],
+		    json_integer(store_scalar64(st, q[i][1], 0, 0, NULL)));
+	return o;
+}
+
+sqlite3_stmt *store_prepare(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}

@@ -1,0 +1,39 @@
+/* store_int: what the files of the store module (store*.c) share. Not for
+ * use outside the store module: everyone else calls the store_* domain API
+ * in store.h. */
+#ifndef SIMPUL_STORE_INT_H
+#define SIMPUL_STORE_INT_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store.h"
+
+extern const char *const store_migrations[];
+extern const int store_nmigrations;
+
+/* Prepared once and cached by the address of sql: pass a static string. */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql);
+/* sqlite3_step honouring the test failure hook. */
+int store_step(struct store *st, sqlite3_stmt *s);
+void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+void store_col_copy(sqlite3_stmt *s, int i, char *out, size_t outlen);
+json_t *store_col_json(sqlite3_stmt *s, int i);
+/* A step result as STORE_OK (a row), STORE_NOTFOUND (none), STORE_ERR. */
+int store_row_result(int sqlite_rc);
+/* Steps a statement that returns no rows: STORE_OK or STORE_ERR. */
+int store_exec_done(struct store *st, sqlite3_stmt *s);
+int store_exec(struct store *st, const char *sql);
+/* One integer from sql bound with ?1 = a, ?2 = b and ?3 = t (if t). */
+int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
+		       const char *t);
+sqlite3 *store_db(struct store *st);
+/* UPDATE ... SET <text column> = ?1 WHERE id = ?2 */
+int store_set_text(struct store *st, const char *sql, const char *v,
+		   int64_t id);
+/* A one-off statement (not cached) for SQL built at run time; NULL on a
+ * syntax error. The caller finalizes it. */
+sqlite3_stmt *store_prepare(struct store *st, const char *sql);
+
+#endif

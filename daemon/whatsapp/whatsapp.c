@@ -1,0 +1,485 @@
+#include "whatsapp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "curlm.h"
+#include "http.h"
+#include "inbox.h"
+#include "loop.h"
+#include "outbox.h"
+#include "store.h"
+#include "wa_inbox.h"
+#include "wa_parse.h"
+#include "wa_send.h"
+#include "log.h"
+#include "counters.h"
+
+#define MAX_PENDING 256
+#define MEDIA_MAX (100 * 1024 * 1024)
+#define MEDIA_TRIES 5
+#define PACE_MS 6000 /* at most one message per 6 s to one user */
+
+struct pending {
+	struct http_req *req;
+	struct wa_batch *batch;
+};
+
+struct wa {
+	struct app *app;
+	struct curlm *cm;
+	struct wa_client *client;
+	struct wa_pacer *pacer;
+	struct pending pend[MAX_PENDING];
+	int npend;
+	bool commit_soon;
+	bool closing;
+	struct media_job *jobs; /* downloads under way or waiting to retry */
+};
+
+struct media_job {
+	struct wa *w;
+	struct media_job *next, **pprev;
+	uint64_t timer;
+	int64_t message_id;
+	char media_id[128], sha256[96], mime[64], filename[256];
+	int tries;
+};
+
+struct send_job {
+	struct wa *w;
+	int64_t id;
+	char to[80];
+};
+
+/* ---- webhook ----------------------------------------------------------- */
+
+static int get_webhook(void *ud, struct http_req *req, struct http_resp *resp)
+{
+	struct wa *w = ud;
+	const char *ch = http_arg(req, "hub.challenge");
+
+	if (wa_verify_subscribe(http_arg(req, "hub.mode"),
+				http_arg(req, "hub.verify_token"), ch,
+				w->app->cfg->wa_verify_token) != 0) {
+		log_msg(LOG_WARN, "webhook verification refused from %s",
+			http_peer(req));
+		http_text(resp, 403, "verify token mismatch");
+		return HTTP_DONE;
+	}
+	http_text(resp, 200, ch);
+	return HTTP_DONE;
+}
+
+static int post_webhook(void *ud, struct http_req *req, struct http_resp *resp)
+{
+	struct wa *w = ud;
+	size_t len;
+	const char *body = http_body(req, &len);
+	struct wa_batch *b = NULL;
+	char err[200];
+
+	if (wa_verify_signature(w->app->cfg->wa_app_secret, body, len,
+				http_header(req, "X-Hub-Signature-256"))) {
+		log_msg(LOG_WARN, "webhook from %s: missing or wrong "
+				  "X-Hub-Signature-256; nothing stored",
+			http_peer(req));
+		counters_add("webhook_bad_signature");
+		http_error(resp, 401, "invalid signature");
+		return HTTP_DONE;
+	}
+	if (wa_parse(body, len, &b, err, sizeof(err))) {
+		log_msg(LOG_WARN, "webhook from %s: %s; nothing stored",
+			http_peer(req), err);
+		counters_add("webhook_bad_payload");
+		http_error(resp, 400, err);
+		return HTTP_DONE;
+	}
+	if (w->npend == MAX_PENDING) {
+		wa_batch_free(b);
+		counters_add("webhook_busy");
+		http_error(resp, 503, "busy, retry");
+		return HTTP_DONE;
+	}
+	w->pend[w->npend++] = (struct pending){req, b};
+	w->commit_soon = true;
+	return HTTP_SUSPEND; /* answered after the commit that holds it */
+}
+
+static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m);
+
+static int add_message(struct wa *w, const struct wa_message *m)
+{
+	int64_t id = 0;
+	enum inbox_result r = wa_inbox_message(w->app->ib, m, &id);
+
+	if (r == INBOX_STORED && m->media.id)
+		fetch_media(w, id, m);
+	return r == INBOX_FAILED ? -1 : 0;
+}
+
+static int add_status(struct wa *w, const struct wa_status *s)
+{
+	return wa_inbox_status(w->app->st, s);
+}
+
+static int add_batch(struct wa *w, const struct wa_batch *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < b->nmessages; i++)
+		rc |= add_message(w, &b->messages[i]);
+	for (size_t i = 0; i < b->nstatuses; i++)
+		rc |= add_status(w, &b->statuses[i]);
+	for (size_t i = 0; i < b->nerrors; i++)
+		log_msg(LOG_WARN, "WhatsApp reports error %ld: %s %s",
+			b->errors[i].code, b->errors[i].title,
+			b->errors[i].message);
+	return rc;
+}
+
+static void answer(struct pending *p, int status)
+{
+	struct http_resp r = {0};
+
+	if (status == 200)
+		http_text(&r, 200, "OK");
+	else
+		http_error(&r, status, "not stored, retry later");
+	http_resume(p->req, &r);
+	wa_batch_free(p->batch);
+}
+
+/* Group commit: every webhook that arrived in this loop iteration is
+ * stored in one transaction, then each is answered. */
+static void commit_pending(struct wa *w)
+{
+	int ok[MAX_PENDING], n = w->npend;
+	bool began = inbox_begin(w->app->ib) == 0;
+
+	for (int i = 0; i < n; i++)
+		ok[i] = began && add_batch(w, w->pend[i].batch) == 0;
+	bool committed = began && inbox_commit(w->app->ib) == 0;
+	if (began && !committed)
+		log_msg(LOG_ERR, "webhook commit failed: %s",
+			store_errmsg(w->app->st));
+	for (int i = 0; i < n; i++)
+		answer(&w->pend[i], committed && ok[i] ? 200 : 500);
+	w->npend = 0;
+	w->commit_soon = false;
+}
+
+static uint64_t prepare(struct loop *l, void *arg)
+{
+	struct wa *w = arg;
+
+	return w->commit_soon ? 0 : UINT64_MAX;
+}
+
+static void dispatch(struct loop *l, void *arg)
+{
+	commit_pending(arg);
+}
+
+/* ---- media ------------------------------------------------------------- */
+
+static const char *ext_for(const char *mime)
+{
+	static const char *const map[][2] = {
+		{"image/jpeg", "jpg"}, {"image/png", "png"},
+		{"image/webp", "webp"}, {"application/pdf", "pdf"},
+		{"audio/ogg", "ogg"},	{"audio/mpeg", "mp3"},
+		{"video/mp4", "mp4"},	{"audio/aac", "aac"},
+	};
+
+	for (size_t i = 0; mime && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strncmp(mime, map[i][0], strlen(map[i][0])) == 0)
+			return map[i][1];
+	return "bin";
+}
+
+/* Personal data (KTP/KK photos): the directory and files are readable by
+ * the service only (doc/field.md, UU 27/2022). */
+static int write_media(struct wa *w, struct media_job *j,
+		       const struct wa_media_res *r, char *path, size_t plen)
+{
+	const char *dir = w->app->cfg->media_dir;
+
+	mkdir(dir, 0700);
+	snprintf(path, plen, "%s/%lld.%s", dir, (long long)j->message_id,
+		 ext_for(r->mime_type ? r->mime_type : j->mime));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, r->data, r->len);
+	int rc = (n == (ssize_t)r->len && fsync(fd) == 0) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+static void media_start(struct media_job *j);
+
+static void job_free(struct media_job *j)
+{
+	if (j->next)
+		j->next->pprev = j->pprev;
+	*j->pprev = j->next;
+	if (j->timer)
+		loop_timer_cancel(j->w->app->loop, j->timer);
+	free(j);
+}
+
+static void media_retry(struct loop *l, void *arg)
+{
+	struct media_job *j = arg;
+
+	j->timer = 0;
+	media_start(j);
+}
+
+static void media_done(const struct wa_media_res *r, void *arg)
+{
+	struct media_job *j = arg;
+	char path[512];
+
+	if (j->w->closing) {
+		job_free(j); /* resumed at the next start (resume_media) */
+		return;
+	}
+	if (r->result == WA_OK && write_media(j->w, j, r, path, sizeof(path)) ==
+					  0) {
+		json_t *m = json_pack("{ss ss ss sI ss*}", "id", j->media_id,
+				      "mime_type", j->mime, "file", path,
+				      "size", (json_int_t)r->len, "filename",
+				      j->filename[0] ? j->filename : NULL);
+		char *s = json_dumps(m, JSON_COMPACT);
+		store_message_media(j->w->app->st, j->message_id, s);
+		free(s);
+		json_decref(m);
+		job_free(j);
+		return;
+	}
+	log_msg(LOG_WARN, "media %s of message %lld: %s (attempt %d)",
+		j->media_id, (long long)j->message_id,
+		r->result == WA_OK ? "cannot write file" : r->error, j->tries);
+	if (++j->tries < MEDIA_TRIES && r->result != WA_FAILED) {
+		j->timer = loop_timer_add(j->w->app->loop, 5000u << j->tries,
+					  media_retry, j);
+		return;
+	}
+	/* Given up: staff see why instead of an endless spinner. */
+	json_t *m = json_pack("{ss ss ss ss ss*}", "id", j->media_id,
+			      "mime_type", j->mime, "sha256", j->sha256, "error",
+			      r->result == WA_OK ? "cannot write file" : r->error,
+			      "filename", j->filename[0] ? j->filename : NULL);
+	char *txt = json_dumps(m, JSON_COMPACT);
+	store_message_media(j->w->app->st, j->message_id, txt);
+	free(txt);
+	json_decref(m);
+	job_free(j);
+}
+
+static void media_start(struct media_job *j)
+{
+	if (wa_media_fetch(j->w->client, j->media_id,
+			   j->sha256[0] ? j->sha256 : NULL, MEDIA_MAX,
+			   media_done, j))
+		job_free(j);
+}
+
+static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m)
+{
+	struct media_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return;
+	j->w = w;
+	j->message_id = id;
+	snprintf(j->media_id, sizeof(j->media_id), "%s", m->media.id);
+	snprintf(j->sha256, sizeof(j->sha256), "%s",
+		 m->media.sha256 ? m->media.sha256 : "");
+	snprintf(j->mime, sizeof(j->mime), "%s",
+		 m->media.mime_type ? m->media.mime_type : "");
+	snprintf(j->filename, sizeof(j->filename), "%s",
+		 m->media.filename ? m->media.filename : "");
+	j->next = w->jobs;
+	if (w->jobs)
+		w->jobs->pprev = &j->next;
+	j->pprev = &w->jobs;
+	w->jobs = j;
+	/* Started from the loop after this commit, never inside it. */
+	j->timer = loop_timer_add(w->app->loop, 0, media_retry, j);
+}
+
+/* Downloads lost to a crash or a restart are picked up again: the message
+ * row keeps the media id until the file is written. */
+static void resume_one(void *ud, int64_t id, const char *media)
+{
+	struct wa *w = ud;
+	json_t *j = json_loads(media, 0, NULL);
+	const char *mid = json_string_value(json_object_get(j, "id"));
+
+	if (mid) {
+		struct wa_message m = {0};
+		m.media.id = mid;
+		m.media.sha256 = json_string_value(json_object_get(j, "sha256"));
+		m.media.mime_type =
+			json_string_value(json_object_get(j, "mime_type"));
+		m.media.filename =
+			json_string_value(json_object_get(j, "filename"));
+		fetch_media(w, id, &m);
+	}
+	json_decref(j);
+}
+
+static void resume_media(struct wa *w)
+{
+	int64_t week = 7LL * 24 * 3600 * 1000; /* Meta keeps media ~30 days */
+	int n = store_media_pending(w->app->st, app_now_ms(w->app) - week,
+				    resume_one, w);
+
+	if (n > 0)
+		log_msg(LOG_INFO, "downloading %d media file(s) again", n);
+}
+
+/* ---- outbox driver ----------------------------------------------------- */
+
+static bool drv_ready(void *ud)
+{
+	struct wa *w = ud;
+
+	return w->client != NULL;
+}
+
+static void sent_cb(const struct wa_outcome *o, void *arg)
+{
+	struct send_job *j = arg;
+	struct wa *w = j->w;
+	struct outbox *ob = w->app->ob;
+
+	switch (o->result) {
+	case WA_OK:
+		outbox_sent(ob, j->id, o->wamid);
+		break;
+	case WA_FALLBACK_SMS:
+		if (w->app->cfg->wa_sms_fallback && j->to[0] == '+' &&
+		    outbox_has_channel(ob, "sms")) {
+			log_msg(LOG_INFO, "message %lld to %s: %s; sending by "
+					  "SMS instead",
+				(long long)j->id, j->to, o->error_text);
+			outbox_reroute(ob, j->id, "sms", j->to, o->error_text);
+		} else {
+			outbox_failed(ob, j->id, o->error_text);
+		}
+		break;
+	case WA_RETRY:
+		outbox_retry(ob, j->id, o->error_text,
+			     (int64_t)o->retry_after_ms);
+		break;
+	case WA_TOKEN_EXPIRED:
+		log_msg(LOG_ERR, "WhatsApp access token expired or revoked: "
+				 "replace [whatsapp] access_token and reload");
+		inbox_notice(w->app->ib, "wa_token",
+			     "Token WhatsApp kedaluwarsa. Admin perlu mengganti "
+			     "access_token di simpul.ini lalu reload.");
+		outbox_retry(ob, j->id, o->error_text, 600000);
+		break;
+	case WA_FAILED:
+		outbox_failed(ob, j->id, o->error_text);
+		break;
+	}
+	free(j);
+}
+
+static int drv_send(void *ud, int64_t id, const char *to, const char *body)
+{
+	struct wa *w = ud;
+	const char *digits = to[0] == '+' ? to + 1 : to;
+	uint64_t wait = wa_pacer_take(w->pacer, digits, loop_now_ms());
+
+	if (wait)
+		return (int)wait;
+	struct send_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -1;
+	*j = (struct send_job){w, id, ""};
+	snprintf(j->to, sizeof(j->to), "%s", to);
+	if (wa_send_text(w->client, digits, body, sent_cb, j)) {
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- life -------------------------------------------------------------- */
+
+static void make_client(struct wa *w)
+{
+	const struct config *c = w->app->cfg;
+	struct wa_client_cfg cc = {
+		.graph_url = c->wa_graph_url,
+		.access_token = c->wa_access_token,
+		.phone_number_id = c->wa_phone_number_id,
+	};
+
+	wa_client_free(w->client);
+	w->client = c->wa_enabled ? wa_client_new(w->cm, &cc) : NULL;
+}
+
+struct wa *wa_new(struct app *app)
+{
+	struct wa *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->app = app;
+	w->cm = curlm_new(app->loop);
+	w->pacer = wa_pacer_new(PACE_MS);
+	make_client(w);
+	http_route(app->http, "GET", "/webhook/whatsapp", HTTP_PUBLIC,
+		   get_webhook, w);
+	http_route(app->http, "POST", "/webhook/whatsapp",
+		   HTTP_PUBLIC | HTTP_BIG_BODY, post_webhook, w);
+	loop_prepare_add(app->loop, prepare, dispatch, w);
+	struct outbox_driver drv = {
+		.channel = "whatsapp",
+		.ready = drv_ready,
+		.send = drv_send,
+		.interval_ms = 0,
+		.ud = w,
+	};
+	outbox_add_driver(app->ob, &drv);
+	if (w->client)
+		resume_media(w);
+	return w;
+}
+
+void wa_reconfigure(struct wa *w)
+{
+	if (w)
+		make_client(w);
+}
+
+void wa_free(struct wa *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < w->npend; i++)
+		answer(&w->pend[i], 503);
+	loop_prepare_del(w->app->loop, prepare, w);
+	w->closing = true;
+	curlm_free(w->cm); /* cancels sends: their callbacks see the client */
+	wa_client_free(w->client);
+	while (w->jobs)
+		job_free(w->jobs);
+	wa_pacer_free(w->pacer);
+	free(w);
+}
