@@ -1064,7 +1064,7 @@ static void check_text(struct loader *L, const struct rules_rule *rule,
 	if (!reply || !(rule->channels & CH_SMS))
 		return;
 	worst_vars(r, &v, store);
-	bool add = !uses(reply, TPL_NEXT_OPEN) && rule->when != WHEN_CLOSED;
+	bool add = !uses(reply, TPL_NEXT_OPEN) && rule->when == WHEN_ALWAYS;
 	if (asprintf(&tpl, "%s%s", reply, add ? CLOSED_SUFFIX : "") < 0)
 		return;
 	char *text = template_render(tpl, &v);

@@ -358,6 +358,34 @@ static void test_explain(void **state)
 	free(buf);
 }
 
+/* The shipped replies fit one SMS with any office name up to 40
+ * characters, placeholders at their longest, after hours too. */
+static void test_long_office_name(void **state)
+{
+	char dir[] = "/tmp/simpul-rules-XXXXXX", cmd[512], sub[600];
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "cp -r '%s' '%s/' && sed -i 's/^name = .*/name = "
+		 "Kelurahan Sungai Pinang Lama Ilir Timur2/' "
+		 "'%s/rules.d/00-office.ini'",
+		 RULES_DIR, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(sub, sizeof(sub), "%s/rules.d", dir);
+	struct diag *d = diag_new();
+	struct rules *r = rules_load(sub, HOLIDAYS, d);
+	if (diag_count(d))
+		diag_print(d, stderr);
+	assert_non_null(r);
+	assert_int_equal(diag_count(d), 0);
+	assert_int_equal(strlen(rules_office_name(r)), 40);
+	rules_free(r);
+	diag_free(d);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Close scores ask a numbered choice; the digit that follows answers it
  * (the daemon passes back res.choices); thanks get one short reply. */
 static void test_choice_and_closer(void **state)
@@ -434,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(test_explain),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_choice_and_closer),
+	    cmocka_unit_test(test_long_office_name),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
