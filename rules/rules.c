@@ -17,11 +17,25 @@
 
 enum match_mode { MATCH_ANY, MATCH_FIRST, MATCH_WHOLE, MATCH_FALLBACK };
 enum when { WHEN_ALWAYS, WHEN_OPEN, WHEN_CLOSED };
+/* service: a letter or a document; complaint: scores more with a place or
+ * a duration; info; general: only when no specific rule scores */
+enum kind { KIND_SERVICE, KIND_COMPLAINT, KIND_INFO, KIND_GENERAL };
+
+#define KW_WEIGHT  3 /* a keyword without :N */
+#define NEG_WEIGHT 4 /* a negative phrase without :N */
+#define OFFICE_MAX 40
+#define TITLE_MAX  22
+/* Added to every reply sent while the office is closed, unless the reply
+ * already says when it opens ({next_open}) or is itself the closed-hours
+ * reply. */
+#define CLOSED_SUFFIX " Buka lagi {next_open}."
+#define CLOSER_REPLY  "Sama-sama."
 
 struct phrase {
 	char *text; /* as written, for messages */
 	int n;
 	char **tok; /* normalised tokens */
+	int weight;
 };
 
 struct rules_rule {
@@ -33,8 +47,14 @@ struct rules_rule {
 	unsigned channels;
 	enum when when;
 	char *reply, *reply_wa, *reply_closed, *category;
-	bool ticket, rt_confirm, status_query, is_menu;
+	bool ticket, rt_confirm, status_query, is_menu, silent;
 	int priority, due_days;
+	struct phrase *neg; /* negative phrases: subtract their weight */
+	int nneg;
+	char **ctx; /* context words: +1 each, at most 2 */
+	int nctx;
+	enum kind kind;
+	char *title; /* for a numbered choice: "Syarat KK" */
 };
 
 struct rules {
@@ -45,8 +65,8 @@ struct rules {
 	struct hours *hours;
 	struct rules_rule *rule;
 	int nrules;
-	int menu;	      /* index of the menu, -1 none */
-	int menu_item[10];    /* rule index per digit, -1 none */
+	int menu;	   /* index of the menu, -1 none */
+	int menu_item[10]; /* rule index per digit, -1 none */
 	char *menu_target[10];
 	int menu_target_line[10];
 	char *menu_file;
@@ -54,21 +74,125 @@ struct rules {
 
 /* ---------------------------------------------------------------- text */
 
+static bool uses(const char *text, enum template_var v)
+{
+	return text && (template_uses(text) & (1u << v));
+}
+
 /* Greetings and fillers that carry no request, normalised (lower case,
  * repeated letters collapsed): "assalamualaikum bu, kk hilang gimana"
  * keeps only "kk hilang". */
 static const char *const fillers[] = {
-	"asalamualaikum", "asalamu", "alaikum", "asalamualaikom", "salam",
-	"wr", "wb", "warahmatulahi", "wabarakatuh", "halo", "helo", "hai",
-	"hi", "selamat", "met", "pagi", "siang", "sore", "malam", "permisi",
-	"punten", "om", "swastiastu", "shalom", "pak", "bapak", "bu", "ibu",
-	"min", "admin", "kak", "kakak", "mas", "mbak", "bang", "dik", "tolong",
-	"dong", "ya", "yah", "ok", "oke", "mau", "ingin", "tanya", "bertanya",
-	"nanya", "syarat", "syaratnya", "persyaratan", "gimana", "bagaimana",
-	"gmn", "cara", "caranya", "buat", "bikin", "membuat", "urus",
-	"mengurus", "ngurus", "saya", "aku", "sy", "apa", "apakah", "ada",
-	"untuk", "utk", "yang", "yg", "mohon", "terima", "kasih", "makasih",
-	"trims", "nih", "sih", "deh", "kah", "lur", "pak lurah",
+    "asalamualaikum",
+    "asalamu",
+    "alaikum",
+    "asalamualaikom",
+    "salam",
+    "wr",
+    "wb",
+    "warahmatulahi",
+    "wabarakatuh",
+    "halo",
+    "helo",
+    "hai",
+    "hi",
+    "selamat",
+    "met",
+    "pagi",
+    "siang",
+    "sore",
+    "malam",
+    "permisi",
+    "punten",
+    "om",
+    "swastiastu",
+    "shalom",
+    "pak",
+    "bapak",
+    "bu",
+    "ibu",
+    "min",
+    "admin",
+    "kak",
+    "kakak",
+    "mas",
+    "mbak",
+    "bang",
+    "dik",
+    "tolong",
+    "dong",
+    "ya",
+    "yah",
+    "ok",
+    "oke",
+    "mau",
+    "ingin",
+    "tanya",
+    "bertanya",
+    "nanya",
+    "syarat",
+    "syaratnya",
+    "persyaratan",
+    "gimana",
+    "bagaimana",
+    "gmn",
+    "cara",
+    "caranya",
+    "buat",
+    "bikin",
+    "membuat",
+    "urus",
+    "mengurus",
+    "ngurus",
+    "saya",
+    "aku",
+    "sy",
+    "apa",
+    "apakah",
+    "ada",
+    "untuk",
+    "utk",
+    "yang",
+    "yg",
+    "mohon",
+    "terima",
+    "kasih",
+    "makasih",
+    "trims",
+    "nih",
+    "sih",
+    "deh",
+    "kah",
+    "lur",
+    "pak lurah",
+    "p",
+    "di",
+    "ke",
+    "dan",
+    "dari",
+    "dr",
+    "nya",
+    "aja",
+    "saja",
+    "apa",
+    "itu",
+    "ini",
+    "kita",
+    "kami",
+    "sya",
+    "kulo",
+    "torang",
+    "kita",
+    "mo",
+    "nak",
+    "pung",
+    "bae",
+    "lah",
+    "lho",
+    "to",
+    "pripun",
+    "bagimana",
+    "gimana",
 };
 
 static bool is_filler(const char *tok)
@@ -100,8 +224,8 @@ static void tokenize(const char *text, struct tokens *t)
 	gsm_transliterate(raw);
 	for (char *p = raw; *p; p++)
 		*p = isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80)
-			     ? (char)tolower((unsigned char)*p)
-			     : ' ';
+			 ? (char)tolower((unsigned char)*p)
+			 : ' ';
 	char *save = NULL;
 	for (char *s = strtok_r(raw, " ", &save); s && nw < MAX_TOKENS;
 	     s = strtok_r(NULL, " ", &save))
@@ -118,7 +242,8 @@ static void tokenize(const char *text, struct tokens *t)
 		       isalpha((unsigned char)words[j][0]))
 			j++;
 		if (j - i >= 2) {
-			for (int k = i; k < j && used + len + 2 < sizeof(t->buf); k++)
+			for (int k = i;
+			     k < j && used + len + 2 < sizeof(t->buf); k++)
 				out[len++] = words[k][0];
 			i = j;
 		} else {
@@ -172,7 +297,7 @@ static int edit_distance(const char *a, const char *b)
 
 /* Common words one letter away from a shipped keyword: never typos. */
 static const char *const real_words[] = {
-	"sampai", "lampau", "lampir", "bukan",
+    "sampai", "lampau", "lampir", "bukan", "timbang", "tumbang", "mampu",
 };
 
 static bool is_real_word(const char *tok)
@@ -188,8 +313,8 @@ static int tok_match(const char *kw, const char *in)
 {
 	if (strcmp(kw, in) == 0)
 		return 1;
-	if (strlen(kw) >= 5 && !is_real_word(in) && !isdigit((unsigned char)kw[0]) &&
-	    edit_distance(kw, in) == 1)
+	if (strlen(kw) >= 5 && !is_real_word(in) &&
+	    !isdigit((unsigned char)kw[0]) && edit_distance(kw, in) == 1)
 		return 2;
 	return 0;
 }
@@ -214,22 +339,37 @@ struct loader {
 	char office_file[256];
 };
 
-static const char *const office_keys[] = {
-	"name", "timezone", "ticket_prefix", "own_number", "deny",
-	"sms_max_segments", "senin", "selasa", "rabu", "kamis", "jumat",
-	"sabtu", "minggu", "max_per_hour", "closed_reply_hours",
-	"staff_quiet_minutes", "same_text_max", "same_text_minutes", NULL};
+static const char *const office_keys[] = {"name",
+					  "timezone",
+					  "ticket_prefix",
+					  "own_number",
+					  "deny",
+					  "sms_max_segments",
+					  "senin",
+					  "selasa",
+					  "rabu",
+					  "kamis",
+					  "jumat",
+					  "sabtu",
+					  "minggu",
+					  "max_per_hour",
+					  "closed_reply_hours",
+					  "staff_quiet_minutes",
+					  "same_text_max",
+					  "same_text_minutes",
+					  NULL};
 static const char *const limits_keys[] = {
-	"max_per_hour", "closed_reply_hours", "staff_quiet_minutes",
-	"same_text_max", "same_text_minutes", NULL};
+    "max_per_hour",  "closed_reply_hours", "staff_quiet_minutes",
+    "same_text_max", "same_text_minutes",  NULL};
 static const char *const override_keys[] = {
-	"from", "to", "senin", "selasa", "rabu", "kamis", "jumat", "sabtu",
-	"minggu", NULL};
+    "from",  "to",    "senin", "selasa", "rabu",
+    "kamis", "jumat", "sabtu", "minggu", NULL};
 static const char *const closed_keys[] = {"reason", NULL};
 static const char *const rule_keys[] = {
-	"keywords", "aliases", "match", "channels", "when", "reply",
-	"reply_whatsapp", "reply_closed", "category", "ticket", "rt_confirm", "priority",
-	"due_days", "status_query", NULL};
+    "keywords",	  "aliases",	    "match",	    "channels",	    "when",
+    "reply",	  "reply_whatsapp", "reply_closed", "category",	    "ticket",
+    "rt_confirm", "priority",	    "due_days",	    "status_query", "negative",
+    "context",	  "kind",	    "title",	    "silent",	    NULL};
 
 static const char *closest(const char *word, const char *const *list)
 {
@@ -248,9 +388,8 @@ static const char *closest(const char *word, const char *const *list)
 	return best;
 }
 
-static void check_keys(struct loader *L, const struct ini *ini,
-		       const char *sec, const char *const *known,
-		       bool digits_ok)
+static void check_keys(struct loader *L, const struct ini *ini, const char *sec,
+		       const char *const *known, bool digits_ok)
 {
 	for (int i = 0; i < ini_nkeys(ini, sec); i++) {
 		const char *k = ini_key(ini, sec, i);
@@ -433,6 +572,11 @@ static void load_office(struct loader *L, const struct ini *ini,
 			 "Asia/Makassar or Asia/Jayapura)");
 	else if (hours_set_zone(r->hours, tz, err, sizeof(err)) < 0)
 		ini_diag(L->d, DIAG_ERROR, ini, sec, "timezone", "%s", err);
+	if (name && strlen(name) > OFFICE_MAX)
+		ini_diag(L->d, DIAG_ERROR, ini, sec, "name",
+			 "name = '%s' is %zu characters; at most %d (it is in "
+			 "replies that must fit one SMS)",
+			 name, strlen(name), OFFICE_MAX);
 	r->office = xstrdup(name ? name : "");
 	if (prefix) {
 		size_t n = strlen(prefix);
@@ -462,7 +606,8 @@ static void load_office(struct loader *L, const struct ini *ini,
 	struct hours_week w = {0};
 	get_week(L, ini, sec, &w);
 	for (int wd = 0; wd < 7; wd++)
-		if (!w.set[wd] && !ini_get(ini, sec, office_keys[6 + (wd + 6) % 7]))
+		if (!w.set[wd] &&
+		    !ini_get(ini, sec, office_keys[6 + (wd + 6) % 7]))
 			ini_diag(L->d, DIAG_ERROR, ini, sec, NULL,
 				 "[office] has no hours for %s; write e.g. "
 				 "%s = 08.00-16.00 or %s = tutup",
@@ -475,7 +620,8 @@ static void load_office(struct loader *L, const struct ini *ini,
 static void load_override(struct loader *L, const struct ini *ini,
 			  const char *sec, const char *name)
 {
-	const char *from = ini_get(ini, sec, "from"), *to = ini_get(ini, sec, "to");
+	const char *from = ini_get(ini, sec, "from"),
+		   *to = ini_get(ini, sec, "to");
 	int32_t df = 0, dt = 0;
 	struct hours_week w = {0};
 
@@ -522,34 +668,106 @@ struct kw_ctx {
 	struct rules_rule *rule;
 };
 
-static void add_keyword(void *ctx, const char *word)
+/* "phrase" or "phrase:N" (N 1 to 9): the weight of a keyword or a
+ * negative phrase. */
+static int split_weight(struct kw_ctx *k, const char *word, char *text,
+			size_t n, int dflt)
 {
-	struct kw_ctx *k = ctx;
-	struct tokens t;
-	struct phrase *p;
+	const char *colon = strrchr(word, ':');
 
-	tokenize(word, &t);
+	snprintf(text, n, "%s", word);
+	if (!colon)
+		return dflt;
+	text[colon - word] = '\0';
+	const char *w = colon + 1;
+	while (*w == ' ')
+		w++;
+	if (w[0] < '1' || w[0] > '9' || w[1]) {
+		ini_diag(k->L->d, DIAG_ERROR, k->ini, k->sec, k->key,
+			 "'%s': the weight after ':' must be 1 to 9", word);
+		return -1;
+	}
+	return w[0] - '0';
+}
+
+static void add_phrase(struct kw_ctx *k, const char *word, bool negative)
+{
+	struct tokens t;
+	struct phrase *p, **list = negative ? &k->rule->neg : &k->rule->kw;
+	int *count = negative ? &k->rule->nneg : &k->rule->nkw;
+	char text[256];
+	int weight = split_weight(k, word, text, sizeof(text),
+				  negative ? NEG_WEIGHT : KW_WEIGHT);
+
+	if (weight < 0)
+		return;
+	tokenize(text, &t);
 	bool all_filler = true;
 	for (int i = 0; i < t.n; i++)
 		all_filler = all_filler && t.filler[i];
 	if (t.n == 0 || all_filler) {
 		ini_diag(k->L->d, DIAG_ERROR, k->ini, k->sec, k->key,
-			 "keyword '%s' is %s; messages never match it", word,
+			 "keyword '%s' is %s; messages never match it", text,
 			 t.n ? "a greeting or filler word that is ignored"
 			     : "empty after removing punctuation");
 		return;
 	}
-	p = realloc(k->rule->kw, (size_t)(k->rule->nkw + 1) * sizeof(*p));
+	p = realloc(*list, (size_t)(*count + 1) * sizeof(*p));
 	if (!p)
 		return;
-	k->rule->kw = p;
-	p = &p[k->rule->nkw++];
-	p->text = strdup(word);
+	*list = p;
+	p = &p[(*count)++];
+	p->text = strdup(text);
+	p->weight = weight;
 	p->n = 0;
 	p->tok = calloc((size_t)t.n, sizeof(char *));
 	for (int i = 0; i < t.n; i++)
 		if (!t.filler[i])
 			p->tok[p->n++] = strdup(t.tok[i]);
+}
+
+static void add_keyword(void *ctx, const char *word)
+{
+	add_phrase(ctx, word, false);
+}
+
+static void add_negative(void *ctx, const char *word)
+{
+	add_phrase(ctx, word, true);
+}
+
+static void add_context(void *ctx, const char *word)
+{
+	struct kw_ctx *k = ctx;
+	struct tokens t;
+
+	tokenize(word, &t);
+	if (t.n != 1) {
+		ini_diag(k->L->d, DIAG_ERROR, k->ini, k->sec, k->key,
+			 "context '%s': write single words", word);
+		return;
+	}
+	char **p =
+	    realloc(k->rule->ctx, (size_t)(k->rule->nctx + 1) * sizeof(*p));
+	if (!p)
+		return;
+	k->rule->ctx = p;
+	p[k->rule->nctx++] = strdup(t.tok[0]);
+}
+
+/* Longest phrases first, so "lampu jalan" takes its words before
+ * "jalan" can (the order of the file breaks ties). Done once at load. */
+static void sort_phrases(struct phrase *p, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && (p[j].n > p[j - 1].n ||
+					  (p[j].n == p[j - 1].n &&
+					   p[j].weight > p[j - 1].weight));
+		     j--) {
+			struct phrase tmp = p[j];
+			p[j] = p[j - 1];
+			p[j - 1] = tmp;
+		}
 }
 
 static int parse_enum(const char *v, const char *const *names)
@@ -563,6 +781,8 @@ static int parse_enum(const char *v, const char *const *names)
 static const char *const mode_names[] = {"any_word", "first_word", "whole",
 					 "fallback", NULL};
 static const char *const when_names[] = {"always", "open", "closed", NULL};
+static const char *const kind_names[] = {"service", "complaint", "info",
+					 "general", NULL};
 
 static void channel_one(void *ctx, const char *c)
 {
@@ -577,8 +797,8 @@ static void channel_one(void *ctx, const char *c)
 			 "unknown channel '%s'; use sms, whatsapp or both", c);
 }
 
-static void rule_reply(struct loader *L, const struct ini *ini,
-		       const char *sec, const char *key, char **out, int *line)
+static void rule_reply(struct loader *L, const struct ini *ini, const char *sec,
+		       const char *key, char **out, int *line)
 {
 	const char *v = ini_get(ini, sec, key);
 	char err[256];
@@ -607,7 +827,7 @@ static struct rules_rule *new_rule(struct loader *L, const struct ini *ini,
 			return NULL;
 		}
 	struct rules_rule *p =
-		realloc(r->rule, (size_t)(r->nrules + 1) * sizeof(*p));
+	    realloc(r->rule, (size_t)(r->nrules + 1) * sizeof(*p));
 	if (!p)
 		return NULL;
 	r->rule = p;
@@ -638,6 +858,33 @@ static void load_rule(struct loader *L, const struct ini *ini, const char *sec,
 		if ((v = ini_get(ini, sec, k.key)))
 			split_list(v, add_keyword, &k);
 	}
+	k.key = "negative";
+	if ((v = ini_get(ini, sec, k.key)))
+		split_list(v, add_negative, &k);
+	k.key = "context";
+	if ((v = ini_get(ini, sec, k.key)))
+		split_list(v, add_context, &k);
+	sort_phrases(rule->kw, rule->nkw);
+	if ((v = ini_get(ini, sec, "kind"))) {
+		int kd = parse_enum(v, kind_names);
+		if (kd < 0)
+			ini_diag(L->d, DIAG_ERROR, ini, sec, "kind",
+				 "kind = '%s': use service, complaint, info "
+				 "or general",
+				 v);
+		else
+			rule->kind = (enum kind)kd;
+	}
+	if ((v = ini_get(ini, sec, "title"))) {
+		if (strlen(v) > TITLE_MAX || strpbrk(v, "{}"))
+			ini_diag(L->d, DIAG_ERROR, ini, sec, "title",
+				 "title = '%s': at most %d characters, no "
+				 "braces (it is shown in a numbered choice)",
+				 v, TITLE_MAX);
+		else
+			rule->title = strdup(v);
+	}
+	get_bool(L, ini, sec, "silent", &rule->silent);
 	if ((v = ini_get(ini, sec, "match"))) {
 		int m = parse_enum(v, mode_names);
 		if (m < 0)
@@ -681,7 +928,7 @@ static void load_rule(struct loader *L, const struct ini *ini, const char *sec,
 	if (rule->mode == MATCH_FALLBACK && rule->nkw)
 		ini_diag(L->d, DIAG_WARNING, ini, sec, "keywords",
 			 "keywords are ignored with match = fallback");
-	if (!ini_get(ini, sec, "reply"))
+	if (!ini_get(ini, sec, "reply") && !rule->silent)
 		ini_diag(L->d, DIAG_ERROR, ini, sec, NULL,
 			 "[%s] has no reply = ...", sec);
 	if (menu) {
@@ -693,14 +940,14 @@ static void load_rule(struct loader *L, const struct ini *ini, const char *sec,
 			if ((v = ini_get(ini, sec, key))) {
 				L->r->menu_target[dg] = strdup(v);
 				L->r->menu_target_line[dg] =
-					ini_line(ini, sec, key);
+				    ini_line(ini, sec, key);
 			}
 		}
 	}
 }
 
-static const char *const section_kinds[] = {"office", "limits", "menu",
-					    "rule", "override", "closed", NULL};
+static const char *const section_kinds[] = {
+    "office", "limits", "menu", "rule", "override", "closed", NULL};
 
 static void load_section(struct loader *L, const struct ini *ini,
 			 const char *sec)
@@ -802,56 +1049,66 @@ static void fill_x(char *buf, size_t len)
 /* Placeholders filled with their longest possible values, so a reply
  * that passes here never needs more segments in service. */
 static void worst_vars(const struct rules *r, struct template_vars *v,
-		       char store[][64])
+		       char store[][256])
 {
 	size_t hl = hours_today_maxlen(r->hours);
+	size_t wl = hours_week_maxlen(r->hours);
 
-	fill_x(store[0], hl < 63 ? hl : 63);
+	fill_x(store[0], hl < 255 ? hl : 255);
 	fill_x(store[1], strlen("Minggu 30/12 08.00 WITA") + 1);
 	fill_x(store[2], strlen(r->prefix) + strlen("-2612-99999"));
 	fill_x(store[3], TEMPLATE_NAME_MAX);
 	fill_x(store[4], TEMPLATE_RT_MAX);
 	fill_x(store[5], strlen("Minggu 30/12/2026"));
+	fill_x(store[6], wl < 255 ? wl : 255);
 	*v = (struct template_vars){{r->office, store[0], store[1], store[2],
-				     store[3], store[4], store[5]}};
+				     store[3], store[4], store[5], store[6],
+				     r->prefix}};
 }
 
+/* Segments of text at its worst: the longest placeholder values and,
+ * unless the text says it itself, the closed-hours sentence. */
 static void check_text(struct loader *L, const struct rules_rule *rule,
 		       const char *reply, int reply_line)
 {
 	const struct rules *r = L->r;
 	struct template_vars v;
-	char store[6][64];
+	char store[7][256], *tpl;
 	struct gsm_count c;
 
 	if (!reply || !(rule->channels & CH_SMS))
 		return;
 	worst_vars(r, &v, store);
-	char *text = template_render(reply, &v);
+	bool add = !uses(reply, TPL_NEXT_OPEN) && rule->when == WHEN_ALWAYS;
+	if (asprintf(&tpl, "%s%s", reply, add ? CLOSED_SUFFIX : "") < 0)
+		return;
+	char *text = template_render(tpl, &v);
+	free(tpl);
 	if (!text)
 		return;
 	gsm_count(text, &c);
 	if (c.ucs2)
-		diag_add(L->d, DIAG_WARNING, rule->file, reply_line,
-			 NULL, NULL,
+		diag_add(L->d, DIAG_WARNING, rule->file, reply_line, NULL, NULL,
 			 "reply of [%s] needs UCS-2 because of '%s' (70 "
 			 "characters per SMS instead of 160)",
 			 rule->name, c.first_non_gsm);
 	if (c.segments > r->max_segments)
-		diag_add(L->d, DIAG_ERROR, rule->file, reply_line, NULL,
-			 NULL,
-			 "reply of [%s] takes %d SMS segments at worst (%zu %s), "
-			 "more than sms_max_segments = %d; shorten it",
-			 rule->name, c.segments, c.units,
-			 c.ucs2 ? "UTF-16 units" : "characters",
-			 r->max_segments);
+		diag_add(
+		    L->d, DIAG_ERROR, rule->file, reply_line, NULL, NULL,
+		    "reply of [%s] takes %d SMS segments at worst (%zu %s, "
+		    "with the office name, the longest placeholder values%s), "
+		    "more than sms_max_segments = %d; shorten it",
+		    rule->name, c.segments, c.units,
+		    c.ucs2 ? "UTF-16 units" : "characters",
+		    add ? " and \"Buka lagi ...\" after hours" : "",
+		    r->max_segments);
 	else if (c.segments > 1)
-		diag_add(L->d, DIAG_WARNING, rule->file, reply_line,
-			 NULL, NULL,
-			 "reply of [%s] takes %d SMS segments at worst (%zu %s); "
-			 "one segment is cheaper and safer on old phones",
-			 rule->name, c.segments, c.units,
-			 c.ucs2 ? "UTF-16 units" : "characters");
+		diag_add(
+		    L->d, DIAG_WARNING, rule->file, reply_line, NULL, NULL,
+		    "reply of [%s] takes %d SMS segments at worst (%zu %s); "
+		    "one segment is cheaper and safer on old phones",
+		    rule->name, c.segments, c.units,
+		    c.ucs2 ? "UTF-16 units" : "characters");
 	free(text);
 }
 
@@ -861,6 +1118,38 @@ static void check_segments(struct loader *L, const struct rules_rule *rule)
 {
 	check_text(L, rule, rule->reply, rule->reply_line);
 	check_text(L, rule, rule->reply_closed, rule->reply_closed_line);
+}
+
+/* The longest numbered choice (three of the longest titles) must fit
+ * too: it is built by the engine, not written in a file. */
+static void check_choice(struct loader *L)
+{
+	struct rules *r = L->r;
+	size_t t[3] = {0, 0, 0};
+	char tpl[512];
+	struct gsm_count c;
+
+	for (int i = 0; i < r->nrules; i++) {
+		size_t l = strlen(r->rule[i].title ? r->rule[i].title
+						   : r->rule[i].name);
+		for (int k = 0; k < 3; k++)
+			if (l > t[k]) {
+				size_t x = t[k];
+				t[k] = l;
+				l = x;
+			}
+	}
+	snprintf(tpl, sizeof(tpl),
+		 "Maksud Anda: 1 %*s, 2 %*s, 3 %*s? Balas angkanya saja.%s",
+		 (int)t[0], "", (int)t[1], "", (int)t[2], "",
+		 " Buka lagi Minggu 30/12 08.00 WITA.");
+	gsm_count(tpl, &c);
+	if (c.segments > r->max_segments)
+		diag_add(L->d, DIAG_ERROR,
+			 r->menu_file ? r->menu_file : "rules", 0, NULL, NULL,
+			 "a numbered choice of the three longest titles takes "
+			 "%d SMS segments; shorten the titles",
+			 c.segments);
 }
 
 static int ini_filter(const struct dirent *e)
@@ -909,7 +1198,7 @@ struct rules *rules_load(const char *dir, const char *holidays_path,
 	if (!r || !mine || !(r->hours = hours_new()))
 		goto fail;
 	r->menu = -1;
-	r->max_segments = 2;
+	r->max_segments = 1;
 	r->prefix = strdup("TKT");
 	r->lim = (struct rules_limits){3, 12, 5, 3, 10};
 	load_dir(&L, dir);
@@ -919,9 +1208,11 @@ struct rules *rules_load(const char *dir, const char *holidays_path,
 	if (holidays_path)
 		load_holidays(&L, holidays_path);
 	resolve_menu(&L);
-	if (L.office_seen && hours_zone(r->hours))
+	if (L.office_seen && hours_zone(r->hours)) {
 		for (int i = 0; i < r->nrules; i++)
 			check_segments(&L, &r->rule[i]);
+		check_choice(&L);
+	}
 	bool ok = diag_errors(mine) == 0;
 	diag_append(d, mine);
 	diag_free(mine);
@@ -950,6 +1241,17 @@ void rules_free(struct rules *r)
 			free(x->kw[k].text);
 		}
 		free(x->kw);
+		for (int k = 0; k < x->nneg; k++) {
+			for (int j = 0; j < x->neg[k].n; j++)
+				free(x->neg[k].tok[j]);
+			free(x->neg[k].tok);
+			free(x->neg[k].text);
+		}
+		free(x->neg);
+		for (int k = 0; k < x->nctx; k++)
+			free(x->ctx[k]);
+		free(x->ctx);
+		free(x->title);
 		free(x->name);
 		free(x->file);
 		free(x->reply);
@@ -973,36 +1275,13 @@ void rules_free(struct rules *r)
 
 /* ------------------------------------------------------------ matching */
 
-/* Where in the content tokens the phrase starts, or -1; *typo set when
- * a token matched by edit distance 1. */
-static int find_phrase(const struct phrase *p, const char **tok, int n,
-		       enum match_mode mode, bool *typo)
-{
-	for (int i = 0; i + p->n <= n; i++) {
-		bool t = false, ok = true;
-		for (int j = 0; j < p->n && ok; j++) {
-			int m = tok_match(p->tok[j], tok[i + j]);
-			ok = m != 0;
-			t = t || m == 2;
-		}
-		if (ok && (mode == MATCH_ANY || i == 0) &&
-		    (mode != MATCH_WHOLE || p->n == n)) {
-			*typo = t;
-			return i;
-		}
-		if (mode != MATCH_ANY)
-			break;
-	}
-	return -1;
-}
-
 /* Why rule does not apply to this input, or NULL when it does. */
 static const char *gate(const struct rules *r, const struct rules_rule *rule,
 			const struct rules_input *in, bool open)
 {
 	unsigned ch = in->channel && strcmp(in->channel, "whatsapp") == 0
-			      ? CH_WA
-			      : CH_SMS;
+			  ? CH_WA
+			  : CH_SMS;
 
 	if (!(rule->channels & ch))
 		return ch == CH_WA ? "not for whatsapp (channels)"
@@ -1039,7 +1318,7 @@ static void parse_ref(const struct rules *r, const char *text, char *out,
 }
 
 static void tracef(FILE *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void tracef(FILE *f, const char *fmt, ...)
 {
 	va_list ap;
@@ -1055,52 +1334,6 @@ static bool better(const struct rules_rule *a, const struct rules_rule *b)
 {
 	return !b || a->priority > b->priority ||
 	       (a->priority == b->priority && a->order < b->order);
-}
-
-/* Keyword rules: the best that matches and passes its gate. */
-static const struct rules_rule *by_keyword(const struct rules *r,
-					   const struct rules_input *in,
-					   bool open, const char **tok, int n,
-					   char *why, size_t wn, FILE *tr)
-{
-	const struct rules_rule *best = NULL;
-
-	for (int i = 0; i < r->nrules; i++) {
-		const struct rules_rule *rule = &r->rule[i];
-		const char *no = NULL;
-		int k = 0, at = -1;
-		bool typo = false;
-		if (rule->mode == MATCH_FALLBACK) {
-			tracef(tr, "  [%s] %s:%d: fallback, used only when no "
-				   "keyword rule matches\n",
-			       rule->name, rule->file, rule->line);
-			continue;
-		}
-		for (k = 0; k < rule->nkw && at < 0; k++)
-			at = find_phrase(&rule->kw[k], tok, n, rule->mode, &typo);
-		if (at < 0)
-			no = rule->nkw ? (rule->mode == MATCH_ANY ? "no keyword in the message"
-				   : rule->mode == MATCH_FIRST ? "no keyword as the first word"
-				   : "the message is not just a keyword")
-				       : "no keywords";
-		if (!no)
-			no = gate(r, rule, in, open);
-		if (no) {
-			tracef(tr, "  [%s] %s:%d: no: %s\n", rule->name,
-			       rule->file, rule->line, no);
-			continue;
-		}
-		tracef(tr, "  [%s] %s:%d: MATCH keyword '%s'%s (%s, priority %d)\n",
-		       rule->name, rule->file, rule->line, rule->kw[k - 1].text,
-		       typo ? " with a one-letter typo" : "",
-		       mode_names[rule->mode], rule->priority);
-		if (better(rule, best)) {
-			best = rule;
-			snprintf(why, wn, "keyword '%s'%s", rule->kw[k - 1].text,
-				 typo ? " (one-letter typo)" : "");
-		}
-	}
-	return best;
 }
 
 static const struct rules_rule *by_fallback(const struct rules *r,
@@ -1122,37 +1355,438 @@ static const struct rules_rule *by_fallback(const struct rules *r,
 	return best;
 }
 
+/* Score every rule on the whole message:
+ *   + the weight of each keyword phrase found (words of a phrase in order,
+ *     at most one other word between them; a word counts for one phrase
+ *     of a rule only, longest phrases first)
+ *   + 1 per context word present (at most 2), only with a keyword
+ *   + 1 when the message is nothing but keywords (of any rule)
+ *   + 2 for a complaint naming a place (RT 05, gang, jl.) or a duration
+ *     (3 hari, seminggu, sejak), when a keyword of weight 2+ matched
+ *   - the weight of each negative phrase ("buka usaha" for [jam])
+ * A rule needs MIN_SCORE. General rules (kind = general) count only when
+ * no specific rule does. Rules within CLOSE points of the best (and of
+ * the same priority) make a numbered choice instead of a guess. */
+#define MIN_SCORE   3
+#define CLOSE	    1
+#define MAX_CHOICES 3
+
+struct cand {
+	const struct rules_rule *rule;
+	int score;
+	bool used[MAX_TOKENS];
+	char expl[200];
+};
+
+/* Where the phrase starts in tok (not in used[]), or -1; the tokens it
+ * takes are written to at[]. */
+static int find_phrase(const struct phrase *p, const char **tok, int n,
+		       const bool *used, enum match_mode mode, int *at)
+{
+	for (int i = 0; i < n; i++) {
+		int k = i, j = 0;
+		if (mode != MATCH_ANY && i > 0)
+			break;
+		for (; j < p->n && k < n; j++) {
+			int gap = j ? 2 : 1; /* one word may sit between */
+			int found = -1;
+			for (int g = 0; g < gap && k + g < n && found < 0; g++)
+				if (!used[k + g] &&
+				    tok_match(p->tok[j], tok[k + g]))
+					found = k + g;
+			if (found < 0)
+				break;
+			at[j] = found;
+			k = found + 1;
+		}
+		if (j == p->n && at[0] == i &&
+		    (mode != MATCH_WHOLE || (p->n == n && i == 0)))
+			return i;
+	}
+	return -1;
+}
+
+static const char *const place_words[] = {
+    "rt",     "rw",    "gang",	     "gg",	 "lorong",   "jl",
+    "jln",    "jalan", "lingkungan", "komplek",	 "kompleks", "perumahan",
+    "blok",   "depan", "dekat",	     "belakang", "blkg",     "samping",
+    "ujung",  "pasar", "masjid",     "sekolah",	 "lapangan", "kali",
+    "sungai", "dusun", "kampung",    NULL};
+static const char *const duration_units[] = {
+    "hari", "hr", "minggu", "mg", "bulan", "bln", "jam", "malam", NULL};
+static const char *const duration_words[] = {
+    "seminggu", "sebulan", "berhari", "sejak",	 "tiap", "setiap",
+    "terus",	"lama",	   "kemarin", "semalam", NULL};
+
+static bool in_list(const char *tok, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(*list, tok) == 0)
+			return true;
+	return false;
+}
+
+/* A complaint's place or duration, in all the words (fillers too). */
+static bool place_or_duration(const struct tokens *t)
+{
+	for (int i = 0; i < t->n; i++) {
+		const char *w = t->tok[i];
+		bool num_next =
+		    i + 1 < t->n && isdigit((unsigned char)t->tok[i + 1][0]);
+		if (in_list(w, place_words) || in_list(w, duration_words))
+			return true;
+		if (isdigit((unsigned char)w[0]) && i + 1 < t->n &&
+		    in_list(t->tok[i + 1], duration_units))
+			return true;
+		(void)num_next;
+	}
+	return false;
+}
+
+static void addf(char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void addf(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t l = strlen(buf);
+	va_list ap;
+
+	if (l + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + l, n - l, fmt, ap);
+	va_end(ap);
+}
+
+/* The keywords of rule in tok: their weight sum, c->used and c->expl. */
+static int keyword_sum(const struct rules_rule *rule, const char **tok, int n,
+		       struct cand *c)
+{
+	int sum = 0, at[MAX_TOKENS];
+
+	for (int k = 0; k < rule->nkw; k++) {
+		const struct phrase *p = &rule->kw[k];
+		if (p->n > MAX_TOKENS ||
+		    find_phrase(p, tok, n, c->used, rule->mode, at) < 0)
+			continue;
+		for (int j = 0; j < p->n; j++)
+			c->used[at[j]] = true;
+		sum += p->weight;
+		addf(c->expl, sizeof(c->expl), "%s'%s' %d",
+		     sum == p->weight ? "" : " + ", p->text, p->weight);
+	}
+	return sum;
+}
+
+/* Context words are looked for among all the words, fillers too: "bikin"
+ * is a filler for keywords but says that a document is wanted. */
+static int context_sum(const struct rules_rule *rule, const struct tokens *t,
+		       struct cand *c)
+{
+	int sum = 0;
+
+	for (int k = 0; k < rule->nctx && sum < 2; k++)
+		for (int i = 0; i < t->n; i++)
+			if (tok_match(rule->ctx[k], t->tok[i])) {
+				sum++;
+				addf(c->expl, sizeof(c->expl),
+				     " + context '%s' 1", rule->ctx[k]);
+				break;
+			}
+	return sum;
+}
+
+static int negative_sum(const struct rules_rule *rule, const char **tok, int n,
+			struct cand *c)
+{
+	int sum = 0, at[MAX_TOKENS];
+	bool none[MAX_TOKENS] = {false};
+
+	for (int k = 0; k < rule->nneg; k++) {
+		const struct phrase *p = &rule->neg[k];
+		if (p->n > MAX_TOKENS ||
+		    find_phrase(p, tok, n, none, MATCH_ANY, at) < 0)
+			continue;
+		sum += p->weight;
+		addf(c->expl, sizeof(c->expl), " - negative '%s' %d", p->text,
+		     p->weight);
+	}
+	return sum;
+}
+
+/* Scores every keyword rule into c[], best first; returns how many
+ * reached MIN_SCORE and passed their gate. */
+static int score_all(const struct rules *r, const struct rules_input *in,
+		     bool open, const struct tokens *t, const char **tok, int n,
+		     struct cand *c, bool *all_keywords, FILE *tr)
+{
+	int nc = 0;
+	bool covered[MAX_TOKENS] = {false}, all = n > 0;
+	bool place = place_or_duration(t);
+
+	for (int i = 0; i < r->nrules; i++) {
+		const struct rules_rule *rule = &r->rule[i];
+		struct cand *x = &c[nc];
+		if (rule->mode == MATCH_FALLBACK)
+			continue;
+		memset(x, 0, sizeof(*x));
+		x->rule = rule;
+		int kw = keyword_sum(rule, tok, n, x);
+		if (kw == 0)
+			continue;
+		x->score = kw + context_sum(rule, t, x);
+		if (rule->kind == KIND_COMPLAINT && kw >= 2 && place) {
+			x->score += 2;
+			addf(x->expl, sizeof(x->expl), " + place/duration 2");
+		}
+		x->score -= negative_sum(rule, tok, n, x);
+		for (int k = 0; k < n; k++)
+			covered[k] = covered[k] || x->used[k];
+		nc++;
+	}
+	for (int k = 0; k < n; k++)
+		all = all && covered[k];
+	*all_keywords = all;
+	bool specific = false;
+	for (int i = 0; i < nc; i++) {
+		if (all) {
+			c[i].score++;
+			addf(c[i].expl, sizeof(c[i].expl),
+			     " + only keywords 1");
+		}
+		specific = specific || (c[i].rule->kind != KIND_GENERAL &&
+					c[i].score >= MIN_SCORE);
+	}
+	/* sort: score, then priority, then file order */
+	for (int i = 1; i < nc; i++)
+		for (int j = i; j > 0; j--) {
+			const struct cand *a = &c[j], *b = &c[j - 1];
+			bool up = a->score > b->score ||
+				  (a->score == b->score &&
+				   (a->rule->priority > b->rule->priority ||
+				    (a->rule->priority == b->rule->priority &&
+				     a->rule->order < b->rule->order)));
+			if (!up)
+				break;
+			struct cand tmp = c[j];
+			c[j] = c[j - 1];
+			c[j - 1] = tmp;
+		}
+	int ok = 0;
+	for (int i = 0; i < nc; i++) {
+		const char *no = c[i].score < MIN_SCORE ? "below the minimum 3"
+				 : specific && c[i].rule->kind == KIND_GENERAL
+				     ? "general; a specific rule matched"
+				     : gate(r, c[i].rule, in, open);
+		tracef(tr, "  [%s] %s:%d: score %d = %s%s%s\n", c[i].rule->name,
+		       c[i].rule->file, c[i].rule->line, c[i].score, c[i].expl,
+		       no ? "; no: " : "", no ? no : "");
+		if (!no)
+			c[ok++] = c[i];
+	}
+	return ok;
+}
+
+static const char *const closer_core[] = {
+    "ok",     "oke",	     "okey",	   "okay",	   "okeh",  "sip",
+    "siap",   "baik",	     "makasih",	   "makasi",	   "mksh",  "terima",
+    "kasih",  "terimakasih", "trimakasih", "trima",	   "trims", "tq",
+    "thanks", "thank",	     "thx",	   "nuwun",	   "suwun", "matur",
+    "noted",  "mantap",	     "mantab",	   "alhamdulilah", "amin",  "tengkyu",
+    "thanku", NULL};
+static const char *const closer_extra[] = {
+    "banyak", "bnyk",	 "atas",  "info",  "infonya",  "informasinya",
+    "tuhan",  "berkati", "gbu",	  "kk",	   "semoga",   "sehat",
+    "selalu", "sekali",	 "you",	  "u",	   "y",	       "iya",
+    "sdh",    "sudah",	 "jelas", "paham", "mengerti", "k",
+    "lurah",  NULL};
+
+/* Words that make a message a greeting (the menu answers it), as opposed
+ * to fillers alone ("mau tanya", "pak lurah ada?"). Normalised. */
+static const char *const greeting_words[] = {"asalamualaikum",
+					     "asalamu",
+					     "alaikum",
+					     "asalamualaikom",
+					     "salam",
+					     "halo",
+					     "helo",
+					     "hai",
+					     "hi",
+					     "selamat",
+					     "met",
+					     "pagi",
+					     "siang",
+					     "sore",
+					     "malam",
+					     "permisi",
+					     "punten",
+					     "swastiastu",
+					     "shalom",
+					     "p",
+					     "menu",
+					     "horas",
+					     "sugeng",
+					     "tabe",
+					     NULL};
+static const char *const honorifics[] = {
+    "lurah", "k",   "kk",    "min", "admin", "pak",  "bapak", "bu",
+    "ibu",   "kak", "kakak", "mas", "mbak",  "bang", "om",    NULL};
+
+/* Only a greeting (fillers and honorifics around it), or only a call
+ * ("min", "pak"): answer the menu. */
+static bool is_greeting(const struct tokens *t)
+{
+	bool greet = false, call = t->n > 0;
+
+	for (int i = 0; i < t->n; i++) {
+		bool h = in_list(t->tok[i], honorifics);
+		call = call && h;
+		if (in_list(t->tok[i], greeting_words))
+			greet = true;
+		else if (!t->filler[i] && !h)
+			return false;
+	}
+	return greet || call;
+}
+
+/* A message of thanks or "ok" only: a closer, never the menu. */
+static bool is_closer(const struct tokens *t)
+{
+	bool core = false;
+
+	for (int i = 0; i < t->n; i++) {
+		const char *w = t->tok[i];
+		if (in_list(w, closer_core))
+			core = true;
+		else if (!t->filler[i] && !in_list(w, closer_extra))
+			return false;
+	}
+	return core;
+}
+
+static const struct rules_rule *find_rule(const struct rules *r,
+					  const char *name, size_t len)
+{
+	for (int i = 0; i < r->nrules; i++)
+		if (strlen(r->rule[i].name) == len &&
+		    strncmp(r->rule[i].name, name, len) == 0)
+			return &r->rule[i];
+	return NULL;
+}
+
+/* A digit alone answers the last numbered choice sent to this resident
+ * (in->last_choices, "kk,drainase"), else the menu. */
+static const struct rules_rule *
+by_digit(const struct rules *r, const struct rules_input *in, int dg, FILE *tr)
+{
+	const char *s = in->last_choices;
+
+	if (s && *s && strcmp(s, "menu") != 0) {
+		for (int i = 1; *s; i++) {
+			size_t len = strcspn(s, ",");
+			if (i == dg) {
+				tracef(tr,
+				       "digit %d answers the last choice "
+				       "(%s)\n",
+				       dg, in->last_choices);
+				return find_rule(r, s, len);
+			}
+			s += len + (s[len] == ',');
+		}
+		return NULL;
+	}
+	if (r->menu < 0 || r->menu_item[dg] < 0)
+		return NULL;
+	tracef(tr, "digit %d answers the menu\n", dg);
+	return &r->rule[r->menu_item[dg]];
+}
+
+static const struct rules_rule *status_rule(const struct rules *r)
+{
+	for (int i = 0; i < r->nrules; i++)
+		if (r->rule[i].status_query)
+			return &r->rule[i];
+	return NULL;
+}
+
+/* The best candidate, or a numbered choice (res->choice) when others
+ * are within CLOSE points of it: asking beats guessing. */
+static const struct rules_rule *
+pick(struct rules_result *res, const struct cand *c, int nc, bool all_keywords)
+{
+	const struct cand *top = &c[0];
+	/* a message of topic words only ("ktp kk"): ask more readily */
+	int close = all_keywords ? CLOSE + 1 : CLOSE;
+
+	if (!top->rule->silent)
+		for (int i = 0; i < nc && res->nchoices < MAX_CHOICES; i++)
+			if (c[i].score >= top->score - close &&
+			    c[i].rule->priority == top->rule->priority &&
+			    !c[i].rule->silent)
+				res->choice[res->nchoices++] = c[i].rule;
+	if (res->nchoices > 1) {
+		snprintf(res->why, sizeof(res->why),
+			 "close scores (%d and %d): ask", top->score,
+			 c[1].score);
+		return NULL;
+	}
+	res->nchoices = 0;
+	snprintf(res->why, sizeof(res->why), "score %d: %.120s", top->score,
+		 top->expl);
+	return top->rule;
+}
+
+/* The decision for one message: a rule, a numbered choice between rules
+ * (res->nchoices), a closer (res->closer), or NULL (nothing applies). */
 static const struct rules_rule *choose(const struct rules *r,
-				       const struct rules_input *in,
-				       bool open, struct rules_result *res,
-				       FILE *tr)
+				       const struct rules_input *in, bool open,
+				       struct rules_result *res, FILE *tr)
 {
 	struct tokens t;
 	const char *tok[MAX_TOKENS];
+	struct cand *c;
 	const struct rules_rule *rule;
+	char ref[32];
 
 	tokenize(in->text, &t);
 	int n = content(&t, tok);
 	if (tr) {
 		tracef(tr, "words:");
 		for (int i = 0; i < t.n; i++)
-			tracef(tr, " %s%s", t.tok[i], t.filler[i] ? "(filler)" : "");
-		tracef(tr, "\nrules:\n");
+			tracef(tr, " %s%s", t.tok[i],
+			       t.filler[i] ? "(filler)" : "");
+		tracef(tr, "\n");
 	}
-	rule = by_keyword(r, in, open, tok, n, res->why, sizeof(res->why), tr);
-	if (rule)
+	parse_ref(r, in->text, ref, sizeof(ref));
+	if (ref[0] && (rule = status_rule(r)) && !gate(r, rule, in, open)) {
+		snprintf(res->why, sizeof(res->why), "ticket number %s", ref);
+		tracef(tr, "ticket number %s in the message -> [%s]\n", ref,
+		       rule->name);
 		return rule;
-	if (n == 1 && isdigit((unsigned char)tok[0][0]) && !tok[0][1] &&
-	    r->menu >= 0 && r->menu_item[tok[0][0] - '0'] >= 0) {
-		rule = &r->rule[r->menu_item[tok[0][0] - '0']];
-		const char *no = gate(r, rule, in, open);
-		tracef(tr, "menu item %c -> [%s]%s%s\n", tok[0][0], rule->name,
-		       no ? ": no: " : "", no ? no : "");
-		snprintf(res->why, sizeof(res->why), "menu item %c", tok[0][0]);
-		if (!no)
-			return rule;
 	}
-	if (t.n > 0 && n == 0 && r->menu >= 0) {
+	if (is_closer(&t)) {
+		res->closer = true;
+		snprintf(res->why, sizeof(res->why), "thanks or ok only");
+		tracef(tr, "closer: thanks or ok only\n");
+		return NULL;
+	}
+	if (n == 1 && isdigit((unsigned char)tok[0][0]) && !tok[0][1] &&
+	    (rule = by_digit(r, in, tok[0][0] - '0', tr)) &&
+	    !gate(r, rule, in, open)) {
+		res->menu_choice = tok[0][0] - '0';
+		snprintf(res->why, sizeof(res->why), "choice %c", tok[0][0]);
+		return rule;
+	}
+	tracef(tr, "scores:\n");
+	bool all_keywords = false;
+	c = calloc((size_t)r->nrules + 1, sizeof(*c));
+	if (!c)
+		return NULL;
+	int nc = score_all(r, in, open, &t, tok, n, c, &all_keywords, tr);
+	rule = nc > 0 ? pick(res, c, nc, all_keywords) : NULL;
+	free(c);
+	if (rule || res->nchoices > 1)
+		return rule;
+	if (is_greeting(&t) && r->menu >= 0) {
 		rule = &r->rule[r->menu];
 		const char *no = gate(r, rule, in, open);
 		tracef(tr, "greeting only -> [menu]%s%s\n", no ? ": no: " : "",
@@ -1162,7 +1796,7 @@ static const struct rules_rule *choose(const struct rules *r,
 			return rule;
 	}
 	rule = by_fallback(r, in, open, tr);
-	snprintf(res->why, sizeof(res->why), "no keyword: fallback");
+	snprintf(res->why, sizeof(res->why), "no intent scored: fallback");
 	return rule;
 }
 
@@ -1190,7 +1824,8 @@ static const char *suppress_sender(const struct rules *r,
 	if (!*key)
 		return "sender has no number: never auto-reply";
 	if (r->own && strcmp(key, r->own) == 0)
-		return "sender is our own number (own_number): never auto-reply";
+		return "sender is our own number (own_number): never "
+		       "auto-reply";
 	for (int i = 0; i < r->ndeny; i++)
 		if (strcmp(key, r->deny[i]) == 0)
 			return "sender is on the deny list: never auto-reply";
@@ -1225,8 +1860,9 @@ static const char *suppress_history(const struct rules *r,
 	squash(in->text, a, sizeof(a));
 	squash(in->last_auto_reply_text, b, sizeof(b));
 	if (*a && strcmp(a, b) == 0) {
-		snprintf(buf, n, "loop breaker: the message repeats our last "
-				 "auto-reply (another robot?)");
+		snprintf(buf, n,
+			 "loop breaker: the message repeats our last "
+			 "auto-reply (another robot?)");
 		return buf;
 	}
 	if (in->same_text_count >= l->same_text_max) {
@@ -1237,7 +1873,7 @@ static const char *suppress_history(const struct rules *r,
 			 l->same_text_max);
 		return buf;
 	}
-	if (rule->when == WHEN_CLOSED && in->last_closed_reply &&
+	if (rule && rule->when == WHEN_CLOSED && in->last_closed_reply &&
 	    in->now - in->last_closed_reply < l->closed_reply_hours * 3600) {
 		snprintf(buf, n,
 			 "closed-hours reply already sent %lld min ago (one "
@@ -1258,7 +1894,7 @@ int rules_canned(const struct rules *r, const struct rules_input *in,
 	for (int i = 0; i < r->nrules; i++) {
 		const struct rules_rule *rule = &r->rule[i];
 		struct rules_result res = {.matched = rule};
-		if (rule->is_menu || rule->status_query ||
+		if (rule->is_menu || rule->status_query || rule->silent ||
 		    rule->when == WHEN_CLOSED)
 			continue;
 		if (rules_render(r, in, &res))
@@ -1272,36 +1908,75 @@ int rules_canned(const struct rules *r, const struct rules_input *in,
 	return n;
 }
 
-int rules_render(const struct rules *r, const struct rules_input *in,
-		 struct rules_result *res)
+/* The template of the reply: the rule's text (its closed-hours variant
+ * after hours), a numbered choice or the closer, and when the office is
+ * closed the sentence saying when it opens again. malloc'd. */
+static char *reply_template(const struct rules *r, const struct rules_input *in,
+			    const struct rules_result *res, bool open)
 {
 	const struct rules_rule *rule = res->matched;
 	bool wa = in->channel && strcmp(in->channel, "whatsapp") == 0;
-	char today[128], next[64], due[32];
+	char buf[1024] = "";
+	const char *text = NULL;
+
+	if (res->closer)
+		text = CLOSER_REPLY;
+	else if (res->nchoices > 1) {
+		snprintf(buf, sizeof(buf), "Maksud Anda:");
+		for (int i = 0; i < res->nchoices; i++) {
+			const struct rules_rule *c = res->choice[i];
+			addf(buf, sizeof(buf), "%s %d %s", i ? "," : "", i + 1,
+			     c->title ? c->title : c->name);
+		}
+		addf(buf, sizeof(buf), "? Balas angkanya saja.");
+		text = buf;
+	} else if (rule) {
+		text = wa && rule->reply_wa ? rule->reply_wa : rule->reply;
+		if (rule->reply_closed && !open)
+			text = rule->reply_closed;
+	}
+	if (!text)
+		return NULL;
+	bool add = !open && !uses(text, TPL_NEXT_OPEN) &&
+		   !(rule && rule->when == WHEN_CLOSED && !res->closer &&
+		     res->nchoices < 2);
+	size_t n = strlen(text) + sizeof(CLOSED_SUFFIX);
+	char *out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s%s", text, add ? CLOSED_SUFFIX : "");
+	return out;
+}
+
+int rules_render(const struct rules *r, const struct rules_input *in,
+		 struct rules_result *res)
+{
+	bool wa = in->channel && strcmp(in->channel, "whatsapp") == 0;
+	bool open = hours_is_open(r->hours, in->now);
+	char today[128], next[64], due[32], week[256];
 	struct gsm_count c;
 
 	free(res->reply);
 	res->reply = NULL;
 	res->segments = 0;
 	res->ucs2 = false;
-	if (!rule || res->suppressed ||
+	if ((!res->matched && !res->closer && res->nchoices < 2) ||
+	    res->suppressed || res->silent ||
 	    (res->status_query && res->cek_ref[0]))
 		return 0;
-	const char *text = wa && rule->reply_wa ? rule->reply_wa : rule->reply;
-	/* reply_closed: the same answer with the next opening, after hours */
-	if (rule->reply_closed && !hours_is_open(r->hours, in->now))
-		text = rule->reply_closed;
+	char *text = reply_template(r, in, res, open);
 	if (!text)
 		return 0;
 	hours_today(r->hours, in->now, today, sizeof(today));
 	hours_format_next_open(r->hours, in->now, next, sizeof(next));
+	hours_week_text(r->hours, in->now, week, sizeof(week));
 	due[0] = '\0';
 	if (res->due_at > 0)
 		hours_format_date(r->hours, res->due_at, due, sizeof(due));
-	struct template_vars v = {{r->office, today, next,
-				   in->ticket ? in->ticket : "-", in->name,
-				   in->rt, in->due ? in->due : due}};
+	struct template_vars v = {
+	    {r->office, today, next, in->ticket ? in->ticket : "-", in->name,
+	     in->rt, in->due ? in->due : due, week, r->prefix}};
 	res->reply = template_render(text, &v);
+	free(text);
 	if (!res->reply)
 		return -1;
 	if (!wa)
@@ -1310,6 +1985,17 @@ int rules_render(const struct rules *r, const struct rules_input *in,
 	res->segments = c.segments;
 	res->ucs2 = c.ucs2;
 	return 0;
+}
+
+static void set_choices(const struct rules *r, struct rules_result *res)
+{
+	res->choices[0] = '\0';
+	if (res->nchoices > 1)
+		for (int i = 0; i < res->nchoices; i++)
+			addf(res->choices, sizeof(res->choices), "%s%s",
+			     i ? "," : "", res->choice[i]->name);
+	else if (res->matched && res->matched->is_menu && r->menu >= 0)
+		snprintf(res->choices, sizeof(res->choices), "menu");
 }
 
 static int decide(const struct rules *r, const struct rules_input *in,
@@ -1324,6 +2010,18 @@ static int decide(const struct rules *r, const struct rules_input *in,
 		return 0;
 	}
 	const struct rules_rule *rule = choose(r, in, open, res, tr);
+	if (res->closer || res->nchoices > 1) {
+		res->rule = res->closer ? "closer" : "choice";
+		set_choices(r, res);
+		if (res->closer && in->closer_sent)
+			res->suppressed = "closer: this conversation was "
+					  "already answered with thanks";
+		else
+			res->suppressed =
+			    suppress_history(r, in, NULL, res->reason_buf,
+					     sizeof(res->reason_buf));
+		return rules_render(r, in, res);
+	}
 	if (!rule) {
 		tracef(tr, "result: no rule applies; no auto-reply\n");
 		res->why[0] = '\0';
@@ -1337,14 +2035,20 @@ static int decide(const struct rules *r, const struct rules_input *in,
 	res->closed_reply = rule->when == WHEN_CLOSED;
 	res->menu = rule->is_menu;
 	res->status_query = rule->status_query;
+	res->silent = rule->silent;
 	res->due_days = rule->due_days;
+	set_choices(r, res);
 	if (rule->due_days > 0)
-		res->due_at = hours_add_working_days(r->hours, in->now,
-						     rule->due_days);
+		res->due_at =
+		    hours_add_working_days(r->hours, in->now, rule->due_days);
 	if (rule->status_query)
 		parse_ref(r, in->text, res->cek_ref, sizeof(res->cek_ref));
-	res->suppressed = suppress_history(r, in, rule, res->reason_buf,
-					   sizeof(res->reason_buf));
+	if (rule->silent)
+		res->suppressed = "the rule is silent (spam or promotion): "
+				  "no auto-reply";
+	else
+		res->suppressed = suppress_history(r, in, rule, res->reason_buf,
+						   sizeof(res->reason_buf));
 	return rules_render(r, in, res);
 }
 
@@ -1374,17 +2078,26 @@ void rules_explain(const struct rules *r, const struct rules_input *in,
 	fprintf(out, "input: channel %s, from %s, text \"%s\"\n",
 		in->channel ? in->channel : "sms", in->from ? in->from : "?",
 		in->text ? in->text : "");
-	fprintf(out, "office: %s, %s %02d.%02d %s, %s (today %s; next open %s)\n",
-		r->office, date, (int)(secs / 3600), (int)(secs / 60 % 60),
-		hours_abbr(r->hours, in->now),
-		hours_is_open(r->hours, in->now) ? "open" : "closed", today,
-		next);
+	fprintf(
+	    out, "office: %s, %s %02d.%02d %s, %s (today %s; next open %s)\n",
+	    r->office, date, (int)(secs / 3600), (int)(secs / 60 % 60),
+	    hours_abbr(r->hours, in->now),
+	    hours_is_open(r->hours, in->now) ? "open" : "closed", today, next);
 	decide(r, in, &res, out);
+	if (res.nchoices > 1) {
+		fprintf(out, "chosen: numbered choice:");
+		for (int i = 0; i < res.nchoices; i++)
+			fprintf(out, " %d [%s]", i + 1, res.choice[i]->name);
+		fprintf(out, " (%s)\n", res.why);
+	} else if (res.closer)
+		fprintf(out, "chosen: [closer] (%s)\n", res.why);
 	if (res.matched) {
-		fprintf(out, "chosen: [%s] by %s; category %s; ticket %s; "
-			     "rt_confirm %s%s\n",
+		fprintf(out,
+			"chosen: [%s] by %s; category %s; ticket %s; "
+			"rt_confirm %s%s\n",
 			res.rule, res.why, res.category ? res.category : "-",
-			res.ticket ? "yes" : "no", res.rt_confirm ? "yes" : "no",
+			res.ticket ? "yes" : "no",
+			res.rt_confirm ? "yes" : "no",
 			res.closed_reply ? "; closed-hours reply" : "");
 		if (res.status_query)
 			fprintf(out, "status query: %s\n",
@@ -1397,8 +2110,10 @@ void rules_explain(const struct rules *r, const struct rules_input *in,
 				res.due_days);
 		}
 	}
-	if (res.suppressed && res.matched)
+	if (res.suppressed && (res.matched || res.closer || res.nchoices > 1))
 		fprintf(out, "suppressed: %s\n", res.suppressed);
+	if (res.choices[0])
+		fprintf(out, "a digit next answers: %s\n", res.choices);
 	if (res.reply)
 		fprintf(out, "reply (%d segment%s, %s, %zu bytes): %s\n",
 			res.segments, res.segments == 1 ? "" : "s",

@@ -38,7 +38,7 @@ class Rules(Case):
         self.s.sms("+6281234567890", "Pak, mau tanya syarat ktp?")
         r = wait_for(lambda: sent_to(self.s, "+6281234567890"),
                      what="KTP reply")[0]
-        self.assertIn("Syarat KTP", r["text"])
+        self.assertIn("KTP: pengantar RT", r["text"])
         self.assertIn("Senin 08.00 WITA", r["text"])
         self.assertEqual(r["parts"], 1)
 
@@ -90,7 +90,7 @@ class Rules(Case):
         self.s.sms("+6281234500001", "syarat ktp")
         r = wait_for(lambda: sent_to(self.s, "+6281234500001"),
                      what="reply from the old rules")[0]
-        self.assertIn("Syarat KTP", r["text"])
+        self.assertIn("KTP: pengantar RT", r["text"])
 
     def test_edited_rules_reload_by_themselves(self):
         rules = os.path.join(self.tmp, "rules.d")
@@ -132,7 +132,7 @@ class Rules(Case):
             self.d.sock, "GET", f"/api/v1/canned?conversation={conv}")
         self.assertEqual(st, 200)
         canned = {c["rule"]: c["text"] for c in json.loads(body)}
-        self.assertIn("Syarat KTP", canned["ktp"])
+        self.assertIn("KTP: pengantar RT", canned["ktp"])
         self.assertNotIn("menu", canned)  # the menu is not a canned reply
         self.assertNotIn("{", "".join(canned.values()))  # all filled in
         st, _ = harness.http("GET", self.d.url("/api/v1/canned"))
