@@ -128,10 +128,6 @@ int store_outbox_change_channel(struct store *st, int64_t id,
 /* Messages left 'sending' by a crash go back to 'queued' (may repeat one
  * SMS: see README "Delivery guarantees"). Returns how many. */
 int store_outbox_recover(struct store *st);
-/* Status by external id (wamid, or "mr:<n>" for SMS parts). Never
- * downgrades: the rank of the new status must be higher. */
-int store_status_update(struct store *st, const char *external_id,
-			const char *status, const char *error);
 /* The outbound message with that external id and its status. */
 int store_message_by_external(struct store *st, const char *external_id,
 			      int64_t *id, char *status, size_t statuslen);

@@ -10,6 +10,8 @@
 
 #include "inbox.h"
 #include "store.h"
+#include "wa_inbox.h"
+#include "wa_parse.h"
 
 static char db[256];
 
@@ -256,8 +258,11 @@ static void status_never_downgrades(void **state)
 	int64_t id = store_outbox_enqueue(st, conv.id, c.id, "whatsapp",
 					  "+6281234567890", "x", "staf", 1);
 	store_outbox_set(st, id, "sent", "wamid.1", NULL, 0);
-	store_status_update(st, "wamid.1", "read", NULL);
-	store_status_update(st, "wamid.1", "delivered", NULL);
+	/* The live path of a webhook status (daemon/whatsapp/wa_inbox.c). */
+	struct wa_status read = {.wamid = "wamid.1", .status = "read"};
+	struct wa_status late = {.wamid = "wamid.1", .status = "delivered"};
+	assert_int_equal(wa_inbox_status(st, &read), 0);
+	assert_int_equal(wa_inbox_status(st, &late), 0);
 	json_t *j = store_inbox_json(st, 1, 0, 0);
 	assert_string_equal(
 		json_string_value(json_object_get(json_array_get(j, 0), "status")),
