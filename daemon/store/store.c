@@ -281,6 +281,18 @@ static void read_contact(sqlite3_stmt *s, struct store_contact *c)
 	store_col_copy(s, 6, c->rt, sizeof(c->rt));
 }
 
+/* Steps a bound contact query: the contact, STORE_NOTFOUND or STORE_ERR. */
+static int contact_row(struct store *st, sqlite3_stmt *s,
+		       struct store_contact *out)
+{
+	int r = store_step(st, s);
+
+	if (r == SQLITE_ROW)
+		read_contact(s, out);
+	sqlite3_reset(s);
+	return store_row_result(r);
+}
+
 static int contact_by(struct store *st, const char *sql, const char *v,
 		      struct store_contact *out)
 {
@@ -289,11 +301,7 @@ static int contact_by(struct store *st, const char *sql, const char *v,
 	if (!s)
 		return STORE_ERR;
 	store_bind_text(s, 1, v);
-	int r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		read_contact(s, out);
-	sqlite3_reset(s);
-	return store_row_result(r);
+	return contact_row(st, s, out);
 }
 
 static const char SQL_C_PHONE[] =
@@ -392,11 +400,7 @@ int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, id);
-	int r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		read_contact(s, out);
-	sqlite3_reset(s);
-	return store_row_result(r);
+	return contact_row(st, s, out);
 }
 
 int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
@@ -872,4 +876,24 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql)
 		return NULL;
 	}
 	return s;
+}
+
+int store_insert_done(struct store *st, sqlite3_stmt *s)
+{
+	int r = store_step(st, s);
+
+	sqlite3_reset(s);
+	if (r == SQLITE_CONSTRAINT)
+		return STORE_DUP;
+	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+json_t *store_rows_json_end(sqlite3_stmt *s, int rc, json_t *arr)
+{
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
 }

@@ -264,11 +264,7 @@ int store_part_add(struct store *st, const char *source_id, const char *key,
 	sqlite3_bind_text(s, 6, text ? text : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 7, scts);
 	sqlite3_bind_int64(s, 8, now_ms);
-	int r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r == SQLITE_CONSTRAINT)
-		return STORE_DUP;
-	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+	return store_insert_done(st, s);
 }
 
 /* Distinct parts (a part stored twice under two source ids counts once)
