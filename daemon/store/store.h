@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -171,9 +171,18 @@ struct store_history {
 	int64_t last_auto, last_closed_auto, last_staff;
 	char last_auto_text[512];
 	int same_text_10min;
+	/* the auto-reply's state of this conversation (store_conv_state) */
+	char last_choices[96];
+	bool closer_sent;
 };
 int store_history(struct store *st, int64_t conversation_id, const char *text,
 		  int64_t now_ms, struct store_history *h);
+/* Remembers for the conversation what a digit answers next (choices:
+ * "kk,drainase", "menu"; NULL or "" keeps the last) and that a closer was sent
+ * (closer_sent true sticks until the conversation ends). Read back by
+ * store_history. */
+int store_conv_state(struct store *st, int64_t conversation_id,
+		     const char *choices, bool closer_sent, int64_t now_ms);
 
 /* JSON views for the API (jansson). tz_offset_s renders "at" in the office
  * time zone. */

@@ -136,6 +136,15 @@ const char *const store_migrations[] = {
     /* 5 -> 6: sms_mr rows count the parts of a long SMS already sent, so
      * a resend after a crash goes on from the next part. */
     "CREATE INDEX sms_mr_message ON sms_mr(message_id);",
+    /* 6 -> 7: the auto-reply's memory of a conversation: the numbered
+     * choice last sent ("kk,drainase" or "menu"; a digit answers it) and
+     * whether a closer ("Sama-sama") was already sent (at most one). A
+     * table of its own: updating it is not a change staff need to see. */
+    "CREATE TABLE conv_state("
+    " conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    " last_choices TEXT NOT NULL DEFAULT '',"
+    " closer_sent INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL);",
 };
 
 const int store_nmigrations =
