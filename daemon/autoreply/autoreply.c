@@ -92,7 +92,8 @@ static char *cek_howto(struct autoreply *ar, const struct rules_result *res)
 
 	if (res->reply)
 		return strdup(res->reply);
-	if (asprintf(&out, "Ketik CEK lalu nomor tiket, contoh: CEK %s-2611-0012",
+	if (asprintf(&out,
+		     "Ketik CEK lalu nomor tiket, contoh: CEK %s-2611-0012",
 		     rules_ticket_prefix(ar->rules)) < 0)
 		return NULL;
 	return out;

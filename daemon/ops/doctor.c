@@ -396,8 +396,7 @@ static void check_clock(struct app *app, const struct modem_facts *m,
 /* After the last holiday listed every day is an ordinary working day to
  * the rules: 17 August of a year not in the file would be "open". Warn
  * while there is still time to add next year's list. */
-static void check_holidays(struct app *app, const struct hours *h,
-			   json_t *arr)
+static void check_holidays(struct app *app, const struct hours *h, json_t *arr)
 {
 	struct check c = {.name = "holidays"};
 	const char *file = app->cfg->holidays && *app->cfg->holidays
@@ -463,8 +462,7 @@ static void utc_text(int off, char *buf, size_t n)
  * is what journalctl, cron and staff reading the logs see; when the two
  * differ one of them is usually a mistake (the shipped WITA default on a
  * WIB office). Compared by UTC offset, so aliases of one zone agree. */
-static void check_timezone(struct app *app, const struct rules *r,
-			   json_t *arr)
+static void check_timezone(struct app *app, const struct rules *r, json_t *arr)
 {
 	struct check c = {.name = "timezone"};
 	time_t now = (time_t)(app_now_ms(app) / 1000);
@@ -498,11 +496,13 @@ static void check_timezone(struct app *app, const struct rules *r,
 			 rules_timezone(r));
 		fix(&c, a, b);
 	} else {
-		snprintf(a, sizeof(a), "Zona waktu kantor %s (%s) sama dengan "
-				       "sistem",
+		snprintf(a, sizeof(a),
+			 "Zona waktu kantor %s (%s) sama dengan "
+			 "sistem",
 			 rules_timezone(r), o);
-		snprintf(b, sizeof(b), "office time zone %s (%s) matches the "
-				       "system's",
+		snprintf(b, sizeof(b),
+			 "office time zone %s (%s) matches the "
+			 "system's",
 			 rules_timezone(r), o);
 		SAY(&c, OK, "timezone_ok", a, b);
 	}

@@ -340,9 +340,9 @@ static void conversation_state_is_kept(void **state)
 	assert_true(h.closer_sent);
 
 	/* a new conversation starts with no state */
-	assert_int_equal(store_conversation_set(st, c.id, "status", "selesai",
-						8000),
-			 STORE_OK);
+	assert_int_equal(
+	    store_conversation_set(st, c.id, "status", "selesai", 8000),
+	    STORE_OK);
 	assert_int_equal(store_conversation_for(st, k.id, 9000, &c2, &created),
 			 STORE_OK);
 	assert_true(c2.id != c.id);
