@@ -81,26 +81,12 @@ static void check_keys(struct loader *L, const struct ini *ini, const char *sec,
 	}
 }
 
-static int parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = {"yes", "ya", "true", "1", "on"};
-	static const char *const no[] = {"no", "tidak", "false", "0", "off"};
-
-	for (size_t i = 0; i < 5; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = true, 0;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = false, 0;
-	}
-	return -1;
-}
-
 static void get_bool(struct loader *L, const struct ini *ini, const char *sec,
 		     const char *key, bool *out)
 {
 	const char *v = ini_get(ini, sec, key);
 
-	if (v && parse_bool(v, out) < 0)
+	if (v && ini_parse_bool(v, out) < 0)
 		ini_diag(L->d, DIAG_ERROR, ini, sec, key,
 			 "%s = '%s': write yes or no", key, v);
 }
