@@ -81,6 +81,9 @@ struct rules {
 	int menu_target_line[10];
 	char *menu_file;
 };
+
+/* The state of one rules_load: the set being built and where problems
+ * go (rules_load appends them to the caller's diag at the end). */
 struct loader {
 	struct rules *r;
 	struct diag *d;
@@ -88,6 +91,8 @@ struct loader {
 	char office_file[256];
 };
 
+/* A message as words (rules_tokenize): normalised tokens in buf,
+ * fillers (greetings, honorifics) marked. */
 struct tokens {
 	int n;
 	char *tok[MAX_TOKENS];
