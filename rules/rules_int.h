@@ -122,6 +122,8 @@ void rules_addf(char *buf, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* tok is one of the NULL-terminated list */
 bool rules_in_list(const char *tok, const char *const *list);
+/* Greeting words, NULL-terminated (rules_text.c). */
+extern const char *const rules_salutations[];
 
 /* ------------------------------------------------------- rules_ini.c */
 

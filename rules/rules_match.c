@@ -302,33 +302,9 @@ static const char *const closer_extra[] = {
     "sdh",    "sudah",	 "jelas", "paham", "mengerti", "k",
     "lurah",  NULL};
 
-/* Words that make a message a greeting (the menu answers it), as opposed
- * to fillers alone ("mau tanya", "pak lurah ada?"). Normalised. */
-static const char *const greeting_words[] = {"asalamualaikum",
-					     "asalamu",
-					     "alaikum",
-					     "asalamualaikom",
-					     "salam",
-					     "halo",
-					     "helo",
-					     "hai",
-					     "hi",
-					     "selamat",
-					     "met",
-					     "pagi",
-					     "siang",
-					     "sore",
-					     "malam",
-					     "permisi",
-					     "punten",
-					     "swastiastu",
-					     "shalom",
-					     "p",
-					     "menu",
-					     "horas",
-					     "sugeng",
-					     "tabe",
-					     NULL};
+/* Words that make a message a greeting (the menu answers it) besides
+ * rules_salutations, as opposed to fillers alone ("mau tanya", "pak lurah ada?"). Normalised. */
+static const char *const greeting_words[] = {"p", "menu", "horas", "sugeng", "tabe", NULL};
 static const char *const honorifics[] = {
     "lurah", "k",   "kk",    "min", "admin", "pak",  "bapak", "bu",
     "ibu",   "kak", "kakak", "mas", "mbak",  "bang", "om",    NULL};
@@ -342,7 +318,8 @@ static bool is_greeting(const struct tokens *t)
 	for (int i = 0; i < t->n; i++) {
 		bool h = rules_in_list(t->tok[i], honorifics);
 		call = call && h;
-		if (rules_in_list(t->tok[i], greeting_words))
+		if (rules_in_list(t->tok[i], rules_salutations) ||
+		    rules_in_list(t->tok[i], greeting_words))
 			greet = true;
 		else if (!t->filler[i] && !h)
 			return false;

@@ -19,16 +19,14 @@ bool rules_uses(const char *text, enum template_var v)
 /* Greetings and fillers that carry no request, normalised (lower case,
  * repeated letters collapsed): "assalamualaikum bu, kk hilang gimana"
  * keeps only "kk hilang". */
-static const char *const fillers[] = {
+/* Salutations: the words that make a message a greeting (rules_match.c)
+ * and fillers too. Normalised. */
+const char *const rules_salutations[] = {
     "asalamualaikum",
     "asalamu",
     "alaikum",
     "asalamualaikom",
     "salam",
-    "wr",
-    "wb",
-    "warahmatulahi",
-    "wabarakatuh",
     "halo",
     "helo",
     "hai",
@@ -41,9 +39,17 @@ static const char *const fillers[] = {
     "malam",
     "permisi",
     "punten",
-    "om",
     "swastiastu",
     "shalom",
+    NULL};
+
+/* The other fillers. */
+static const char *const fillers[] = {
+    "wr",
+    "wb",
+    "warahmatulahi",
+    "wabarakatuh",
+    "om",
     "pak",
     "bapak",
     "bu",
@@ -130,14 +136,12 @@ static const char *const fillers[] = {
     "pripun",
     "bagimana",
     "gimana",
-};
+    NULL};
 
 static bool is_filler(const char *tok)
 {
-	for (size_t i = 0; i < sizeof(fillers) / sizeof(*fillers); i++)
-		if (strcmp(fillers[i], tok) == 0)
-			return true;
-	return false;
+	return rules_in_list(tok, rules_salutations) ||
+	       rules_in_list(tok, fillers);
 }
 
 /* Lower case, transliterated, every non-alphanumeric byte a separator;
