@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "at.h"
+#include "gsm.h"
 #include "pdu.h"
 #include "serial.h"
 
@@ -1689,21 +1690,6 @@ static void urc_creg(void *ud, const char *line, const char *pdu)
 		mlog(m, MODEM_LOG_WARN, "network registration lost (%s)", line);
 }
 
-static size_t gsm7_unpack(const char *hex, char *out, size_t outlen);
-static size_t ucs2_to_utf8(const char *hex, char *out, size_t outlen);
-
-static bool all_hex(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 8 || n % 2)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
 /* "Rp 12.345", "Rp12,345", "Rp. 5.000,00": separators followed by three
  * digits group thousands; anything else ends the number. */
 static long parse_rupiah(const char *text)
@@ -1734,6 +1720,24 @@ static long parse_rupiah(const char *text)
 	return any ? v : -1;
 }
 
+/* The text of a +CUSD answer: TS 23.038 5 dcs 72 is UCS-2 and 15 or 0
+ * GSM-7, which Huawei sends as hex of the packed septets; anything else is
+ * taken as it came. */
+static void ussd_text(const char *raw, int dcs, char *t, size_t tl)
+{
+	unsigned char oct[200];
+	size_t bad;
+	int n = strlen(raw) >= 8 ? gsm_hex_decode(raw, oct, sizeof(oct), &bad)
+				 : -1;
+
+	if (n > 0 && dcs == 72)
+		gsm_ucs2_to_utf8(oct, (size_t)n, t, tl);
+	else if (n > 0 && (dcs == 15 || dcs == 0))
+		gsm_unpack7(oct, (size_t)n, t, tl);
+	else
+		snprintf(t, tl, "%.*s", (int)tl - 1, raw);
+}
+
 static void urc_cusd(void *ud, const char *line, const char *pdu)
 {
 	struct modem *m = ud;
@@ -1752,12 +1756,7 @@ static void urc_cusd(void *ud, const char *line, const char *pdu)
 		mlog(m, MODEM_LOG_WARN, "balance query refused: %s", line);
 		return;
 	}
-	if (all_hex(raw) && dcs == 72)
-		ucs2_to_utf8(raw, t, tl);
-	else if (all_hex(raw) && (dcs == 15 || dcs == 0))
-		gsm7_unpack(raw, t, tl); /* Huawei sends it packed */
-	else
-		snprintf(t, tl, "%.*s", (int)tl - 1, raw);
+	ussd_text(raw, dcs, t, tl);
 	m->health.balance = parse_rupiah(t);
 	if (m->ops->health)
 		m->ops->health(m->ud, &m->health);
@@ -1832,79 +1831,6 @@ static const struct {
     {"^DSFLOWRPT", urc_noise},
     {NULL, urc_other},
 };
-
-/* ---------------- text helpers for USSD ---------------- */
-
-static int hexval(char c)
-{
-	return isdigit((unsigned char)c)
-		   ? c - '0'
-		   : (tolower((unsigned char)c) - 'a' + 10);
-}
-
-/* GSM 03.38 default alphabet, the ASCII-like part; others become '?'. */
-static char gsm7_char(unsigned c)
-{
-	if (c == 0x00)
-		return '@';
-	if (c == 0x02)
-		return '$';
-	if (c == 0x11)
-		return '_';
-	if (c == 0x0a || c == 0x0d)
-		return (char)c;
-	if ((c >= 0x20 && c <= 0x5a && c != 0x24 && c != 0x40) ||
-	    (c >= 0x61 && c <= 0x7a))
-		return (char)c;
-	return '?';
-}
-
-static size_t gsm7_unpack(const char *hex, char *out, size_t outlen)
-{
-	size_t n = strlen(hex) / 2, o = 0;
-	unsigned acc = 0, bits = 0;
-
-	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
-		acc |=
-		    (unsigned)(hexval(hex[2 * i]) * 16 + hexval(hex[2 * i + 1]))
-		    << bits;
-		bits += 8;
-		while (bits >= 7 && o + 1 < outlen) {
-			out[o++] = gsm7_char(acc & 0x7f);
-			acc >>= 7;
-			bits -= 7;
-		}
-	}
-	/* TS 23.038 6.1.2.3.1: a trailing CR pads the last octet */
-	while (o > 0 && (out[o - 1] == '\r' || out[o - 1] == '@'))
-		o--;
-	out[o] = '\0';
-	return o;
-}
-
-static size_t ucs2_to_utf8(const char *hex, char *out, size_t outlen)
-{
-	size_t n = strlen(hex) / 4, o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned u = 0;
-
-		for (int k = 0; k < 4; k++)
-			u = u * 16 + (unsigned)hexval(hex[4 * i + (size_t)k]);
-		if (u < 0x80 && o + 2 < outlen) {
-			out[o++] = (char)u;
-		} else if (u < 0x800 && o + 3 < outlen) {
-			out[o++] = (char)(0xc0 | (u >> 6));
-			out[o++] = (char)(0x80 | (u & 0x3f));
-		} else if (o + 4 < outlen) {
-			out[o++] = (char)(0xe0 | (u >> 12));
-			out[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (u & 0x3f));
-		}
-	}
-	out[o] = '\0';
-	return o;
-}
 
 /* ---------------- public API ---------------- */
 
