@@ -137,21 +137,6 @@ static void schedule_reopen(struct modem *m)
 	    m->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : m->backoff_s * 2;
 }
 
-void modem_send_finish(struct modem *m, enum modem_send_result res,
-		       const char *why)
-{
-	struct send_job *j = m->sending;
-
-	if (!j)
-		return;
-	m->sending = NULL;
-	if (m->ops->sent)
-		m->ops->sent(m->ud, j->id, res, j->mrs + j->first,
-			     j->cur - j->first, why);
-	free(j->segs);
-	free(j);
-}
-
 /* Port lost, command timed out, garbage: start over from CLOSED. */
 void modem_recover(struct modem *m, const char *why)
 {

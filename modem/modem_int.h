@@ -181,7 +181,6 @@ void modem_go_fatal(struct modem *m, const char *why);
 void modem_reinit(struct modem *m, const char *why);
 
 /* modem_startup.c */
-void modem_run_step(struct modem *m, enum step s);
 void modem_step_timer(struct modem *m);
 int modem_reg_stat(const struct at_response *r, const char *prefix);
 
@@ -212,7 +211,6 @@ void modem_send_finish(struct modem *m, enum modem_send_result res,
 /* modem_health.c */
 void modem_start_health(struct modem *m);
 void modem_start_balance(struct modem *m);
-bool modem_balance_enabled(const struct modem *m);
 void modem_urc_cusd(void *ud, const char *line, const char *pdu);
 
 /* modem_urc.c */

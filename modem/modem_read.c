@@ -7,45 +7,55 @@
 
 #include "modem_int.h"
 
+static int deliver_report(struct modem *m, int index,
+			  const struct pdu_message *pm)
+{
+	struct modem_report rep = {.index = index,
+				   .mr = pm->mr,
+				   .status = pm->status,
+				   .done_at = pm->done_at};
+
+	snprintf(rep.recipient, sizeof(rep.recipient), "%s", pm->number);
+	return m->ops->report ? m->ops->report(m->ud, &rep) : -1;
+}
+
+/* The struct modem_sms of a decoded PDU. */
+static void fill_sms(struct modem_sms *s, const struct pdu_message *pm)
+{
+	snprintf(s->sender, sizeof(s->sender), "%s", pm->number);
+	snprintf(s->smsc, sizeof(s->smsc), "%s", pm->smsc);
+	s->sender_alnum = pm->number_alnum;
+	s->scts = pm->scts;
+	s->ref = pm->ref;
+	s->ref16 = pm->ref16;
+	s->parts = pm->parts ? pm->parts : 1;
+	s->seq = pm->seq ? pm->seq : 1;
+	s->text = pm->text;
+	s->binary = pm->binary;
+	if (pm->kind != PDU_DELIVER) {
+		/* our own sent messages kept on the SIM are not a
+		 * resident's text (MODEM.md) */
+		s->text = NULL;
+		s->error = "not an SMS-DELIVER (a stored outgoing message?)";
+	}
+}
+
 /* Hands one stored or routed PDU to the daemon; returns its verdict
  * (0: committed, delete it). */
 int modem_deliver(struct modem *m, int index, const char *hex, int len)
 {
 	struct pdu_message pm;
+	struct modem_sms s = {.index = index, .pdu_hex = hex};
 	char err[160];
 	int rc;
 
 	memset(&pm, 0, sizeof(pm));
 	rc = pdu_decode(hex, true, len, &pm, err, sizeof(err));
 	if (rc == 0 && pm.kind == PDU_STATUS_REPORT) {
-		struct modem_report rep = {.index = index,
-					   .mr = pm.mr,
-					   .status = pm.status,
-					   .done_at = pm.done_at};
-
-		snprintf(rep.recipient, sizeof(rep.recipient), "%s", pm.number);
-		rc = m->ops->report ? m->ops->report(m->ud, &rep) : -1;
+		rc = deliver_report(m, index, &pm);
 	} else {
-		struct modem_sms s = {.index = index, .pdu_hex = hex};
-
 		if (rc == 0) {
-			snprintf(s.sender, sizeof(s.sender), "%s", pm.number);
-			snprintf(s.smsc, sizeof(s.smsc), "%s", pm.smsc);
-			s.sender_alnum = pm.number_alnum;
-			s.scts = pm.scts;
-			s.ref = pm.ref;
-			s.ref16 = pm.ref16;
-			s.parts = pm.parts ? pm.parts : 1;
-			s.seq = pm.seq ? pm.seq : 1;
-			s.text = pm.text;
-			s.binary = pm.binary;
-			if (pm.kind != PDU_DELIVER) {
-				/* our own sent messages kept on the SIM are
-				 * not a resident's text (MODEM.md) */
-				s.text = NULL;
-				s.error = "not an SMS-DELIVER (a stored "
-					  "outgoing message?)";
-			}
+			fill_sms(&s, &pm);
 		} else {
 			s.parts = s.seq = 1;
 			s.error = err;

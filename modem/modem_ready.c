@@ -45,7 +45,7 @@ void modem_act_done(struct modem *m)
 	modem_ready_next(m);
 }
 
-bool modem_balance_enabled(const struct modem *m)
+static bool balance_enabled(const struct modem *m)
 {
 	return m->ussd && m->cfg.balance_interval_s > 0;
 }
@@ -72,7 +72,7 @@ static uint64_t health_due(const struct modem *m)
 
 static uint64_t balance_due(const struct modem *m)
 {
-	return modem_balance_enabled(m) ? m->balance_at : UINT64_MAX;
+	return balance_enabled(m) ? m->balance_at : UINT64_MAX;
 }
 
 static uint64_t rescan_due(const struct modem *m)

@@ -9,6 +9,21 @@
 
 static void send_part(struct modem *m);
 
+void modem_send_finish(struct modem *m, enum modem_send_result res,
+		       const char *why)
+{
+	struct send_job *j = m->sending;
+
+	if (!j)
+		return;
+	m->sending = NULL;
+	if (m->ops->sent)
+		m->ops->sent(m->ud, j->id, res, j->mrs + j->first,
+			     j->cur - j->first, why);
+	free(j->segs);
+	free(j);
+}
+
 /* MODEM.md error table; reinit_out is set for 300-303 and SIM errors. */
 static enum modem_send_result classify(const struct at_response *r,
 				       bool *reinit_out)

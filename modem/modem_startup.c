@@ -56,6 +56,7 @@ static const struct modem_vendor *find_vendor(const char *manufacturer)
 }
 
 static void step_cb(void *ud, const struct at_response *r);
+static void run_step(struct modem *m, enum step s);
 
 static void step_cmd(struct modem *m, enum step s, const char *cmd,
 		     const char *prefix, unsigned timeout)
@@ -97,14 +98,14 @@ static void run_vendor_step(struct modem *m)
 	const struct modem_vendor_cmd *vc = m->vendor->init;
 
 	if (!vc || !vc[m->vendor_step].cmd) {
-		modem_run_step(m, STEP_CGMM);
+		run_step(m, STEP_CGMM);
 		return;
 	}
 	step_cmd(m, STEP_VENDOR, vc[m->vendor_step].cmd, NULL,
 		 m->cfg.cmd_timeout_ms);
 }
 
-void modem_run_step(struct modem *m, enum step s)
+static void run_step(struct modem *m, enum step s)
 {
 	unsigned t = m->cfg.cmd_timeout_ms;
 	char cmd[96];
@@ -201,7 +202,7 @@ static void on_cpin(struct modem *m, const struct at_response *r)
 			modem_log(m, MODEM_LOG_INFO, "SIM accepted the PIN");
 		m->pin_sent = false; /* the PIN is right: safe after reboot */
 		m->tries = 0;
-		modem_run_step(m, STEP_CMGF);
+		run_step(m, STEP_CMGF);
 	} else if (strcmp(v, "SIM PIN") == 0) {
 		if (!m->pin)
 			modem_go_fatal(m, "the SIM asks for a PIN and none is "
@@ -212,7 +213,7 @@ static void on_cpin(struct modem *m, const struct at_response *r)
 			       "was sent once: not sending it again "
 			       "(three wrong PINs lock the SIM)");
 		else
-			modem_run_step(m, STEP_PIN);
+			run_step(m, STEP_PIN);
 	} else if (strncmp(v, "SIM PUK", 7) == 0) {
 		modem_go_fatal(m, "the SIM is PUK-locked: unlock it in a phone "
 				  "with the PUK from the operator");
@@ -254,72 +255,84 @@ static bool sms_not_ready(const struct at_response *r)
 	       (r->result == AT_CME_ERROR && r->code >= 10 && r->code <= 14);
 }
 
-static void on_sms_setup(struct modem *m, const struct at_response *r)
+static void on_cmgf(struct modem *m, const struct at_response *r)
 {
 	char why[160];
+
+	if (r->result != AT_OK) {
+		snprintf(why, sizeof(why),
+			 "the modem refuses PDU mode (AT+CMGF=0: %s)",
+			 r->final);
+		modem_go_fatal(m, why);
+		return;
+	}
+	run_step(m, STEP_CPMS);
+}
+
+static void on_cpms(struct modem *m, const struct at_response *r)
+{
+	if (r->result != AT_OK)
+		modem_log(m, MODEM_LOG_WARN,
+			  "AT+CPMS=\"%s\" failed (%s): using the modem's "
+			  "default storage",
+			  m->storage, r->final);
+	snprintf(m->mem1, sizeof(m->mem1), "%s", m->storage);
+	m->cnmi_try = 0;
+	run_step(m, STEP_CNMI);
+}
+
+/* The next +CNMI variant after a refusal; without any, READY rescans
+ * storage more often instead. */
+static void on_cnmi(struct modem *m, const struct at_response *r)
+{
+	if (r->result == AT_OK) {
+		m->cnmi_ok = true;
+		run_step(m, STEP_CSCA);
+		return;
+	}
+	if (++m->cnmi_try <
+	    (int)(sizeof(cnmi_variants) / sizeof(cnmi_variants[0]))) {
+		run_step(m, STEP_CNMI);
+		return;
+	}
+	m->cnmi_ok = false;
+	modem_log(m, MODEM_LOG_WARN,
+		  "the modem accepts no AT+CNMI setting: no new-SMS "
+		  "indications, reading storage every %d s instead",
+		  RESCAN_NO_CNMI_MS / 1000);
+	run_step(m, STEP_CSCA);
+}
+
+static void on_csca(struct modem *m, const struct at_response *r)
+{
 	struct at_iter it;
 
+	m->smsc[0] = '\0';
+	if (r->result == AT_OK && r->nlines > 0 &&
+	    at_iter_begin(&it, r->lines[0], "+CSCA:"))
+		at_iter_next_string(&it, m->smsc, sizeof(m->smsc));
+	if (!m->smsc[0])
+		modem_log(m, MODEM_LOG_WARN,
+			  "the SIM has no SMS centre number (AT+CSCA?): "
+			  "sending will fail with CMS 330");
+	modem_change_state(m, MODEM_REGISTER, "SIM ready, SMS configured");
+	run_step(m, STEP_CREG2);
+}
+
+static void on_sms_setup(struct modem *m, const struct at_response *r)
+{
 	if (m->step != STEP_CNMI && r->result != AT_OK && sms_not_ready(r)) {
 		sim_retry(m, m->step, "SMS functions not ready yet");
 		return;
 	}
-	switch (m->step) {
-	case STEP_CMGF:
-		if (r->result != AT_OK) {
-			snprintf(why, sizeof(why),
-				 "the modem refuses PDU mode (AT+CMGF=0: %s)",
-				 r->final);
-			modem_go_fatal(m, why);
-			return;
-		}
-		modem_run_step(m, STEP_CPMS);
-		break;
-	case STEP_CPMS:
-		if (r->result != AT_OK)
-			modem_log(
-			    m, MODEM_LOG_WARN,
-			    "AT+CPMS=\"%s\" failed (%s): using the modem's "
-			    "default storage",
-			    m->storage, r->final);
-		snprintf(m->mem1, sizeof(m->mem1), "%s", m->storage);
-		m->cnmi_try = 0;
-		modem_run_step(m, STEP_CNMI);
-		break;
-	case STEP_CNMI:
-		if (r->result == AT_OK) {
-			m->cnmi_ok = true;
-			modem_run_step(m, STEP_CSCA);
-			break;
-		}
-		if (++m->cnmi_try <
-		    (int)(sizeof(cnmi_variants) / sizeof(cnmi_variants[0]))) {
-			modem_run_step(m, STEP_CNMI);
-			break;
-		}
-		m->cnmi_ok = false;
-		modem_log(m, MODEM_LOG_WARN,
-			  "the modem accepts no AT+CNMI setting: no new-SMS "
-			  "indications, reading storage every %d s instead",
-			  RESCAN_NO_CNMI_MS / 1000);
-		modem_run_step(m, STEP_CSCA);
-		break;
-	case STEP_CSCA:
-		m->smsc[0] = '\0';
-		if (r->result == AT_OK && r->nlines > 0 &&
-		    at_iter_begin(&it, r->lines[0], "+CSCA:"))
-			at_iter_next_string(&it, m->smsc, sizeof(m->smsc));
-		if (!m->smsc[0])
-			modem_log(
-			    m, MODEM_LOG_WARN,
-			    "the SIM has no SMS centre number (AT+CSCA?): "
-			    "sending will fail with CMS 330");
-		modem_change_state(m, MODEM_REGISTER,
-				   "SIM ready, SMS configured");
-		modem_run_step(m, STEP_CREG2);
-		break;
-	default:
-		break;
-	}
+	if (m->step == STEP_CMGF)
+		on_cmgf(m, r);
+	else if (m->step == STEP_CPMS)
+		on_cpms(m, r);
+	else if (m->step == STEP_CNMI)
+		on_cnmi(m, r);
+	else if (m->step == STEP_CSCA)
+		on_csca(m, r);
 }
 
 int modem_reg_stat(const struct at_response *r, const char *prefix)
@@ -340,7 +353,7 @@ static void on_register(struct modem *m, const struct at_response *r)
 
 	switch (m->step) {
 	case STEP_CREG2:
-		modem_run_step(m, STEP_CREG);
+		run_step(m, STEP_CREG);
 		return;
 	case STEP_CREG:
 		stat = modem_reg_stat(r, "+CREG:");
@@ -356,7 +369,7 @@ static void on_register(struct modem *m, const struct at_response *r)
 				  "3): check the SIM is active and has credit");
 		}
 		/* LTE sticks register on EPS only (TS 27.007 10.1.22) */
-		modem_run_step(m, STEP_CEREG);
+		run_step(m, STEP_CEREG);
 		return;
 	case STEP_CEREG:
 		stat = modem_reg_stat(r, "+CEREG:");
@@ -377,12 +390,12 @@ static void on_probe(struct modem *m, const struct at_response *r)
 
 	if (r->result != AT_TIMEOUT) {
 		modem_change_state(m, MODEM_INIT, "modem answers AT");
-		modem_run_step(m, STEP_ATZ);
+		run_step(m, STEP_ATZ);
 		return;
 	}
 	if (++m->tries < PROBE_TRIES) {
 		at_write_raw(m->at, "\x1b", 1);
-		modem_run_step(m, STEP_PROBE_AT);
+		run_step(m, STEP_PROBE_AT);
 		return;
 	}
 	if (modem_is_auto(m) && m->cand_idx < m->ncand) {
@@ -401,40 +414,40 @@ static void on_identity(struct modem *m, const struct at_response *r)
 {
 	switch (m->step) {
 	case STEP_ATZ:
-		modem_run_step(m, STEP_ATE0);
+		run_step(m, STEP_ATE0);
 		break;
 	case STEP_ATE0:
-		modem_run_step(m, STEP_CMEE);
+		run_step(m, STEP_CMEE);
 		break;
 	case STEP_CMEE:
-		modem_run_step(m, STEP_CGMI);
+		run_step(m, STEP_CGMI);
 		break;
 	case STEP_CGMI:
 		first_line(r, "+CGMI:", m->health.manufacturer,
 			   sizeof(m->health.manufacturer));
 		m->vendor = find_vendor(m->health.manufacturer);
 		m->vendor_step = 0;
-		modem_run_step(m, STEP_VENDOR);
+		run_step(m, STEP_VENDOR);
 		break;
 	case STEP_VENDOR:
 		if (m->vendor->init[m->vendor_step].done)
 			m->vendor->init[m->vendor_step].done(m, r);
 		m->vendor_step++;
-		modem_run_step(m, STEP_VENDOR);
+		run_step(m, STEP_VENDOR);
 		break;
 	case STEP_CGMM:
 		first_line(r, "+CGMM:", m->health.model,
 			   sizeof(m->health.model));
-		modem_run_step(m, STEP_CGSN);
+		run_step(m, STEP_CGSN);
 		break;
 	case STEP_CGSN:
 		first_line(r, "+CGSN:", m->health.imei, sizeof(m->health.imei));
-		modem_run_step(m, STEP_CLIP);
+		run_step(m, STEP_CLIP);
 		break;
 	case STEP_CLIP:
 		m->tries = 0;
 		modem_change_state(m, MODEM_SIM, "modem initialised");
-		modem_run_step(m, STEP_CPIN);
+		run_step(m, STEP_CPIN);
 		break;
 	default:
 		break;
@@ -503,13 +516,13 @@ void modem_step_timer(struct modem *m)
 	switch (s) {
 	case STEP_PROBE_DRAIN:
 		at_reset(m->at);
-		modem_run_step(m, STEP_PROBE_AT);
+		run_step(m, STEP_PROBE_AT);
 		break;
 	case STEP_SIM_WAIT:
-		modem_run_step(m, m->wait_target);
+		run_step(m, m->wait_target);
 		break;
 	case STEP_REG_WAIT:
-		modem_run_step(m, STEP_CREG);
+		run_step(m, STEP_CREG);
 		break;
 	default:
 		break;
