@@ -228,6 +228,15 @@ static void table(struct buf *b, const struct hub_stats *st, int n)
 	bprintf(b, "</table>");
 }
 
+static int not_found(struct MHD_Connection *c)
+{
+	struct buf b = {0};
+
+	bprintf(&b, "Tidak ditemukan.\n");
+	return send_page(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
+			 &b, NULL, NULL);
+}
+
 static int dashboard(struct hub_web *w, struct MHD_Connection *c,
 		     const char *user)
 {
@@ -324,16 +333,13 @@ static bool check_login(struct hub_web *w, const char *name, const char *pw)
 	return good;
 }
 
-static int do_login(struct hub_web *w, struct MHD_Connection *c)
+static int do_login(struct hub_web *w, struct MHD_Connection *c,
+		    const char *name, const char *pw)
 {
-	const char *name = MHD_lookup_connection_value(c, MHD_POSTDATA_KIND,
-						       "name");
-	const char *pw = MHD_lookup_connection_value(c, MHD_POSTDATA_KIND,
-						     "password");
 	unsigned char raw[32];
 	char token[65], th[65], cookie[160];
 
-	if (!name || !pw || strlen(name) > 63 || !check_login(w, name, pw))
+	if (!name[0] || !check_login(w, name, pw))
 		return login_page(c, true);
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(token, sizeof token, raw, sizeof raw);
@@ -364,18 +370,35 @@ static bool session(struct hub_web *w, struct MHD_Connection *c,
 struct req {
 	struct MHD_PostProcessor *pp;
 	size_t seen;
+	char name[64], password[256];
 };
 
+/* A value may come in pieces: off says where this one goes. */
 static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind,
 				 const char *key, const char *filename,
 				 const char *type, const char *enc,
 				 const char *data, uint64_t off, size_t size)
 {
+	struct req *r = cls;
+	char *dst = NULL;
+	size_t cap = 0;
+
+	if (strcmp(key, "name") == 0)
+		dst = r->name, cap = sizeof r->name;
+	else if (strcmp(key, "password") == 0)
+		dst = r->password, cap = sizeof r->password;
+	if (!dst)
+		return MHD_YES;
+	if (off + size >= cap)
+		return MHD_NO;
+	memcpy(dst + off, data, size);
+	dst[off + size] = '\0';
 	return MHD_YES;
 }
 
 static enum MHD_Result route(struct hub_web *w, struct MHD_Connection *c,
-			     const char *url, const char *method)
+			     const char *url, const char *method,
+			     struct req *r)
 {
 	char user[64], th[65];
 	bool post = strcmp(method, "POST") == 0;
@@ -387,7 +410,8 @@ static enum MHD_Result route(struct hub_web *w, struct MHD_Connection *c,
 		return send_page(c, MHD_HTTP_OK, "text/plain", &b, NULL, NULL);
 	}
 	if (strcmp(url, "/login") == 0)
-		return post ? do_login(w, c) : login_page(c, false);
+		return post ? do_login(w, c, r->name, r->password)
+			    : login_page(c, false);
 	if (!session(w, c, user, sizeof user, th))
 		return redirect(c, "/login", NULL);
 	if (post && strcmp(url, "/logout") == 0) {
@@ -399,11 +423,7 @@ static enum MHD_Result route(struct hub_web *w, struct MHD_Connection *c,
 		return dashboard(w, c, user);
 	if (!post && strcmp(url, "/export.csv") == 0)
 		return export_csv(w, c);
-	struct buf b = {0};
-
-	bprintf(&b, "Tidak ditemukan.\n");
-	return send_page(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
-			 &b, NULL, NULL);
+	return not_found(c);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
@@ -432,7 +452,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	return route(w, c, url, method);
+	return route(w, c, url, method, r);
 }
 
 static void done(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -444,6 +464,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
+	sodium_memzero(r->password, sizeof r->password);
 	free(r);
 	*con_cls = NULL;
 }
