@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "log.h"
 #include "loop.h"
 
 #define EVPUB_WINDOW_MAX 256
@@ -22,7 +22,7 @@ struct slot {
 
 struct evpub {
 	struct loop *loop;
-	struct evlog *log;
+	struct store *st;
 	struct mosquitto *mosq;
 	char *host, *office, *user, *pass, *cafile, *certfile, *keyfile;
 	char topic[160];
@@ -57,12 +57,12 @@ bool evpub_office_ok(const char *office)
 }
 
 /* The wire format, one JSON object per event; see hub/README.md. */
-static char *payload(const struct evpub *p, const struct evlog_event *ev)
+static char *payload(const struct evpub *p, const struct store_event *ev)
 {
 	json_t *o = json_pack(
 	    "{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "office",
 	    p->office, "seq", (json_int_t)ev->seq, "at", (json_int_t)ev->at_ms,
-	    "kind", evlog_kind_name(ev->kind), "channel", ev->channel,
+	    "kind", store_events_kind_name(ev->kind), "channel", ev->channel,
 	    "category", ev->category, "ticket", ev->ticket, "due",
 	    (json_int_t)ev->due_ms, "value", (json_int_t)ev->value);
 	char *s;
@@ -76,7 +76,7 @@ static char *payload(const struct evpub *p, const struct evlog_event *ev)
 	return s;
 }
 
-static int publish_one(struct evpub *p, const struct evlog_event *ev)
+static int publish_one(struct evpub *p, const struct store_event *ev)
 {
 	char *s = payload(p, ev);
 	int mid = 0, rc;
@@ -96,11 +96,11 @@ static int publish_one(struct evpub *p, const struct evlog_event *ev)
 /* Fills the window with the next events, oldest first. */
 static void pump(struct evpub *p)
 {
-	struct evlog_event evs[32];
+	struct store_event evs[32];
 
 	while (p->connected && !p->lost && p->sent - p->acked < p->window) {
 		int room = p->window - (int)(p->sent - p->acked);
-		int n = evlog_read(p->log, p->sent, evs,
+		int n = store_events_read(p->st, p->sent, evs,
 				   room < 32 ? room : 32);
 
 		if (n <= 0)
@@ -157,7 +157,7 @@ static void on_disconnect(struct mosquitto *m, void *arg, int rc)
 
 static void save_acked(struct evpub *p)
 {
-	if (p->acked_dirty && evlog_set_acked(p->log, p->acked) == 0)
+	if (p->acked_dirty && store_events_set_acked(p->st, p->acked) == 0)
 		p->acked_dirty = false;
 }
 
@@ -281,7 +281,7 @@ static char *dup_or_null(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
-struct evpub *evpub_new(struct loop *l, struct evlog *log,
+struct evpub *evpub_new(struct loop *l, struct store *st,
 			const struct evpub_config *c)
 {
 	struct evpub *p;
@@ -293,7 +293,7 @@ struct evpub *evpub_new(struct loop *l, struct evlog *log,
 		return NULL;
 	mosquitto_lib_init();
 	p->loop = l;
-	p->log = log;
+	p->st = st;
 	p->fd = -1;
 	p->host = strdup(c->host);
 	p->office = strdup(c->office);
@@ -310,7 +310,7 @@ struct evpub *evpub_new(struct loop *l, struct evlog *log,
 	p->retry_max_ms = c->retry_max_ms > 0 ? c->retry_max_ms : 30000;
 	snprintf(p->topic, sizeof p->topic, "%s/%s/events",
 		 c->topic_prefix ? c->topic_prefix : "simpul", c->office);
-	p->acked = evlog_acked(log);
+	p->acked = store_events_acked(st);
 	p->sent = p->acked;
 	if (p->acked < 0 ||
 	    loop_prepare_add(l, prepare_cb, dispatch_cb, p) != 0) {

@@ -2,7 +2,7 @@
  *
  * QoS 1 (MQTT 3.1.1 section 4.3.2): an event counts as delivered only when
  * the broker's PUBACK for it has arrived; the watermark of acknowledged
- * events is kept in the store (evlog_set_acked), so after a restart or a
+ * events is kept in the store (store_events_set_acked), so after a restart or a
  * week offline the backlog goes out in order from the first unacknowledged
  * event. A few events may be sent twice (those in flight when the link
  * dropped); the hub stores each (office, seq) once.
@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "evlog.h"
+#include "store_events.h"
 
 struct loop;
 
@@ -39,7 +39,7 @@ struct evpub_config {
 struct evpub;
 
 /* Copies what it needs from c; connects at once. NULL on a bad config. */
-struct evpub *evpub_new(struct loop *l, struct evlog *log,
+struct evpub *evpub_new(struct loop *l, struct store *st,
 			const struct evpub_config *c);
 void evpub_free(struct evpub *p);
 

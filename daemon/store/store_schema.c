@@ -145,6 +145,31 @@ const char *const store_migrations[] = {
     " last_choices TEXT NOT NULL DEFAULT '',"
     " closer_sent INTEGER NOT NULL DEFAULT 0,"
     " updated_at INTEGER NOT NULL);",
+    /* 7 -> 8: the event log for the city hub (store_events.c): events
+     * with their per-office sequence number, the broker's acknowledged
+     * watermark, and how far the capture has read the other tables. */
+    "CREATE TABLE evlog("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, channel TEXT NOT NULL DEFAULT '',"
+    " category TEXT NOT NULL DEFAULT '', ticket TEXT NOT NULL DEFAULT '',"
+    " due_at INTEGER NOT NULL DEFAULT 0, value INTEGER NOT NULL DEFAULT 0,"
+    " detail TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE evlog_acked(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " seq INTEGER NOT NULL);"
+    "INSERT INTO evlog_acked VALUES (1, 0);"
+    "CREATE TABLE evlog_cursor(name TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL);"
+    "INSERT INTO evlog_cursor VALUES ('messages',"
+    " (SELECT coalesce(max(id), 0) FROM messages)),"
+    " ('rt_requests', (SELECT coalesce(max(id), 0) FROM rt_requests)),"
+    " ('rt_answered_at', (SELECT coalesce(max(answered_at), 0)"
+    " FROM rt_requests));"
+    "CREATE TABLE evlog_tickets("
+    " conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    " closed INTEGER NOT NULL DEFAULT 0,"
+    " breached INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO evlog_tickets SELECT id, 1, 1 FROM conversations"
+    " WHERE ticket IS NOT NULL;",
 };
 
 const int store_nmigrations =

@@ -1,6 +1,6 @@
 /* simpul-evsim: one simulated kelurahan office for the hub test and the
  * benchmark. It appends a deterministic mix of events to its own event log
- * (the real evlog in SQLite) and publishes them with the real evpub in the
+ * (the store's real event log) and publishes them with the real evpub in the
  * real poll loop, exactly as simpuld does; it exits 0 once the broker has
  * acknowledged all of them.
  *
@@ -13,19 +13,19 @@
  *                 moves it, so outages fall mid-stream by construction) */
 #include <getopt.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "evlog.h"
 #include "evpub.h"
 #include "loop.h"
+#include "store.h"
+#include "store_events.h"
 
 struct sim {
 	struct loop *loop;
-	struct evlog *log;
+	struct store *st;
 	struct evpub *pub;
 	int64_t total;
 	int every_ms;
@@ -37,24 +37,24 @@ static const char *const categories[] = {"ktp", "kk", "domisili",
 
 /* The kind of event number seq: a cycle of ten in which every second
  * cycle's ticket is closed, so some tickets stay open. */
-static enum evlog_kind kind_for(int64_t seq)
+static enum store_event_kind kind_for(int64_t seq)
 {
-	static const enum evlog_kind cycle[10] = {
-	    EVLOG_MSG_IN,      EVLOG_MSG_OUT,	   EVLOG_TICKET_OPEN,
-	    EVLOG_MSG_IN,      EVLOG_RT_REQUEST, EVLOG_RT_ANSWER,
-	    EVLOG_TICKET_CLOSE, EVLOG_MSG_OUT,	   EVLOG_SLA_BREACH,
-	    EVLOG_CREDIT};
-	enum evlog_kind k = cycle[(seq - 1) % 10];
+	static const enum store_event_kind cycle[10] = {
+	    STORE_EV_MSG_IN,      STORE_EV_MSG_OUT,	   STORE_EV_TICKET_OPEN,
+	    STORE_EV_MSG_IN,      STORE_EV_RT_REQUEST, STORE_EV_RT_ANSWER,
+	    STORE_EV_TICKET_CLOSE, STORE_EV_MSG_OUT,	   STORE_EV_SLA_BREACH,
+	    STORE_EV_CREDIT};
+	enum store_event_kind k = cycle[(seq - 1) % 10];
 
-	if (k == EVLOG_TICKET_CLOSE && ((seq - 1) / 10) % 2 == 0)
-		return EVLOG_MSG_IN;
+	if (k == STORE_EV_TICKET_CLOSE && ((seq - 1) / 10) % 2 == 0)
+		return STORE_EV_MSG_IN;
 	return k;
 }
 
 /* The event for sequence number seq: every office produces the same
  * stream, so a count in PostgreSQL can be checked against the dashboard.
  * The phone number in detail must not leave the Pi (allow_personal off). */
-static void make_event(int64_t seq, struct evlog_event *ev)
+static void make_event(int64_t seq, struct store_event *ev)
 {
 	int64_t now = (int64_t)time(NULL) * 1000;
 	int64_t round = (seq - 1) / 10;
@@ -65,25 +65,25 @@ static void make_event(int64_t seq, struct evlog_event *ev)
 	snprintf(ev->category, sizeof ev->category, "%s",
 		 categories[round % 5]);
 	switch (ev->kind) {
-	case EVLOG_MSG_IN:
-	case EVLOG_MSG_OUT:
+	case STORE_EV_MSG_IN:
+	case STORE_EV_MSG_OUT:
 		snprintf(ev->channel, sizeof ev->channel, "%s",
 			 round % 3 ? "sms" : "wa");
 		snprintf(ev->detail, sizeof ev->detail, "+62812000%04lld",
 			 (long long)(seq % 10000));
 		break;
-	case EVLOG_TICKET_OPEN:
-	case EVLOG_TICKET_CLOSE:
+	case STORE_EV_TICKET_OPEN:
+	case STORE_EV_TICKET_CLOSE:
 		snprintf(ev->ticket, sizeof ev->ticket, "T-%05lld",
 			 (long long)round);
 		/* Every third ticket is due yesterday: overdue when open,
 		 * an SLA miss when closed. */
 		ev->due_ms = now + (round % 3 ? 3 : -1) * 86400000LL;
 		break;
-	case EVLOG_RT_ANSWER:
+	case STORE_EV_RT_ANSWER:
 		ev->value = 60 * (round % 50 + 1); /* seconds to answer */
 		break;
-	case EVLOG_CREDIT:
+	case STORE_EV_CREDIT:
 		ev->value = 50000 - round * 10; /* rupiah left */
 		break;
 	default:
@@ -93,13 +93,13 @@ static void make_event(int64_t seq, struct evlog_event *ev)
 
 static int append_next(struct sim *s)
 {
-	struct evlog_event ev;
-	int64_t last = evlog_last(s->log);
+	struct store_event ev;
+	int64_t last = store_events_last(s->st);
 
 	if (last >= s->total)
 		return 0;
 	make_event(last + 1, &ev);
-	return evlog_append(s->log, &ev) == 0 ? 1 : -1;
+	return store_events_append(s->st, &ev, false) == STORE_OK ? 1 : -1;
 }
 
 static int64_t gate_value(const struct sim *s)
@@ -118,10 +118,10 @@ static void tick(struct loop *l, void *arg)
 {
 	struct sim *s = arg;
 
-	if (evlog_last(s->log) < gate_value(s) && append_next(s) > 0 &&
+	if (store_events_last(s->st) < gate_value(s) && append_next(s) > 0 &&
 	    s->pub)
 		evpub_kick(s->pub);
-	if (evlog_last(s->log) < s->total)
+	if (store_events_last(s->st) < s->total)
 		loop_timer_add(l, (uint64_t)s->every_ms, tick, s);
 }
 
@@ -129,7 +129,7 @@ static void check_done(struct loop *l, void *arg)
 {
 	struct sim *s = arg;
 
-	if (evlog_acked(s->log) >= s->total)
+	if (store_events_acked(s->st) >= s->total)
 		loop_stop(l);
 	else
 		loop_timer_add(l, 20, check_done, s);
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 	struct sim s = {.total = 1000};
 	const char *dbpath = NULL;
 	bool offline = false;
-	sqlite3 *db;
+	char err[256];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -177,13 +177,13 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (!dbpath || sqlite3_open(dbpath, &db) != SQLITE_OK)
+	if (!dbpath)
 		return 2;
-	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-		     NULL, NULL, NULL);
-	s.log = evlog_open(db, false);
-	if (!s.log)
+	s.st = store_open(dbpath, err, sizeof err);
+	if (!s.st) {
+		fprintf(stderr, "simpul-evsim: %s\n", err);
 		return 1;
+	}
 	if (offline || s.every_ms <= 0) {
 		if (append_all(&s) < 0)
 			return 1;
@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	s.loop = loop_new();
 	loop_signal_add(s.loop, SIGTERM, on_signal, &s);
 	loop_signal_add(s.loop, SIGINT, on_signal, &s);
-	s.pub = evpub_new(s.loop, s.log, &cfg);
+	s.pub = evpub_new(s.loop, s.st, &cfg);
 	if (!s.pub)
 		return 2;
 	if (s.every_ms > 0)
@@ -201,9 +201,8 @@ int main(int argc, char **argv)
 	check_done(s.loop, &s);
 	loop_run(s.loop);
 	evpub_free(s.pub);
-	printf("acked %lld of %lld\n", (long long)evlog_acked(s.log),
+	printf("acked %lld of %lld\n", (long long)store_events_acked(s.st),
 	       (long long)s.total);
-	evlog_free(s.log);
-	sqlite3_close(db);
+	store_close(s.st);
 	return 0;
 }

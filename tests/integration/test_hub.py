@@ -159,7 +159,9 @@ class Office:
 @unittest.skipUnless(PG_BIN and shutil.which("mosquitto")
                      and os.path.exists(HUB) and os.path.exists(EVSIM),
                      "mosquitto, PostgreSQL or simpul-hub not built")
-class HubTest(unittest.TestCase):
+class HubFixture(unittest.TestCase):
+    """PostgreSQL, mosquitto and simpul-hub, each in the test's directory."""
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="simpul-hub-")
         self.pg = Postgres(self.tmp)
@@ -178,8 +180,11 @@ class HubTest(unittest.TestCase):
         wait_for(self.hub_up, what="hub dashboard")
         self.offices = [Office(self.tmp, i, self.broker.port)
                         for i in range(OFFICES)]
+        self.procs = []
 
     def tearDown(self):
+        for p in reversed(self.procs):
+            p.stop()
         for o in getattr(self, "offices", []):
             if o.proc and o.proc.poll() is None:
                 o.proc.kill()
@@ -232,6 +237,9 @@ class HubTest(unittest.TestCase):
                     data=body.encode()).read()
         return opener
 
+
+
+class HubTest(HubFixture):
     def test_twenty_offices_through_two_outages(self):
         self.gate = os.path.join(self.tmp, "gate")
         late, first = self.offices[-1], self.offices[:-1]
@@ -326,6 +334,48 @@ class HubTest(unittest.TestCase):
         self.assertEqual(sum(int(r["events"]) for r in got),
                          OFFICES * EVENTS)
         self.assertTrue(all(int(r["overdue"]) > 0 for r in got))
+
+
+class SimpuldToHub(HubFixture):
+    """simpuld itself with [events] on: an SMS from the modem simulator and
+    its auto-reply reach the city's PostgreSQL, without the number or the
+    text; a restart of simpuld stores nothing twice."""
+
+    def count(self, where):
+        return int(self.pg.sql("SELECT count(*) FROM events WHERE"
+                               " office = 'kel-wenang' AND " + where)[0][0])
+
+    def test_sms_reaches_the_city_without_personal_data(self):
+        sim = harness.Sim(self.tmp)
+        d = harness.Daemon(self.tmp, modem_device=sim.link, extra={
+            "events": {"enabled": "yes", "office": "kel-wenang",
+                       "broker": "127.0.0.1", "port": str(self.broker.port),
+                       "interval_ms": "100"}})
+        self.procs = [sim, d]
+        d.start()
+        sim.sms("+6281234567890", "Selamat pagi, mau tanya syarat KK")
+        wait_for(lambda: self.count("kind = 'msg_in' AND channel = 'sms'")
+                 == 1 and self.count("kind = 'msg_out'") >= 1, timeout=60,
+                 what="the SMS and its reply in PostgreSQL")
+        self.assertGreaterEqual(self.count("kind = 'modem'"), 1)
+        self.assertEqual(self.count(
+            "(detail IS NOT NULL OR concat_ws(' ', channel, category, ticket)"
+            " ~ '(628|Selamat|syarat)')"), 0)
+        d.stop()
+        self.broker.stop()  # the restart's events wait in the store
+        d.start()
+        sim.sms("+6281234567891", "Mau tanya syarat KTP")
+        self.broker.start()
+        wait_for(lambda: self.count("kind = 'msg_in'") == 2, timeout=60,
+                 what="the second SMS after the restart")
+        n, distinct, top = self.pg.sql(
+            "SELECT count(*), count(DISTINCT seq), max(seq) FROM events"
+            " WHERE office = 'kel-wenang'")[0]
+        self.assertEqual(n, distinct)
+        self.assertEqual(n, top)  # 1..n, no gap
+        self.assertEqual(self.pg.sql(
+            "SELECT out_of_order FROM offices WHERE office = 'kel-wenang'"),
+            [["0"]])
 
 
 if __name__ == "__main__":
