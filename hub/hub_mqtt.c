@@ -144,6 +144,20 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
 	mosquitto_subscribe(m, NULL, s->filter, 1);
 }
 
+static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n,
+			 const int *granted)
+{
+	struct sub *s = arg;
+
+	/* 0x80 in the SUBACK is a refusal (MQTT 3.1.1 section 3.9.3). */
+	if (n == 1 && granted[0] == 1) {
+		atomic_store(s->c->subscribed, 1);
+		hub_log("mqtt: subscribed");
+	} else {
+		hub_log("mqtt: the broker refused the subscription");
+	}
+}
+
 static struct mosquitto *make_client(struct sub *s)
 {
 	const struct hub_mqtt_config *c = s->c;
@@ -156,6 +170,7 @@ static struct mosquitto *make_client(struct sub *s)
 		return NULL;
 	mosquitto_connect_callback_set(m, on_connect);
 	mosquitto_message_callback_set(m, on_message);
+	mosquitto_subscribe_callback_set(m, on_subscribe);
 	mosquitto_max_inflight_messages_set(m, 0);
 	if ((c->username &&
 	     mosquitto_username_pw_set(m, c->username, c->password)) ||

@@ -14,6 +14,7 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdatomic.h>
 
 struct hub_mqtt_config {
 	const char *host;
@@ -22,6 +23,9 @@ struct hub_mqtt_config {
 	const char *client_id; /* unique per hub; the session persists */
 	const char *group;     /* shared subscription group, or NULL */
 	const char *topic_prefix;
+	/* Set to 1 once the broker confirmed the subscription (SUBACK), from
+	 * then on the broker keeps this hub's events; /healthz reports it. */
+	atomic_int *subscribed;
 };
 
 /* Runs until *stop is set; returns 0, or -1 if it could not start. */

@@ -32,6 +32,7 @@ struct hub_web {
 	struct MHD_Daemon *mhd;
 	PGconn *db;
 	struct hub_stats *stats;
+	atomic_int *subscribed;
 	struct fail fails[64];
 	char dummy_hash[crypto_pwhash_STRBYTES];
 };
@@ -405,9 +406,11 @@ static enum MHD_Result route(struct hub_web *w, struct MHD_Connection *c,
 
 	if (strcmp(url, "/healthz") == 0) {
 		struct buf b = {0};
+		bool up = atomic_load(w->subscribed);
 
-		bprintf(&b, "ok\n");
-		return send_page(c, MHD_HTTP_OK, "text/plain", &b, NULL, NULL);
+		bprintf(&b, up ? "ok\n" : "menunggu broker\n");
+		return send_page(c, up ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "text/plain; charset=utf-8", &b, NULL, NULL);
 	}
 	if (strcmp(url, "/login") == 0)
 		return post ? do_login(w, c, r->name, r->password)
@@ -469,7 +472,8 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-struct hub_web *hub_web_start(PGconn *db, int port, int any)
+struct hub_web *hub_web_start(PGconn *db, int port, int any,
+			      atomic_int *subscribed)
 {
 	struct hub_web *w = calloc(1, sizeof *w);
 	struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -478,6 +482,7 @@ struct hub_web *hub_web_start(PGconn *db, int port, int any)
 	if (!w || sodium_init() < 0)
 		goto fail;
 	w->db = db;
+	w->subscribed = subscribed;
 	w->stats = calloc(MAX_OFFICES, sizeof *w->stats);
 	if (!w->stats || hub_web_hash("dummy", w->dummy_hash,
 				      sizeof w->dummy_hash) != 0)

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <iniparser.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #endif
 
 static volatile sig_atomic_t stop;
+static atomic_int subscribed;
 
 void hub_log(const char *fmt, ...)
 {
@@ -76,12 +78,13 @@ static int run(dictionary *d, PGconn *db)
 	    .cafile = str(d, "mqtt:cafile", NULL),
 	    .client_id = str(d, "mqtt:client_id", "simpul-hub-1"),
 	    .group = str(d, "mqtt:group", NULL),
-	    .topic_prefix = str(d, "mqtt:topic_prefix", "simpul")};
+	    .topic_prefix = str(d, "mqtt:topic_prefix", "simpul"),
+	    .subscribed = &subscribed};
 	const char *conninfo = str(d, "postgres:conninfo", "dbname=simpul_hub");
 	int port = d ? iniparser_getint(d, "http:port", 8090) : 8090;
 	int any = d ? iniparser_getboolean(d, "http:listen_any", 0) : 0;
 	PGconn *webdb = hub_db_open(conninfo);
-	struct hub_web *w = webdb ? hub_web_start(webdb, port, any) : NULL;
+	struct hub_web *w = webdb ? hub_web_start(webdb, port, any, &subscribed) : NULL;
 	int rc;
 
 	if (!w) {

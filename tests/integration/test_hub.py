@@ -36,7 +36,7 @@ class Postgres:
     """initdb + pg_ctl in a temporary directory, as a non-root user (the
     server refuses to run as root; CI runs as root, so use nobody)."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, fsync=False):
         self.dir = os.path.join(tmp, "pg")
         self.port = free_port()
         os.mkdir(self.dir, 0o700)
@@ -50,7 +50,7 @@ class Postgres:
         self.run("pg_ctl", "-D", self.dir, "-w", "-l",
                  os.path.join(self.dir, "log"), "-o",
                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-                 " -c fsync=off", "start")
+                 + ("" if fsync else " -c fsync=off"), "start")
         self.sql("CREATE DATABASE hub", db="postgres")
         self.conninfo = (f"host=127.0.0.1 port={self.port} user=hub"
                          " dbname=hub")
@@ -65,7 +65,8 @@ class Postgres:
             [os.path.join(PG_BIN, "psql"), "-h", "127.0.0.1", "-p",
              str(self.port), "-U", "hub", "-d", db, "-AtF,", "-v",
              "ON_ERROR_STOP=1", "-c", q],
-            check=True, text=True, stdout=subprocess.PIPE)
+            check=True, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
         return [line.split(",") for line in r.stdout.splitlines() if line]
 
     def count(self):
@@ -177,7 +178,8 @@ class HubFixture(unittest.TestCase):
         self.hub = subprocess.Popen(
             [HUB, "--config", conf],
             stderr=open(os.path.join(self.tmp, "hub.log"), "w"))
-        wait_for(self.hub_up, what="hub dashboard")
+        # Up means subscribed: from then on the broker keeps the events.
+        wait_for(self.hub_up, what="hub subscribed")
         self.offices = [Office(self.tmp, i, self.broker.port)
                         for i in range(OFFICES)]
         self.procs = []
