@@ -79,8 +79,8 @@ static int migrate(PGconn *db)
 	for (v = schema_version(db); v >= 0 && v < n; v++) {
 		char bump[64];
 
-		snprintf(bump, sizeof bump, "UPDATE hub_schema SET version = %d",
-			 v + 1);
+		snprintf(bump, sizeof bump,
+			 "UPDATE hub_schema SET version = %d", v + 1);
 		if (!exec_ok(db, "BEGIN") || !exec_ok(db, migrations[v]) ||
 		    !exec_ok(db, bump) || !exec_ok(db, "COMMIT")) {
 			exec_ok(db, "ROLLBACK");
@@ -145,9 +145,8 @@ PGconn *hub_db_open(const char *conninfo)
 static int insert_one(PGconn *db, const struct hub_event *e)
 {
 	char seq[24], at[24], due[24], value[24];
-	const char *v[10] = {e->office, seq,	    at,	      e->kind,
-			     e->channel, e->category, e->ticket, due,
-			     value,	 e->detail};
+	const char *v[10] = {e->office,	  seq,	     at,  e->kind, e->channel,
+			     e->category, e->ticket, due, value,   e->detail};
 	PGresult *r;
 	int n;
 
@@ -227,10 +226,10 @@ int hub_db_stats(PGconn *db, struct hub_stats *out, int max)
 	n = PQntuples(r);
 	for (int i = 0; i < n; i++) {
 		struct hub_stats *s = &out[i];
-		int64_t *f[] = {&s->events,  &s->last_seq, &s->msg_in,
-				&s->msg_out, &s->open,	   &s->overdue,
+		int64_t *f[] = {&s->events,  &s->last_seq,  &s->msg_in,
+				&s->msg_out, &s->open,	    &s->overdue,
 				&s->closed,  &s->closed_ok, &s->rt_req,
-				&s->rt_ans,  &s->rt_avg_s, &s->breaches};
+				&s->rt_ans,  &s->rt_avg_s,  &s->breaches};
 
 		snprintf(s->office, sizeof s->office, "%s",
 			 PQgetvalue(r, i, 0));
@@ -308,8 +307,7 @@ int hub_db_session_new(PGconn *db, const char *token_hash, const char *name,
 		       3, v);
 }
 
-int hub_db_session_get(PGconn *db, const char *token_hash, char *name,
-		       size_t n)
+int hub_db_session_get(PGconn *db, const char *token_hash, char *name, size_t n)
 {
 	const char *v[1] = {token_hash};
 

@@ -15,7 +15,7 @@
 #include "hub_db.h"
 #include "hub_log.h"
 
-#define BATCH_MAX 512
+#define BATCH_MAX    512
 #define BATCH_AGE_MS 100
 
 struct sub {
@@ -82,8 +82,7 @@ static bool topic_matches(const struct sub *s, const char *topic,
 {
 	char want[192];
 
-	snprintf(want, sizeof want, "%s/%s/events", s->c->topic_prefix,
-		 office);
+	snprintf(want, sizeof want, "%s/%s/events", s->c->topic_prefix, office);
 	return strcmp(topic, want) == 0;
 }
 
@@ -137,7 +136,8 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
 	struct sub *s = arg;
 
 	if (rc != 0) {
-		hub_log("mqtt: broker refused: %s", mosquitto_connack_string(rc));
+		hub_log("mqtt: broker refused: %s",
+			mosquitto_connack_string(rc));
 		return;
 	}
 	hub_log("mqtt: connected, subscribing to %s", s->filter);
@@ -174,8 +174,8 @@ static struct mosquitto *make_client(struct sub *s)
 	mosquitto_max_inflight_messages_set(m, 0);
 	if ((c->username &&
 	     mosquitto_username_pw_set(m, c->username, c->password)) ||
-	    (c->cafile && mosquitto_tls_set(m, c->cafile, NULL, NULL, NULL,
-					    NULL))) {
+	    (c->cafile &&
+	     mosquitto_tls_set(m, c->cafile, NULL, NULL, NULL, NULL))) {
 		mosquitto_destroy(m);
 		return NULL;
 	}

@@ -16,11 +16,11 @@
 #include "hub_db.h"
 #include "hub_log.h"
 
-#define MAX_OFFICES 10000
+#define MAX_OFFICES   10000
 #define SESSION_TTL_S 43200
-#define BODY_MAX 4096
-#define FAIL_LIMIT 5
-#define LOCK_S 60
+#define BODY_MAX      4096
+#define FAIL_LIMIT    5
+#define LOCK_S	      60
 
 struct fail {
 	char name[64];
@@ -43,7 +43,7 @@ struct buf {
 };
 
 static void bprintf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void bprintf(struct buf *b, const char *fmt, ...)
 {
@@ -72,10 +72,9 @@ int hub_web_hash(const char *password, char *out, size_t n)
 {
 	if (n < crypto_pwhash_STRBYTES || sodium_init() < 0)
 		return -1;
-	return crypto_pwhash_str_alg(out, password, strlen(password),
-				     crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				     crypto_pwhash_MEMLIMIT_INTERACTIVE,
-				     crypto_pwhash_ALG_ARGON2ID13);
+	return crypto_pwhash_str_alg(
+	    out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
 }
 
 static void token_hash(const char *token, char out[65])
@@ -117,8 +116,8 @@ static int redirect(struct MHD_Connection *c, const char *to,
 	struct buf b = {0};
 
 	bprintf(&b, "Lihat %s\n", to);
-	return send_page(c, MHD_HTTP_SEE_OTHER, "text/plain; charset=utf-8",
-			 &b, cookie, to);
+	return send_page(c, MHD_HTTP_SEE_OTHER, "text/plain; charset=utf-8", &b,
+			 cookie, to);
 }
 
 static const char style[] =
@@ -174,8 +173,10 @@ static void bar_chart(struct buf *b, const char *title,
 {
 	int h = 20 + n * 18;
 
-	bprintf(b, "<h2>%s</h2><svg xmlns='http://www.w3.org/2000/svg'"
-		   " width=640 height=%d role=img>", title, h);
+	bprintf(b,
+		"<h2>%s</h2><svg xmlns='http://www.w3.org/2000/svg'"
+		" width=640 height=%d role=img>",
+		title, h);
 	for (int i = 0; i < n; i++) {
 		int64_t v = value(&st[i]);
 		int w = max > 0 ? (int)(v * 400 / max) : 0;
@@ -186,7 +187,8 @@ static void bar_chart(struct buf *b, const char *title,
 			"</text><rect x=160 y=%d width=%d height=14"
 			" fill='#3a7'/><text x=%d y=%d font-size=12>%lld%s"
 			"</text>",
-			3 + i * 18, w, 166 + w, 14 + i * 18, (long long)v, unit);
+			3 + i * 18, w, 166 + w, 14 + i * 18, (long long)v,
+			unit);
 	}
 	bprintf(b, "</svg>");
 }
@@ -234,8 +236,8 @@ static int not_found(struct MHD_Connection *c)
 	struct buf b = {0};
 
 	bprintf(&b, "Tidak ditemukan.\n");
-	return send_page(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
-			 &b, NULL, NULL);
+	return send_page(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", &b,
+			 NULL, NULL);
 }
 
 static int dashboard(struct hub_web *w, struct MHD_Connection *c,
@@ -253,9 +255,10 @@ static int dashboard(struct hub_web *w, struct MHD_Connection *c,
 	for (int i = 0; i < n; i++)
 		if (volume(&w->stats[i]) > vmax)
 			vmax = volume(&w->stats[i]);
-	bprintf(&b, "<!doctype html><html lang=id><meta charset=utf-8>"
-		    "<title>simpul kota</title>%s<h1>simpul kota: %d kelurahan"
-		    "</h1><form method=post action=/logout><p>Masuk sebagai ",
+	bprintf(&b,
+		"<!doctype html><html lang=id><meta charset=utf-8>"
+		"<title>simpul kota</title>%s<h1>simpul kota: %d kelurahan"
+		"</h1><form method=post action=/logout><p>Masuk sebagai ",
 		style, n);
 	put_esc(&b, user);
 	bprintf(&b, " <button>Keluar</button> <a href=/export.csv>Unduh CSV"
@@ -354,11 +357,11 @@ static int do_login(struct hub_web *w, struct MHD_Connection *c,
 	return redirect(c, "/", cookie);
 }
 
-static bool session(struct hub_web *w, struct MHD_Connection *c,
-		    char *user, size_t n, char th[65])
+static bool session(struct hub_web *w, struct MHD_Connection *c, char *user,
+		    size_t n, char th[65])
 {
-	const char *token = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-							"hub_session");
+	const char *token =
+	    MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "hub_session");
 
 	if (!token || strlen(token) != 64)
 		return false;
@@ -398,8 +401,7 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind,
 }
 
 static enum MHD_Result route(struct hub_web *w, struct MHD_Connection *c,
-			     const char *url, const char *method,
-			     struct req *r)
+			     const char *url, const char *method, struct req *r)
 {
 	char user[64], th[65];
 	bool post = strcmp(method, "POST") == 0;
@@ -409,8 +411,9 @@ static enum MHD_Result route(struct hub_web *w, struct MHD_Connection *c,
 		bool up = atomic_load(w->subscribed);
 
 		bprintf(&b, up ? "ok\n" : "menunggu broker\n");
-		return send_page(c, up ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-				 "text/plain; charset=utf-8", &b, NULL, NULL);
+		return send_page(
+		    c, up ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "text/plain; charset=utf-8", &b, NULL, NULL);
 	}
 	if (strcmp(url, "/login") == 0)
 		return post ? do_login(w, c, r->name, r->password)
@@ -419,8 +422,7 @@ static enum MHD_Result route(struct hub_web *w, struct MHD_Connection *c,
 		return redirect(c, "/login", NULL);
 	if (post && strcmp(url, "/logout") == 0) {
 		hub_db_session_end(w->db, th);
-		return redirect(c, "/login",
-				"hub_session=; Path=/; Max-Age=0");
+		return redirect(c, "/login", "hub_session=; Path=/; Max-Age=0");
 	}
 	if (!post && strcmp(url, "/") == 0)
 		return dashboard(w, c, user);
@@ -443,8 +445,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 			return MHD_NO;
 		*con_cls = r;
 		if (strcmp(method, "POST") == 0)
-			r->pp = MHD_create_post_processor(c, 1024, post_iter,
-							  r);
+			r->pp =
+			    MHD_create_post_processor(c, 1024, post_iter, r);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -484,8 +486,8 @@ struct hub_web *hub_web_start(PGconn *db, int port, int any,
 	w->db = db;
 	w->subscribed = subscribed;
 	w->stats = calloc(MAX_OFFICES, sizeof *w->stats);
-	if (!w->stats || hub_web_hash("dummy", w->dummy_hash,
-				      sizeof w->dummy_hash) != 0)
+	if (!w->stats ||
+	    hub_web_hash("dummy", w->dummy_hash, sizeof w->dummy_hash) != 0)
 		goto fail;
 	sa.sin_addr.s_addr = htonl(any ? INADDR_ANY : INADDR_LOOPBACK);
 	/* One internal thread: requests are served one after another, so

@@ -84,7 +84,8 @@ static int run(dictionary *d, PGconn *db)
 	int port = d ? iniparser_getint(d, "http:port", 8090) : 8090;
 	int any = d ? iniparser_getboolean(d, "http:listen_any", 0) : 0;
 	PGconn *webdb = hub_db_open(conninfo);
-	struct hub_web *w = webdb ? hub_web_start(webdb, port, any, &subscribed) : NULL;
+	struct hub_web *w =
+	    webdb ? hub_web_start(webdb, port, any, &subscribed) : NULL;
 	int rc;
 
 	if (!w) {

@@ -67,15 +67,13 @@ static void tick(struct loop *l, void *arg)
 		log_msg(LOG_WARN, "events: capture failed, will retry");
 	if (now - ev->last_prune_ms > 3600000) {
 		ev->last_prune_ms = now;
-		store_events_prune(ev->app->st,
-				   now - (int64_t)c->events_keep_days *
-					     86400000);
+		store_events_prune(
+		    ev->app->st, now - (int64_t)c->events_keep_days * 86400000);
 	}
 	evpub_kick(ev->pub);
-	ev->timer = loop_timer_add(l,
-				   n >= EVENTS_BATCH ? 0
-						     : (uint64_t)c->events_interval_ms,
-				   tick, ev);
+	ev->timer = loop_timer_add(
+	    l, n >= EVENTS_BATCH ? 0 : (uint64_t)c->events_interval_ms, tick,
+	    ev);
 }
 
 struct events *events_new(struct app *app, struct sms *sms, const char **err)

@@ -11,9 +11,9 @@
 #include "log.h"
 #include "loop.h"
 
-#define EVPUB_WINDOW_MAX 256
+#define EVPUB_WINDOW_MAX	 256
 #define EVPUB_CONNECT_TIMEOUT_MS 30000
-#define EVPUB_MISC_MS 1000
+#define EVPUB_MISC_MS		 1000
 
 struct slot {
 	int mid;
@@ -101,7 +101,7 @@ static void pump(struct evpub *p)
 	while (p->connected && !p->lost && p->sent - p->acked < p->window) {
 		int room = p->window - (int)(p->sent - p->acked);
 		int n = store_events_read(p->st, p->sent, evs,
-				   room < 32 ? room : 32);
+					  room < 32 ? room : 32);
 
 		if (n <= 0)
 			return;
@@ -140,7 +140,8 @@ static void on_publish(struct mosquitto *m, void *arg, int mid)
 			p->slots[s % p->window].done = true;
 	/* QoS 1 PUBACKs come in order on one connection, but move the
 	 * watermark only over a contiguous run to be safe. */
-	while (p->acked < p->sent && p->slots[(p->acked + 1) % p->window].done) {
+	while (p->acked < p->sent &&
+	       p->slots[(p->acked + 1) % p->window].done) {
 		p->slots[(p->acked + 1) % p->window].done = false;
 		p->acked++;
 		p->acked_dirty = true;
@@ -187,8 +188,8 @@ static void drop(struct evpub *p)
 	p->retry_ms = p->retry_ms ? p->retry_ms * 2 : 500;
 	if (p->retry_ms > p->retry_max_ms)
 		p->retry_ms = p->retry_max_ms;
-	p->retry_timer = loop_timer_add(p->loop, (uint64_t)p->retry_ms,
-					retry_cb, p);
+	p->retry_timer =
+	    loop_timer_add(p->loop, (uint64_t)p->retry_ms, retry_cb, p);
 }
 
 static void after_io(struct evpub *p)
@@ -268,7 +269,8 @@ static void start_connect(struct evpub *p)
 	rc = mosquitto_connect_async(p->mosq, p->host, p->port, p->keepalive);
 	p->fd = mosquitto_socket(p->mosq);
 	if ((rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_PENDING) ||
-	    p->fd < 0 || loop_fd_add(p->loop, p->fd, POLLIN | POLLOUT, fd_cb, p)) {
+	    p->fd < 0 ||
+	    loop_fd_add(p->loop, p->fd, POLLIN | POLLOUT, fd_cb, p)) {
 		p->fd = -1;
 		drop(p);
 		return;
@@ -304,9 +306,8 @@ struct evpub *evpub_new(struct loop *l, struct store *st,
 	p->keyfile = dup_or_null(c->keyfile);
 	p->port = c->port;
 	p->keepalive = c->keepalive_s > 0 ? c->keepalive_s : 60;
-	p->window = c->window > 0 && c->window <= EVPUB_WINDOW_MAX
-			? c->window
-			: 64;
+	p->window =
+	    c->window > 0 && c->window <= EVPUB_WINDOW_MAX ? c->window : 64;
 	p->retry_max_ms = c->retry_max_ms > 0 ? c->retry_max_ms : 30000;
 	snprintf(p->topic, sizeof p->topic, "%s/%s/events",
 		 c->topic_prefix ? c->topic_prefix : "simpul", c->office);

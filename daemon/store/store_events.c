@@ -7,9 +7,8 @@
 #include "store_int.h"
 
 static const char *const kind_names[STORE_EV_KIND_COUNT] = {
-    "msg_in",	  "msg_out",	"ticket_open",
-    "ticket_close", "rt_request", "rt_answer",
-    "sla_breach", "modem",	"credit"};
+    "msg_in",	 "msg_out",    "ticket_open", "ticket_close", "rt_request",
+    "rt_answer", "sla_breach", "modem",	      "credit"};
 
 const char *store_events_kind_name(enum store_event_kind kind)
 {
@@ -109,8 +108,8 @@ int64_t store_events_last(struct store *st)
 int store_events_set_acked(struct store *st, int64_t seq)
 {
 	/* Only forward: a late PUBACK must not move the watermark back. */
-	sqlite3_stmt *s = store_stmt(
-	    st, "UPDATE evlog_acked SET seq = ?1 WHERE seq < ?1");
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE evlog_acked SET seq = ?1 WHERE seq < ?1");
 
 	if (!s)
 		return STORE_ERR;
@@ -136,9 +135,8 @@ int store_events_prune(struct store *st, int64_t before_ms)
 
 static int64_t cursor_get(struct store *st, const char *name)
 {
-	return store_scalar64(st,
-			      "SELECT value FROM evlog_cursor WHERE name = ?3",
-			      0, 0, name);
+	return store_scalar64(
+	    st, "SELECT value FROM evlog_cursor WHERE name = ?3", 0, 0, name);
 }
 
 static int cursor_set(struct store *st, const char *name, int64_t v)
@@ -289,8 +287,8 @@ static int capture_rt(struct store *st, int max)
 		   : -1;
 }
 
-int store_events_capture(struct store *st, int64_t now_ms,
-			 bool allow_personal, int max)
+int store_events_capture(struct store *st, int64_t now_ms, bool allow_personal,
+			 int max)
 {
 	int a, b, c;
 

@@ -31,8 +31,8 @@ enum store_event_kind {
 };
 
 struct store_event {
-	int64_t seq;	  /* set by store_events_append */
-	int64_t at_ms;	  /* wall clock, Unix ms */
+	int64_t seq;   /* set by store_events_append */
+	int64_t at_ms; /* wall clock, Unix ms */
 	enum store_event_kind kind;
 	char channel[16];  /* "sms", "whatsapp" or "" */
 	char category[32]; /* rule category, modem state, ... */
@@ -62,8 +62,8 @@ int64_t store_events_last(struct store *st);
  * transaction: new messages (msg_in/msg_out), tickets opened, closed or
  * past their due date (sla_breach), RT requests and answers; at most max
  * of each sort per call. Returns how many events were added, or -1. */
-int store_events_capture(struct store *st, int64_t now_ms,
-			 bool allow_personal, int max);
+int store_events_capture(struct store *st, int64_t now_ms, bool allow_personal,
+			 int max);
 /* Drops acknowledged events older than before_ms; how many, or -1. */
 int store_events_prune(struct store *st, int64_t before_ms);
 

@@ -118,7 +118,8 @@ static int kinds(struct store *st, int64_t after, char *out, size_t n)
 			n - strlen(out) - 1);
 		strncat(out, " ", n - strlen(out) - 1);
 		if (evs[i].detail[0] || strstr(evs[i].channel, "62") ||
-		    strstr(evs[i].category, "62") || strstr(evs[i].ticket, "62"))
+		    strstr(evs[i].category, "62") ||
+		    strstr(evs[i].ticket, "62"))
 			fail_msg("a phone number in event %d", i);
 	}
 	return k;

@@ -32,17 +32,17 @@ struct sim {
 	const char *gate;
 };
 
-static const char *const categories[] = {"ktp", "kk", "domisili",
-					 "keluhan", "sktm"};
+static const char *const categories[] = {"ktp", "kk", "domisili", "keluhan",
+					 "sktm"};
 
 /* The kind of event number seq: a cycle of ten in which every second
  * cycle's ticket is closed, so some tickets stay open. */
 static enum store_event_kind kind_for(int64_t seq)
 {
 	static const enum store_event_kind cycle[10] = {
-	    STORE_EV_MSG_IN,      STORE_EV_MSG_OUT,	   STORE_EV_TICKET_OPEN,
-	    STORE_EV_MSG_IN,      STORE_EV_RT_REQUEST, STORE_EV_RT_ANSWER,
-	    STORE_EV_TICKET_CLOSE, STORE_EV_MSG_OUT,	   STORE_EV_SLA_BREACH,
+	    STORE_EV_MSG_IN,	   STORE_EV_MSG_OUT,	STORE_EV_TICKET_OPEN,
+	    STORE_EV_MSG_IN,	   STORE_EV_RT_REQUEST, STORE_EV_RT_ANSWER,
+	    STORE_EV_TICKET_CLOSE, STORE_EV_MSG_OUT,	STORE_EV_SLA_BREACH,
 	    STORE_EV_CREDIT};
 	enum store_event_kind k = cycle[(seq - 1) % 10];
 
@@ -151,12 +151,15 @@ static int append_all(struct sim *s)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"db", 1, 0, 'd'},	     {"office", 1, 0, 'o'},
-	    {"port", 1, 0, 'p'},     {"events", 1, 0, 'n'},
-	    {"every-ms", 1, 0, 'e'}, {"offline", 0, 0, 'f'},
-	    {"window", 1, 0, 'w'},   {"gate", 1, 0, 'g'},
-	    {0, 0, 0, 0}};
+	static const struct option opts[] = {{"db", 1, 0, 'd'},
+					     {"office", 1, 0, 'o'},
+					     {"port", 1, 0, 'p'},
+					     {"events", 1, 0, 'n'},
+					     {"every-ms", 1, 0, 'e'},
+					     {"offline", 0, 0, 'f'},
+					     {"window", 1, 0, 'w'},
+					     {"gate", 1, 0, 'g'},
+					     {0, 0, 0, 0}};
 	struct evpub_config cfg = {.host = "127.0.0.1", .retry_max_ms = 1000};
 	struct sim s = {.total = 1000};
 	const char *dbpath = NULL;
@@ -166,15 +169,32 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dbpath = optarg; break;
-		case 'o': cfg.office = optarg; break;
-		case 'p': cfg.port = atoi(optarg); break;
-		case 'n': s.total = atoll(optarg); break;
-		case 'e': s.every_ms = atoi(optarg); break;
-		case 'f': offline = true; break;
-		case 'w': cfg.window = atoi(optarg); break;
-		case 'g': s.gate = optarg; break;
-		default: return 2;
+		case 'd':
+			dbpath = optarg;
+			break;
+		case 'o':
+			cfg.office = optarg;
+			break;
+		case 'p':
+			cfg.port = atoi(optarg);
+			break;
+		case 'n':
+			s.total = atoll(optarg);
+			break;
+		case 'e':
+			s.every_ms = atoi(optarg);
+			break;
+		case 'f':
+			offline = true;
+			break;
+		case 'w':
+			cfg.window = atoi(optarg);
+			break;
+		case 'g':
+			s.gate = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!dbpath)
