@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "config.h"
+#include "counters.h"
 #include "log.h"
 #include "loop.h"
 #include "modem.h"
@@ -65,6 +66,8 @@ static void tick(struct loop *l, void *arg)
 				 EVENTS_BATCH);
 	if (n < 0)
 		log_msg(LOG_WARN, "events: capture failed, will retry");
+	for (int i = 0; i < n; i++)
+		counters_add("events_logged"); /* on /metrics */
 	if (now - ev->last_prune_ms > 3600000) {
 		ev->last_prune_ms = now;
 		store_events_prune(

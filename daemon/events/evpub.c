@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "log.h"
 #include "loop.h"
 
@@ -125,6 +126,7 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
 	}
 	p->connected = true;
 	p->n_connects++;
+	counters_add("events_broker_connects");
 	p->retry_ms = 0;
 	p->sent = p->acked;
 	log_msg(LOG_INFO, "events: connected, resending from %lld",
@@ -146,6 +148,7 @@ static void on_publish(struct mosquitto *m, void *arg, int mid)
 		p->acked++;
 		p->acked_dirty = true;
 		p->n_acks++;
+		counters_add("events_acked"); /* on /metrics */
 	}
 }
 

@@ -347,6 +347,13 @@ class SimpuldToHub(HubFixture):
         return int(self.pg.sql("SELECT count(*) FROM events WHERE"
                                " office = 'kel-wenang' AND " + where)[0][0])
 
+    def acked_metric(self, d):
+        body = harness.http("GET", d.url("/metrics"))[1].decode()
+        for line in body.splitlines():
+            if line.startswith('simpul_events_total{name="events_acked"}'):
+                return int(line.split()[-1])
+        return 0
+
     def test_sms_reaches_the_city_without_personal_data(self):
         sim = harness.Sim(self.tmp)
         d = harness.Daemon(self.tmp, modem_device=sim.link, extra={
@@ -360,6 +367,9 @@ class SimpuldToHub(HubFixture):
                  == 1 and self.count("kind = 'msg_out'") >= 1, timeout=60,
                  what="the SMS and its reply in PostgreSQL")
         self.assertGreaterEqual(self.count("kind = 'modem'"), 1)
+        # /metrics counts what the broker acknowledged: all that arrived.
+        wait_for(lambda: self.acked_metric(d) == self.count("true"),
+                 what="events_acked on /metrics")
         self.assertEqual(self.count(
             "(detail IS NOT NULL OR concat_ws(' ', channel, category, ticket)"
             " ~ '(628|Selamat|syarat)')"), 0)
