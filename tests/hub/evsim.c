@@ -204,18 +204,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "simpul-evsim: %s\n", err);
 		return 1;
 	}
-	if (offline || s.every_ms <= 0) {
-		if (append_all(&s) < 0)
-			return 1;
-		if (offline)
-			return 0;
+	if ((offline || s.every_ms <= 0) && append_all(&s) < 0) {
+		store_close(s.st);
+		return 1;
+	}
+	if (offline) {
+		store_close(s.st);
+		return 0;
 	}
 	s.loop = loop_new();
 	loop_signal_add(s.loop, SIGTERM, on_signal, &s);
 	loop_signal_add(s.loop, SIGINT, on_signal, &s);
 	s.pub = evpub_new(s.loop, s.st, &cfg);
-	if (!s.pub)
+	if (!s.pub) {
+		loop_free(s.loop);
+		store_close(s.st);
 		return 2;
+	}
 	if (s.every_ms > 0)
 		tick(s.loop, &s);
 	check_done(s.loop, &s);
@@ -223,6 +228,7 @@ int main(int argc, char **argv)
 	evpub_free(s.pub);
 	printf("acked %lld of %lld\n", (long long)store_events_acked(s.st),
 	       (long long)s.total);
+	loop_free(s.loop);
 	store_close(s.st);
 	return 0;
 }
