@@ -12,6 +12,7 @@ import tty
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import Sim, wait_for  # noqa: E402
 
 # "Hello" to +6281311112222, SMS-SUBMIT, GSM-7, default SMSC ("00").
@@ -290,7 +291,4 @@ class TestE3531(SimCase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    failed = len(r.failures) + len(r.errors)
-    print(f"{r.testsRun - failed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    harness.main()
