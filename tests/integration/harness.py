@@ -124,6 +124,25 @@ class Calendar:
             day, m = day + datetime.timedelta(days=1), -1
         raise AssertionError("the office never opens")
 
+    def work_after(self, epoch, hours):
+        """The instant after that many hours of opening time from epoch
+        (how the RT reminder and expiry are due, README 'Ketua RT')."""
+        left = hours * 3600
+        t = self.local(epoch)
+        day, sec = t.date(), t.hour * 3600 + t.minute * 60 + t.second
+        for _ in range(400):
+            hrs = self.day_hours(day)
+            assert hrs is not None, f"{day} has special hours"
+            for a, b in hrs:
+                s, e = max(a * 60, sec), b * 60
+                if e <= s:
+                    continue
+                if e - s >= left:
+                    return self.at(day, 0) + s + left
+                left -= e - s
+            day, sec = day + datetime.timedelta(days=1), 0
+        raise AssertionError("the office never opens")
+
     def working_days_after(self, epoch, n):
         """The date n working days after epoch's date."""
         day = self.local(epoch).date()
