@@ -176,9 +176,21 @@ class Auth(ApiCase):
         self.assertNotIn(token, stored)  # only a hash is kept
         me = c.json("GET", "/api/v1/me")
         self.assertEqual((me["user"], me["role"]), ("siti", "admin"))
+        # the cookie replayed by another client works while logged in ...
+        old = {"Cookie": cookie.split(";")[0]}
+        replay = Client(self.d)
+        self.assertEqual(replay.req("GET", "/api/v1/me", headers=old)[0], 200)
         self.assertEqual(c.req("POST", "/api/v1/logout")[0], 200)
         self.assertEqual(c.req("GET", "/api/v1/me")[0], 401)
-        # The old token is dead even if replayed.
+        # ... and is dead after the logout, for reads and for writes with
+        # the session's CSRF token: the server forgot the session, not
+        # only the browser its cookie
+        self.assertEqual(replay.req("GET", "/api/v1/me", headers=old)[0], 401)
+        st, _, _ = replay.req("POST", "/api/v1/messages",
+                              {"to": "081234567890", "text": "x"},
+                              headers=dict(old, **{"X-CSRF-Token": c.csrf}))
+        self.assertEqual(st, 401)
+        # another session of the same user is not touched
         self.assertEqual(self.c.req("GET", "/api/v1/me")[0], 200)
 
     def test_wrong_password_and_form_posts_refused(self):

@@ -3,6 +3,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 
 import harness
 from harness import Case, wait_for, post_webhook, wa_text
@@ -34,6 +35,56 @@ class Sms(Case):
         self.assertEqual(m["peer"], "+6281234567890")
         self.assertEqual(m["channel"], "sms")
         self.wait_empty_sim()
+
+    def fail_commits(self, marker):
+        """From now on the store's COMMIT of a message containing marker
+        fails (a deferred foreign key, checked by SQLite at COMMIT): as
+        when the disk is full at the worst moment."""
+        db = sqlite3.connect(self.d.db, timeout=10)
+        db.executescript(f"""
+            CREATE TABLE test_parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE test_child (p INTEGER REFERENCES test_parent(id)
+                                     DEFERRABLE INITIALLY DEFERRED);
+            CREATE TRIGGER test_fail_commit AFTER INSERT ON messages
+            WHEN instr(NEW.body, '{marker}') > 0
+            BEGIN INSERT INTO test_child VALUES (-1); END;""")
+        db.close()
+
+    def heal_commits(self):
+        db = sqlite3.connect(self.d.db, timeout=10)
+        db.executescript("DROP TRIGGER test_fail_commit;")
+        db.close()
+
+    def test_sms_stays_on_the_sim_when_the_store_commit_fails(self):
+        # README, delivery guarantees: an SMS is deleted from the SIM only
+        # after it is committed to the database.
+        d = self.start()
+        wait_for(lambda: "ready: registered" in d.read_log(),
+                 what="modem ready")
+        self.fail_commits("GAGAL")
+        self.s.sms("+6281234567801", "pesan GAGAL disimpan")
+        # the rules ran inside the transaction whose COMMIT then failed
+        # (simpuld logs nothing more about that commit)
+        wait_for(lambda: "for +6281234567801" in d.read_log(),
+                 what="the SMS handled up to its commit")
+        # a later SMS is stored and deleted: the daemon has been through
+        # the SIM since the failure
+        self.s.sms("+6281234567802", "pesan berikutnya")
+        wait_for(lambda: [m for m in ins(d)
+                          if m["peer"] == "+6281234567802"],
+                 what="the next SMS stored")
+        wait_for(lambda: len(self.s.stored()) <= 1, what="the next deleted")
+        self.assertEqual([m["peer"] for m in ins(d)], ["+6281234567802"])
+        self.assertEqual(len(self.s.stored()), 1,
+                         "the SMS whose commit failed was deleted")
+        # once the store works again it is stored, then deleted
+        self.heal_commits()
+        d.stop()
+        d.start()
+        wait_for(lambda: len(ins(d)) == 2, timeout=60,
+                 what="the kept SMS stored after the restart")
+        self.wait_empty_sim()
+        self.assertIn("pesan GAGAL disimpan", [m["body"] for m in ins(d)])
 
     def test_charsets_and_multipart_out_of_order(self):
         d = self.start(profile="e3531")
