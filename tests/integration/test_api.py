@@ -11,7 +11,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -284,7 +283,7 @@ class ListAndSearch(ApiCase):
         self.assertEqual(names(channel="sms"), [])
         # Overdue: a due date in the past on an open ticket, not on a
         # closed one.
-        past = int(time.time() * 1000) - 86400000
+        past = int(H.now() * 1000) - 86400000
         self.sql("UPDATE conversations SET due_at = ?", (past,))
         self.assertEqual(names(overdue=1), ["Andi", "Bina"])
         item = [x for x in self.convs()["items"] if x["id"] == a][0]
