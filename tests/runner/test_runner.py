@@ -79,6 +79,9 @@ class Tree:
         for p in ("tests/run", "tests/integration/harness.py", ".ci/run",
                   "tests/valgrind"):
             shutil.copy(os.path.join(SRC, p), os.path.join(self.top, p))
+        # harness.py reads the office calendar from etc/
+        shutil.copytree(os.path.join(SRC, "etc"), os.path.join(self.top,
+                                                               "etc"))
         self.script("fakebin/meson", FAKE_MESON)
         self.env = dict(os.environ, PATH=self.bin + ":" + os.environ["PATH"],
                         FAKE_MESON_LIST="simpul:core / store,"
@@ -192,7 +195,7 @@ class RunnerTests(unittest.TestCase):
         t = Tree(self)
         ok = "#!/bin/sh\necho '3 passed, 0 failed'\n"
         for p in ("scripts/deps", "packaging/check", "tests/sanitize",
-                  "tests/valgrind"):
+                  "tests/valgrind", "tests/mutate"):
             t.script(p, ok if p != "scripts/deps" else "#!/bin/sh\n")
         t.script("scripts/test", ok)
         t.script("tests/fuzz/run-short", "#!/bin/sh\necho fuzz: done\n")
@@ -201,7 +204,7 @@ class RunnerTests(unittest.TestCase):
         t.script("tests/fuzz/run-short", ok)
         rc, out = t.run(prog=".ci/run")
         self.assertEqual(rc, 0, out)
-        self.assertEqual(out.splitlines()[-1].split(",")[0], "15 passed")
+        self.assertEqual(out.splitlines()[-1].split(",")[0], "18 passed")
 
     def test_valgrind_log_without_summary_is_a_failure(self):
         # A simpuld that died under valgrind without its summary was
