@@ -33,6 +33,24 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The network's wall clock (+CCLK, SMSC time stamps). Like simpuld's
+ * daemon/core/clock.c, SIMPUL_FAKE_CLOCK_FILE names a file holding
+ * seconds added to the real clock, re-read at every call, so the tests
+ * can pin the daemon and its network to the same instant. */
+time_t wall_now(void)
+{
+	const char *path = getenv("SIMPUL_FAKE_CLOCK_FILE");
+	long long off = 0;
+	FILE *f;
+
+	if (path && (f = fopen(path, "r"))) {
+		if (fscanf(f, "%lld", &off) != 1)
+			off = 0;
+		fclose(f);
+	}
+	return time(NULL) + (time_t)off;
+}
+
 void timer_add(struct sim *sim, int64_t delay_ms, enum timer_kind kind, int arg,
 	       const char *data)
 {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define MAX_SLOTS   255
 #define MAX_TIMERS  64
@@ -136,6 +137,7 @@ struct sim {
 
 /* sim.c */
 int64_t now_ms(void);
+time_t wall_now(void);
 void timer_add(struct sim *sim, int64_t delay_ms, enum timer_kind kind, int arg,
 	       const char *data);
 void timer_cancel(struct sim *sim, enum timer_kind kind);

@@ -323,7 +323,7 @@ static void do_cusd(struct sim *sim, const struct cmd *c)
 
 static void do_cclk(struct sim *sim, const struct cmd *c)
 {
-	time_t t = time(NULL) + 7 * 3600;
+	time_t t = wall_now() + 7 * 3600;
 	struct tm tm;
 	char buf[40];
 

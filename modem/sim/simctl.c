@@ -114,7 +114,7 @@ static int encode(struct sim *sim, const char *from, const char *text, int ref,
 		  struct pdu_segment *segs, struct strbuf *r)
 {
 	char e[256];
-	int n = pdu_encode_deliver(from, text, sim->smsc, (int64_t)time(NULL),
+	int n = pdu_encode_deliver(from, text, sim->smsc, (int64_t)wall_now(),
 				   ref, segs, MAX_SEGS, e, sizeof(e));
 
 	if (n < 0)

@@ -155,7 +155,7 @@ static int build_report(int mr, const char *to, char *hex, size_t hexlen)
 	char digits[40];
 	int nd = 0, toa = 0x81;
 	const char *p = to;
-	time_t t = time(NULL) + 7 * 3600;
+	time_t t = wall_now() + 7 * 3600;
 	struct tm tm;
 	char ts[64];
 

@@ -184,6 +184,9 @@ static int enqueue_reply(void *ud, struct inbox_ctx *ctx)
  * nothing: no contact, no message, no queued reply. */
 static void inbound_is_atomic(void **state)
 {
+	int failed = 0, last_failed = 0;
+	bool first_failed = false;
+
 	for (int n = 1; n < 40; n++) {
 		teardown(state);
 		struct store *st = open_db();
@@ -205,6 +208,11 @@ static void inbound_is_atomic(void **state)
 			assert_int_equal(msgs, 2);
 			assert_int_equal(q, 1);
 		} else {
+			/* the injected error, not another outcome */
+			assert_int_equal(r, INBOX_FAILED);
+			failed++;
+			last_failed = n;
+			first_failed = first_failed || n == 1;
 			assert_int_equal(msgs, 0);
 			assert_int_equal(q, 0);
 			/* and the message can be stored again afterwards */
@@ -214,6 +222,13 @@ static void inbound_is_atomic(void **state)
 		inbox_free(ib);
 		store_close(st);
 	}
+	/* The injection bit: the first statement and several more failed the
+	 * store (contact, conversation, message, reply, ...; a statement whose
+	 * error is handled may not), and the range went past the last one,
+	 * so success after all statements was seen too. */
+	assert_true(failed >= 4);
+	assert_true(first_failed);
+	assert_true(last_failed < 39);
 }
 
 static void sending_goes_back_to_queue_after_crash(void **state)

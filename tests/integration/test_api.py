@@ -11,7 +11,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -176,9 +175,21 @@ class Auth(ApiCase):
         self.assertNotIn(token, stored)  # only a hash is kept
         me = c.json("GET", "/api/v1/me")
         self.assertEqual((me["user"], me["role"]), ("siti", "admin"))
+        # the cookie replayed by another client works while logged in ...
+        old = {"Cookie": cookie.split(";")[0]}
+        replay = Client(self.d)
+        self.assertEqual(replay.req("GET", "/api/v1/me", headers=old)[0], 200)
         self.assertEqual(c.req("POST", "/api/v1/logout")[0], 200)
         self.assertEqual(c.req("GET", "/api/v1/me")[0], 401)
-        # The old token is dead even if replayed.
+        # ... and is dead after the logout, for reads and for writes with
+        # the session's CSRF token: the server forgot the session, not
+        # only the browser its cookie
+        self.assertEqual(replay.req("GET", "/api/v1/me", headers=old)[0], 401)
+        st, _, _ = replay.req("POST", "/api/v1/messages",
+                              {"to": "081234567890", "text": "x"},
+                              headers=dict(old, **{"X-CSRF-Token": c.csrf}))
+        self.assertEqual(st, 401)
+        # another session of the same user is not touched
         self.assertEqual(self.c.req("GET", "/api/v1/me")[0], 200)
 
     def test_wrong_password_and_form_posts_refused(self):
@@ -272,7 +283,7 @@ class ListAndSearch(ApiCase):
         self.assertEqual(names(channel="sms"), [])
         # Overdue: a due date in the past on an open ticket, not on a
         # closed one.
-        past = int(time.time() * 1000) - 86400000
+        past = int(H.now() * 1000) - 86400000
         self.sql("UPDATE conversations SET due_at = ?", (past,))
         self.assertEqual(names(overdue=1), ["Andi", "Bina"])
         item = [x for x in self.convs()["items"] if x["id"] == a][0]

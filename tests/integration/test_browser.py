@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -48,7 +47,7 @@ class Browser(H.Case):
         # Rina writes on WhatsApp, then by SMS from the same number.
         st, _ = H.post_webhook(d, H.wa_text(
             "wamid.br1", "6281900000001", "Halo dari WA", name="Rina",
-            ts=int(time.time()) - 5))
+            ts=int(H.now()) - 5))
         self.assertEqual(st, 200)
         sim.sms("+6281900000001", "Halo dari SMS")
         # Markup from a resident, on both channels.

@@ -4,7 +4,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import harness
 from harness import Case, wait_for, post_webhook, wa_text
@@ -92,7 +91,7 @@ class DaemonCore(Case):
                 "messaging_product": "whatsapp",
                 "metadata": {"phone_number_id": harness.PHONE_ID},
                 "statuses": [{"id": wamid, "status": status,
-                              "timestamp": str(int(time.time())),
+                              "timestamp": str(int(harness.now())),
                               "recipient_id": "6281234567890"}]}}]}]}
 
     def test_reload_refuses_broken_config(self):

@@ -4,15 +4,16 @@ modem is back in service and nothing was lost or stored twice: every SMS
 sent in is in the inbox once, the SIM is empty, every queued reply went
 out."""
 import collections
+import json
 import threading
-import time
 
 import harness
 from harness import Case, wait_for, post_webhook, wa_text
 
 PIN = "4321"
 
-# fault command, and how to end it if it does not end by itself
+# fault command, and how to end it if it does not end by itself; a fault
+# that must be ended is ended only once it has bitten (bitten()).
 FAULTS = {
     "hang": ("fault hang 5", None),
     "garbage": ("fault garbage", None),
@@ -88,31 +89,57 @@ class Faults(Case):
         self.assertLessEqual(len(twice), faults_so_far,
                              f"after {what}: sent twice: {twice}")
 
+    def stats(self):
+        return json.loads(self.s.ctl("stats"))
+
+    def bitten(self, name, before):
+        """Waits until the fault that the test ends by hand has bitten:
+        'full' holds an SMS at the SMSC, 'slow' has a send under way."""
+        if name == "full":
+            wait_for(lambda: self.stats()["pending"] > 0,
+                     what="an SMS held at the SMSC by the full memory")
+        elif name == "slow":
+            def cmgs(st):
+                return sum(v for k, v in st["seen"].items() if "CMGS" in k)
+            wait_for(lambda: cmgs(self.stats()) > cmgs(before),
+                     what="a send slowed down")
+
     def run_fault(self, name):
         inject, end = FAULTS[name]
         self.start()
         self.sms_in("awal")
         self.check("start")
         # alone
+        before = self.stats()
         self.s.ctl(inject)
         self.sms_in(name)
         self.reply(name)
         if end:
-            time.sleep(2)
+            self.bitten(name, before)
             self.s.ctl(end)
         self.check(f"{name} alone")
         # under load: SMS, webhooks and replies while the fault is active
+        before = self.stats()
         self.s.ctl(inject)
-        t = threading.Thread(target=lambda: [self.wa_in(name) for _ in range(8)])
+        errors = []
+
+        def webhooks():
+            try:
+                for _ in range(8):
+                    self.wa_in(name)
+            except Exception as e:  # noqa: BLE001 - handed to the test
+                errors.append(repr(e))
+        t = threading.Thread(target=webhooks)
         t.start()
         for i in range(8):
             self.sms_in(name + " beban")
             if i % 3 == 0:
                 self.reply(name + " beban")
-            time.sleep(0.2)
         t.join(120)
+        self.assertFalse(t.is_alive(), "webhook thread stuck")
+        self.assertEqual(errors, [], "webhook thread failed")
         if end:
-            time.sleep(2)
+            self.bitten(name, before)
             self.s.ctl(end)
         self.check(f"{name} under load")
         self.assertTrue(self.d.proc.poll() is None, "simpuld died")

@@ -2,6 +2,7 @@
 """Fidelity: Debian's stock gammu, knowing nothing of the simulator, must
 identify it and read injected messages as it would from a real modem."""
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import Sim  # noqa: E402
 
 TEXTS = {
@@ -30,6 +32,20 @@ def gammu(tmp, device, *args):
                           text=True, timeout=120)
 
 
+def wait_urc(pty, text, timeout=20):
+    fd = os.open(pty, os.O_RDWR | os.O_NOCTTY)
+    try:
+        got, end = b"", time.monotonic() + timeout
+        while text not in got:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {text!r} from the modem: {got!r}")
+            if select.select([fd], [], [], left)[0]:
+                got += os.read(fd, 4096)
+    finally:
+        os.close(fd)
+
+
 @unittest.skipUnless(shutil.which("gammu"), "gammu is not installed")
 class GammuCase(unittest.TestCase):
     profile = "sim800"
@@ -37,7 +53,10 @@ class GammuCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="simpul-gammu-")
         self.sim = Sim(self.tmp, self.profile)
-        time.sleep(2)  # SIM800: SMS commands wait for "SMS Ready"
+        # the end of the boot: SIM800 refuses SMS commands until its
+        # "SMS Ready" URC; the E3531 reports its SIM with ^SIMST
+        wait_urc(self.sim.pty, {"sim800": b"SMS Ready",
+                                "e3531": b"^SIMST"}[self.profile])
 
     def tearDown(self):
         self.sim.stop()
@@ -73,7 +92,4 @@ class GammuE3531(GammuCase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    failed = len(r.failures) + len(r.errors)
-    print(f"{r.testsRun - failed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    harness.main()

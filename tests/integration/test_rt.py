@@ -4,11 +4,14 @@ import json
 import os
 import re
 import socket
-import time
 
 import harness
-from harness import Case, wait_for
+from harness import CALENDAR, Case, wait_for
 
+# The shipped reminder and expiry, in working hours (etc/simpul.ini [rt]).
+_ini = harness._ini(os.path.join(harness.TOP, "etc", "simpul.ini"))
+REMIND_H = int(_ini["rt"]["reminder_hours"])
+EXPIRE_H = int(_ini["rt"]["expire_hours"])
 RESIDENT = "+6281234567890"
 RESIDENT2 = "+6285711112222"
 HEAD = "+6281299990001"          # registered as 0812-9999-0001
@@ -56,16 +59,13 @@ def unix_post(sock_path, path, obj):
 
 class Rt(Case):
     def start(self, **rt_keys):
-        self.clock = os.path.join(self.tmp, "clock")
-        with open(self.clock, "w") as f:
-            f.write("0\n")
-        os.environ["SIMPUL_FAKE_CLOCK_FILE"] = self.clock
-        self.addCleanup(os.environ.pop, "SIMPUL_FAKE_CLOCK_FILE", None)
         rt_file = os.path.join(self.tmp, "rt.ini")
         with open(rt_file, "w") as f:
             f.write(RT_INI)
         self.s = self.sim()
-        keys = {"file": rt_file, "check_interval": "1"}
+        keys = {"file": rt_file, "check_interval": "1",
+                "reminder_hours": str(REMIND_H),
+                "expire_hours": str(EXPIRE_H)}
         keys.update(rt_keys)
         self.d = self.daemon(modem_device=self.s.link, extra={"rt": keys})
         self.d.start()
@@ -99,10 +99,8 @@ class Rt(Case):
         return req, asks[0]
 
     def shift_to(self, ms):
-        """Moves the daemon's clock so that its now is ms (epoch)."""
-        off = int((ms - time.time() * 1000) / 1000) + 60
-        with open(self.clock, "w") as f:
-            f.write(f"{max(off, 0)}\n")
+        """Moves the daemon's clock to a minute after ms (epoch)."""
+        self.pin(ms // 1000 + 60)
 
     # --------------------------------------------------------------
 
@@ -207,20 +205,45 @@ class Rt(Case):
                  what="first resident told")
 
     def test_reminder_then_expiry_on_the_office_calendar(self):
+        t0 = harness.now()
         self.start()
         req, ask = self.ask()
-        self.assertLess(req["created_at_ms"], req["remind_at_ms"])
-        self.assertLess(req["remind_at_ms"], req["expire_at_ms"])
-        self.shift_to(req["remind_at_ms"])
+        created = req["created_at_ms"] // 1000
+        # opened at the pinned instant (a few seconds of slack: the clock
+        # ticks, and each process reads it for itself)
+        self.assertLessEqual(int(t0) - 5, created)
+        self.assertLessEqual(created, harness.now() + 5)
+        # due after that many hours of opening time, from the calendar
+        remind = CALENDAR.work_after(created, REMIND_H)
+        expire = CALENDAR.work_after(created, EXPIRE_H)
+        self.assertEqual(req["remind_at_ms"], remind * 1000)
+        self.assertEqual(req["expire_at_ms"], expire * 1000)
+        self.shift_to(remind * 1000)
         rem = wait_for(lambda: self.sent_to(HEAD, "^Pengingat"),
                        what="reminder")
         self.assertIn(req["code"], rem[0]["text"])
         self.assertEqual(rem[0]["parts"], 1)
         r = [x for x in self.requests() if x["id"] == req["id"]][0]
         self.assertEqual(r["state"], "menunggu")
-        time.sleep(2.5)  # more ticks: still one reminder only
-        self.assertEqual(len(self.sent_to(HEAD, "^Pengingat")), 1)
-        self.shift_to(req["expire_at_ms"])
+        # A second request, asked an hour later, is reminded an hour
+        # later: its reminder proves the daemon looked at the due requests
+        # again after the first reminder, which must not be repeated.
+        self.pin(created + 3600)
+        req2, _ = self.ask(RESIDENT2, "urus KK RT.003")
+        remind2 = CALENDAR.work_after(req2["created_at_ms"] // 1000,
+                                      REMIND_H)
+        self.assertLess(remind, remind2)
+        self.assertLess(remind2, expire)
+        self.shift_to(remind2 * 1000)
+        wait_for(lambda: self.sent_to(HEAD, "^Pengingat.*" + req2["code"]),
+                 what="the second request's reminder")
+        wait_for(lambda: not [m for m in self.d.inbox()
+                              if m["direction"] == "out"
+                              and m["status"] in ("queued", "sending")],
+                 what="nothing left to send")
+        self.assertEqual(len(self.sent_to(HEAD, "^Pengingat.*" +
+                                          req["code"])), 1)
+        self.shift_to(expire * 1000)
         wait_for(lambda: [x for x in self.requests()
                           if x["state"] == "kedaluwarsa"], what="expired")
         self.assertIn("PERLU TINDAK LANJUT", self.notes(req["conversation"]))

@@ -1,8 +1,9 @@
 """SMS end to end: simpul-modemsim -> simpuld -> store -> replies."""
+import json
 import os
 import random
 import signal
-import time
+import sqlite3
 
 import harness
 from harness import Case, wait_for, post_webhook, wa_text
@@ -34,6 +35,56 @@ class Sms(Case):
         self.assertEqual(m["peer"], "+6281234567890")
         self.assertEqual(m["channel"], "sms")
         self.wait_empty_sim()
+
+    def fail_commits(self, marker):
+        """From now on the store's COMMIT of a message containing marker
+        fails (a deferred foreign key, checked by SQLite at COMMIT): as
+        when the disk is full at the worst moment."""
+        db = sqlite3.connect(self.d.db, timeout=10)
+        db.executescript(f"""
+            CREATE TABLE test_parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE test_child (p INTEGER REFERENCES test_parent(id)
+                                     DEFERRABLE INITIALLY DEFERRED);
+            CREATE TRIGGER test_fail_commit AFTER INSERT ON messages
+            WHEN instr(NEW.body, '{marker}') > 0
+            BEGIN INSERT INTO test_child VALUES (-1); END;""")
+        db.close()
+
+    def heal_commits(self):
+        db = sqlite3.connect(self.d.db, timeout=10)
+        db.executescript("DROP TRIGGER test_fail_commit;")
+        db.close()
+
+    def test_sms_stays_on_the_sim_when_the_store_commit_fails(self):
+        # README, delivery guarantees: an SMS is deleted from the SIM only
+        # after it is committed to the database.
+        d = self.start()
+        wait_for(lambda: "ready: registered" in d.read_log(),
+                 what="modem ready")
+        self.fail_commits("GAGAL")
+        self.s.sms("+6281234567801", "pesan GAGAL disimpan")
+        # the rules ran inside the transaction whose COMMIT then failed
+        # (simpuld logs nothing more about that commit)
+        wait_for(lambda: "for +6281234567801" in d.read_log(),
+                 what="the SMS handled up to its commit")
+        # a later SMS is stored and deleted: the daemon has been through
+        # the SIM since the failure
+        self.s.sms("+6281234567802", "pesan berikutnya")
+        wait_for(lambda: [m for m in ins(d)
+                          if m["peer"] == "+6281234567802"],
+                 what="the next SMS stored")
+        wait_for(lambda: len(self.s.stored()) <= 1, what="the next deleted")
+        self.assertEqual([m["peer"] for m in ins(d)], ["+6281234567802"])
+        self.assertEqual(len(self.s.stored()), 1,
+                         "the SMS whose commit failed was deleted")
+        # once the store works again it is stored, then deleted
+        self.heal_commits()
+        d.stop()
+        d.start()
+        wait_for(lambda: len(ins(d)) == 2, timeout=60,
+                 what="the kept SMS stored after the restart")
+        self.wait_empty_sim()
+        self.assertIn("pesan GAGAL disimpan", [m["body"] for m in ins(d)])
 
     def test_charsets_and_multipart_out_of_order(self):
         d = self.start(profile="e3531")
@@ -82,9 +133,12 @@ class Sms(Case):
             if i % 25 == 24:  # the simulated SMSC queue is bounded
                 wait_for(lambda: len(ins(d)) >= i - 30, timeout=120,
                          what=f"catch up to {i}")
-        got = wait_for(lambda: ins(d) if len(ins(d)) >= 200 else None,
-                       timeout=300, what="200 messages")
-        time.sleep(1)
+        wait_for(lambda: len(ins(d)) >= 200, timeout=300,
+                 what="200 messages")
+        # the SIM empty and nothing held at the SMSC: no copy can come in
+        self.wait_empty_sim()
+        wait_for(lambda: json.loads(self.s.ctl("stats"))["pending"] == 0,
+                 what="nothing held at the SMSC")
         got = ins(d)
         self.assertEqual(len(got), 200)
         self.assertEqual(sorted((m["peer"], m["body"]) for m in got),
@@ -149,7 +203,12 @@ class Sms(Case):
         out = [m for m in d.inbox() if m["direction"] == "out"]
         self.assertEqual(len(out), 1)
         self.assertIn(out[0]["status"], ("sent", "delivered"))
-        time.sleep(3)  # a re-queued copy would be out by now
+        # a later message sent after the restart: the outbox goes in order,
+        # so a re-queued copy of the first would be out before it
+        d.ctl("send", "--channel", "sms", "--to", "081234567893", "penanda")
+        wait_for(lambda: [x for x in self.s.sent()
+                          if x["to"] == "+6281234567893"],
+                 timeout=60, what="the marker message sent")
         sent = [x for x in self.s.sent() if x["to"] == "+6281234567892"]
         self.assertEqual(len(sent), 1)
 
@@ -165,7 +224,7 @@ class Sms(Case):
 
     def test_whatsapp_reply_outside_window_goes_by_sms(self):
         d = self.start(graph=True)
-        old = int(time.time()) - 2 * 86400
+        old = int(harness.now()) - 2 * 86400
         post_webhook(d, wa_text("wamid.OLD", "6285711112222", "halo",
                                 ts=old))
         conv = wait_for(lambda: ins(d), what="wa message")[0]["conversation"]
@@ -191,17 +250,19 @@ class Sms(Case):
         texts = [f"antrian {i} mohon info" for i in range(50)]
         for i, t in enumerate(texts):
             s.sms(f"+62813{200000 + i:06d}", t)
+        wait_for(lambda: len(s.stored()) == 50, what="50 SMS on the SIM")
         d = self.d = self.daemon(modem_device=s.link)
-        for _ in range(3):
+        # killed three times just as the modem is ready and the drain of
+        # the SIM begins
+        for k in range(3):
             d.start(wait=False)
-            time.sleep(random.Random(1).uniform(0.8, 2.0))
+            wait_for(lambda: d.read_log().count("ready: registered") > k,
+                     timeout=60, what=f"modem ready before kill {k + 1}")
             d.kill()
         d.start()
-        got = wait_for(lambda: ins(d) if len(ins(d)) >= 50 else None,
-                       timeout=120, what="all 50")
-        time.sleep(1)
-        self.assertEqual(sorted(m["body"] for m in ins(d)), sorted(texts))
+        wait_for(lambda: len(ins(d)) >= 50, timeout=120, what="all 50")
         self.wait_empty_sim()
+        self.assertEqual(sorted(m["body"] for m in ins(d)), sorted(texts))
 
     def test_recovers_from_faults_without_loss(self):
         d = self.start()

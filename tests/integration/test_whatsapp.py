@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import stat
-import time
 
 import harness
 from harness import Case, wait_for, post_webhook, wa_text
