@@ -268,7 +268,9 @@ int store_set_text(struct store *st, const char *sql, const char *v,
 
 /* ---- contacts ---------------------------------------------------------- */
 
-#define CONTACT_COLS "id, phone, wa_id, raw, kind, name, rt"
+/* The name staff gave wins over the WhatsApp profile name. */
+#define CONTACT_COLS                                                           \
+	"id, phone, wa_id, raw, kind, coalesce(staff_name, name), rt"
 
 static void read_contact(sqlite3_stmt *s, struct store_contact *c)
 {

@@ -170,6 +170,12 @@ const char *const store_migrations[] = {
     " breached INTEGER NOT NULL DEFAULT 0);"
     "INSERT INTO evlog_tickets SELECT id, 1, 1 FROM conversations"
     " WHERE ticket IS NOT NULL;",
+    /* 8 -> 9: what staff know about a person: the name they gave (kept
+     * apart from the WhatsApp profile name, which every webhook may
+     * refresh), the RW and free notes. */
+    "ALTER TABLE contacts ADD COLUMN staff_name TEXT;"
+    "ALTER TABLE contacts ADD COLUMN rw TEXT;"
+    "ALTER TABLE contacts ADD COLUMN notes TEXT;",
 };
 
 const int store_nmigrations =

@@ -1,0 +1,10 @@
+/* api_people: the contact page and what staff may edit about a person
+ * (name, RT, RW, notes), and the categories in use for the list filter. */
+#ifndef SIMPUL_API_PEOPLE_H
+#define SIMPUL_API_PEOPLE_H
+
+struct app;
+
+int api_people_routes(struct app *app);
+
+#endif
