@@ -284,7 +284,7 @@ static const struct rt_head *find_head(struct rt *rt, struct store_contact *k,
 	if (!rt_parse_number(k->rt, &rtn, &rwn)) {
 		if (!text || !rt_find_in_text(text, &rtn, &rwn)) {
 			snprintf(why, whylen,
-				 "RT warga belum diketahui: isi RT di inbox, "
+				 "RT warga belum diketahui: isi RT di kotak masuk, "
 				 "lalu minta konfirmasi RT");
 			return NULL;
 		}

@@ -149,3 +149,17 @@ json_t *store_categories_json(struct store *st)
 				   (json_int_t)sqlite3_column_int64(s, 1)));
 	return store_rows_json_end(s, r, arr);
 }
+
+int store_user_set_disabled(struct store *st, const char *name, bool off)
+{
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE users SET disabled = ? WHERE name = ?");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int(s, 1, off);
+	store_bind_text(s, 2, name);
+	if (store_exec_done(st, s))
+		return STORE_ERR;
+	return sqlite3_changes(store_db(st)) ? STORE_OK : STORE_NOTFOUND;
+}

@@ -4,6 +4,7 @@
 #ifndef SIMPUL_STORE_PEOPLE_H
 #define SIMPUL_STORE_PEOPLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -25,5 +26,9 @@ json_t *store_contact_page_json(struct store *st, int64_t id, int tz);
 /* [{"slug","count"}]: the categories conversations have, most used
  * first (the UI shows their labels). */
 json_t *store_categories_json(struct store *st);
+/* Disables (or enables) a staff account: its sessions stop working at
+ * once (store_session_get checks the flag). STORE_NOTFOUND: no such
+ * user. */
+int store_user_set_disabled(struct store *st, const char *name, bool off);
 
 #endif

@@ -573,6 +573,8 @@ json_t *store_conversation_ui_json(struct store *st, int64_t id, int64_t now_ms,
 	}
 	sqlite3_reset(s);
 	json_object_set_new(j, "notes", notes_json(st, id, tz));
+	/* the daemon's clock, which the page measures ages against */
+	json_object_set_new(j, "now_ms", json_integer(now_ms));
 	return j;
 }
 

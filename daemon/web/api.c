@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "api_people.h"
+#include "api_report.h"
 #include "api_ui.h"
 #include "auth.h"
 #include "config.h"
@@ -255,7 +256,8 @@ int api_init(struct app *app, const struct sms *sms)
 	       http_route(h, "POST", "/api/v1/conversations/", HTTP_PREFIX,
 			  post_conversation, app) |
 	       http_route(h, "GET", "/api/v1/status", 0, get_status, app) |
-	       api_people_routes(app) | api_ui_routes(the_ui);
+	       api_people_routes(app) | api_report_routes(app) |
+	       api_ui_routes(the_ui);
 }
 
 void api_free(void)

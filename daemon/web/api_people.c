@@ -97,6 +97,55 @@ static int get_categories(void *ud, struct http_req *req,
 	return HTTP_DONE;
 }
 
+static bool is_admin(struct app *app, struct http_req *req)
+{
+	struct store_user su;
+
+	if (http_is_local(req))
+		return true; /* simpulctl: the socket's permissions */
+	return store_user_get(app->st, http_user(req), &su) == STORE_OK &&
+	       strcmp(su.role, "admin") == 0;
+}
+
+/* POST /api/v1/users/{name}/disable: admins (and simpulctl). */
+static int post_user_sub(void *ud, struct http_req *req,
+			 struct http_resp *resp)
+{
+	struct app *app = ud;
+	char name[64];
+	const char *p = http_path(req) + strlen("/api/v1/users/");
+	const char *slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : 0;
+
+	if (!slash || n == 0 || n >= sizeof(name) ||
+	    strcmp(slash, "/disable") != 0) {
+		http_error(resp, 404, "not found");
+		return HTTP_DONE;
+	}
+	memcpy(name, p, n);
+	name[n] = '\0';
+	if (!is_admin(app, req)) {
+		http_error(resp, 403, "only an admin may disable users");
+		return HTTP_DONE;
+	}
+	if (strcmp(name, http_user(req)) == 0) {
+		http_error(resp, 409, "Anda tidak bisa menonaktifkan diri sendiri.");
+		return HTTP_DONE;
+	}
+	int r = store_user_set_disabled(app->st, name, true);
+	if (r == STORE_NOTFOUND)
+		http_error(resp, 404, "no such user");
+	else if (r)
+		http_error(resp, 500, store_errmsg(app->st));
+	else {
+		store_audit(app->st, http_user(req), "user_disable", 0, name,
+			    app_now_ms(app));
+		http_reply_json(resp, 200, json_pack("{ss sb}", "name", name,
+						     "disabled", 1));
+	}
+	return HTTP_DONE;
+}
+
 int api_people_routes(struct app *app)
 {
 	return http_route(app->http, "GET", "/api/v1/contacts/", HTTP_PREFIX,
@@ -104,5 +153,7 @@ int api_people_routes(struct app *app)
 	       http_route(app->http, "POST", "/api/v1/contacts/", HTTP_PREFIX,
 			  post_contact, app) |
 	       http_route(app->http, "GET", "/api/v1/categories", 0,
-			  get_categories, app);
+			  get_categories, app) |
+	       http_route(app->http, "POST", "/api/v1/users/", HTTP_PREFIX,
+			  post_user_sub, app);
 }

@@ -1,5 +1,6 @@
 /* api_people: the contact page and what staff may edit about a person
- * (name, RT, RW, notes), and the categories in use for the list filter. */
+ * (name, RT, RW, notes), the categories in use for the list filter, and
+ * disabling a staff account (the admin page). */
 #ifndef SIMPUL_API_PEOPLE_H
 #define SIMPUL_API_PEOPLE_H
 
