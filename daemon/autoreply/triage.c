@@ -9,13 +9,12 @@
 /* Phrases residents use for "let me talk to someone" or "that did not
  * help", as written in SMS (doc/field.md: abbreviations, no accents). */
 static const char *const person_phrases[] = {
-    "petugas",	    "operator",	      "bicara dengan",
-    "ngomong sama", "telepon saya",   "telpon saya",   "hubungi saya",
-    "tidak paham",  "tdk paham",      "gak paham",     "ga paham",
-    "nggak paham",  "kurang paham",   "belum paham",   "tidak mengerti",
-    "tdk mengerti", "gak ngerti",     "ga ngerti",     "nggak ngerti",
-    "bingung",	    "tidak membantu", "bukan itu",     "orang asli",
-    "manusia",
+    "petugas",	      "operator",    "bicara dengan",  "ngomong sama",
+    "telepon saya",   "telpon saya", "hubungi saya",   "tidak paham",
+    "tdk paham",      "gak paham",   "ga paham",       "nggak paham",
+    "kurang paham",   "belum paham", "tidak mengerti", "tdk mengerti",
+    "gak ngerti",     "ga ngerti",   "nggak ngerti",   "bingung",
+    "tidak membantu", "bukan itu",   "orang asli",     "manusia",
 };
 
 bool triage_wants_person(const char *text)
@@ -68,8 +67,7 @@ int triage_after_rules(struct inbox_ctx *ctx, const struct rules_result *res)
 		return 0;
 	bool done = answered_in_full(res) &&
 		    !triage_wants_person(ctx->msg->body) && !c.ticket[0];
-	if (done && !is_auto &&
-	    store_conversation_inbound(ctx->st, c.id) == 1)
+	if (done && !is_auto && store_conversation_inbound(ctx->st, c.id) == 1)
 		to = "otomatis"; /* its first and only question, answered */
 	else if (!done && is_auto)
 		to = "baru";

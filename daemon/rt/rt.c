@@ -283,9 +283,10 @@ static const struct rt_head *find_head(struct rt *rt, struct store_contact *k,
 
 	if (!rt_parse_number(k->rt, &rtn, &rwn)) {
 		if (!text || !rt_find_in_text(text, &rtn, &rwn)) {
-			snprintf(why, whylen,
-				 "RT warga belum diketahui: isi RT di kotak masuk, "
-				 "lalu minta konfirmasi RT");
+			snprintf(
+			    why, whylen,
+			    "RT warga belum diketahui: isi RT di kotak masuk, "
+			    "lalu minta konfirmasi RT");
 			return NULL;
 		}
 		char v[16], a[8], b[8];
@@ -665,8 +666,8 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 			return -1;
 		head = n > 0; /* removed from rt.ini, requests still open */
 	}
-	int r = head ? head_answer(rt, ctx, &ans)
-		     : foreign_answer(rt, ctx, &ans);
+	int r =
+	    head ? head_answer(rt, ctx, &ans) : foreign_answer(rt, ctx, &ans);
 	/* The answer is on the request's conversation (a note, its state);
 	 * the head's own conversation keeps it as a record, not as new
 	 * work for the clerk. */

@@ -268,9 +268,7 @@ int store_set_text(struct store *st, const char *sql, const char *v,
 
 /* ---- contacts ---------------------------------------------------------- */
 
-/* The name staff gave wins over the WhatsApp profile name. */
-#define CONTACT_COLS                                                           \
-	"id, phone, wa_id, raw, kind, coalesce(staff_name, name), rt"
+#define CONTACT_COLS "id, phone, wa_id, raw, kind, name, rt"
 
 static void read_contact(sqlite3_stmt *s, struct store_contact *c)
 {

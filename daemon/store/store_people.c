@@ -6,8 +6,7 @@
 
 #include "store_int.h"
 
-static int set_one(struct store *st, const char *sql, const char *v,
-		   int64_t id)
+static int set_one(struct store *st, const char *sql, const char *v, int64_t id)
 {
 	if (!v)
 		return STORE_OK;
@@ -17,8 +16,12 @@ static int set_one(struct store *st, const char *sql, const char *v,
 int store_contact_edit(struct store *st, int64_t id,
 		       const struct store_contact_edit *e, int64_t now_ms)
 {
+	/* A staff name is also the name; without one the profile name the
+	 * trigger kept comes back. */
 	static const char name[] =
-	    "UPDATE contacts SET staff_name = ? WHERE id = ?";
+	    "UPDATE contacts SET profile_name = coalesce(profile_name, name),"
+	    " staff_name = ?1, name = CASE WHEN ?1 IS NULL"
+	    " THEN coalesce(profile_name, name) ELSE ?1 END WHERE id = ?2";
 	static const char rt[] = "UPDATE contacts SET rt = ? WHERE id = ?";
 	static const char rw[] = "UPDATE contacts SET rw = ? WHERE id = ?";
 	static const char notes[] =
@@ -48,12 +51,11 @@ static json_t *iso(sqlite3_stmt *s, int i, int tz)
 static json_t *contact_json(struct store *st, int64_t id)
 {
 	sqlite3_stmt *s = store_stmt(
-	    st, "SELECT id, coalesce(staff_name, name), name, phone, wa_id,"
+	    st, "SELECT id, name, coalesce(profile_name, name), phone, wa_id,"
 		" raw, kind, rt, rw, notes FROM contacts WHERE id = ?");
-	static const char *const keys[] = {"id",    "name", "profile_name",
-					   "phone", "wa_id", "raw",
-					   "kind",  "rt",   "rw",
-					   "notes"};
+	static const char *const keys[] = {
+	    "id",  "name", "profile_name", "phone", "wa_id",
+	    "raw", "kind", "rt",	   "rw",    "notes"};
 	json_t *o = NULL;
 
 	if (!s)
@@ -93,8 +95,8 @@ static json_t *conv_row(sqlite3_stmt *s, int tz)
 	json_object_set_new(o, "ticket", store_col_json(s, 3));
 	json_object_set_new(o, "opened_at", iso(s, 4, tz));
 	json_object_set_new(o, "updated_at", iso(s, 5, tz));
-	json_object_set_new(
-	    o, "channels", channels((const char *)sqlite3_column_text(s, 6)));
+	json_object_set_new(o, "channels",
+			    channels((const char *)sqlite3_column_text(s, 6)));
 	json_object_set_new(o, "last", store_col_json(s, 7));
 	return o;
 }
@@ -144,9 +146,9 @@ json_t *store_categories_json(struct store *st)
 		return NULL;
 	while ((r = store_step(st, s)) == SQLITE_ROW)
 		json_array_append_new(
-		    arr, json_pack("{so sI}", "slug", store_col_json(s, 0),
-				   "count",
-				   (json_int_t)sqlite3_column_int64(s, 1)));
+		    arr,
+		    json_pack("{so sI}", "slug", store_col_json(s, 0), "count",
+			      (json_int_t)sqlite3_column_int64(s, 1)));
 	return store_rows_json_end(s, r, arr);
 }
 

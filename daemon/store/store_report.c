@@ -21,11 +21,11 @@ static int64_t median(const int64_t *v, int n)
  * day of the month, zeros included (a chart needs the gaps). */
 static json_t *per_day(struct store *st, int64_t from, int64_t to, int tz)
 {
-	sqlite3_stmt *s = store_stmt(
-	    st, "SELECT (at + ?3) / 86400000 - (?1 + ?3) / 86400000,"
-		" channel, direction, count(*) FROM messages"
-		" WHERE at >= ?1 AND at < ?2 AND kind != 'notice'"
-		" GROUP BY 1, 2, 3");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT (at + ?3) / 86400000 - (?1 + ?3) / 86400000,"
+			   " channel, direction, count(*) FROM messages"
+			   " WHERE at >= ?1 AND at < ?2 AND kind != 'notice'"
+			   " GROUP BY 1, 2, 3");
 	int ndays = (int)((to - from + DAY_MS / 2) / DAY_MS);
 	json_t *arr = json_array();
 	int r;
@@ -82,12 +82,13 @@ static json_t *by_category(struct store *st, int64_t from, int64_t to)
 static json_t *tickets(struct store *st, int64_t from, int64_t to)
 {
 	sqlite3_stmt *s = store_stmt(
-	    st, "SELECT"
-		" (SELECT count(*) FROM conversations WHERE ticket IS NOT NULL"
-		"  AND opened_at >= ?1 AND opened_at < ?2),"
-		" count(*), coalesce(sum(closed_at <= due_at), 0)"
-		" FROM conversations WHERE ticket IS NOT NULL"
-		" AND status = 'selesai' AND closed_at >= ?1 AND closed_at < ?2");
+	    st,
+	    "SELECT"
+	    " (SELECT count(*) FROM conversations WHERE ticket IS NOT NULL"
+	    "  AND opened_at >= ?1 AND opened_at < ?2),"
+	    " count(*), coalesce(sum(closed_at <= due_at), 0)"
+	    " FROM conversations WHERE ticket IS NOT NULL"
+	    " AND status = 'selesai' AND closed_at >= ?1 AND closed_at < ?2");
 	json_t *o = NULL;
 
 	if (!s)
@@ -97,9 +98,9 @@ static json_t *tickets(struct store *st, int64_t from, int64_t to)
 	if (store_step(st, s) == SQLITE_ROW) {
 		int closed = sqlite3_column_int(s, 1);
 		int in_time = sqlite3_column_int(s, 2);
-		o = json_pack("{si si si si}", "opened", sqlite3_column_int(s, 0),
-			      "closed", closed, "closed_in_time", in_time,
-			      "percent_in_time",
+		o = json_pack("{si si si si}", "opened",
+			      sqlite3_column_int(s, 0), "closed", closed,
+			      "closed_in_time", in_time, "percent_in_time",
 			      closed ? (in_time * 100 + closed / 2) / closed
 				     : 0);
 	}
@@ -139,8 +140,8 @@ static json_t *first_response(struct store *st, int64_t from, int64_t to)
 				    : NULL;
 		if (n && (!a || strcmp(a, who) != 0)) {
 			json_array_append_new(
-			    arr, json_pack("{ss si sI}", "user", who, "count", n,
-					   "median_minutes",
+			    arr, json_pack("{ss si sI}", "user", who, "count",
+					   n, "median_minutes",
 					   (json_int_t)((median(v, n) + 30000) /
 							60000)));
 			n = 0;

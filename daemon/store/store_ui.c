@@ -234,11 +234,10 @@ static char *fts_query(const char *q)
 #define LIST_COLS                                                              \
 	"c.id, c.status, c.category, c.assignee, c.ticket, c.due_at,"          \
 	" c.unread, c.last_channel, c.updated_at, c.last_in_at,"               \
-	" k.id, coalesce(k.staff_name, k.name), k.phone, k.wa_id, k.raw,"     \
-	" k.rt,"                                                               \
+	" k.id, k.name, k.phone, k.wa_id, k.raw, k.rt,"                        \
 	" (SELECT group_concat(ch) FROM (SELECT DISTINCT channel AS ch"        \
 	"   FROM messages WHERE conversation_id = c.id)),"                     \
-	" lm.body, lm.direction, lm.channel, lm.at, lm.kind, lm.status,"      \
+	" lm.body, lm.direction, lm.channel, lm.at, lm.kind, lm.status,"       \
 	" k.kind"
 
 struct sqlbuf {
@@ -326,7 +325,7 @@ static void add_search(struct sqlbuf *b, const struct store_conv_filter *f,
 		"(c.id IN (SELECT m.conversation_id FROM messages m"
 		" WHERE m.id IN (SELECT rowid FROM messages_fts"
 		" WHERE messages_fts MATCH ?)) OR c.contact_id IN (SELECT id"
-		" FROM contacts WHERE coalesce(staff_name, name, '') LIKE"
+		" FROM contacts WHERE coalesce(name, '') LIKE"
 		" '%' || ? || '%' OR raw LIKE '%' || ? || '%'))",
 		fts);
 	b->text[b->ntext++] = f->q;

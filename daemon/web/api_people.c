@@ -23,10 +23,10 @@ static int get_contact(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct app *app = ud;
 	int64_t id = contact_id(req);
-	json_t *j = id > 0 ? store_contact_page_json(
-				 app->st, id,
-				 app_tz_offset(app, app_now_ms(app)))
-			   : NULL;
+	json_t *j = id > 0
+			? store_contact_page_json(
+			      app->st, id, app_tz_offset(app, app_now_ms(app)))
+			: NULL;
 
 	if (!j)
 		http_error(resp, 404, "no such contact");
@@ -75,10 +75,10 @@ static int post_contact(void *ud, struct http_req *req, struct http_resp *resp)
 	else {
 		store_audit(app->st, http_user(req), "contact", 0, b,
 			    app_now_ms(app));
-		http_reply_json(resp, 200,
-				store_contact_page_json(
-				    app->st, id,
-				    app_tz_offset(app, app_now_ms(app))));
+		http_reply_json(
+		    resp, 200,
+		    store_contact_page_json(
+			app->st, id, app_tz_offset(app, app_now_ms(app))));
 	}
 	json_decref(j);
 	return HTTP_DONE;
@@ -108,8 +108,7 @@ static bool is_admin(struct app *app, struct http_req *req)
 }
 
 /* POST /api/v1/users/{name}/disable: admins (and simpulctl). */
-static int post_user_sub(void *ud, struct http_req *req,
-			 struct http_resp *resp)
+static int post_user_sub(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct app *app = ud;
 	char name[64];
@@ -129,7 +128,8 @@ static int post_user_sub(void *ud, struct http_req *req,
 		return HTTP_DONE;
 	}
 	if (strcmp(name, http_user(req)) == 0) {
-		http_error(resp, 409, "Anda tidak bisa menonaktifkan diri sendiri.");
+		http_error(resp, 409,
+			   "Anda tidak bisa menonaktifkan diri sendiri.");
 		return HTTP_DONE;
 	}
 	int r = store_user_set_disabled(app->st, name, true);
@@ -140,8 +140,9 @@ static int post_user_sub(void *ud, struct http_req *req,
 	else {
 		store_audit(app->st, http_user(req), "user_disable", 0, name,
 			    app_now_ms(app));
-		http_reply_json(resp, 200, json_pack("{ss sb}", "name", name,
-						     "disabled", 1));
+		http_reply_json(
+		    resp, 200,
+		    json_pack("{ss sb}", "name", name, "disabled", 1));
 	}
 	return HTTP_DONE;
 }

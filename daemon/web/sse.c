@@ -83,9 +83,10 @@ static size_t fill(void *ud, char *buf, size_t max)
 		n = snprintf(buf, max, "retry: 3000\n\n");
 		c->hello = false;
 	} else if (c->sent_rev != s->rev) {
-		n = snprintf(buf, max,
-			     "id: %lld\nevent: change\ndata: {\"rev\":%lld}\n\n",
-			     (long long)s->rev, (long long)s->rev);
+		n = snprintf(
+		    buf, max,
+		    "id: %lld\nevent: change\ndata: {\"rev\":%lld}\n\n",
+		    (long long)s->rev, (long long)s->rev);
 		c->sent_rev = s->rev;
 	} else if (c->beat) {
 		n = snprintf(buf, max, ": hb\n\n");
@@ -141,8 +142,8 @@ static int get_events(void *ud, struct http_req *req, struct http_resp *resp)
 	s->clients = c;
 	s->nclients++;
 	if (!s->beat_timer)
-		s->beat_timer = loop_timer_add(s->app->loop, SSE_HEARTBEAT_MS,
-					       on_beat, s);
+		s->beat_timer =
+		    loop_timer_add(s->app->loop, SSE_HEARTBEAT_MS, on_beat, s);
 	return HTTP_DONE;
 }
 

@@ -357,7 +357,7 @@ try {
   await step('the report shows the seeded month, the CSV the same numbers', async () => {
     await page.click('#nav-reports');
     await page.locator('#r-body[data-month]').waitFor();
-    await page.fill('#r-month', SEEDED.month);
+    await page.selectOption('#r-month', SEEDED.month);
     await page.locator(`#r-body[data-month="${SEEDED.month}"]`).waitFor();
     const cells = await page.locator('#r-totals tbody td').allTextContents();
     assert.equal(Number(cells[3]), SEEDED.wa_in, `WA masuk ${cells}`);

@@ -48,8 +48,10 @@ class Clerk(H.Case):
         self.assertEqual(self.c.login()[0], 200)
 
     def wa(self, wamid, frm, text, name="Warga"):
-        st, _ = H.post_webhook(self.d, H.wa_text(wamid, frm, text,
-                                                 name=name))
+        # sent a minute before the daemon's (pinned) now: our replies
+        # come after it
+        st, _ = H.post_webhook(self.d, H.wa_text(
+            wamid, frm, text, name=name, ts=calendar.timegm(OPEN) - 60))
         self.assertEqual(st, 200)
 
     def box(self, box, **kw):
@@ -174,6 +176,69 @@ class Clerk(H.Case):
                          "layanan/ktp")
         cats = self.c.json("GET", "/api/v1/categories")
         self.assertIn("layanan/ktp", [c["slug"] for c in cats])
+
+    # ---- the monthly report -------------------------------------------
+
+    def set_clock(self, t):
+        with open(os.environ["SIMPUL_FAKE_CLOCK_FILE"], "w") as f:
+            f.write(str(int(t) - int(time.time())))
+
+    def test_report_of_a_seeded_month_and_its_csv(self):
+        self.start(modem=False)
+        t0 = calendar.timegm((2026, 10, 6, 2, 0, 0))  # Tue 10:00 WITA
+        self.set_clock(t0)
+        for wamid, frm, text, ts in (
+                ("wamid.r1", "6281300000021",
+                 "lampu jalan mati di depan rumah RT 2", t0),
+                ("wamid.r2", "6281300000022", "syarat kk apa saja", t0)):
+            st, _ = H.post_webhook(self.d, H.wa_text(wamid, frm, text,
+                                                     ts=ts))
+            self.assertEqual(st, 200)
+        lamp = H.wait_for(lambda: [c for c in self.box("", q="lampu")
+                                   if c["ticket"]], what="ticket")[0]
+        # ten minutes later siti answers and resolves the complaint
+        self.set_clock(t0 + 600)
+        self.c.json("POST", f"/api/v1/conversations/{lamp['id']}/reply",
+                    {"text": "Petugas kami cek hari ini."}, expect=201)
+        self.c.json("POST", f"/api/v1/conversations/{lamp['id']}/status",
+                    {"status": "selesai"})
+        r = self.c.json("GET", "/api/v1/reports?month=2026-10")
+        self.assertEqual(r["month"], "2026-10")
+        self.assertEqual(len(r["days"]), 31)
+        day = r["days"][5]
+        self.assertEqual(day["date"], "2026-10-06")
+        self.assertEqual((day["wa_in"], day["wa_out"], day["sms_in"]),
+                         (2, 3, 0))
+        self.assertEqual(sum(d["wa_in"] for d in r["days"]), 2)
+        self.assertEqual(sorted((c["category"], c["count"])
+                                for c in r["categories"]),
+                         [("layanan/kk", 1), ("pengaduan/lampu", 1)])
+        self.assertEqual(r["tickets"], {"opened": 1, "closed": 1,
+                                        "closed_in_time": 1,
+                                        "percent_in_time": 100})
+        self.assertEqual(r["first_response"],
+                         [{"user": "siti", "count": 1,
+                           "median_minutes": 10}])
+        self.assertEqual(r["rt"]["asked"], 0)
+        # the CSV holds the same numbers
+        st, body, hdr = self.c.req("GET", "/api/v1/reports/csv?month=2026-10")
+        self.assertEqual(st, 200)
+        self.assertIn("text/csv", hdr["Content-Type"])
+        self.assertIn("laporan-simpul-2026-10.csv",
+                      hdr["Content-Disposition"])
+        lines = body.decode().split("\r\n")
+        i = lines.index("Pesan per hari")
+        self.assertEqual(lines[i + 1],
+                         "tanggal,sms_masuk,sms_keluar,wa_masuk,wa_keluar")
+        self.assertEqual(lines[i + 7], "2026-10-06,0,0,2,3")
+        self.assertEqual(lines[lines.index("Tiket") + 2], "1,1,1,100")
+        self.assertEqual(lines[lines.index("Tanggapan pertama petugas")
+                               + 2], "siti,1,10")
+        # another month has none of it
+        nov = self.c.json("GET", "/api/v1/reports?month=2026-11")
+        self.assertEqual(sum(d["wa_in"] for d in nov["days"]), 0)
+        self.assertEqual(self.c.req("GET", "/api/v1/reports?month=26-1")[0],
+                         400)
 
     # ---- live updates -------------------------------------------------
 

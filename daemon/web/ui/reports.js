@@ -104,7 +104,26 @@ function render(r) {
   $('r-csv').href = `/api/v1/reports/csv?month=${r.month}`;
   $('r-csv').download = `laporan-simpul-${r.month}.csv`;
   out.dataset.month = r.month;
-  $('r-month').value = r.month;
+  fillMonths(r.month);
+}
+
+// The shown month and the 23 before it (at least; a later month stays).
+function fillMonths(shown) {
+  const pick = $('r-month');
+  const latest = pick.dataset.latest && pick.dataset.latest > shown ? pick.dataset.latest : shown;
+  pick.dataset.latest = latest;
+  let [y, m] = latest.split('-').map(Number);
+  const opts = [];
+  for (let i = 0; i < 24; i++) {
+    const v = `${y}-${String(m).padStart(2, '0')}`;
+    const o = el('option', '', monthTitle(v));
+    o.value = v;
+    opts.push(o);
+    m -= 1;
+    if (!m) { m = 12; y -= 1; }
+  }
+  pick.replaceChildren(...opts);
+  pick.value = shown;
 }
 
 function build(v) {
@@ -113,8 +132,9 @@ function build(v) {
   const back = el('a', 'button no-print', '‹ Kotak masuk');
   back.href = '#/';
   const label = el('label', '', 'Bulan ');
-  const pick = el('input');
-  pick.type = 'month';
+  // A list of months rather than <input type=month>, which Chromium
+  // labels in the browser's language, not the office's.
+  const pick = el('select');
   pick.id = 'r-month';
   label.append(pick);
   const csv = el('a', 'button', 'Unduh CSV');
