@@ -165,3 +165,68 @@ int store_user_set_disabled(struct store *st, const char *name, bool off)
 		return STORE_ERR;
 	return sqlite3_changes(store_db(st)) ? STORE_OK : STORE_NOTFOUND;
 }
+
+/* ---- the satisfaction survey --------------------------------------------- */
+
+int store_survey_asked(struct store *st, int64_t conv_id, int64_t now_ms)
+{
+	sqlite3_stmt *s = store_stmt(st, "UPDATE conversations SET"
+					 " survey_at = ?, satisfaction = NULL"
+					 " WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, conv_id);
+	return store_exec_done(st, s);
+}
+
+int64_t store_survey_waiting(struct store *st, int64_t contact_id,
+			     int64_t since_ms)
+{
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT id FROM conversations WHERE contact_id = ?"
+			   " AND survey_at >= ? AND satisfaction IS NULL"
+			   " ORDER BY survey_at DESC LIMIT 1");
+	int64_t id = 0;
+	int r;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, contact_id);
+	sqlite3_bind_int64(s, 2, since_ms);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? id : -1;
+}
+
+int store_survey_answer(struct store *st, int64_t conv_id, int score,
+			int64_t message_id, int64_t opened_conv_id)
+{
+	static const char score_sql[] =
+	    "UPDATE conversations SET satisfaction = ? WHERE id = ?";
+	static const char move_sql[] =
+	    "UPDATE messages SET conversation_id = ? WHERE id = ?";
+	static const char drop_sql[] =
+	    "DELETE FROM conversations WHERE id = ?1 AND id != ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM messages"
+	    "  WHERE conversation_id = ?1)";
+	sqlite3_stmt *a = store_stmt(st, score_sql);
+	sqlite3_stmt *b = store_stmt(st, move_sql);
+	sqlite3_stmt *c = store_stmt(st, drop_sql);
+
+	if (!a || !b || !c)
+		return STORE_ERR;
+	sqlite3_bind_int(a, 1, score);
+	sqlite3_bind_int64(a, 2, conv_id);
+	sqlite3_bind_int64(b, 1, conv_id);
+	sqlite3_bind_int64(b, 2, message_id);
+	sqlite3_bind_int64(c, 1, opened_conv_id);
+	sqlite3_bind_int64(c, 2, conv_id);
+	if (store_exec_done(st, a) || store_exec_done(st, b) ||
+	    store_exec_done(st, c))
+		return STORE_ERR;
+	return STORE_OK;
+}

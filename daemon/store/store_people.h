@@ -31,4 +31,15 @@ json_t *store_categories_json(struct store *st);
  * user. */
 int store_user_set_disabled(struct store *st, const char *name, bool off);
 
+/* The satisfaction survey. survey_asked: "Balas 1-5" went out now.
+ * survey_waiting: the contact's conversation asked since since_ms and not
+ * answered yet (its id), 0 when none, -1 on error. survey_answer: stores
+ * the score on that conversation and moves the answering message there,
+ * dropping the conversation the answer opened if it holds nothing else. */
+int store_survey_asked(struct store *st, int64_t conv_id, int64_t now_ms);
+int64_t store_survey_waiting(struct store *st, int64_t contact_id,
+			     int64_t since_ms);
+int store_survey_answer(struct store *st, int64_t conv_id, int score,
+			int64_t message_id, int64_t opened_conv_id);
+
 #endif

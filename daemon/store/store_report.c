@@ -8,7 +8,7 @@
 #define DAY_MS 86400000LL
 
 /* Authors that are not a person: the rules, the RT workflow. */
-#define NOT_STAFF "('auto', 'system', 'sistem')"
+#define NOT_STAFF "('auto', 'system', 'sistem', 'survey')"
 
 static int64_t median(const int64_t *v, int n)
 {
@@ -202,23 +202,57 @@ static json_t *rt_requests(struct store *st, int64_t from, int64_t to)
 	return o;
 }
 
+/* Asked in the month, answered, the average in tenths and the count of
+ * each score. */
+static json_t *satisfaction(struct store *st, int64_t from, int64_t to)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st, "SELECT coalesce(satisfaction, 0), count(*) FROM conversations"
+		" WHERE survey_at >= ?1 AND survey_at < ?2 GROUP BY 1");
+	int n[6] = {0}, asked = 0, answered = 0, sum = 0, r;
+
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		int score = sqlite3_column_int(s, 0),
+		    k = sqlite3_column_int(s, 1);
+		asked += k;
+		if (score < 1 || score > 5)
+			continue;
+		n[score] += k;
+		answered += k;
+		sum += score * k;
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE)
+		return NULL;
+	return json_pack("{si si si si si si si si}", "asked", asked,
+			 "answered", answered, "average_tenths",
+			 answered ? (sum * 10 + answered / 2) / answered : 0,
+			 "s1", n[1], "s2", n[2], "s3", n[3], "s4", n[4], "s5",
+			 n[5]);
+}
+
 json_t *store_report_json(struct store *st, int64_t from_ms, int64_t to_ms,
 			  int tz_offset_s)
 {
-	json_t *parts[5] = {
+	json_t *parts[6] = {
 	    per_day(st, from_ms, to_ms, tz_offset_s),
 	    by_category(st, from_ms, to_ms),
 	    tickets(st, from_ms, to_ms),
 	    first_response(st, from_ms, to_ms),
 	    rt_requests(st, from_ms, to_ms),
+	    satisfaction(st, from_ms, to_ms),
 	};
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (!parts[i]) {
-			for (int j = 0; j < 5; j++)
+			for (int j = 0; j < 6; j++)
 				json_decref(parts[j]);
 			return NULL;
 		}
-	return json_pack("{so so so so so}", "days", parts[0], "categories",
+	return json_pack("{so so so so so so}", "days", parts[0], "categories",
 			 parts[1], "tickets", parts[2], "first_response",
-			 parts[3], "rt", parts[4]);
+			 parts[3], "rt", parts[4], "satisfaction", parts[5]);
 }

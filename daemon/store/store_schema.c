@@ -178,6 +178,9 @@ const char *const store_migrations[] = {
     "ALTER TABLE contacts ADD COLUMN profile_name TEXT;"
     "ALTER TABLE contacts ADD COLUMN rw TEXT;"
     "ALTER TABLE contacts ADD COLUMN notes TEXT;"
+    /* the satisfaction survey: when "Balas 1-5" went out, the answer */
+    "ALTER TABLE conversations ADD COLUMN survey_at INTEGER;"
+    "ALTER TABLE conversations ADD COLUMN satisfaction INTEGER;"
     "CREATE TRIGGER contacts_staff_name AFTER UPDATE OF name ON contacts"
     " WHEN new.staff_name IS NOT NULL AND new.name IS NOT new.staff_name"
     " BEGIN UPDATE contacts SET profile_name = new.name,"

@@ -20,6 +20,7 @@
 #include "phone.h"
 #include "sms.h"
 #include "sse.h"
+#include "survey.h"
 #include "store.h"
 #include "store_ui.h"
 
@@ -247,7 +248,7 @@ int api_init(struct app *app, const struct sms *sms)
 	the_sms = sms;
 	the_ui = api_ui_new(app);
 	the_sse = sse_new(app);
-	if (!the_ui || !the_sse)
+	if (!the_ui || !the_sse || survey_init(app))
 		return -1;
 	return http_route(h, "GET", "/api/v1/messages", 0, get_messages, app) |
 	       http_route(h, "POST", "/api/v1/messages", 0, post_message, app) |

@@ -151,7 +151,12 @@ static void csv_write(FILE *f, json_t *j)
 	    *const rt_h[] = {"diminta", "dijawab",     "dibenarkan",
 			     "ditolak", "kedaluwarsa", "median_menit"},
 	    *const rt_k[] = {"asked",	 "answered", "approved",
-			     "rejected", "expired",  "median_minutes"};
+			     "rejected", "expired",  "median_minutes"},
+	    *const sv_h[] = {"diminta", "dijawab", "rata_rata_x10", "nilai_1",
+			     "nilai_2", "nilai_3", "nilai_4",	    "nilai_5"},
+	    *const sv_k[] = {"asked", "answered", "average_tenths",
+			     "s1",    "s2",	  "s3",
+			     "s4",    "s5"};
 	json_t *one;
 
 	csv_table(f, "Pesan per hari", day_h, day_k, 5,
@@ -165,6 +170,9 @@ static void csv_write(FILE *f, json_t *j)
 		  json_object_get(j, "first_response"));
 	one = json_pack("[O]", json_object_get(j, "rt"));
 	csv_table(f, "Konfirmasi Ketua RT", rt_h, rt_k, 6, one);
+	json_decref(one);
+	one = json_pack("[O]", json_object_get(j, "satisfaction"));
+	csv_table(f, "Kepuasan warga", sv_h, sv_k, 8, one);
 	json_decref(one);
 }
 

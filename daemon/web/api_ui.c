@@ -11,8 +11,10 @@
 #include "config.h"
 #include "gsm.h"
 #include "http.h"
+#include "log.h"
 #include "store.h"
 #include "store_ui.h"
+#include "survey.h"
 
 struct api_ui {
 	struct app *app;
@@ -384,8 +386,13 @@ static void act_status(struct api_ui *u, struct http_req *req,
 		http_error(resp, 400,
 			   "'status': baru, diproses, menunggu_rt,"
 			   " selesai or otomatis");
-	else if (!set_field(u, req, resp, id, "status", v))
+	else if (!set_field(u, req, resp, id, "status", v)) {
+		if (strcmp(v, "selesai") == 0 &&
+		    survey_after_resolve(u->app, id))
+			log_msg(LOG_WARN, "survey for conversation %lld: %s",
+				(long long)id, store_errmsg(u->app->st));
 		http_reply_json(resp, 200, json_pack("{ss}", "status", v));
+	}
 }
 
 static void act_assign(struct api_ui *u, struct http_req *req,

@@ -24,7 +24,7 @@ def ids(items):
 
 
 class Clerk(H.Case):
-    def start(self, modem=True):
+    def start(self, modem=True, extra=None):
         clock = os.path.join(self.tmp, "clock")
         with open(clock, "w") as f:
             f.write(str(calendar.timegm(OPEN) - int(time.time())))
@@ -38,7 +38,8 @@ class Clerk(H.Case):
                     "phone = 0812-9999-0001\n")
         self.d = self.daemon(graph_url=self.g.url,
                              modem_device=self.s.link if modem else None,
-                             extra={"rt": {"file": rt_ini}}).start()
+                             extra=dict({"rt": {"file": rt_ini}},
+                                        **(extra or {}))).start()
         if modem:
             H.wait_for(lambda: "-> ready" in self.d.read_log()
                        or "modem: ready" in self.d.read_log(),
@@ -220,6 +221,8 @@ class Clerk(H.Case):
                          [{"user": "siti", "count": 1,
                            "median_minutes": 10}])
         self.assertEqual(r["rt"]["asked"], 0)
+        # the survey is off by default: resolving asked nothing
+        self.assertEqual(r["satisfaction"]["asked"], 0)
         # the CSV holds the same numbers
         st, body, hdr = self.c.req("GET", "/api/v1/reports/csv?month=2026-10")
         self.assertEqual(st, 200)
@@ -239,6 +242,29 @@ class Clerk(H.Case):
         self.assertEqual(sum(d["wa_in"] for d in nov["days"]), 0)
         self.assertEqual(self.c.req("GET", "/api/v1/reports?month=26-1")[0],
                          400)
+
+    def test_satisfaction_survey_after_resolve(self):
+        self.start(modem=False, extra={"survey": {"enabled": "yes"}})
+        self.wa("wamid.s1", "6281300000031", "lampu jalan mati di gang 3")
+        conv = H.wait_for(lambda: self.box("kerja"), what="complaint")[0]
+        self.c.json("POST", f"/api/v1/conversations/{conv['id']}/status",
+                    {"status": "selesai"})
+        H.wait_for(lambda: "Balas angka 1-5" in json.dumps(
+            self.g.requests()), what="the survey question")
+        self.wa("wamid.s2", "6281300000031", " 5 ")
+        H.wait_for(lambda: "penilaian Anda" in json.dumps(
+            self.g.requests()), what="the thanks")
+        # the answer opened nothing: one conversation, the resolved one
+        allc = self.box("")
+        self.assertEqual(ids(allc), [conv["id"]])
+        self.assertEqual(allc[0]["status"], "selesai")
+        self.assertEqual(self.box("kerja"), [])
+        sv = self.c.json("GET", "/api/v1/reports")["satisfaction"]
+        self.assertEqual((sv["asked"], sv["answered"], sv["s5"],
+                          sv["average_tenths"]), (1, 1, 1, 50))
+        # a second "4" is an ordinary message (already answered)
+        self.wa("wamid.s3", "6281300000031", "4")
+        H.wait_for(lambda: len(self.box("")) == 2, what="a new one")
 
     # ---- live updates -------------------------------------------------
 

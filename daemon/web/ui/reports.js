@@ -80,6 +80,7 @@ function render(r) {
   const days = r.days;
   const totals = ['sms_in', 'sms_out', 'wa_in', 'wa_out'].map((k) => sum(days, k));
   const t = r.tickets;
+  const sv = r.satisfaction;
   const cats = r.categories.map((c) => ({ label: categoryLabel(c.category) || 'Tanpa kategori', count: c.count }));
   out.replaceChildren(
     el('h3', '', `Pesan per hari — ${monthTitle(r.month)}`),
@@ -100,6 +101,10 @@ function render(r) {
     el('h3', '', 'Konfirmasi Ketua RT'),
     table('r-rt', ['Diminta', 'Dijawab', 'Dibenarkan', 'Ditolak', 'Kedaluwarsa', 'Median jawaban (menit)'],
       [[r.rt.asked, r.rt.answered, r.rt.approved, r.rt.rejected, r.rt.expired, r.rt.median_minutes]]),
+    el('h3', '', 'Kepuasan warga (nilai 1-5)'),
+    table('r-survey', ['Ditanya', 'Menjawab', 'Rata-rata', 'Nilai 1', 'Nilai 2', 'Nilai 3', 'Nilai 4', 'Nilai 5'],
+      [[sv.asked, sv.answered, sv.answered ? (sv.average_tenths / 10).toLocaleString('id-ID') : '-',
+        sv.s1, sv.s2, sv.s3, sv.s4, sv.s5]]),
   );
   $('r-csv').href = `/api/v1/reports/csv?month=${r.month}`;
   $('r-csv').download = `laporan-simpul-${r.month}.csv`;

@@ -46,6 +46,7 @@ export function authorLabel(a) {
   if (!a || a === 'auto' || a.startsWith('rule:')) return 'Balasan otomatis';
   if (a === 'system' || a === 'sistem') return 'Simpul (otomatis)';
   if (a === 'simpulctl') return 'Admin (server)';
+  if (a === 'survey') return 'Survei kepuasan';
   return a;
 }
 
