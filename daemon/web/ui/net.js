@@ -1,6 +1,6 @@
 // The page's link to simpuld: JSON requests with the CSRF token, the
 // connection banner, toasts, and live updates by Server-Sent Events with
-// polling only where EventSource is missing or the stream keeps failing.
+// polling only where EventSource is missing or the stream is refused.
 import { friendlyError } from './words.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -109,16 +109,34 @@ export function failed(e, near, prefix = '') {
 
 const FALLBACK_POLL_MS = 10000;
 
+// One stream per browser, not per tab: over HTTP/1.1 a browser opens at
+// most 6 connections to one host, so ten tabs with a stream each would
+// leave the seventh without a connection for anything. The tab holding
+// the Web Lock keeps the EventSource and tells the others on a
+// BroadcastChannel; when it closes, the next tab takes the lock.
 export function live(onChange) {
   let rev = -1;
   const changed = (r) => { if (r !== rev) { rev = r; onChange(); } };
   if (!window.EventSource) { poll(changed); return; }
+  if (!navigator.locks || !window.BroadcastChannel) { stream(changed, null); return; }
+  const bc = new BroadcastChannel('simpul-live');
+  bc.onmessage = (ev) => {
+    if (typeof ev.data.rev === 'number') changed(ev.data.rev);
+    if (typeof ev.data.online === 'boolean') setOnline(ev.data.online);
+  };
+  navigator.locks.request('simpul-live', () => new Promise(() => stream(changed, bc)));
+}
+
+function stream(changed, bc) {
+  const tell = (m) => { if (bc) bc.postMessage(m); };
   const es = new EventSource('/api/v1/events');
   es.addEventListener('change', (ev) => {
+    const r = Number(ev.lastEventId);
     setOnline(true);
-    changed(Number(ev.lastEventId));
+    tell({ rev: r, online: true });
+    changed(r);
   });
-  es.addEventListener('open', () => setOnline(true));
+  es.addEventListener('open', () => { setOnline(true); tell({ online: true }); });
   es.addEventListener('error', async () => {
     // The browser reconnects by itself (retry: 3000); find out whether
     // the daemon is away or the session ended.
@@ -127,6 +145,7 @@ export function live(onChange) {
       if (r.status === 401) window.location.assign('/login');
     } catch (e) {
       setOnline(false);
+      tell({ online: false });
     }
     // CLOSED: the answer was not a stream (a proxy in between?)
     if (es.readyState === EventSource.CLOSED) {
