@@ -178,6 +178,34 @@ class Clerk(H.Case):
         cats = self.c.json("GET", "/api/v1/categories")
         self.assertIn("layanan/ktp", [c["slug"] for c in cats])
 
+    # ---- staff accounts (the admin page) ------------------------------
+
+    def test_admin_disables_a_user_and_resets_a_password(self):
+        self.start(modem=False)
+        self.assertEqual(add_user(self.d, "budi", "staff").returncode, 0)
+        budi = Client(self.d)
+        self.assertEqual(budi.login("budi")[0], 200)
+        self.assertEqual(budi.req("GET", "/api/v1/me")[0], 200)
+        # a staff member may not, an admin may
+        self.assertEqual(budi.req("POST", "/api/v1/users/siti/disable")[0],
+                         403)
+        self.assertEqual(self.c.req("POST", "/api/v1/users/siti/disable")[0],
+                         409)  # not oneself
+        self.c.json("POST", "/api/v1/users/budi/disable")
+        self.assertEqual(budi.req("GET", "/api/v1/me")[0], 401)
+        self.assertNotIn("budi", [u["name"] for u in self.c.json(
+            "GET", "/api/v1/users")])
+        self.assertEqual(self.c.req("POST", "/api/v1/users/x/disable")[0],
+                         404)
+        # a new password (the same call as simpulctl user add --replace)
+        # enables the account again
+        self.c.json("POST", "/api/v1/users",
+                    {"name": "budi", "role": "staff",
+                     "password": "sandi-baru-123", "replace": True},
+                    expect=201)
+        again = Client(self.d)
+        self.assertEqual(again.login("budi", "sandi-baru-123")[0], 200)
+
     # ---- the monthly report -------------------------------------------
 
     def set_clock(self, t):
