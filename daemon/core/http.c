@@ -47,6 +47,7 @@ struct http {
 	size_t nroutes;
 	http_auth_cb auth;
 	void *auth_ud;
+	struct http_stream *streams; /* open endless responses */
 };
 
 struct http_req {
@@ -258,6 +259,8 @@ char *http_routes_text(const struct http *h)
 /* ---- endless responses (SSE) ------------------------------------------ */
 
 struct http_stream {
+	struct http *h;
+	struct http_stream *prev, *next;
 	struct MHD_Connection *conn;
 	struct listener *ls;
 	http_stream_fill fill;
@@ -286,6 +289,12 @@ static void stream_free(void *cls)
 {
 	struct http_stream *s = cls;
 
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->h->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
 	s->done(s->ud);
 	free(s);
 }
@@ -305,11 +314,16 @@ struct http_stream *http_stream_start(struct http_req *req,
 
 	if (!s)
 		return NULL;
-	*s = (struct http_stream){.conn = req->conn,
+	*s = (struct http_stream){.h = req->h,
+				  .next = req->h->streams,
+				  .conn = req->conn,
 				  .ls = req->ls,
 				  .fill = fill,
 				  .done = done,
 				  .ud = ud};
+	if (s->next)
+		s->next->prev = s;
+	req->h->streams = s;
 	resp->status = 200;
 	resp->stream = s;
 	return s;
@@ -675,6 +689,10 @@ void http_free(struct http *h)
 {
 	if (!h)
 		return;
+	/* libmicrohttpd aborts when stopped with a suspended connection:
+	 * wake every sleeping stream; stopping then closes them. */
+	for (struct http_stream *s = h->streams; s; s = s->next)
+		http_stream_wake(s);
 	listener_stop(h, &h->tcp);
 	listener_stop(h, &h->unix_);
 	if (h->sock_path)

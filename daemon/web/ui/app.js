@@ -95,9 +95,27 @@ async function loadList() {
   ul.dataset.loaded = String(seq);
 }
 
+// A short tone drawn by the browser (no sound file), only when the clerk
+// asked for it; the AudioContext is made by that tap (autoplay rules).
+let audio = null;
+function beep() {
+  if (!audio) return;
+  const o = audio.createOscillator();
+  const g = audio.createGain();
+  o.frequency.value = 880;
+  g.gain.setValueAtTime(0.2, audio.currentTime);
+  g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+  o.connect(g).connect(audio.destination);
+  o.start();
+  o.stop(audio.currentTime + 0.4);
+}
+
 // The count of new conversations, on the "Baru" tab and in the tab title.
+let lastNew = -1;
 async function loadNewCount() {
   const j = await api('GET', '/api/v1/conversations?box=kerja&status=baru&limit=1');
+  if (lastNew >= 0 && j.total > lastNew) beep();
+  lastNew = j.total;
   $('n-kerja').textContent = j.total ? String(j.total) : '';
   document.title = `${j.total ? `(${j.total}) ` : ''}Kotak Masuk — Simpul`;
 }
@@ -497,6 +515,15 @@ function wire() {
   $('logout').addEventListener('click', async () => {
     try { await api('POST', '/api/v1/logout'); } catch (e) { /* going anyway */ }
     window.location.assign('/login');
+  });
+  $('sound').checked = localStorage.getItem('simpul-sound') === '1';
+  $('sound').addEventListener('change', () => {
+    localStorage.setItem('simpul-sound', $('sound').checked ? '1' : '0');
+    audio = $('sound').checked ? (audio || new AudioContext()) : null;
+  });
+  // Sound kept on from an earlier visit starts with the first tap.
+  document.addEventListener('pointerdown', () => {
+    if ($('sound').checked && !audio) audio = new AudioContext();
   });
   window.addEventListener('hashchange', route);
   onReconnect(() => refreshAll());
