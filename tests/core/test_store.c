@@ -103,7 +103,7 @@ static void migrates_from_each_version(void **state)
 	}
 }
 
-/* Schema 8: a name staff gave survives the WhatsApp profile name that
+/* Schema 9: a name staff gave survives the WhatsApp profile name that
  * every later webhook writes, and clearing it brings the profile back. */
 static void staff_name_wins_over_profile(void **state)
 {
