@@ -18,6 +18,7 @@
 #include "phone.h"
 #include "rules.h"
 #include "store.h"
+#include "triage.h"
 #include "log.h"
 #include "counters.h"
 
@@ -243,11 +244,11 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 	struct rules_result res;
 
 	if (!answerable(ctx->msg))
-		return 0;
+		return triage_after_rules(ctx, NULL);
 	if (is_own_number(ar, ctx->peer)) {
 		log_msg(LOG_INFO, "no auto-reply to %s: our own number",
 			ctx->peer);
-		return 0;
+		return triage_after_rules(ctx, NULL);
 	}
 	if (store_history(ctx->st, ctx->conv.id, ctx->msg->body, ctx->now_ms,
 			  &h))
@@ -259,6 +260,8 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 		log_msg(LOG_DEBUG, "rule %s for %s: %s", res.rule, ctx->peer,
 			res.why);
 	int rc = apply(ar, ctx, &in, &res);
+	if (rc == 0)
+		rc = triage_after_rules(ctx, &res);
 	rules_result_free(&res);
 	return rc;
 }

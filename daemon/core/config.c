@@ -60,6 +60,8 @@ static const struct key_def keys[] = {
     {"rt", "expire_hours", T_INT, S(rt_expire_hours), "16", 2, 800},
     {"rt", "notify_rw", T_BOOL, S(rt_notify_rw), "yes", 0, 0},
     {"rt", "check_interval", T_INT, S(rt_check_interval), "60", 1, 3600},
+    {"survey", "enabled", T_BOOL, S(survey_enabled), "no", 0, 0},
+    {"survey", "hours", T_INT, S(survey_hours), "48", 1, 720},
     {"outbox", "sms_interval_ms", T_INT, S(sms_interval_ms), "3000", 0, 600000},
     {"outbox", "retry_max", T_INT, S(retry_max), "8", 1, 100},
     {"outbox", "retry_base_ms", T_INT, S(retry_base_ms), "5000", 100, 3600000},

@@ -49,6 +49,9 @@ struct config {
 	int rt_expire_hours;   /* working hours from the ask to expiry */
 	bool rt_notify_rw;     /* tell the RW head when a request expires */
 	int rt_check_interval; /* seconds between follow-up checks */
+	/* [survey] */
+	bool survey_enabled; /* "Balas 1-5" after a conversation is resolved */
+	int survey_hours;    /* how long an answer is taken */
 	/* [outbox] */
 	int sms_interval_ms; /* pacing between SMS */
 	int retry_max;	     /* attempts before failed */

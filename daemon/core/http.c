@@ -47,6 +47,7 @@ struct http {
 	size_t nroutes;
 	http_auth_cb auth;
 	void *auth_ud;
+	struct http_stream *streams; /* open endless responses */
 };
 
 struct http_req {
@@ -255,6 +256,88 @@ char *http_routes_text(const struct http *h)
 	return out;
 }
 
+/* ---- endless responses (SSE) ------------------------------------------ */
+
+struct http_stream {
+	struct http *h;
+	struct http_stream *prev, *next;
+	struct MHD_Connection *conn;
+	struct listener *ls;
+	http_stream_fill fill;
+	void (*done)(void *ud);
+	void *ud;
+	bool asleep;
+};
+
+/* MHD may suspend the connection from inside its content reader; a
+ * reader that returned 0 without suspending would be polled again at
+ * once (a busy loop in external event mode). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	size_t n = s->fill(s->ud, buf, max);
+
+	(void)pos;
+	if (n == 0) {
+		s->asleep = true;
+		MHD_suspend_connection(s->conn);
+	}
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->h->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->done(s->ud);
+	free(s);
+}
+
+static struct MHD_Response *stream_response(struct http_stream *s)
+{
+	return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+						 stream_read, s, stream_free);
+}
+
+struct http_stream *http_stream_start(struct http_req *req,
+				      struct http_resp *resp,
+				      http_stream_fill fill,
+				      void (*done)(void *ud), void *ud)
+{
+	struct http_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	*s = (struct http_stream){.h = req->h,
+				  .next = req->h->streams,
+				  .conn = req->conn,
+				  .ls = req->ls,
+				  .fill = fill,
+				  .done = done,
+				  .ud = ud};
+	if (s->next)
+		s->next->prev = s;
+	req->h->streams = s;
+	resp->status = 200;
+	resp->stream = s;
+	return s;
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+	if (!s->asleep)
+		return;
+	s->asleep = false;
+	MHD_resume_connection(s->conn);
+	s->ls->kick = true; /* as in http_resume: no fd tells MHD */
+}
+
 /* ---- MHD glue ---------------------------------------------------------- */
 
 static enum MHD_Result queue(struct http_req *req)
@@ -262,7 +345,9 @@ static enum MHD_Result queue(struct http_req *req)
 	struct http_resp *r = &req->resp;
 	struct MHD_Response *m;
 
-	if (r->file) {
+	if (r->stream) {
+		m = stream_response(r->stream);
+	} else if (r->file) {
 		int fd = open(r->file, O_RDONLY | O_CLOEXEC);
 		struct stat sb;
 		if (fd < 0 || fstat(fd, &sb) < 0) {
@@ -277,8 +362,12 @@ static enum MHD_Result queue(struct http_req *req)
 		m = MHD_create_response_from_buffer(r->len, r->body,
 						    MHD_RESPMEM_MUST_COPY);
 	}
-	if (!m)
+	if (!m) {
+		if (r->stream)
+			stream_free(r->stream);
+		r->stream = NULL;
 		return MHD_NO;
+	}
 	if (r->content_type)
 		MHD_add_response_header(m, "Content-Type", r->content_type);
 	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
@@ -600,6 +689,10 @@ void http_free(struct http *h)
 {
 	if (!h)
 		return;
+	/* libmicrohttpd aborts when stopped with a suspended connection:
+	 * wake every sleeping stream; stopping then closes them. */
+	for (struct http_stream *s = h->streams; s; s = s->next)
+		http_stream_wake(s);
 	listener_stop(h, &h->tcp);
 	listener_stop(h, &h->unix_);
 	if (h->sock_path)

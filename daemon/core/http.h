@@ -13,6 +13,7 @@
 struct loop;
 struct http;
 struct http_req;
+struct http_stream;
 
 struct http_resp {
 	int status;
@@ -22,6 +23,7 @@ struct http_resp {
 	char *headers[8];	  /* malloc'd "Name: value" lines */
 	int nheaders;
 	const char *file; /* serve this file instead of body */
+	struct http_stream *stream; /* an endless body (http_stream_start) */
 };
 
 enum http_route_flags {
@@ -53,6 +55,19 @@ int http_port(const struct http *h);
 char *http_routes_text(const struct http *h);
 
 void http_resume(struct http_req *req, struct http_resp *resp);
+
+/* An endless response body (Server-Sent Events). fill is called when the
+ * client can take bytes and returns how many it wrote to buf (at most
+ * max), or 0 when it has nothing to say: the connection is then
+ * suspended, costing nothing (no timer, no wake-up) until
+ * http_stream_wake. done is called once, when the connection is gone;
+ * the stream must not be used after it. */
+typedef size_t (*http_stream_fill)(void *ud, char *buf, size_t max);
+struct http_stream *http_stream_start(struct http_req *req,
+				      struct http_resp *resp,
+				      http_stream_fill fill,
+				      void (*done)(void *ud), void *ud);
+void http_stream_wake(struct http_stream *s);
 
 const char *http_method(const struct http_req *r);
 const char *http_path(const struct http_req *r);

@@ -208,9 +208,12 @@ static int head_conversation(struct rt *rt, const char *phone, const char *name,
 				 label, now, k) ||
 	    store_conversation_for(rt->app->st, k->id, now, c, &created))
 		return -1;
+	/* A record, not work: it starts as handled automatically. */
 	if (created &&
-	    store_conversation_set(rt->app->st, c->id, "category",
-				   "rt/konfirmasi", now) == STORE_ERR)
+	    (store_conversation_set(rt->app->st, c->id, "category",
+				    "rt/konfirmasi", now) == STORE_ERR ||
+	     store_conversation_set(rt->app->st, c->id, "status", "otomatis",
+				    now) == STORE_ERR))
 		return -1;
 	return 0;
 }
@@ -280,9 +283,10 @@ static const struct rt_head *find_head(struct rt *rt, struct store_contact *k,
 
 	if (!rt_parse_number(k->rt, &rtn, &rwn)) {
 		if (!text || !rt_find_in_text(text, &rtn, &rwn)) {
-			snprintf(why, whylen,
-				 "RT warga belum diketahui: isi RT di inbox, "
-				 "lalu minta konfirmasi RT");
+			snprintf(
+			    why, whylen,
+			    "RT warga belum diketahui: isi RT di kotak masuk, "
+			    "lalu minta konfirmasi RT");
 			return NULL;
 		}
 		char v[16], a[8], b[8];
@@ -662,8 +666,16 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 			return -1;
 		head = n > 0; /* removed from rt.ini, requests still open */
 	}
-	return head ? head_answer(rt, ctx, &ans)
-		    : foreign_answer(rt, ctx, &ans);
+	int r =
+	    head ? head_answer(rt, ctx, &ans) : foreign_answer(rt, ctx, &ans);
+	/* The answer is on the request's conversation (a note, its state);
+	 * the head's own conversation keeps it as a record, not as new
+	 * work for the clerk. */
+	if (r > 0 && head && strcmp(ctx->conv.status, "baru") == 0 &&
+	    store_conversation_set(ctx->st, ctx->conv.id, "status", "otomatis",
+				   ctx->now_ms) == STORE_ERR)
+		return -1;
+	return r;
 }
 
 /* ---- follow-up: reminder, expiry, escalation ---------------------------- */

@@ -170,6 +170,21 @@ const char *const store_migrations[] = {
     " breached INTEGER NOT NULL DEFAULT 0);"
     "INSERT INTO evlog_tickets SELECT id, 1, 1 FROM conversations"
     " WHERE ticket IS NOT NULL;",
+    /* 8 -> 9: what staff know about a person: the name they gave, the
+     * RW and free notes. contacts.name stays the name everyone reads;
+     * a staff name wins over the WhatsApp profile name that every
+     * webhook may write there (kept as profile_name by the trigger). */
+    "ALTER TABLE contacts ADD COLUMN staff_name TEXT;"
+    "ALTER TABLE contacts ADD COLUMN profile_name TEXT;"
+    "ALTER TABLE contacts ADD COLUMN rw TEXT;"
+    "ALTER TABLE contacts ADD COLUMN notes TEXT;"
+    /* the satisfaction survey: when "Balas 1-5" went out, the answer */
+    "ALTER TABLE conversations ADD COLUMN survey_at INTEGER;"
+    "ALTER TABLE conversations ADD COLUMN satisfaction INTEGER;"
+    "CREATE TRIGGER contacts_staff_name AFTER UPDATE OF name ON contacts"
+    " WHEN new.staff_name IS NOT NULL AND new.name IS NOT new.staff_name"
+    " BEGIN UPDATE contacts SET profile_name = new.name,"
+    " name = new.staff_name WHERE id = new.id; END;",
 };
 
 const int store_nmigrations =

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phone.h"
 #include "store_int.h"
 
 /* ---- users ------------------------------------------------------------- */
@@ -236,12 +237,13 @@ static char *fts_query(const char *q)
 	" k.id, k.name, k.phone, k.wa_id, k.raw, k.rt,"                        \
 	" (SELECT group_concat(ch) FROM (SELECT DISTINCT channel AS ch"        \
 	"   FROM messages WHERE conversation_id = c.id)),"                     \
-	" lm.body, lm.direction, lm.channel, lm.at, lm.kind, lm.status"
+	" lm.body, lm.direction, lm.channel, lm.at, lm.kind, lm.status,"       \
+	" k.kind"
 
 struct sqlbuf {
 	char sql[2048];
 	size_t len;
-	const char *text[8];
+	const char *text[12];
 	int ntext;
 };
 
@@ -253,10 +255,88 @@ static void sql_add(struct sqlbuf *b, const char *clause, const char *arg)
 		b->text[b->ntext++] = arg;
 }
 
+/* Senders that are not people (operator promos, short codes) have their
+ * own box, "Lainnya", out of the clerk's queue. */
+#define NOT_PEOPLE                                                             \
+	"c.contact_id IN (SELECT id FROM contacts WHERE kind IN"               \
+	" ('alnum', 'shortcode', 'invalid'))"
+
+static void add_box(struct sqlbuf *b, const char *box)
+{
+	if (!box || !*box)
+		return;
+	if (strcmp(box, "lainnya") == 0) {
+		sql_add(b, NOT_PEOPLE, NULL);
+		return;
+	}
+	sql_add(b, "NOT " NOT_PEOPLE, NULL);
+	if (strcmp(box, "otomatis") == 0)
+		sql_add(b, "c.status = 'otomatis'", NULL);
+	else /* kerja: what a person still has to look at */
+		sql_add(b, "c.status NOT IN ('otomatis', 'selesai')", NULL);
+}
+
+/* A number in any written form (0813.., 62813.., +62 813..), also only
+ * its beginning: the digits as they would follow "+" in E.164. common/
+ * phone.c normalises a whole number; a beginning is completed by hand
+ * the same way (0 -> 62). Empty when q is not a number. */
+static void number_digits(const char *q, char *out, size_t outlen)
+{
+	char e164[64], d[64];
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (const char *p = q; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (n + 1 < sizeof(d))
+				d[n++] = *p;
+		} else if (!strchr(" +-.()", *p)) {
+			return;
+		}
+	}
+	d[n] = '\0';
+	if (n < 3)
+		return;
+	enum phone_kind k = phone_normalize(q, e164, sizeof(e164));
+	if (k == PHONE_MOBILE || k == PHONE_FIXED || k == PHONE_FOREIGN)
+		snprintf(out, outlen, "%s", e164 + 1);
+	else if (d[0] == '0')
+		snprintf(out, outlen, "62%s", d + 1);
+	else
+		snprintf(out, outlen, "%s", d);
+}
+
+static void add_search(struct sqlbuf *b, const struct store_conv_filter *f,
+		       const char *fts, const char *digits)
+{
+	if (*digits) {
+		sql_add(b,
+			"c.contact_id IN (SELECT id FROM contacts WHERE"
+			" phone LIKE '+' || ? || '%' OR wa_id LIKE ? || '%'"
+			" OR raw LIKE '%' || ? || '%')",
+			digits);
+		b->text[b->ntext++] = digits;
+		b->text[b->ntext++] = digits;
+		return;
+	}
+	if (!fts)
+		return;
+	sql_add(b,
+		"(c.id IN (SELECT m.conversation_id FROM messages m"
+		" WHERE m.id IN (SELECT rowid FROM messages_fts"
+		" WHERE messages_fts MATCH ?)) OR c.contact_id IN (SELECT id"
+		" FROM contacts WHERE coalesce(name, '') LIKE"
+		" '%' || ? || '%' OR raw LIKE '%' || ? || '%'))",
+		fts);
+	b->text[b->ntext++] = f->q;
+	b->text[b->ntext++] = f->q;
+}
+
 static void build_where(struct sqlbuf *b, const struct store_conv_filter *f,
-			const char *fts)
+			const char *fts, const char *digits)
 {
 	b->len = (size_t)snprintf(b->sql, sizeof(b->sql), " WHERE 1");
+	add_box(b, f->box);
 	if (f->status && strcmp(f->status, "open") == 0)
 		sql_add(b, "c.status != 'selesai'", NULL);
 	else if (f->status && *f->status)
@@ -266,8 +346,12 @@ static void build_where(struct sqlbuf *b, const struct store_conv_filter *f,
 			"EXISTS (SELECT 1 FROM messages x WHERE"
 			" x.conversation_id = c.id AND x.channel = ?)",
 			f->channel);
-	if (f->category && *f->category)
-		sql_add(b, "c.category = ?", f->category);
+	if (f->category && *f->category) {
+		/* the slug ("layanan/ktp") or its last part ("ktp") */
+		sql_add(b, "(c.category = ? OR c.category LIKE '%/' || ?)",
+			f->category);
+		b->text[b->ntext++] = f->category;
+	}
 	if (f->assignee && strcmp(f->assignee, "none") == 0)
 		sql_add(b, "coalesce(c.assignee, '') = ''", NULL);
 	else if (f->assignee && *f->assignee)
@@ -277,12 +361,7 @@ static void build_where(struct sqlbuf *b, const struct store_conv_filter *f,
 			"c.due_at IS NOT NULL AND c.due_at < :now"
 			" AND c.status != 'selesai'",
 			NULL);
-	if (fts)
-		sql_add(b,
-			"c.id IN (SELECT m.conversation_id FROM messages m"
-			" WHERE m.id IN (SELECT rowid FROM messages_fts"
-			" WHERE messages_fts MATCH ?))",
-			fts);
+	add_search(b, f, fts, digits);
 }
 
 /* Binds the texts in order of their '?' and :now by name. */
@@ -350,11 +429,11 @@ static json_t *list_row(sqlite3_stmt *s, int64_t now_ms, int tz)
 	json_object_set_new(o, "last_in_at", iso_or_null(s, 9, tz));
 	json_object_set_new(
 	    o, "contact",
-	    json_pack("{sI so so so so so}", "id",
+	    json_pack("{sI so so so so so so}", "id",
 		      (json_int_t)sqlite3_column_int64(s, 10), "name",
 		      col_or_null(s, 11), "phone", col_or_null(s, 12), "wa_id",
 		      col_or_null(s, 13), "raw", col_or_null(s, 14), "rt",
-		      col_or_null(s, 15)));
+		      col_or_null(s, 15), "kind", col_or_null(s, 23)));
 	json_object_set_new(
 	    o, "channels",
 	    channels_json((const char *)sqlite3_column_text(s, 16)));
@@ -397,15 +476,19 @@ json_t *store_conversations_json(struct store *st,
 	char *fts = f->q && *f->q ? fts_query(f->q) : NULL;
 	json_t *items = NULL, *out = NULL;
 
-	build_where(&b, f, fts && *fts ? fts : NULL);
+	char digits[72] = "";
+
+	if (f->q && *f->q)
+		number_digits(f->q, digits, sizeof(digits));
+	build_where(&b, f, fts && *fts ? fts : NULL, digits);
 	int64_t total = count_where(st, &b, f->now_ms);
 	/* The last message by the (conversation_id, at) index. */
 	snprintf(sql, sizeof(sql),
 		 "SELECT " LIST_COLS " FROM conversations c"
 		 " JOIN contacts k ON k.id = c.contact_id"
 		 " LEFT JOIN messages lm ON lm.id = (SELECT id FROM messages"
-		 "  WHERE conversation_id = c.id ORDER BY at DESC, id DESC"
-		 "  LIMIT 1)"
+		 "  WHERE conversation_id = c.id"
+		 "  ORDER BY direction = 'in' DESC, at DESC, id DESC LIMIT 1)"
 		 "%s ORDER BY c.updated_at DESC, c.id DESC LIMIT %d OFFSET %d",
 		 b.sql, f->limit, f->offset);
 	sqlite3_stmt *s = total >= 0 ? store_prepare(st, sql) : NULL;
@@ -489,6 +572,8 @@ json_t *store_conversation_ui_json(struct store *st, int64_t id, int64_t now_ms,
 	}
 	sqlite3_reset(s);
 	json_object_set_new(j, "notes", notes_json(st, id, tz));
+	/* the daemon's clock, which the page measures ages against */
+	json_object_set_new(j, "now_ms", json_integer(now_ms));
 	return j;
 }
 
@@ -539,4 +624,17 @@ int store_message_media_file(struct store *st, int64_t id, char *file,
 	}
 	json_decref(m);
 	return rc;
+}
+
+int64_t store_conversation_inbound(struct store *st, int64_t id)
+{
+	return store_scalar64(st,
+			      "SELECT count(*) FROM messages WHERE"
+			      " conversation_id = ?1 AND direction = 'in'",
+			      id, 0, NULL);
+}
+
+void store_on_commit(struct store *st, int (*fn)(void *ud), void *ud)
+{
+	sqlite3_commit_hook(store_db(st), fn, ud);
 }

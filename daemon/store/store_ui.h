@@ -46,11 +46,15 @@ int store_audit(struct store *st, const char *user, const char *action,
 		int64_t conversation_id, const char *detail, int64_t now_ms);
 
 struct store_conv_filter {
-	const char *status;  /* baru|diproses|menunggu_rt|selesai|open */
+	/* kerja: people's conversations still open and not answered
+	 * automatically; otomatis: answered by the rules; lainnya: senders
+	 * that are not people (promos, short codes); NULL/"": all */
+	const char *box;
+	const char *status; /* baru|diproses|menunggu_rt|selesai|otomatis|open */
 	const char *channel; /* sms|whatsapp: has a message on it */
 	const char *category;
 	const char *assignee; /* a user name, or "none" */
-	const char *q;	      /* full-text search over message bodies */
+	const char *q; /* message text, the person's name or number */
 	bool overdue;	      /* due_at passed and not selesai */
 	int64_t now_ms;
 	int limit, offset;
@@ -64,8 +68,14 @@ json_t *store_conversations_json(struct store *st,
 json_t *store_conversation_ui_json(struct store *st, int64_t id, int64_t now_ms,
 				   int tz);
 int store_conversation_read(struct store *st, int64_t id);
+/* How many messages the resident wrote in the conversation. */
+int64_t store_conversation_inbound(struct store *st, int64_t id);
 /* Grows with every new message, status change, note or edit. */
 int64_t store_ui_rev(struct store *st);
+/* fn runs inside every commit (also of single statements): it must not
+ * touch the store and must return 0 (else the commit turns into a
+ * rollback, sqlite3_commit_hook). One hook per store; NULL removes it. */
+void store_on_commit(struct store *st, int (*fn)(void *ud), void *ud);
 /* The downloaded media file of a message: its path, MIME type and a
  * file name to offer; STORE_NOTFOUND when there is none (yet). */
 int store_message_media_file(struct store *st, int64_t id, char *file,

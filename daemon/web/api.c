@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "app.h"
+#include "api_people.h"
+#include "api_report.h"
 #include "api_ui.h"
 #include "auth.h"
 #include "config.h"
@@ -17,10 +19,13 @@
 #include "outbox.h"
 #include "phone.h"
 #include "sms.h"
+#include "sse.h"
+#include "survey.h"
 #include "store.h"
 #include "store_ui.h"
 
 static struct api_ui *the_ui; /* one per daemon (api_init) */
+static struct sse *the_sse;
 static const struct sms *the_sms; /* NULL: modem disabled */
 
 static json_t *body_json(struct http_req *req, struct http_resp *resp)
@@ -242,7 +247,8 @@ int api_init(struct app *app, const struct sms *sms)
 
 	the_sms = sms;
 	the_ui = api_ui_new(app);
-	if (!the_ui)
+	the_sse = sse_new(app);
+	if (!the_ui || !the_sse || survey_init(app))
 		return -1;
 	return http_route(h, "GET", "/api/v1/messages", 0, get_messages, app) |
 	       http_route(h, "POST", "/api/v1/messages", 0, post_message, app) |
@@ -251,6 +257,7 @@ int api_init(struct app *app, const struct sms *sms)
 	       http_route(h, "POST", "/api/v1/conversations/", HTTP_PREFIX,
 			  post_conversation, app) |
 	       http_route(h, "GET", "/api/v1/status", 0, get_status, app) |
+	       api_people_routes(app) | api_report_routes(app) |
 	       api_ui_routes(the_ui);
 }
 
@@ -258,4 +265,6 @@ void api_free(void)
 {
 	api_ui_free(the_ui);
 	the_ui = NULL;
+	sse_free(the_sse);
+	the_sse = NULL;
 }

@@ -11,8 +11,10 @@
 #include "config.h"
 #include "gsm.h"
 #include "http.h"
+#include "log.h"
 #include "store.h"
 #include "store_ui.h"
+#include "survey.h"
 
 struct api_ui {
 	struct app *app;
@@ -20,7 +22,8 @@ struct api_ui {
 };
 
 static const char *const statuses[] = {"baru", "diproses", "menunggu_rt",
-				       "selesai"};
+				       "selesai", "otomatis"};
+#define NSTATUSES (sizeof(statuses) / sizeof(statuses[0]))
 
 static json_t *body_json(struct http_req *req, struct http_resp *resp)
 {
@@ -315,6 +318,7 @@ static int get_conversations(void *ud, struct http_req *req,
 		   *off = http_arg(req, "offset");
 	const char *od = http_arg(req, "overdue");
 	struct store_conv_filter f = {
+	    .box = http_arg(req, "box"),
 	    .status = http_arg(req, "status"),
 	    .channel = http_arg(req, "channel"),
 	    .category = http_arg(req, "category"),
@@ -326,16 +330,21 @@ static int get_conversations(void *ud, struct http_req *req,
 	    .offset = off ? atoi(off) : 0,
 	};
 	static const char *const chans[] = {"sms", "whatsapp"};
+	static const char *const boxes[] = {"kerja", "otomatis", "lainnya"};
 
 	if (f.limit <= 0 || f.limit > 500)
 		f.limit = 50;
 	if (f.offset < 0)
 		f.offset = 0;
 	if (f.status && *f.status && strcmp(f.status, "open") &&
-	    !one_of(f.status, statuses, 4)) {
+	    !one_of(f.status, statuses, NSTATUSES)) {
 		http_error(resp, 400,
 			   "status: baru, diproses, menunggu_rt,"
-			   " selesai or open");
+			   " selesai, otomatis or open");
+		return HTTP_DONE;
+	}
+	if (f.box && *f.box && !one_of(f.box, boxes, 3)) {
+		http_error(resp, 400, "box: kerja, otomatis or lainnya");
 		return HTTP_DONE;
 	}
 	if (f.channel && *f.channel && !one_of(f.channel, chans, 2)) {
@@ -373,12 +382,17 @@ static void act_status(struct api_ui *u, struct http_req *req,
 {
 	const char *v = json_string_value(json_object_get(j, "status"));
 
-	if (!v || !one_of(v, statuses, 4))
+	if (!v || !one_of(v, statuses, NSTATUSES))
 		http_error(resp, 400,
-			   "'status': baru, diproses, menunggu_rt"
-			   " or selesai");
-	else if (!set_field(u, req, resp, id, "status", v))
+			   "'status': baru, diproses, menunggu_rt,"
+			   " selesai or otomatis");
+	else if (!set_field(u, req, resp, id, "status", v)) {
+		if (strcmp(v, "selesai") == 0 &&
+		    survey_after_resolve(u->app, id))
+			log_msg(LOG_WARN, "survey for conversation %lld: %s",
+				(long long)id, store_errmsg(u->app->st));
 		http_reply_json(resp, 200, json_pack("{ss}", "status", v));
+	}
 }
 
 static void act_assign(struct api_ui *u, struct http_req *req,

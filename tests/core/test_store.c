@@ -10,6 +10,7 @@
 
 #include "inbox.h"
 #include "store.h"
+#include "store_people.h"
 #include "wa_inbox.h"
 #include "wa_parse.h"
 
@@ -100,6 +101,44 @@ static void migrates_from_each_version(void **state)
 		assert_int_equal(count_messages(st), 1);
 		store_close(st);
 	}
+}
+
+/* Schema 9: a name staff gave survives the WhatsApp profile name that
+ * every later webhook writes, and clearing it brings the profile back. */
+static void staff_name_wins_over_profile(void **state)
+{
+	struct store *st = open_db();
+	struct inbox *ib = inbox_new(st);
+	struct inbox_msg m = {.channel = "whatsapp", .from = "6281355550001",
+			      .name = "Sari", .body = "halo",
+			      .source_id = "wamid.s1"};
+	struct store_contact k;
+	int64_t id;
+
+	assert_int_equal(inbox_one(ib, &m, &id), INBOX_STORED);
+	assert_int_equal(store_contact_upsert(st, NULL, "6281355550001", NULL,
+					      "mobile", NULL, 1, &k),
+			 STORE_OK);
+	struct store_contact_edit e = {.name = "Bu Sari Wulandari",
+				       .rw = "05"};
+	assert_int_equal(store_contact_edit(st, k.id, &e, 2), STORE_OK);
+	m.name = "S@ri";
+	m.source_id = "wamid.s2";
+	assert_int_equal(inbox_one(ib, &m, &id), INBOX_STORED);
+	assert_int_equal(store_contact_get(st, k.id, &k), STORE_OK);
+	assert_string_equal(k.name, "Bu Sari Wulandari");
+	json_t *page = store_contact_page_json(st, k.id, 0);
+	json_t *c = json_object_get(page, "contact");
+	assert_string_equal(json_string_value(json_object_get(c, "profile_name")),
+			    "S@ri");
+	assert_string_equal(json_string_value(json_object_get(c, "rw")), "05");
+	json_decref(page);
+	e = (struct store_contact_edit){.name = ""};
+	assert_int_equal(store_contact_edit(st, k.id, &e, 3), STORE_OK);
+	assert_int_equal(store_contact_get(st, k.id, &k), STORE_OK);
+	assert_string_equal(k.name, "S@ri");
+	inbox_free(ib);
+	store_close(st);
 }
 
 static void newer_schema_is_refused(void **state)
@@ -373,6 +412,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrates_from_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrates_from_each_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(staff_name_wins_over_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(duplicate_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(sms_and_whatsapp_are_one_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(inbound_is_atomic, setup, teardown),

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Browser test of the staff inbox (issue 6): runs tests/browser/
+"""Browser test of the staff inbox (issues 6 and 16): runs tests/browser/
 inbox.spec.mjs (node + playwright-core + Debian's chromium) against the
 real simpuld with the modem simulator and the fake Graph API. Screenshots
 go to tests/artifacts/."""
+import calendar
+import json
 import os
 import shutil
 import subprocess
@@ -35,6 +37,12 @@ class Browser(H.Case):
         if not os.path.exists(CHROMIUM):
             self.fail(f"{CHROMIUM} missing (apt-get install chromium)")
         node_modules_ready()
+        # The daemon's clock: October 2026 while the report's month is
+        # seeded, then Tuesday 24 November 2026, 10:00 WITA (office open).
+        clock = os.path.join(self.tmp, "clock")
+        set_clock(clock, OCTOBER)
+        os.environ["SIMPUL_FAKE_CLOCK_FILE"] = clock
+        self.addCleanup(os.environ.pop, "SIMPUL_FAKE_CLOCK_FILE", None)
         g = self.graph()
         sim = self.sim()
         rt_ini = os.path.join(self.tmp, "rt.ini")
@@ -44,6 +52,9 @@ class Browser(H.Case):
         d = self.daemon(graph_url=g.url, modem_device=sim.link,
                         extra={"rt": {"file": rt_ini}}).start()
         self.assertEqual(add_user(d, "siti", "admin").returncode, 0)
+        self.assertEqual(add_user(d, "budi", "staff").returncode, 0)
+        seed_october(d)
+        set_clock(clock, NOVEMBER)
         # Rina writes on WhatsApp, then by SMS from the same number.
         st, _ = H.post_webhook(d, H.wa_text(
             "wamid.br1", "6281900000001", "Halo dari WA", name="Rina",
@@ -53,25 +64,65 @@ class Browser(H.Case):
         # Markup from a resident, on both channels.
         sim.sms("+6281900000009", XSS)
         H.post_webhook(d, H.wa_text("wamid.br2", "6281900000009", XSS))
+        # A question the rules answer, a promo, a resident to look for.
+        sim.sms("+6281300000011", "jam buka kantor kapan?")
+        sim.sms("TELKOMSEL", "Nikmati kuota 10GB hanya Rp10rb")
+        H.post_webhook(d, H.wa_text("wamid.br3", "6281355550001",
+                                    "Selamat pagi, mau tanya surat pindah",
+                                    name="Sari Wulandari"))
         H.wait_for(lambda: sum(1 for m in d.inbox()
                                if m["channel"] == "sms"
-                               and m["direction"] == "in") >= 2,
-                   timeout=60, what="both SMS stored")
+                               and m["direction"] == "in") >= 4,
+                   timeout=60, what="the SMS stored")
         art = os.path.join(H.TOP, "tests", "artifacts")
         os.makedirs(art, exist_ok=True)
         env = dict(os.environ, SIMPUL_URL=d.url("").rstrip("/"),
                    SIMPUL_USER="siti", SIMPUL_PASSWORD="rahasia-kantor-1",
-                   SIM_CTL=sim.ctl_path, ARTIFACTS=art, CHROMIUM=CHROMIUM)
+                   SIM_CTL=sim.ctl_path, ARTIFACTS=art, CHROMIUM=CHROMIUM,
+                   SIMPUL_PID=str(d.proc.pid),
+                   SEEDED=json.dumps(SEEDED))
         r = subprocess.run(
             ["node", os.path.join(H.TOP, "tests", "browser",
                                   "inbox.spec.mjs")],
-            cwd=H.TOP, env=env, capture_output=True, text=True, timeout=600)
+            cwd=H.TOP, env=env, capture_output=True, text=True, timeout=900)
         print(r.stdout + r.stderr)
         self.assertEqual(r.returncode, 0, "browser test failed; see above "
                          "and tests/artifacts/failure.png")
-        for name in ("list-1280.png", "conversation-1280.png",
-                     "list-360.png", "conversation-360.png"):
-            self.assertTrue(os.path.getsize(os.path.join(art, name)) > 0)
+        for width in (360, 1366):
+            for view in VIEWS:
+                p = os.path.join(art, f"{view}-{width}.png")
+                self.assertTrue(os.path.exists(p) and os.path.getsize(p),
+                                f"screenshot {p}")
+
+
+# October 2026: WhatsApp messages dated in the month (the SMS centre's
+# time stamp would be today's), on two days.
+OCTOBER = (2026, 10, 6, 2, 0, 0)   # Tuesday 6 October, 10:00 WITA
+NOVEMBER = (2026, 11, 24, 2, 0, 0)  # Tuesday 24 November, 10:00 WITA
+SEEDED = {"month": "2026-10", "wa_in": 3, "days": {"2026-10-06": 2,
+                                                   "2026-10-07": 1}}
+VIEWS = ("baru", "otomatis", "lainnya", "percakapan", "tindakan", "warga",
+         "laporan", "pengguna", "terputus")
+
+
+def set_clock(path, at):
+    with open(path, "w") as f:
+        f.write(str(calendar.timegm(at) - int(time.time())))
+
+
+def seed_october(d):
+    t6 = calendar.timegm(OCTOBER)
+    msgs = [("wamid.oct1", "6281377770001", "lampu jalan mati di RT 2", t6),
+            ("wamid.oct2", "6281377770002", "syarat kk apa saja", t6 + 60),
+            ("wamid.oct3", "6281377770001", "sudah 3 hari belum nyala",
+             t6 + 86400)]
+    for wamid, frm, text, ts in msgs:
+        st, _ = H.post_webhook(d, H.wa_text(wamid, frm, text, ts=ts))
+        assert st == 200, st
+    H.wait_for(lambda: sum(1 for m in d.inbox()
+                           if (m.get("source_id") or "").startswith(
+                               "wamid.oct")) == 3,
+               timeout=30, what="October seeded")
 
 
 if __name__ == "__main__":

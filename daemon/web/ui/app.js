@@ -1,91 +1,36 @@
 // The staff inbox. Every text that a resident (or anyone) wrote is put in
 // the page with textContent, never as HTML.
-const $ = (id) => document.getElementById(id);
+import {
+  $, api, el, toast, failed, live, session, onReconnect, isOnline, AuthError,
+} from './net.js';
+import {
+  STATUS, MSG_STATUS, categoryLabel, authorLabel, serviceLabel, sendProblem,
+} from './words.js';
+import {
+  fmtTime, fmtDate, contactLabel, contactNumber, channelBadges, statusBadge,
+} from './fmt.js';
+import { showContact } from './contact.js';
+import { showReports } from './reports.js';
+import { showUsers } from './users.js';
+
 const PAGE = 50;
-const POLL_MS = 3000;
 const WA_WINDOW_MS = 24 * 3600 * 1000;
+const STUCK_MS = 2 * 60 * 1000;
 
-const STATUS = {
-  baru: 'Baru', diproses: 'Diproses', menunggu_rt: 'Menunggu RT', selesai: 'Selesai',
+const state = {
+  offset: 0, total: 0, open: null, conv: null, box: 'kerja', scrollDown: false,
 };
-const MSG_STATUS = {
-  received: 'diterima', queued: 'antre', sending: 'mengirim', sent: 'terkirim',
-  delivered: 'sampai', read: 'dibaca', failed: 'gagal',
-};
-const CHANNEL = { sms: 'SMS', whatsapp: 'WA' };
-
-const state = { csrf: '', user: '', offset: 0, total: 0, open: null, rev: -1, conv: null };
-
-class AuthError extends Error {}
-
-async function api(method, path, body) {
-  const opt = { method, credentials: 'same-origin', headers: {} };
-  if (method !== 'GET') {
-    opt.headers['X-CSRF-Token'] = state.csrf;
-    opt.headers['Content-Type'] = 'application/json';
-    opt.body = JSON.stringify(body || {});
-  }
-  const r = await fetch(path, opt);
-  if (r.status === 401) {
-    window.location.assign('/login');
-    throw new AuthError('login');
-  }
-  const j = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(j.error || `HTTP ${r.status}`);
-  return j;
-}
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  return e;
-}
-
-function fmtTime(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return d.toLocaleString('id-ID', {
-    day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit',
-  });
-}
-
-function fmtDate(iso) {
-  if (!iso) return '';
-  return new Date(iso).toLocaleDateString('id-ID', { day: 'numeric', month: 'short', year: 'numeric' });
-}
-
-function contactLabel(c) {
-  return c.name || c.phone || c.raw || (c.wa_id ? `+${c.wa_id}` : 'Tanpa nama');
-}
-
-function contactNumber(c) {
-  return c.phone || (c.wa_id ? `+${c.wa_id}` : c.raw || '');
-}
-
-function channelBadges(channels) {
-  const span = el('span', 'chans');
-  for (const ch of channels || []) {
-    const b = el('span', `chan chan-${ch}`, CHANNEL[ch] || ch);
-    b.title = ch === 'sms' ? 'SMS' : 'WhatsApp';
-    span.append(b);
-  }
-  return span;
-}
-
-function statusBadge(s) {
-  return el('span', `status status-${s}`, STATUS[s] || s);
-}
 
 // ---- the list -----------------------------------------------------------
 
 function filterQuery() {
   const p = new URLSearchParams();
   const add = (k, v) => { if (v) p.set(k, v); };
+  add('box', state.box);
   add('q', $('f-q').value.trim());
   add('status', $('f-status').value);
   add('channel', $('f-channel').value);
-  add('category', $('f-category').value.trim());
+  add('category', $('f-category').value);
   add('assignee', $('f-assignee').value);
   if ($('f-overdue').checked) p.set('overdue', '1');
   p.set('limit', PAGE);
@@ -114,35 +59,80 @@ function listItem(c) {
   const num = contactNumber(c.contact);
   if (num && num !== contactLabel(c.contact)) li.append(el('div', 'number muted', num));
   if (c.last) {
-    const prefix = c.last.direction === 'out' ? 'Anda: ' : '';
-    li.append(el('div', 'snippet', prefix + (c.last.body || `[${c.last.kind}]`)));
+    const prefix = c.last.direction === 'out' ? 'Kita: ' : '';
+    li.append(el('div', 'snippet', prefix + (c.last.body || '[lampiran]')));
   }
   const meta = el('div', 'row meta');
   meta.append(statusBadge(c.status));
   if (c.ticket) meta.append(el('span', 'ticket', c.ticket));
-  if (c.category) meta.append(el('span', 'category', c.category));
-  if (c.assignee) meta.append(el('span', 'assignee', `👤 ${c.assignee}`));
+  if (c.category) meta.append(el('span', 'category', categoryLabel(c.category)));
+  if (c.assignee) meta.append(el('span', 'assignee', `Petugas: ${c.assignee}`));
   if (c.due_at) {
-    const due = el('span', c.overdue ? 'due late' : 'due',
-      c.overdue ? `Terlambat · ${fmtDate(c.due_at)}` : `Tenggat ${fmtDate(c.due_at)}`);
-    meta.append(due);
+    meta.append(el('span', c.overdue ? 'due late' : 'due',
+      c.overdue ? `Terlambat · ${fmtDate(c.due_at)}` : `Tenggat ${fmtDate(c.due_at)}`));
   }
   li.append(meta);
-  li.addEventListener('click', () => openConversation(c.id));
-  li.addEventListener('keydown', (e) => { if (e.key === 'Enter') openConversation(c.id); });
+  li.addEventListener('click', () => go(`#/c/${c.id}`));
+  li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(`#/c/${c.id}`); });
   return li;
 }
 
+// Answers can come back out of order (a slow search, then a live
+// update): only the newest request may paint the list.
+let listSeq = 0;
 async function loadList() {
+  const seq = ++listSeq;
   const j = await api('GET', `/api/v1/conversations?${filterQuery()}`);
+  if (seq !== listSeq) return;
   state.total = j.total;
   const ul = $('conv-list');
   ul.replaceChildren(...j.items.map(listItem));
-  if (!j.items.length) ul.append(el('li', 'muted center', 'Tidak ada percakapan.'));
+  if (!j.items.length) ul.append(el('li', 'muted center', 'Tidak ada percakapan di sini.'));
   const from = j.total ? state.offset + 1 : 0;
   $('page-info').textContent = `${from}–${state.offset + j.items.length} dari ${j.total}`;
   $('prev').disabled = state.offset === 0;
   $('next').disabled = state.offset + j.items.length >= j.total;
+  ul.dataset.loaded = String(seq);
+}
+
+// A short tone drawn by the browser (no sound file), only when the clerk
+// asked for it; the AudioContext is made by that tap (autoplay rules).
+let audio = null;
+function beep() {
+  if (!audio) return;
+  const o = audio.createOscillator();
+  const g = audio.createGain();
+  o.frequency.value = 880;
+  g.gain.setValueAtTime(0.2, audio.currentTime);
+  g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+  o.connect(g).connect(audio.destination);
+  o.start();
+  o.stop(audio.currentTime + 0.4);
+}
+
+// The count of new conversations, on the "Baru" tab and in the tab title.
+let lastNew = -1;
+async function loadNewCount() {
+  const j = await api('GET', '/api/v1/conversations?box=kerja&status=baru&limit=1');
+  if (lastNew >= 0 && j.total > lastNew) beep();
+  lastNew = j.total;
+  $('n-kerja').textContent = j.total ? String(j.total) : '';
+  document.title = `${j.total ? `(${j.total}) ` : ''}Kotak Masuk — Simpul`;
+}
+
+async function loadCategories() {
+  const cats = await api('GET', '/api/v1/categories');
+  const sel = $('f-category');
+  const cur = sel.value;
+  const first = el('option', '', 'Semua kategori');
+  first.value = '';
+  const opts = cats.map((c) => {
+    const o = el('option', '', `${categoryLabel(c.slug)} (${c.count})`);
+    o.value = c.slug;
+    return o;
+  }).sort((a, b) => a.textContent.localeCompare(b.textContent, 'id'));
+  sel.replaceChildren(first, ...opts);
+  sel.value = cur;
 }
 
 // ---- one conversation ---------------------------------------------------
@@ -164,10 +154,21 @@ function mediaNode(m) {
     a.append(img);
     return a;
   }
-  const a = el('a', 'media-doc', `📄 Unduh ${media.filename || 'lampiran'}`);
+  const a = el('a', 'media-doc', `Unduh ${media.filename || 'lampiran'}`);
   a.href = url;
   a.download = '';
   return a;
+}
+
+function problemOf(m) {
+  const p = sendProblem(m);
+  if (p) return p;
+  const now = state.conv ? state.conv.now_ms : 0;
+  if ((m.status === 'queued' || m.status === 'sending') && m.at_ms && now
+      && now - m.at_ms > STUCK_MS) {
+    return 'Belum terkirim: saluran belum menjawab. Dicoba lagi otomatis.';
+  }
+  return '';
 }
 
 function messageNode(m) {
@@ -176,27 +177,25 @@ function messageNode(m) {
   const head = el('div', 'msg-head muted');
   head.append(channelBadges([m.channel]));
   head.append(el('span', '', ` ${fmtTime(m.at)}`));
-  if (m.direction === 'out') {
-    head.append(el('span', 'who', ` · ${m.author === 'auto' ? 'Balasan otomatis' : (m.author || 'Petugas')}`));
-  }
+  if (m.direction === 'out') head.append(el('span', 'who', ` · ${authorLabel(m.author)}`));
   li.append(head);
   const media = mediaNode(m);
   if (media) li.append(media);
   if (m.body) li.append(el('div', 'body', m.body));
   if (m.direction === 'out') {
-    const st = el('div', `msg-status st-${m.status}`, MSG_STATUS[m.status] || m.status);
-    if (m.error) st.title = m.error;
-    li.append(st);
+    li.append(el('div', `msg-status st-${m.status}`, MSG_STATUS[m.status] || m.status));
+    const p = problemOf(m);
+    if (p) li.append(el('div', 'msg-problem', p));
   }
   return li;
 }
 
 function replyChannel(c) {
   const ch = c.last_channel || 'sms';
-  if (ch === 'whatsapp' && c.last_in_at_ms && Date.now() - c.last_in_at_ms > WA_WINDOW_MS && c.contact.phone) {
-    return { ch: 'sms', why: 'WhatsApp di luar jendela 24 jam, dikirim lewat SMS' };
+  if (ch === 'whatsapp' && c.last_in_at_ms && c.now_ms - c.last_in_at_ms > WA_WINDOW_MS && c.contact.phone) {
+    return { ch: 'sms', why: 'Lewat SMS (WhatsApp sudah lewat 24 jam)' };
   }
-  return { ch, why: ch === 'sms' ? 'Dikirim lewat SMS' : 'Dikirim lewat WhatsApp' };
+  return { ch, why: ch === 'sms' ? 'Lewat SMS' : 'Lewat WhatsApp' };
 }
 
 function renderConversation(c) {
@@ -204,9 +203,11 @@ function renderConversation(c) {
   $('empty').hidden = true;
   $('conv').hidden = false;
   $('c-name').textContent = contactLabel(c.contact);
-  const meta = [contactNumber(c.contact)];
+  $('c-name').href = `#/kontak/${c.contact.id}`;
+  $('c-contact').href = `#/kontak/${c.contact.id}`;
+  const meta = [contactNumber(c.contact), STATUS[c.status] || c.status];
   if (c.ticket) meta.push(`Tiket ${c.ticket}`);
-  if (c.category) meta.push(c.category);
+  if (c.category) meta.push(categoryLabel(c.category));
   if (c.due_at) meta.push(c.overdue ? `Terlambat (tenggat ${fmtDate(c.due_at)})` : `Tenggat ${fmtDate(c.due_at)}`);
   $('c-meta').textContent = meta.filter(Boolean).join(' · ');
   $('c-meta').classList.toggle('late', !!c.overdue);
@@ -224,28 +225,46 @@ function renderConversation(c) {
   $('n-count').textContent = c.notes.length;
   $('notes').replaceChildren(...c.notes.map((n) => {
     const li = el('li', 'note');
-    li.append(el('span', 'muted', `${n.author} · ${fmtTime(n.at)}: `));
+    li.append(el('span', 'muted', `${authorLabel(n.author)} · ${fmtTime(n.at)}: `));
     li.append(el('span', '', n.body));
     return li;
   }));
-  const rc = replyChannel(c);
-  $('reply-channel').textContent = rc.why;
+  $('reply-channel').textContent = replyChannel(c).why;
   updateCount();
 }
 
+function closeConversation() {
+  state.open = null;
+  state.conv = null;
+  $('conv').hidden = true;
+  $('empty').hidden = false;
+  $('app').classList.add('show-list');
+  $('app').classList.remove('show-conv');
+  document.querySelectorAll('.conv-item.active').forEach((li) => li.classList.remove('active'));
+}
+
 async function openConversation(id) {
+  const same = state.open === id;
   state.open = id;
-  state.scrollDown = true;
+  if (!same) {
+    state.scrollDown = true;
+    setTools(false);
+  }
   document.querySelectorAll('.conv-item').forEach((li) => {
     li.classList.toggle('active', Number(li.dataset.id) === id);
   });
   $('app').classList.remove('show-list');
   $('app').classList.add('show-conv');
-  $('reply-error').hidden = true;
-  await refreshConversation();
-  loadCanned(id);
+  try {
+    await refreshConversation();
+  } catch (e) {
+    closeConversation();
+    failed(e, $('conv-list'));
+    return;
+  }
+  if (!same) loadCanned(id);
   if (state.conv && state.conv.unread > 0) {
-    await api('POST', `/api/v1/conversations/${id}/read`);
+    await api('POST', `/api/v1/conversations/${id}/read`).catch(() => {});
   }
 }
 
@@ -257,7 +276,7 @@ async function loadCanned(id) {
     const first = el('option', '', 'Balasan siap pakai…');
     first.value = '';
     sel.replaceChildren(first, ...list.map((c) => {
-      const o = el('option', '', `${c.rule}: ${c.text.slice(0, 60)}`);
+      const o = el('option', '', c.text.slice(0, 70));
       o.value = c.text;
       return o;
     }));
@@ -267,13 +286,21 @@ async function loadCanned(id) {
   }
 }
 
+let convSeq = 0;
 async function refreshConversation() {
   if (!state.open) return;
-  renderConversation(await api('GET', `/api/v1/conversations/${state.open}`));
-  renderRt(await api('GET', `/api/v1/rt/requests?all=1&conversation=${state.open}`));
+  const id = state.open;
+  const seq = ++convSeq;
+  const [c, rt] = await Promise.all([
+    api('GET', `/api/v1/conversations/${id}`),
+    api('GET', `/api/v1/rt/requests?all=1&conversation=${id}`),
+  ]);
+  if (seq !== convSeq || state.open !== id) return;
+  renderConversation(c);
+  renderRt(rt);
 }
 
-// ---- Ketua RT confirmation ---------------------------------------------------
+// ---- Ketua RT confirmation -----------------------------------------------
 
 const RT_STATE = {
   menunggu: 'menunggu jawaban', disetujui: 'disetujui', ditolak: 'ditolak',
@@ -286,40 +313,49 @@ function renderRt(list) {
     const li = el('li', `rt-req rt-${r.state}`);
     const where = r.rw ? `RT ${r.rt} RW ${r.rw}` : `RT ${r.rt}`;
     const head = r.head_name ? `${r.head_name}, Ketua ${where}` : `Ketua ${where}`;
-    li.append(el('span', '', `Konfirmasi RT (${r.service}, kode ${r.code}) ke ${head}: `));
+    li.append(el('span', '', `Konfirmasi RT untuk ${serviceLabel(r.service)} (kode ${r.code}) ke ${head}: `));
     li.append(el('strong', '', RT_STATE[r.state] || r.state));
     if (r.reason) li.append(el('span', 'muted', ` · ${r.reason}`));
     return li;
   }));
   ul.hidden = list.length === 0;
+  state.rt = list;
   $('c-rt-ask').disabled = list.some((r) => r.state === 'menunggu');
 }
 
 async function askRt() {
-  $('reply-error').hidden = true;
+  const btn = $('c-rt-ask');
+  // A second ask after an approval bothers the Ketua RT again: say so.
+  if ((state.rt || []).some((r) => r.state === 'disetujui')
+      && !window.confirm('Ketua RT sudah membenarkan warga ini. Tetap minta konfirmasi lagi?')) return;
   try {
     await api('POST', '/api/v1/rt/requests', { conversation: state.open });
+    toast('Permintaan konfirmasi dikirim ke Ketua RT.', btn);
     await refreshAll();
   } catch (e) {
-    if (!(e instanceof AuthError)) showError(`Konfirmasi RT tidak dikirim: ${e.message}`);
+    failed(e, btn, 'Konfirmasi RT tidak dikirim: ');
   }
 }
 
-async function act(action, body) {
+async function act(action, body, near, done) {
   try {
     await api('POST', `/api/v1/conversations/${state.open}/${action}`, body);
+    if (done) toast(done, near);
     await refreshAll();
+    return true;
   } catch (e) {
-    if (!(e instanceof AuthError)) showError(e.message);
+    failed(e, near);
+    return false;
   }
 }
 
-function showError(msg) {
-  $('reply-error').textContent = msg;
-  $('reply-error').hidden = false;
+function setTools(open) {
+  $('tools').hidden = !open;
+  $('tools-toggle').setAttribute('aria-expanded', String(open));
+  $('tools-toggle').classList.toggle('on', open);
 }
 
-// ---- reply box: SMS segments and the UCS-2 warning ------------------------
+// ---- reply box: SMS parts and the special-letters warning ------------------
 
 let countTimer = null;
 function updateCount() {
@@ -328,68 +364,122 @@ function updateCount() {
   if (!state.conv) return;
   const { ch } = replyChannel(state.conv);
   if (ch !== 'sms') {
-    $('reply-count').textContent = `${[...text].length} karakter`;
+    $('reply-count').textContent = text ? `${[...text].length} huruf` : '';
+    $('reply-warn').hidden = true;
+    return;
+  }
+  if (!text) {
+    $('reply-count').textContent = '';
     $('reply-warn').hidden = true;
     return;
   }
   countTimer = setTimeout(async () => {
-    const j = await api('GET', `/api/v1/sms/count?text=${encodeURIComponent(text)}`);
-    $('reply-count').textContent = `${j.units} karakter · ${j.segments} SMS`;
-    if (j.ucs2) {
-      $('reply-warn').textContent = `Karakter "${j.first_non_gsm}" membuat SMS memakai UCS-2 (maks. 70 karakter per SMS).`;
-      $('reply-warn').hidden = false;
-    } else {
-      $('reply-warn').hidden = true;
-    }
+    try {
+      const j = await api('GET', `/api/v1/sms/count?text=${encodeURIComponent(text)}`);
+      $('reply-count').textContent = `${j.units} huruf · ${j.segments} SMS`;
+      if (j.ucs2) {
+        $('reply-warn').textContent = `${j.first_non_gsm} = emoji atau huruf khusus: 1 SMS = 70 huruf`;
+        $('reply-warn').hidden = false;
+      } else {
+        $('reply-warn').hidden = true;
+      }
+    } catch (e) { /* the banner says why */ }
   }, 200);
 }
 
-// ---- live updates ---------------------------------------------------------
+// ---- refresh, one at a time ---------------------------------------------
 
-async function refreshAll() {
-  await loadList();
-  await refreshConversation();
+let refreshing = null;
+let again = false;
+export async function refreshAll() {
+  if (refreshing) { again = true; return refreshing; }
+  refreshing = (async () => {
+    do {
+      again = false;
+      try {
+        if (document.body.dataset.view === 'inbox') {
+          await Promise.all([loadList(), refreshConversation(), loadNewCount()]);
+        } else {
+          await loadNewCount();
+        }
+      } catch (e) {
+        if (e instanceof AuthError) return;
+      }
+    } while (again);
+  })();
+  try { await refreshing; } finally { refreshing = null; }
+  return undefined;
 }
 
-async function poll() {
-  try {
-    const j = await api('GET', '/api/v1/changes');
-    if (j.rev !== state.rev) {
-      state.rev = j.rev;
-      await refreshAll();
-    }
-  } catch (e) {
-    if (e instanceof AuthError) return;
+// ---- views (hash routes) ------------------------------------------------
+
+function go(hash) {
+  if (window.location.hash === hash) route();
+  else window.location.hash = hash;
+}
+
+function showView(name) {
+  document.body.dataset.view = name;
+  for (const v of ['inbox', 'contact', 'reports', 'users']) $(`${v}-view`).hidden = v !== name;
+  $('nav-inbox').classList.toggle('on', name === 'inbox' || name === 'contact');
+  $('nav-reports').classList.toggle('on', name === 'reports');
+  $('nav-users').classList.toggle('on', name === 'users');
+}
+
+async function route() {
+  const h = window.location.hash || '#/';
+  let m;
+  if ((m = h.match(/^#\/c\/(\d+)$/))) {
+    showView('inbox');
+    await loadList().catch(() => {});
+    await openConversation(Number(m[1]));
+  } else if ((m = h.match(/^#\/kontak\/(\d+)$/))) {
+    showView('contact');
+    await showContact(Number(m[1]));
+  } else if (h === '#/laporan') {
+    showView('reports');
+    await showReports();
+  } else if (h === '#/pengguna') {
+    showView('users');
+    await showUsers();
+  } else {
+    showView('inbox');
+    closeConversation();
+    await refreshAll();
   }
-  setTimeout(poll, POLL_MS);
 }
 
 // ---- wiring -----------------------------------------------------------------
 
 function wire() {
   let qTimer = null;
-  const reload = () => { state.offset = 0; loadList(); };
+  const reload = () => { state.offset = 0; loadList().catch((e) => failed(e, $('f-q'))); };
   $('f-q').addEventListener('input', () => { clearTimeout(qTimer); qTimer = setTimeout(reload, 300); });
-  for (const id of ['f-status', 'f-channel', 'f-assignee', 'f-overdue']) $(id).addEventListener('change', reload);
-  $('f-category').addEventListener('change', reload);
+  for (const id of ['f-status', 'f-channel', 'f-category', 'f-assignee', 'f-overdue']) $(id).addEventListener('change', reload);
   $('filters').addEventListener('submit', (e) => { e.preventDefault(); reload(); });
+  for (const b of document.querySelectorAll('#boxes .box')) {
+    b.addEventListener('click', () => {
+      state.box = b.dataset.box;
+      document.querySelectorAll('#boxes .box').forEach((x) => x.classList.toggle('on', x === b));
+      reload();
+    });
+  }
   $('prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE); loadList(); });
   $('next').addEventListener('click', () => { state.offset += PAGE; loadList(); });
-  $('back').addEventListener('click', () => {
-    $('app').classList.add('show-list');
-    $('app').classList.remove('show-conv');
+  $('back').addEventListener('click', () => go('#/'));
+  $('tools-toggle').addEventListener('click', () => setTools($('tools').hidden));
+  $('c-status').addEventListener('change', () => act('status', { status: $('c-status').value }, $('c-status'), 'Status diubah.'));
+  $('c-assignee').addEventListener('change', () => act('assign', { assignee: $('c-assignee').value }, $('c-assignee'), 'Petugas diubah.'));
+  $('c-rt-save').addEventListener('click', () => act('rt', { rt: $('c-rt').value.trim() }, $('c-rt-save'), 'RT disimpan.'));
+  $('c-resolve').addEventListener('click', async () => {
+    if (await act('status', { status: 'selesai' }, $('c-resolve'), 'Percakapan diselesaikan.')) setTools(false);
   });
-  $('c-status').addEventListener('change', () => act('status', { status: $('c-status').value }));
-  $('c-assignee').addEventListener('change', () => act('assign', { assignee: $('c-assignee').value }));
-  $('c-rt-save').addEventListener('click', () => act('rt', { rt: $('c-rt').value.trim() }));
-  $('c-resolve').addEventListener('click', () => act('status', { status: 'selesai' }));
   $('c-rt-ask').addEventListener('click', askRt);
   $('note-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = $('note-text').value.trim();
     if (!text) return;
-    await act('notes', { text });
-    $('note-text').value = '';
+    if (await act('notes', { text }, $('note-text'), 'Catatan ditambahkan.')) $('note-text').value = '';
   });
   $('reply-text').addEventListener('input', updateCount);
   $('canned').addEventListener('change', () => {
@@ -402,31 +492,50 @@ function wire() {
   $('reply-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = $('reply-text').value.trim();
-    if (!text) return;
-    $('reply-send').disabled = true;
-    $('reply-error').hidden = true;
+    const btn = $('reply-send');
+    if (!text || !state.open) return;
+    if (!isOnline()) {
+      toast('Belum tersambung ke server: balasan belum dikirim, teks tetap di sini.', btn, 'error');
+      return;
+    }
+    btn.disabled = true;
     try {
       await api('POST', `/api/v1/conversations/${state.open}/reply`, { text });
       $('reply-text').value = '';
+      updateCount();
       state.scrollDown = true;
+      toast('Balasan masuk antrean kirim.', btn);
       await refreshAll();
     } catch (err) {
-      if (!(err instanceof AuthError)) showError(`Balasan tidak terkirim: ${err.message}`);
+      failed(err, btn, 'Balasan tidak terkirim: ');
     } finally {
-      $('reply-send').disabled = false;
+      btn.disabled = false;
     }
   });
   $('logout').addEventListener('click', async () => {
     try { await api('POST', '/api/v1/logout'); } catch (e) { /* going anyway */ }
     window.location.assign('/login');
   });
+  $('sound').checked = localStorage.getItem('simpul-sound') === '1';
+  $('sound').addEventListener('change', () => {
+    localStorage.setItem('simpul-sound', $('sound').checked ? '1' : '0');
+    audio = $('sound').checked ? (audio || new AudioContext()) : null;
+  });
+  // Sound kept on from an earlier visit starts with the first tap.
+  document.addEventListener('pointerdown', () => {
+    if ($('sound').checked && !audio) audio = new AudioContext();
+  });
+  window.addEventListener('hashchange', route);
+  onReconnect(() => refreshAll());
 }
 
 async function main() {
   const me = await api('GET', '/api/v1/me');
-  state.csrf = me.csrf;
-  state.user = me.user;
+  session.csrf = me.csrf;
+  session.user = me.user;
+  session.role = me.role;
   $('me').textContent = me.user;
+  $('nav-users').hidden = me.role !== 'admin';
   const users = await api('GET', '/api/v1/users');
   for (const sel of [$('f-assignee'), $('c-assignee')]) {
     for (const u of users) {
@@ -436,7 +545,10 @@ async function main() {
     }
   }
   wire();
-  poll();
+  await loadCategories().catch(() => {});
+  await route();
+  live(() => { refreshAll(); });
+  document.body.dataset.ready = '1';
 }
 
 main().catch((e) => { if (!(e instanceof AuthError)) console.error(e); });

@@ -26,11 +26,15 @@ form.addEventListener('submit', async (ev) => {
     window.location.assign('/');
     return;
   }
-  let msg = 'Gagal masuk.';
-  try {
-    const j = await r.json();
-    if (j.error) msg = j.error;
-  } catch (e) { /* keep the generic message */ }
+  // The daemon's own words are Indonesian for 401 and 429; anything
+  // else gets a plain sentence.
+  let msg = r.status === 400 ? 'Isi nama pengguna dan kata sandi.' : 'Gagal masuk. Coba lagi.';
+  if (r.status === 401 || r.status === 429) {
+    try {
+      const j = await r.json();
+      if (j.error) msg = j.error;
+    } catch (e) { /* keep the generic message */ }
+  }
   err.textContent = msg;
   err.hidden = false;
 });
