@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "at.h"
+#include "modem_call.h"
 #include "pdu.h"
 #include "serial.h"
 
@@ -145,6 +146,7 @@ struct modem {
 	int next_ref;
 	uint64_t health_at, balance_at, rescan_at;
 	struct modem_health health;
+	struct modem_call call;
 };
 
 static const char *cnmi_variants[] = {
@@ -298,6 +300,7 @@ static void close_port(struct modem *m)
 	m->timer_at = UINT64_MAX;
 	m->act = ACT_NONE;
 	m->act_pending = 0;
+	modem_call_reset(&m->call);
 }
 
 static void schedule_reopen(struct modem *m)
@@ -1660,17 +1663,45 @@ static void urc_power(void *ud, const char *line, const char *pdu)
 		recover(m, "modem powered down");
 }
 
-static void urc_clip(void *ud, const char *line, const char *pdu)
+static void call_report(struct modem *m, int act, const struct modem_ring *ev)
+{
+	if ((act & (MODEM_CALL_RINGING | MODEM_CALL_ENDED)) && m->ops->ring)
+		m->ops->ring(m->ud, ev);
+}
+
+static void hangup_cb(void *ud, const struct at_response *r)
 {
 	struct modem *m = ud;
-	struct at_iter it;
-	char num[40] = "";
+	struct modem_ring ev;
 
-	/* TS 27.007 7.6: +CLIP: <number>,<type>,... */
-	at_iter_begin(&it, line, "+CLIP:");
-	at_iter_next_string(&it, num, sizeof(num));
-	if (m->ops->ring)
-		m->ops->ring(m->ud, num);
+	if (r->result == AT_CANCELLED)
+		return;
+	if (r->result != AT_OK)
+		mlog(m, MODEM_LOG_WARN, "hanging up a call failed (%s)",
+		     r->final);
+	call_report(m, modem_call_hung_up(&m->call, &ev), &ev);
+}
+
+static void call_tick(struct modem *m)
+{
+	struct modem_ring ev;
+
+	call_report(m, modem_call_tick(&m->call, m->now, &ev), &ev);
+}
+
+/* RING, +CRING, +CLIP, ^CEND, NO CARRIER: modem_call.c follows the call;
+ * Huawei sticks take AT+CHUP (TS 27.007 6.5), others ATH (V.250 6.3.6). */
+static void urc_call(void *ud, const char *line, const char *pdu)
+{
+	struct modem *m = ud;
+	struct modem_ring ev;
+	int act = modem_call_urc(&m->call, line, m->now,
+				 (int)m->cfg.hangup_rings, &ev);
+
+	if (act & MODEM_CALL_HANG_UP)
+		at_send(m->at, m->huawei ? "AT+CHUP" : "ATH", NULL,
+			m->cfg.cmd_timeout_ms, hangup_cb, m);
+	call_report(m, act, &ev);
 }
 
 static void urc_creg(void *ud, const char *line, const char *pdu)
@@ -1817,12 +1848,15 @@ static const struct {
     {"UNDER-VOLTAGE", urc_power},
     {"POWER DOWN", urc_power},
     {"NORMAL POWER DOWN", urc_power},
-    {"+CLIP:", urc_clip},
+    {"+CLIP:", urc_call},
+    {"+CRING:", urc_call},
+    {"^CEND", urc_call},
+    {"NO CARRIER", urc_call},
     {"+CREG:", urc_creg},
     {"+CEREG:", urc_creg},
     {"+CUSD:", urc_cusd},
     {"^SMMEMFULL", urc_memfull},
-    {"RING", urc_noise},
+    {"RING", urc_call},
     {"^RSSI", urc_noise},
     {"^HCSQ", urc_noise},
     {"^MODE", urc_noise},
@@ -1936,6 +1970,9 @@ struct modem *modem_new(const struct modem_config *cfg,
 		m->cfg.cmd_timeout_ms = 10000;
 	if (!m->cfg.baud)
 		m->cfg.baud = 115200;
+	if (!m->cfg.hangup_rings)
+		m->cfg.hangup_rings = 2;
+	modem_call_reset(&m->call);
 	m->ops = ops;
 	m->ud = ud;
 	m->fd = -1;
@@ -2009,6 +2046,7 @@ uint64_t modem_deadline(const struct modem *m)
 	if (m->st == MODEM_FATAL)
 		return UINT64_MAX;
 	d = min64(at_deadline(m->at), m->timer_at);
+	d = min64(d, modem_call_deadline(&m->call));
 	if (m->st == MODEM_READY && m->act == ACT_NONE) {
 		if (m->drain_requested || m->nreads || m->sendq)
 			return 0;
@@ -2039,6 +2077,7 @@ void modem_tick(struct modem *m, uint64_t now_ms)
 		at_tick(m->at, now_ms);
 		if (m->fd >= 0 && now_ms >= m->timer_at)
 			on_timer(m);
+		call_tick(m);
 		ready_next(m);
 		break;
 	}

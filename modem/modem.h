@@ -33,6 +33,7 @@ struct modem_config {
 	unsigned balance_interval_s;
 	unsigned cmd_timeout_ms;  /* default 10000; +CMGS gets 60000 */
 	unsigned baud;		  /* default 115200 */
+	unsigned hangup_rings;	  /* hang up a call on this ring (default 2) */
 };
 
 /* One SMS-DELIVER read from the modem: a whole message or one part of a
@@ -50,6 +51,24 @@ struct modem_sms {
 	bool binary;		/* 8-bit data / WAP push: not a resident's text */
 	const char *pdu_hex;	/* the raw PDU line as read */
 	const char *error;	/* non-NULL: decode failed, why */
+};
+
+/* An incoming voice call (modem_call.c). simpul never answers one: it
+ * hangs up after cfg.hangup_rings rings and reports the missed call. */
+enum modem_ring_kind {
+	MODEM_RING_RINGING, /* a ring, or the caller id arrived */
+	MODEM_RING_MISSED,  /* the call is over: once per call */
+};
+
+struct modem_ring {
+	enum modem_ring_kind kind;
+	const char *number; /* as +CLIP gave it: "+62812...", "0812..."; ""
+			       when withheld or unknown */
+	int ton;	    /* type of number: 145 international, 129
+			       national or unknown, -1 not given */
+	bool hidden;	    /* withheld by the caller or not available */
+	int rings;
+	bool hung_up; /* we hung up; false: the caller gave up */
 };
 
 struct modem_report {		/* SMS-STATUS-REPORT, TS 23.040 9.2.2.3 */
@@ -96,7 +115,8 @@ struct modem_ops {
 			  int mr);
 	void (*state)(void *ud, enum modem_state st, const char *why);
 	void (*health)(void *ud, const struct modem_health *h);
-	void (*ring)(void *ud, const char *number);
+	/* Optional: an incoming call rang, or is over (r->kind). */
+	void (*ring)(void *ud, const struct modem_ring *r);
 	void (*log)(void *ud, enum modem_log_level lvl, const char *msg);
 };
 

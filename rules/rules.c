@@ -1237,7 +1237,7 @@ static const char *suppress_history(const struct rules *r,
 			 l->same_text_max);
 		return buf;
 	}
-	if (rule->when == WHEN_CLOSED && in->last_closed_reply &&
+	if (rule && rule->when == WHEN_CLOSED && in->last_closed_reply &&
 	    in->now - in->last_closed_reply < l->closed_reply_hours * 3600) {
 		snprintf(buf, n,
 			 "closed-hours reply already sent %lld min ago (one "
@@ -1247,6 +1247,22 @@ static const char *suppress_history(const struct rules *r,
 		return buf;
 	}
 	return NULL;
+}
+
+const char *rules_suppressed(const struct rules *r,
+			     const struct rules_input *in, char *buf, size_t n)
+{
+	const char *why = suppress_sender(r, in);
+
+	return why ? why : suppress_history(r, in, NULL, buf, n);
+}
+
+const char *rules_menu_text(const struct rules *r, const char *channel)
+{
+	const struct rules_rule *m = r->menu >= 0 ? &r->rule[r->menu] : NULL;
+	bool wa = channel && strcmp(channel, "whatsapp") == 0;
+
+	return !m ? NULL : wa && m->reply_wa ? m->reply_wa : m->reply;
 }
 
 int rules_canned(const struct rules *r, const struct rules_input *in,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "ar_miskol.h"
 #include "config.h"
 #include "diag.h"
 #include "http.h"
@@ -209,6 +210,8 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 	struct rules_input in;
 	struct rules_result res;
 
+	if (ar_miskol_is_call(ctx->msg))
+		return ar_miskol_respond(ar->app, ar->rules, ctx);
 	if (!answerable(ctx->msg))
 		return 0;
 	if (is_own_number(ar, ctx->peer)) {

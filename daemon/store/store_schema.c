@@ -136,6 +136,15 @@ const char *const store_migrations[] = {
     /* 5 -> 6: sms_mr rows count the parts of a long SMS already sent, so
      * a resend after a crash goes on from the next part. */
     "CREATE INDEX sms_mr_message ON sms_mr(message_id);",
+    /* 6 -> 7: who called a missed caller back, and when (the "telepon
+     * balik" action on a missed-call message) */
+    "CREATE TABLE call_backs("
+    " id INTEGER PRIMARY KEY,"
+    " message_id INTEGER NOT NULL REFERENCES messages(id),"
+    " user TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX call_backs_message ON call_backs(message_id, at);"
+    "CREATE TRIGGER ui_rev_call_back AFTER INSERT ON call_backs BEGIN"
+    " UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
 };
 
 const int store_nmigrations =

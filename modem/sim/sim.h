@@ -13,19 +13,22 @@
 #define MAX_CLIENTS 8
 #define MAX_SENT 256
 #define MAX_PENDING 256
+#define MAX_CALLS   64
 
 enum profile { PROFILE_SIM800, PROFILE_E3531 };
 
 enum timer_kind {
 	T_REPLUG,
-	T_BOOT,      /* arg: boot step */
-	T_NOISE,     /* Huawei ^RSSI/^BOOT/^MODE flood */
-	T_CMGS,      /* arg: mr; answer a finished send */
-	T_CUSD,      /* data: the USSD answer */
+	T_BOOT,	 /* arg: boot step */
+	T_NOISE, /* Huawei ^RSSI/^BOOT/^MODE flood */
+	T_CMGS,	 /* arg: mr; answer a finished send */
+	T_CUSD,	 /* data: the USSD answer */
 	T_HANG_END,
 	T_NOREG_END,
-	T_REPORT,    /* arg: mr, data: recipient; status report arrives */
-	T_PENDING,   /* deliver messages waiting at the SMSC */
+	T_REPORT,   /* arg: mr, data: recipient; status report arrives */
+	T_PENDING,  /* deliver messages waiting at the SMSC */
+	T_RING,	    /* arg: call id; the next ring of an incoming call */
+	T_CALL_END, /* arg: call id; ^CEND after our AT+CHUP (E3531) */
 };
 
 struct sim_timer {
@@ -128,6 +131,15 @@ struct sim {
 	} seen[64];
 	int nseen;
 
+	/* incoming voice calls (simcall.c) */
+	struct call {
+		char number[40]; /* "" when withheld */
+		int rings, max_rings;
+		bool active;
+		char ended_by[12]; /* "ATH", "AT+CHUP", "caller" */
+	} calls[MAX_CALLS];
+	int ncalls;
+
 	struct sim_timer timers[MAX_TIMERS];
 	int ctl_listen;
 	struct ctl_client clients[MAX_CLIENTS];
@@ -153,6 +165,12 @@ void modem_input(const char *buf, size_t n);
 void modem_timer(enum timer_kind kind, int arg, const char *data);
 int modem_deliver(const char *pdu_hex, int tpdu_len);
 int modem_index_base(void);
+
+/* simcall.c */
+int simcall_start(const char *number, int rings);
+void simcall_hangup(const char *cmd);
+void simcall_timer(enum timer_kind kind, int id);
+void simcall_list(struct strbuf *r);
 
 /* simctl.c */
 void control_command(char *line, struct strbuf *reply);

@@ -1091,6 +1091,9 @@ static void do_extended(const struct cmd *c)
 		else if (c->type == TEST)
 			port_line("^PORTSEL: (0,1)");
 		ok();
+	} else if (!strcmp(n, "+CHUP")) { /* TS 27.007 6.5 */
+		simcall_hangup("AT+CHUP");
+		ok();
 	} else if (!strcmp(n, "^SYSINFO") && huawei()) {
 		port_line("^SYSINFO:2,%d,0,5,1,,4", S.registered ? 3 : 0);
 		ok();
@@ -1146,7 +1149,8 @@ static int do_basic(const char *p, bool *reply_done)
 	else if (c == 'I') {
 		do_ati();
 		*reply_done = true;
-	}
+	} else if (c == 'H')
+		simcall_hangup("ATH"); /* V.250 6.3.6 */
 	return k;
 }
 
@@ -1347,6 +1351,10 @@ void modem_timer(enum timer_kind kind, int arg, const char *data)
 		break;
 	case T_PENDING:
 		deliver_pending();
+		break;
+	case T_RING:
+	case T_CALL_END:
+		simcall_timer(kind, arg);
 		break;
 	default:
 		break;

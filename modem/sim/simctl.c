@@ -288,6 +288,24 @@ static void cmd_fault(char *rest, struct strbuf *r)
 	sb_printf(r, "OK");
 }
 
+/* call NUMBER|hidden [RINGS]: rings RINGS times (4), then gives up. */
+static void cmd_call(char *rest, struct strbuf *r)
+{
+	char *num = next_word(&rest), *n = next_word(&rest);
+	int rings = n ? atoi(n) : 4;
+	int id;
+
+	if (!num || rings < 1) {
+		err(r, "usage: call NUMBER|hidden [RINGS]");
+		return;
+	}
+	id = simcall_start(strcmp(num, "hidden") ? num : "", rings);
+	if (id < 0)
+		err(r, "a call is already ringing");
+	else
+		sb_printf(r, "OK %d", id);
+}
+
 static void cmd_sent(struct strbuf *r)
 {
 	sb_printf(r, "OK [");
@@ -396,6 +414,10 @@ void control_command(char *line, struct strbuf *r)
 		}
 		snprintf(S.credit, sizeof(S.credit), "%s", a);
 		sb_printf(r, "OK");
+	} else if (!strcmp(cmd, "call")) {
+		cmd_call(rest, r);
+	} else if (!strcmp(cmd, "calls")) {
+		simcall_list(r);
 	} else if (!strcmp(cmd, "sent")) {
 		cmd_sent(r);
 	} else if (!strcmp(cmd, "stored")) {
@@ -403,8 +425,9 @@ void control_command(char *line, struct strbuf *r)
 	} else if (!strcmp(cmd, "stats")) {
 		cmd_stats(r);
 	} else {
-		err(r, "unknown command '%s' (sms, parts, pdu, raw, fault, "
-		       "credit, sent, stored, stats)",
+		err(r,
+		    "unknown command '%s' (sms, parts, pdu, raw, fault, "
+		    "credit, call, calls, sent, stored, stats)",
 		    cmd);
 	}
 }
