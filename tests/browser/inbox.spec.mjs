@@ -136,6 +136,20 @@ try {
     await item('+6281900000002').waitFor({ timeout: 60000 });
   });
 
+  await step('a missed call shows, and a clerk records the call back', async () => {
+    await simCtl('call +6281900000003 6');
+    const it = item('+6281900000003');
+    await it.waitFor({ timeout: 60000 });
+    await it.click();
+    const call = page.locator('#timeline .msg-call');
+    await call.waitFor();
+    assert.match(await call.locator('.body').textContent(), /Panggilan tak terjawab/);
+    await call.locator('.btn-call-back').click();
+    await waitFor(async () => new RegExp(`Ditelepon balik oleh ${USER}`).test(
+      await call.locator('.call-back').textContent()), 'the call back recorded');
+    assert.equal(await call.locator('.btn-call-back').count(), 0);
+  });
+
   await step('a clerk asks the Ketua RT and sees the answer', async () => {
     await item('Rina').click();
     await page.fill('#c-rt', '003/005');
@@ -218,7 +232,7 @@ try {
 
 const failed = results.filter(([, e]) => e).length;
 const passed = results.length - failed;
-const expected = 11;
+const expected = 12;
 const missing = expected - results.length;
 console.log(`${passed} passed, ${failed + missing} failed`);
 process.exit(failed + missing ? 1 : 0);

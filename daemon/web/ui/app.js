@@ -171,7 +171,8 @@ function mediaNode(m) {
 }
 
 function messageNode(m) {
-  const li = el('li', `msg msg-${m.direction}${m.kind === 'notice' ? ' msg-notice' : ''}`);
+  const extra = m.kind === 'notice' ? ' msg-notice' : m.kind === 'missed_call' ? ' msg-call' : '';
+  const li = el('li', `msg msg-${m.direction}${extra}`);
   li.dataset.id = m.id;
   const head = el('div', 'msg-head muted');
   head.append(channelBadges([m.channel]));
@@ -188,7 +189,34 @@ function messageNode(m) {
     if (m.error) st.title = m.error;
     li.append(st);
   }
+  if (m.kind === 'missed_call') li.append(callBackNode(m));
   return li;
+}
+
+// A missed call: who called the resident back and when, or the button.
+function callBackNode(m) {
+  const box = el('div', 'call-back');
+  if (m.called_back_by) {
+    const at = new Date(m.called_back_at_ms).toISOString();
+    box.append(el('span', 'muted', `Ditelepon balik oleh ${m.called_back_by}, ${fmtTime(at)}`));
+    return box;
+  }
+  if (m.peer === 'TERSEMBUNYI') return box;
+  const b = el('button', 'btn-call-back', 'Telepon balik');
+  b.type = 'button';
+  b.title = 'Catat bahwa Anda sudah menelepon balik warga ini';
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      await api('POST', `/api/v1/messages/${m.id}/callback`);
+      await refreshConversation();
+    } catch (e) {
+      b.disabled = false;
+      if (!(e instanceof AuthError)) showError(`Telepon balik tidak tercatat: ${e.message}`);
+    }
+  });
+  box.append(b);
+  return box;
 }
 
 function replyChannel(c) {
