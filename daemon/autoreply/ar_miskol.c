@@ -8,6 +8,7 @@
 #include "app.h"
 #include "config.h"
 #include "counters.h"
+#include "diag.h"
 #include "gsm.h"
 #include "hours.h"
 #include "inbox.h"
@@ -31,10 +32,10 @@ static char *render(const struct app *app, const struct rules *r,
 	const char *cfg = app->cfg->miskol_reply;
 	const char *menu = rules_menu_text(r, "sms");
 	int64_t now = ctx->now_ms / 1000;
-	char today[128], next[64], *text = NULL, *out;
+	char today[128], next[64], err[8], *text = NULL, *out;
 
-	if (cfg && *cfg)
-		text = strdup(cfg);
+	if (cfg && *cfg && template_check(cfg, err, sizeof(err)) == 0)
+		text = strdup(cfg); /* else simpuld -n reported it */
 	else if (asprintf(&text, "%s%s%s", menu ? menu : "", menu ? "\n" : "",
 			  CALL_BACK_NOTE) < 0)
 		text = NULL;
@@ -96,6 +97,16 @@ static const char *suppressed(const struct app *app, const struct rules *r,
 		return buf;
 	}
 	return NULL;
+}
+
+void ar_miskol_check(const struct config *cfg, struct diag *d)
+{
+	char err[200];
+
+	if (cfg->miskol_reply && *cfg->miskol_reply &&
+	    template_check(cfg->miskol_reply, err, sizeof(err)))
+		diag_add(d, DIAG_ERROR, cfg->path, 0, "miskol", "reply", "%s",
+			 err);
 }
 
 int ar_miskol_respond(struct app *app, const struct rules *r,

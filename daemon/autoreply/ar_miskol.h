@@ -8,11 +8,16 @@
 #include <stdbool.h>
 
 struct app;
+struct config;
+struct diag;
 struct inbox_ctx;
 struct inbox_msg;
 struct rules;
 
 bool ar_miskol_is_call(const struct inbox_msg *m);
+/* simpuld -n: an error if [miskol] reply is not a valid template (the
+ * daemon then sends the default reply). */
+void ar_miskol_check(const struct config *cfg, struct diag *d);
 /* Inside the inbound transaction: queues the reply or logs why not.
  * Returns 1 (consumed: no rule answers a missed call), -1 on a store
  * error. */

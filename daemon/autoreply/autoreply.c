@@ -243,6 +243,7 @@ static struct rules *load(const struct config *c, struct diag *d)
 void autoreply_check(const struct config *cfg, struct diag *d)
 {
 	rules_free(load(cfg, d));
+	ar_miskol_check(cfg, d);
 }
 
 int autoreply_reload(struct autoreply *ar)
