@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "modem_call.h" /* struct modem_ring */
+
 struct modem;
 
 enum modem_state {
@@ -51,24 +53,6 @@ struct modem_sms {
 	bool binary;		/* 8-bit data / WAP push: not a resident's text */
 	const char *pdu_hex;	/* the raw PDU line as read */
 	const char *error;	/* non-NULL: decode failed, why */
-};
-
-/* An incoming voice call (modem_call.c). simpul never answers one: it
- * hangs up after cfg.hangup_rings rings and reports the missed call. */
-enum modem_ring_kind {
-	MODEM_RING_RINGING, /* a ring, or the caller id arrived */
-	MODEM_RING_MISSED,  /* the call is over: once per call */
-};
-
-struct modem_ring {
-	enum modem_ring_kind kind;
-	const char *number; /* as +CLIP gave it: "+62812...", "0812..."; ""
-			       when withheld or unknown */
-	int ton;	    /* type of number: 145 international, 129
-			       national or unknown, -1 not given */
-	bool hidden;	    /* withheld by the caller or not available */
-	int rings;
-	bool hung_up; /* we hung up; false: the caller gave up */
 };
 
 struct modem_report {		/* SMS-STATUS-REPORT, TS 23.040 9.2.2.3 */

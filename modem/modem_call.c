@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "at.h"
-#include "modem.h"
 
 #define CALL_QUIET_MS 12000 /* rings come every 3-6 s */
 

@@ -9,7 +9,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct modem_ring;
+/* An incoming voice call (modem_call.c). simpul never answers one: it
+ * hangs up after cfg.hangup_rings rings and reports the missed call. */
+enum modem_ring_kind {
+	MODEM_RING_RINGING, /* a ring, or the caller id arrived */
+	MODEM_RING_MISSED,  /* the call is over: once per call */
+};
+
+struct modem_ring {
+	enum modem_ring_kind kind;
+	const char *number; /* as +CLIP gave it: "+62812...", "0812..."; ""
+			       when withheld or unknown */
+	int ton;	    /* type of number: 145 international, 129
+			       national or unknown, -1 not given */
+	bool hidden;	    /* withheld by the caller or not available */
+	int rings;
+	bool hung_up; /* we hung up; false: the caller gave up */
+};
 
 struct modem_call {
 	bool active;	  /* a call is ringing (or being hung up) */

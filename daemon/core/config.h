@@ -29,6 +29,9 @@ struct config {
 	char *miskol_reply; /* template; "" = the menu and a call-back note */
 	int miskol_reply_hours; /* one missed-call reply per contact per this */
 	char *miskol_notices;	/* operator notice patterns, '|' separated */
+	/* [announce] */
+	char *announce_topics;	/* DAFTAR <topic>, comma separated */
+	int announce_sms_price; /* rupiah per SMS segment, for the estimate */
 	/* [store] */
 	char *store_path;
 	char *media_dir;

@@ -53,6 +53,7 @@ void inbox_free(struct inbox *ib);
  * message). One responder per stage. */
 enum inbox_stage {
 	INBOX_STAGE_RT,	       /* rt/rt.c: a head's answer */
+	INBOX_STAGE_ANNOUNCE,  /* announce/: DAFTAR, BERHENTI, STOP */
 	INBOX_STAGE_AUTOREPLY, /* autoreply/: rules, tickets, CEK */
 	INBOX_STAGE_COUNT,
 };

@@ -145,6 +145,32 @@ const char *const store_migrations[] = {
     "CREATE INDEX call_backs_message ON call_backs(message_id, at);"
     "CREATE TRIGGER ui_rev_call_back AFTER INSERT ON call_backs BEGIN"
     " UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
+    /* 7 -> 8: announcements. A subscription per contact and topic
+     * ('semua', 'rt:03', 'posyandu'), every change in consent_log with its
+     * time and the message that asked for it (PDP law). An announcement's
+     * recipients are outbox rows made in the one transaction that makes
+     * the announcement; the primary key keeps one per contact. */
+    "CREATE TABLE subscriptions("
+    " id INTEGER PRIMARY KEY,"
+    " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " topic TEXT NOT NULL, channel TEXT NOT NULL,"
+    " active INTEGER NOT NULL, changed_at INTEGER NOT NULL,"
+    " UNIQUE(contact_id, topic));"
+    "CREATE INDEX subscriptions_topic ON subscriptions(topic, active);"
+    "CREATE TABLE consent_log("
+    " id INTEGER PRIMARY KEY,"
+    " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    " at INTEGER NOT NULL, action TEXT NOT NULL, topic TEXT NOT NULL,"
+    " channel TEXT NOT NULL, message_id INTEGER);"
+    "CREATE TABLE announcements("
+    " id INTEGER PRIMARY KEY, body TEXT NOT NULL, audience TEXT NOT NULL,"
+    " created_by TEXT, created_at INTEGER NOT NULL);"
+    "CREATE TABLE announcement_recipients("
+    " announcement_id INTEGER NOT NULL REFERENCES announcements(id),"
+    " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    " message_id INTEGER NOT NULL REFERENCES messages(id),"
+    " PRIMARY KEY(announcement_id, contact_id));",
 };
 
 const int store_nmigrations =
