@@ -2,6 +2,7 @@
  * announce.h). */
 #include "announce.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "sms.h"
 #include "store.h"
 #include "store_announce.h"
+#include "store_call.h"
 #include "store_ui.h"
 
 /* No announcement goes out between these office hours (doc/field.md:
@@ -89,7 +91,48 @@ static bool reachable_sender(const char *kind)
 	       !strcmp(kind, "wa_user");
 }
 
-/* Inbox responder: DAFTAR..., BERHENTI..., STOP... are consumed. */
+/* "ok", "terima kasih" to an announcement: words for nobody in
+ * particular, not a request for the menu. */
+static bool is_ack(const char *text)
+{
+	static const char *const acks[] = {"ok",
+					   "oke",
+					   "okay",
+					   "baik",
+					   "siap",
+					   "terima kasih",
+					   "terimakasih",
+					   "makasih",
+					   "trims",
+					   "thanks",
+					   "ok terima kasih",
+					   "baik terima kasih",
+					   "siap terima kasih",
+					   "ya",
+					   "iya",
+					   "noted",
+					   "mantap"};
+	char s[40];
+	size_t k = 0;
+
+	for (; *text && k + 1 < sizeof(s); text++) {
+		unsigned char c = (unsigned char)*text;
+		if (isalpha(c) || (c == ' ' && k && s[k - 1] != ' '))
+			s[k++] = (char)tolower(c);
+	}
+	while (k && s[k - 1] == ' ')
+		k--;
+	s[k] = '\0';
+	for (size_t i = 0; i < sizeof(acks) / sizeof(acks[0]); i++)
+		if (strcmp(s, acks[i]) == 0)
+			return true;
+	return false;
+}
+
+#define ACK_WINDOW_MS (24LL * 3600 * 1000)
+
+/* Inbox responder: DAFTAR..., BERHENTI..., STOP... are consumed, and so
+ * is a short thank-you within a day of an announcement. */
 static int respond(void *ud, struct inbox_ctx *ctx)
 {
 	struct announce *a = ud;
@@ -102,8 +145,18 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 		return 0;
 	enum announce_cmd cmd = announce_parse(
 	    m->body, a->app->cfg->announce_topics, topic, sizeof(topic));
-	if (cmd == ANNOUNCE_NONE)
-		return 0;
+	if (cmd == ANNOUNCE_NONE) {
+		int64_t last =
+		    store_last_reply_of_kind(ctx->st, ctx->conv.id, "announce");
+		if (!last || ctx->now_ms - last > ACK_WINDOW_MS ||
+		    !is_ack(m->body))
+			return 0;
+		log_msg(LOG_INFO,
+			"no auto-reply to %s: thanks for an "
+			"announcement",
+			ctx->peer);
+		return 1;
+	}
 	if (cmd != ANNOUNCE_UNKNOWN_TOPIC) {
 		changed =
 		    store_sub_set(ctx->st, ctx->contact.id, ctx->conv.id,

@@ -152,6 +152,11 @@ class Announce(Case):
         self.s.sms("+6281230000203", "jam buka")
         wait_for(lambda: all(self.sms_to(n, ANN) for n in peers),
                  timeout=60, what="sent in the morning")
+        # a thank-you for the announcement gets no menu back
+        self.s.sms(peers[0], "Ok, terima kasih!")
+        wait_for(lambda: f"no auto-reply to {peers[0]}: thanks for an "
+                 "announcement" in self.d.read_log(), what="the thanks seen")
+        self.assertEqual(len(self.sms_to(peers[0])), 2)  # receipt, news
 
     def test_held_while_credit_is_low(self):
         self.start(modem={"ussd_balance": "\"*888#\"",
