@@ -198,6 +198,25 @@ try {
     await waitFor(async () => (await x.locator('.unread').count()) === 0, 'unread badge cleared', 15000);
   });
 
+  await step('an admin previews and sends an announcement to one RT', async () => {
+    await simCtl('sms +6281900000004 DAFTAR RT 03');
+    await waitFor(async () => JSON.parse(await simCtl('sent')).some(
+      (m) => m.to === '+6281900000004' && /terdaftar/.test(m.text)),
+    'the confirmation SMS', 60000);
+    await page.click('#ann-open');
+    await page.fill('#ann-audience', 'RT 03');
+    await page.fill('#ann-text', 'Kerja bakti RT 03 hari Minggu pukul 07.00.');
+    await page.click('#ann-check');
+    await waitFor(async () => /1 penerima \(SMS 1, WhatsApp 0\), 1 segmen/.test(
+      await page.textContent('#ann-preview')), 'the preview');
+    assert.equal(await page.isDisabled('#ann-send'), false);
+    await page.click('#ann-send');
+    const a = page.locator('#ann-list .ann-item').first();
+    await a.waitFor();
+    assert.match(await a.textContent(), /rt:03 · 1 penerima/);
+    await page.click('#ann-open'); // closed again for the next steps
+  });
+
   await step('phone width 360 px', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     await page.click('#back');
@@ -232,7 +251,7 @@ try {
 
 const failed = results.filter(([, e]) => e).length;
 const passed = results.length - failed;
-const expected = 12;
+const expected = 13;
 const missing = expected - results.length;
 console.log(`${passed} passed, ${failed + missing} failed`);
 process.exit(failed + missing ? 1 : 0);

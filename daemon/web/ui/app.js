@@ -1,5 +1,7 @@
 // The staff inbox. Every text that a resident (or anyone) wrote is put in
 // the page with textContent, never as HTML.
+import { initAnnounce } from './announce.js';
+
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 const POLL_MS = 3000;
@@ -455,6 +457,7 @@ async function main() {
   state.csrf = me.csrf;
   state.user = me.user;
   $('me').textContent = me.user;
+  if (me.role === 'admin') initAnnounce({ api, el, AuthError });
   const users = await api('GET', '/api/v1/users');
   for (const sel of [$('f-assignee'), $('c-assignee')]) {
     for (const u of users) {

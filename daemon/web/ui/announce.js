@@ -1,0 +1,66 @@
+// The admin's announcement page: preview (recipients per channel, SMS
+// segments and cost against the SIM's last known credit), send, and each
+// announcement's delivery counts. Shown to admins only; the API checks.
+const rp = (n) => `Rp ${Number(n).toLocaleString('id-ID')}`;
+
+export function initAnnounce({ api, el, AuthError }) {
+  const $ = (id) => document.getElementById(id);
+  $('ann-open').hidden = false;
+
+  function body() {
+    return { text: $('ann-text').value.trim(), audience: $('ann-audience').value.trim() };
+  }
+  function error(msg) {
+    $('ann-error').textContent = msg;
+    $('ann-error').hidden = !msg;
+  }
+  async function list() {
+    const ul = $('ann-list');
+    ul.replaceChildren();
+    for (const a of await api('GET', '/api/v1/announcements')) {
+      const li = el('li', 'ann-item');
+      li.append(el('div', 'body', a.body));
+      li.append(el('div', 'muted',
+        `${a.audience} · ${a.recipients} penerima · antre ${a.queued || 0}, ` +
+        `terkirim ${a.sent || 0}, sampai ${a.delivered || 0}, gagal ${a.failed || 0}` +
+        ` · oleh ${a.created_by || '-'}`));
+      ul.append(li);
+    }
+  }
+  async function preview() {
+    error('');
+    $('ann-send').disabled = true;
+    try {
+      const p = await api('POST', '/api/v1/announcements', { ...body(), preview: true });
+      const credit = p.credit >= 0 ? `, pulsa terakhir ${rp(p.credit)}` : '';
+      $('ann-preview').textContent =
+        `${p.recipients} penerima (SMS ${p.sms}, WhatsApp ${p.whatsapp}), ` +
+        `${p.segments} segmen SMS, biaya SMS ± ${rp(p.sms_cost)}${credit}`;
+      $('ann-send').disabled = p.recipients === 0 || (p.credit >= 0 && p.sms_cost > p.credit);
+    } catch (e) {
+      if (!(e instanceof AuthError)) error(e.message);
+    }
+  }
+
+  $('ann-open').addEventListener('click', async () => {
+    $('ann').hidden = !$('ann').hidden;
+    if (!$('ann').hidden) await list().catch((e) => error(e.message));
+  });
+  $('ann-check').addEventListener('click', preview);
+  for (const id of ['ann-text', 'ann-audience']) {
+    $(id).addEventListener('input', () => { $('ann-send').disabled = true; });
+  }
+  $('ann-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    $('ann-send').disabled = true;
+    try {
+      const a = await api('POST', '/api/v1/announcements', body());
+      $('ann-preview').textContent = `Dikirim ke antrean: ${a.recipients} penerima. ` +
+        'Tidak dikirim pukul 21.00–06.00.';
+      $('ann-text').value = '';
+      await list();
+    } catch (e) {
+      if (!(e instanceof AuthError)) error(`Pengumuman tidak terkirim: ${e.message}`);
+    }
+  });
+}
