@@ -27,9 +27,10 @@
 
 /* No announcement goes out between these office hours (doc/field.md:
  * residents must not be woken by the office). */
-#define QUIET_FROM_H	21
-#define QUIET_TO_H	6
-#define CREDIT_RETRY_MS (10 * 60 * 1000)
+#define QUIET_FROM_H	  21
+#define QUIET_TO_H	  6
+#define CREDIT_RETRY_MS	  (10 * 60 * 1000)
+#define ANNOUNCE_TEXT_MAX 1000 /* seven SMS segments; the store keeps 2048 */
 
 struct announce {
 	struct app *app;
@@ -244,9 +245,9 @@ static int64_t hold(void *ud, const struct store_out *m, int64_t now_ms,
 
 struct compose {
 	struct announce *a;
-	const char *text, *by;
+	const char *text, *by, *approver;
 	int64_t id, now;
-	bool dry_run;
+	bool dry_run, waiting;
 	int sms, wa, unreachable;
 };
 
@@ -278,23 +279,61 @@ static int add_recipient(void *ud, const struct store_recipient *r)
 	return 0;
 }
 
-/* The recipients' outbox rows and the announcement in one transaction. */
-static int compose(struct compose *c, const char *audience)
+/* The recipients' outbox rows, made in one transaction with the state
+ * change that allows them (a new announcement, or its approval). */
+static int add_rows(struct compose *c, const char *audience,
+		    int (*change)(struct compose *c, const char *audience))
 {
 	struct store *st = c->a->app->st;
 
-	if (c->dry_run)
-		return store_audience(st, audience, add_recipient, c);
 	if (store_begin(st))
 		return -1;
-	c->id = store_announce_add(st, c->text, audience, c->by, c->now);
-	if (c->id < 0 || store_audience(st, audience, add_recipient, c) ||
+	if (change(c, audience) ||
+	    (!c->waiting && store_audience(st, audience, add_recipient, c)) ||
 	    store_commit(st)) {
 		store_rollback(st);
 		return -1;
 	}
 	outbox_kick(c->a->app->ob);
 	return 0;
+}
+
+static int create(struct compose *c, const char *audience)
+{
+	c->id = store_announce_add(
+	    c->a->app->st, c->text, audience, c->by,
+	    c->waiting ? "menunggu_persetujuan" : "dikirim", c->now);
+	return c->id < 0 ? -1 : 0;
+}
+
+static int approve(struct compose *c, const char *audience)
+{
+	return store_announce_approve(c->a->app->st, c->id, c->approver,
+				      c->now) == STORE_OK
+		   ? 0
+		   : -1;
+}
+
+/* Counts first: above [announce] approval_above the announcement waits
+ * for a second admin and no row is made yet. */
+static int compose(struct compose *c, const char *audience)
+{
+	struct compose n = *c;
+	int limit = c->a->app->cfg->announce_approval_above;
+
+	n.dry_run = true;
+	if (store_audience(c->a->app->st, audience, add_recipient, &n))
+		return -1;
+	if (c->dry_run) {
+		*c = n;
+		return 0;
+	}
+	if (limit > 0 && n.sms + n.wa > limit) {
+		n.dry_run = false;
+		n.waiting = true;
+		*c = n;
+	}
+	return add_rows(c, audience, create);
 }
 
 static bool is_admin(struct announce *a, struct http_req *req)
@@ -318,13 +357,16 @@ static json_t *summary(const struct compose *c, const char *audience)
 		sms_status(c->a->sms, &s);
 		credit = s.health ? s.health->balance : -1;
 	}
-	return json_pack("{sI ss si si si si sI sI}", "id", (json_int_t)c->id,
-			 "audience", audience, "recipients", c->sms + c->wa,
-			 "sms", c->sms, "whatsapp", c->wa, "segments",
-			 g.segments, "sms_cost",
-			 (json_int_t)c->sms * g.segments *
-			     c->a->app->cfg->announce_sms_price,
-			 "credit", (json_int_t)credit);
+	return json_pack(
+	    "{sI ss ss si si si si sI sI}", "id", (json_int_t)c->id, "state",
+	    c->dry_run	 ? "pratinjau"
+	    : c->waiting ? "menunggu_persetujuan"
+			 : "dikirim",
+	    "audience", audience, "recipients", c->sms + c->wa, "sms", c->sms,
+	    "whatsapp", c->wa, "segments", g.segments, "sms_cost",
+	    (json_int_t)c->sms * g.segments *
+		c->a->app->cfg->announce_sms_price,
+	    "credit", (json_int_t)credit);
 }
 
 /* POST /api/v1/announcements {"text","audience","preview"}: admins only.
@@ -351,8 +393,8 @@ static int post_announcement(void *ud, struct http_req *req,
 		c.by = "simpulctl";
 	if (!is_admin(a, req))
 		http_error(resp, 403, "only an admin may send announcements");
-	else if (!text || !*text)
-		http_error(resp, 400, "'text' is required");
+	else if (!text || !*text || strlen(text) > ANNOUNCE_TEXT_MAX)
+		http_error(resp, 400, "'text' is required, at most 1000 bytes");
 	else if (!audience[0])
 		http_error(resp, 400,
 			   "'audience' must be semua, RT NN or a "
@@ -360,9 +402,48 @@ static int post_announcement(void *ud, struct http_req *req,
 	else if (compose(&c, audience))
 		http_error(resp, 500, "storing the announcement failed");
 	else
-		http_reply_json(resp, c.dry_run ? 200 : 201,
+		http_reply_json(resp,
+				c.dry_run   ? 200
+				: c.waiting ? 202
+					    : 201,
 				summary(&c, audience));
 	json_decref(j);
+	return HTTP_DONE;
+}
+
+/* POST /api/v1/announcements/ID/approve: a second admin lets a large
+ * announcement go; its rows are made now, in one transaction. */
+static int post_approve(void *ud, struct http_req *req, struct http_resp *resp)
+{
+	struct announce *a = ud;
+	const char *p = http_path(req) + strlen("/api/v1/announcements/");
+	char *end;
+	long long id = strtoll(p, &end, 10);
+	struct store_announcement an;
+	struct compose c = {.a = a,
+			    .now = app_now_ms(a->app),
+			    .id = id,
+			    .approver = http_user(req)};
+
+	if (!c.approver || !*c.approver)
+		c.approver = "simpulctl";
+	if (end == p || strcmp(end, "/approve") != 0 ||
+	    store_announce_get(a->app->st, id, &an) != STORE_OK)
+		http_error(resp, 404, "no such announcement");
+	else if (!is_admin(a, req))
+		http_error(resp, 403, "only an admin may approve");
+	else if (strcmp(an.state, "menunggu_persetujuan") != 0)
+		http_error(resp, 409, "the announcement is not waiting");
+	else if (strcmp(an.created_by, c.approver) == 0)
+		http_error(resp, 403, "a second admin must approve it");
+	else {
+		c.text = an.body;
+		c.by = an.created_by;
+		if (add_rows(&c, an.audience, approve))
+			http_error(resp, 500, "storing the approval failed");
+		else
+			http_reply_json(resp, 201, summary(&c, an.audience));
+	}
 	return HTTP_DONE;
 }
 
@@ -400,6 +481,8 @@ struct announce *announce_new(struct app *app, struct sms *sms)
 		       post_announcement, a) |
 	    http_route(app->http, "GET", "/api/v1/announcements", 0,
 		       get_announcements, a) |
+	    http_route(app->http, "POST", "/api/v1/announcements/", HTTP_PREFIX,
+		       post_approve, a) |
 	    http_route(app->http, "GET", "/api/v1/subscriptions", 0,
 		       get_subscriptions, a)) {
 		free(a);

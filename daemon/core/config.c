@@ -43,6 +43,8 @@ static const struct key_def keys[] = {
     {"miskol", "notice_patterns", T_STR, S(miskol_notices), "", 0, 0},
     {"announce", "topics", T_STR, S(announce_topics), "posyandu, pkk, bansos",
      0, 0},
+    {"announce", "approval_above", T_INT, S(announce_approval_above), "0", 0,
+     1000000},
     {"announce", "sms_price", T_INT, S(announce_sms_price), "150", 0, 10000},
     {"store", "path", T_PATH, S(store_path), "/var/lib/simpul/simpul.db", 0, 0},
     {"store", "media_dir", T_PATH, S(media_dir), "/var/lib/simpul/media", 0, 0},

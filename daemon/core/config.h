@@ -32,6 +32,7 @@ struct config {
 	/* [announce] */
 	char *announce_topics;	/* DAFTAR <topic>, comma separated */
 	int announce_sms_price; /* rupiah per SMS segment, for the estimate */
+	int announce_approval_above; /* more recipients: a second admin */
 	/* [store] */
 	char *store_path;
 	char *media_dir;

@@ -168,11 +168,12 @@ int store_audience(struct store *st, const char *topic,
 }
 
 int64_t store_announce_add(struct store *st, const char *body,
-			   const char *audience, const char *by, int64_t now_ms)
+			   const char *audience, const char *by,
+			   const char *state, int64_t now_ms)
 {
 	sqlite3_stmt *s = store_stmt(
 	    st, "INSERT INTO announcements(body, audience, created_by,"
-		" created_at) VALUES (?, ?, ?, ?)");
+		" created_at, state) VALUES (?, ?, ?, ?, ?)");
 
 	if (!s)
 		return -1;
@@ -180,9 +181,50 @@ int64_t store_announce_add(struct store *st, const char *body,
 	store_bind_text(s, 2, audience);
 	store_bind_text(s, 3, by);
 	sqlite3_bind_int64(s, 4, now_ms);
+	store_bind_text(s, 5, state);
 	if (store_exec_done(st, s) != STORE_OK)
 		return -1;
 	return sqlite3_last_insert_rowid(store_db(st));
+}
+
+int store_announce_get(struct store *st, int64_t id,
+		       struct store_announcement *out)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st, "SELECT id, body, audience, coalesce(created_by, ''), state"
+		" FROM announcements WHERE id = ?");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	int r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		store_col_copy(s, 1, out->body, sizeof(out->body));
+		store_col_copy(s, 2, out->audience, sizeof(out->audience));
+		store_col_copy(s, 3, out->created_by, sizeof(out->created_by));
+		store_col_copy(s, 4, out->state, sizeof(out->state));
+	}
+	sqlite3_reset(s);
+	return store_row_result(r);
+}
+
+int store_announce_approve(struct store *st, int64_t id, const char *by,
+			   int64_t now_ms)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st, "UPDATE announcements SET state = 'dikirim', approved_by = ?,"
+		" approved_at = ? WHERE id = ?"
+		" AND state = 'menunggu_persetujuan'");
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, by);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 3, id);
+	if (store_exec_done(st, s) != STORE_OK)
+		return STORE_ERR;
+	return sqlite3_changes(store_db(st)) ? STORE_OK : STORE_NOTFOUND;
 }
 
 int store_announce_recipient(struct store *st, int64_t announcement_id,
@@ -203,8 +245,10 @@ int store_announce_recipient(struct store *st, int64_t announcement_id,
 json_t *store_announcements_json(struct store *st)
 {
 	static const char *const names[] = {
-	    "id",	  "body",   "audience", "created_by", "created_at_ms",
-	    "recipients", "queued", "sent",	"delivered",  "failed"};
+	    "id",	  "body",	   "audience",
+	    "created_by", "created_at_ms", "recipients",
+	    "queued",	  "sent",	   "delivered",
+	    "failed",	  "state",	   "approved_by"};
 
 	return rows(
 	    st,
@@ -212,10 +256,10 @@ json_t *store_announcements_json(struct store *st)
 	    " count(r.message_id),"
 	    " sum(m.status IN ('queued', 'sending')),"
 	    " sum(m.status = 'sent'), sum(m.status IN ('delivered', 'read')),"
-	    " sum(m.status = 'failed')"
+	    " sum(m.status = 'failed'), a.state, a.approved_by"
 	    " FROM announcements a"
 	    " LEFT JOIN announcement_recipients r ON r.announcement_id = a.id"
 	    " LEFT JOIN messages m ON m.id = r.message_id"
 	    " GROUP BY a.id ORDER BY a.id DESC",
-	    names, 10);
+	    names, 12);
 }

@@ -29,8 +29,20 @@ struct store_recipient {
 int store_audience(struct store *st, const char *topic,
 		   int (*cb)(void *ud, const struct store_recipient *r),
 		   void *ud);
+/* state: "dikirim" (rows follow in the same transaction) or
+ * "menunggu_persetujuan" (a second admin must approve it first). */
 int64_t store_announce_add(struct store *st, const char *body,
 			   const char *audience, const char *by,
+			   const char *state, int64_t now_ms);
+struct store_announcement {
+	int64_t id;
+	char body[2048], audience[40], created_by[64], state[32];
+};
+int store_announce_get(struct store *st, int64_t id,
+		       struct store_announcement *out);
+/* Marks a waiting announcement approved by by: STORE_OK, or
+ * STORE_NOTFOUND when it is not waiting. */
+int store_announce_approve(struct store *st, int64_t id, const char *by,
 			   int64_t now_ms);
 int store_announce_recipient(struct store *st, int64_t announcement_id,
 			     int64_t contact_id, int64_t message_id);

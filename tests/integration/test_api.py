@@ -40,6 +40,7 @@ WRITES = [
     ("/api/v1/users", {"name": "x", "role": "staff", "password": "12345678"}),
     ("/api/v1/messages/1/callback", {}),
     ("/api/v1/announcements", {"text": "x", "audience": "semua"}),
+    ("/api/v1/announcements/1/approve", {}),
     ("/api/v1/logout", {}),
 ]
 
@@ -232,6 +233,37 @@ class Auth(ApiCase):
         lst = self.c.json("GET", "/api/v1/announcements")
         self.assertEqual([(x["id"], x["created_by"], x["recipients"])
                           for x in lst], [(a["id"], "siti", 1)])
+
+    def test_large_announcement_needs_a_second_admin(self):
+        self.d.stop()
+        self.d.sections["announce"] = {"approval_above": "1"}
+        self.d.write_config(self.d.sections)
+        self.d.start()
+        self.wa("6281234567890", "DAFTAR")
+        self.wa("6281234567891", "DAFTAR")
+        a = self.c.json("POST", "/api/v1/announcements",
+                        {"text": "Rapat RW", "audience": "semua"},
+                        expect=202)
+        self.assertEqual((a["state"], a["recipients"]),
+                         ("menunggu_persetujuan", 2))
+        self.assertEqual([m for m in self.d.inbox()
+                          if m["body"] == "Rapat RW"], [])
+        path = f"/api/v1/announcements/{a['id']}/approve"
+        st, b, _ = self.c.req("POST", path, {})
+        self.assertEqual(st, 403, b)  # not the same admin
+        self.assertEqual(add_user(self.d, "rina", "admin").returncode, 0)
+        rina = Client(self.d)
+        self.assertEqual(rina.login("rina")[0], 200)
+        self.assertEqual(rina.json("POST", path, {}, expect=201)["state"],
+                         "dikirim")
+        st, _, _ = rina.req("POST", path, {})
+        self.assertEqual(st, 409)  # once
+        rows = [m for m in self.d.inbox() if m["body"] == "Rapat RW"]
+        self.assertEqual(sorted(m["peer"] for m in rows),
+                         ["6281234567890", "6281234567891"])  # WhatsApp
+        lst = self.c.json("GET", "/api/v1/announcements")
+        self.assertEqual((lst[0]["state"], lst[0]["approved_by"],
+                          lst[0]["recipients"]), ("dikirim", "rina", 2))
 
     def test_user_add_only_admin_or_local(self):
         r = add_user(self.d, "siti")

@@ -3,7 +3,7 @@
 // announcement's delivery counts. Shown to admins only; the API checks.
 const rp = (n) => `Rp ${Number(n).toLocaleString('id-ID')}`;
 
-export function initAnnounce({ api, el, AuthError }) {
+export function initAnnounce({ api, el, AuthError, user }) {
   const $ = (id) => document.getElementById(id);
   $('ann-open').hidden = false;
 
@@ -20,10 +20,27 @@ export function initAnnounce({ api, el, AuthError }) {
     for (const a of await api('GET', '/api/v1/announcements')) {
       const li = el('li', 'ann-item');
       li.append(el('div', 'body', a.body));
-      li.append(el('div', 'muted',
-        `${a.audience} · ${a.recipients} penerima · antre ${a.queued || 0}, ` +
-        `terkirim ${a.sent || 0}, sampai ${a.delivered || 0}, gagal ${a.failed || 0}` +
-        ` · oleh ${a.created_by || '-'}`));
+      const waiting = a.state === 'menunggu_persetujuan';
+      li.append(el('div', 'muted', waiting
+        ? `${a.audience} · menunggu persetujuan admin kedua · oleh ${a.created_by || '-'}`
+        : `${a.audience} · ${a.recipients} penerima · antre ${a.queued || 0}, ` +
+          `terkirim ${a.sent || 0}, sampai ${a.delivered || 0}, gagal ${a.failed || 0}` +
+          ` · oleh ${a.created_by || '-'}${a.approved_by ? `, disetujui ${a.approved_by}` : ''}`));
+      if (waiting && a.created_by !== user) {
+        const b = el('button', 'ann-approve', 'Setujui dan kirim');
+        b.type = 'button';
+        b.addEventListener('click', async () => {
+          b.disabled = true;
+          try {
+            await api('POST', `/api/v1/announcements/${a.id}/approve`);
+            await list();
+          } catch (e) {
+            b.disabled = false;
+            if (!(e instanceof AuthError)) error(e.message);
+          }
+        });
+        li.append(b);
+      }
       ul.append(li);
     }
   }
@@ -55,8 +72,9 @@ export function initAnnounce({ api, el, AuthError }) {
     $('ann-send').disabled = true;
     try {
       const a = await api('POST', '/api/v1/announcements', body());
-      $('ann-preview').textContent = `Dikirim ke antrean: ${a.recipients} penerima. ` +
-        'Tidak dikirim pukul 21.00–06.00.';
+      $('ann-preview').textContent = a.state === 'menunggu_persetujuan'
+        ? `${a.recipients} penerima: menunggu persetujuan admin kedua.`
+        : `Dikirim ke antrean: ${a.recipients} penerima. Tidak dikirim pukul 21.00–06.00.`;
       $('ann-text').value = '';
       await list();
     } catch (e) {

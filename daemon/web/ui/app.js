@@ -457,7 +457,7 @@ async function main() {
   state.csrf = me.csrf;
   state.user = me.user;
   $('me').textContent = me.user;
-  if (me.role === 'admin') initAnnounce({ api, el, AuthError });
+  if (me.role === 'admin') initAnnounce({ api, el, AuthError, user: me.user });
   const users = await api('GET', '/api/v1/users');
   for (const sel of [$('f-assignee'), $('c-assignee')]) {
     for (const u of users) {
