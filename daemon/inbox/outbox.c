@@ -145,9 +145,9 @@ static int next_free(struct outbox *ob, struct chan *c, struct store_out *m)
 		if (store_outbox_next(ob->st, c->drv.channel, now, m) !=
 		    STORE_OK)
 			return -1;
-		until = ob->hold ? ob->hold(ob->hold_ud, m, now, why,
-					   sizeof(why))
-				 : 0;
+		until = ob->hold
+			    ? ob->hold(ob->hold_ud, m, now, why, sizeof(why))
+			    : 0;
 		if (until <= now)
 			return 0;
 		free(m->body);
