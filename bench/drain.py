@@ -9,7 +9,7 @@ start until the SIM storage is empty and all N messages are in the
 reader's store. At that moment the reader's CPU time (user+sys, from
 /proc/PID/stat), peak RSS (VmHWM) and current RSS (VmRSS, both from
 /proc/PID/status) are read. simpuld's peak is set at startup, before
-any SMS, by the argon2id dummy hash in daemon/auth.c auth_new() (64 MiB,
+any SMS, by the argon2id dummy hash in daemon/web/auth.c auth_new() (64 MiB,
 crypto_pwhash_MEMLIMIT_INTERACTIVE); "RSS end" shows the working set. Each
 reader runs 3 times (--repeat); the median is printed, then the ratios
 gammu-smsd / simpul. A benchmark, not a test: it asserts nothing.

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <iniparser.h>
 
@@ -284,4 +285,18 @@ void ini_diag(struct diag *d, enum diag_level lvl, const struct ini *ini,
 	va_end(ap);
 	diag_add(d, lvl, ini->path, ini_line(ini, sec, key), sec, key, "%s",
 		 msg);
+}
+
+int ini_parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "ya", "true", "1", "on"};
+	static const char *const no[] = {"no", "tidak", "false", "0", "off"};
+
+	for (size_t i = 0; v && i < 5; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
 }

@@ -25,6 +25,9 @@ const char *ini_key(const struct ini *ini, const char *sec, int i); /* name */
 const char *ini_get(const struct ini *ini, const char *sec, const char *key);
 /* Line of the key (or of the section header when key is NULL); 0 unknown */
 int ini_line(const struct ini *ini, const char *sec, const char *key);
+/* A yes/no value as admins write it (yes/ya/true/on/1, no/tidak/false/
+ * off/0, any case): 0 with *out set, or -1 when it is neither. */
+int ini_parse_bool(const char *v, bool *out);
 
 /* diag_add with this file's location of sec/key filled in. */
 void ini_diag(struct diag *d, enum diag_level lvl, const struct ini *ini,

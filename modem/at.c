@@ -595,6 +595,23 @@ static void dispatch_urc(struct at *a, struct at_urc *u, const char *line)
 		u->cb(u->ud, line, NULL);
 }
 
+/* Hands a +CMT/+CDS header held back for its PDU line to its handler,
+ * with pdu (NULL: none came). Returns whether one was pending. */
+static bool flush_pending_urc(struct at *a, const char *pdu)
+{
+	struct at_urc *h = a->urc_pending_h;
+	char *hdr = a->urc_pending;
+
+	if (!hdr)
+		return false;
+	a->urc_pending = NULL;
+	a->urc_pending_h = NULL;
+	if (h)
+		h->cb(h->ud, hdr, pdu);
+	free(hdr);
+	return true;
+}
+
 static void on_line(struct at *a, const char *line)
 {
 	struct at_cmd *c = a->head;
@@ -602,17 +619,8 @@ static void on_line(struct at *a, const char *line)
 	enum at_result res;
 	int code;
 
-	if (a->urc_pending) {
-		/* the header had no PDU line after it: report it bare */
-		struct at_urc *h = a->urc_pending_h;
-		char *hdr = a->urc_pending;
-
-		a->urc_pending = NULL;
-		a->urc_pending_h = NULL;
-		if (h)
-			h->cb(h->ud, hdr, NULL);
-		free(hdr);
-	}
+	/* a header with no PDU line after it: report it bare */
+	flush_pending_urc(a, NULL);
 	/* last_to_cmd survives URC lines: a ^RSSI between a +CMGL header
 	 * and its PDU line must not orphan the PDU. */
 	if (c && c->written && at_parse_final(line, &res, &code)) {
@@ -637,17 +645,8 @@ static void on_pdu(struct at *a, const char *line)
 {
 	struct at_cmd *c = a->head;
 
-	if (a->urc_pending) {
-		struct at_urc *h = a->urc_pending_h;
-		char *hdr = a->urc_pending;
-
-		a->urc_pending = NULL;
-		a->urc_pending_h = NULL;
-		if (h)
-			h->cb(h->ud, hdr, line);
-		free(hdr);
+	if (flush_pending_urc(a, line))
 		return;
-	}
 	if (a->last_to_cmd && c && c->nlines > 0 && !c->pdus[c->nlines - 1]) {
 		c->pdus[c->nlines - 1] = strdup(line);
 		a->last_to_cmd = false;

@@ -1,19 +1,17 @@
-/* pdu: SMS PDU codec on top of libgammu, used as a pure codec (MODEM.md
+/* pdu: SMS PDU codec on top of libgammu, used as a pure codec (doc/modem.md
  * "libgammu as a pure codec"). No state machine, no I/O, no logging. */
 #include "pdu.h"
 
 #include <gammu.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Concatenated-SMS payload limits, TS 23.040 9.2.3.24.1: a 6-octet UDH
- * (05 00 03 ref n i) costs 7 septets or 6 octets of the 140-octet UD. */
-#define GSM7_SINGLE 160
-#define GSM7_MULTI 153
-#define UCS2_SINGLE 70
-#define UCS2_MULTI 67
+#include "gsm.h"
+
+/* Segment limits are gsm_split's (common/gsm.c). */
 #define MAX_SEGMENTS 255 /* the UDH part counter is one octet */
 
 /* WIB (UTC+7): the time zone we stamp on SMS-DELIVERs we build. */
@@ -26,47 +24,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *a,
 		snprintf(err, errlen, fmt, a, n);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex line to binary; trailing CR/LF/space is tolerated. Returns the
- * octet count or -1 (bad digit at *bad). */
-static int hex_to_bin(const char *hex, unsigned char *out, size_t max,
-		      size_t *bad)
-{
-	size_t len = strlen(hex);
-
-	while (len && (hex[len - 1] == '\r' || hex[len - 1] == '\n' ||
-		       hex[len - 1] == ' '))
-		len--;
-	if (len % 2) {
-		*bad = len;
-		return -1;
-	}
-	if (len / 2 > max) {
-		*bad = max * 2;
-		return -1;
-	}
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			*bad = i;
-			return -1;
-		}
-		out[i / 2] = (unsigned char)(hi << 4 | lo);
-	}
-	return (int)(len / 2);
-}
-
 static void bin_to_hex(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789ABCDEF";
@@ -76,54 +33,6 @@ static void bin_to_hex(const unsigned char *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
-}
-
-/* libgammu strings are UCS-2 big endian, NUL-terminated (2 octets). */
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid:
- * overlong forms, surrogates (a lone UCS-2 surrogate from a corrupt PDU)
- * and code points above U+10FFFF are refused. */
-static size_t utf8_seq(const unsigned char *p)
-{
-	unsigned c = p[0];
-	size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2
-			     : (c & 0xF0) == 0xE0 ? 3
-			     : (c & 0xF8) == 0xF0 ? 4
-						  : 0;
-	unsigned cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 7;
-
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if (n == 0 || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-/* Copies in to out (max bytes with the NUL) keeping it valid UTF-8: a
- * bad sequence becomes '?', and a cut never splits a character. */
-static void utf8_copy(char *out, size_t max, const char *in)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	size_t o = 0;
-
-	while (*p) {
-		size_t n = utf8_seq(p);
-		if (o + (n ? n : 1) + 1 > max)
-			break;
-		if (n) {
-			memmove(out + o, p, n); /* in may be out (in place) */
-			o += n;
-			p += n;
-		} else {
-			out[o++] = '?';
-			p++;
-		}
-	}
-	out[o] = '\0';
 }
 
 /* libgammu's GSM_UnpackSemiOctetNumber copies an address into a fixed
@@ -219,22 +128,13 @@ static bool addresses_fit(const unsigned char *b, int n, bool with_smsc)
 	return b[udl] <= (dcs_octets(b[dcs]) ? 140 : 160);
 }
 
+/* libgammu strings are UCS-2 big endian, NUL-terminated (2 octets).
+ * doc/modem.md: never DecodeUnicodeString, it is locale-bound and truncates;
+ * gsm_ucs2_to_utf8 keeps the result valid UTF-8 (a lone surrogate from a
+ * corrupt PDU becomes "?") and never splits a character. */
 static void gammu_to_utf8(const unsigned char *ucs2, char *out, size_t max)
 {
-	/* EncodeUTF8 writes at most 4 octets per UCS-2 unit pair; the
-	 * buffers handed in here are sized for that (MODEM.md: never
-	 * DecodeUnicodeString, it is locale-bound and truncates). */
-	size_t units = UnicodeLength(ucs2);
-	char *tmp = malloc(units * 4 + 1);
-
-	if (!tmp) {
-		out[0] = '\0';
-		return;
-	}
-	tmp[0] = '\0';
-	EncodeUTF8(tmp, ucs2);
-	utf8_copy(out, max, tmp);
-	free(tmp);
+	gsm_ucs2_to_utf8(ucs2, UnicodeLength(ucs2) * 2, out, max);
 }
 
 static int64_t datetime_to_unix(const GSM_DateTime *dt)
@@ -272,8 +172,7 @@ static void fill_concat(const GSM_SMSMessage *sms, struct pdu_message *out)
 	/* TS 23.040 9.2.3.24.1: a sequence number of 0 or above the total
 	 * means the IE is to be ignored: the message is treated as single */
 	if (sms->UDH.Type == UDH_NoUDH || sms->UDH.AllParts < 1 ||
-	    sms->UDH.PartNumber < 1 ||
-	    sms->UDH.PartNumber > sms->UDH.AllParts)
+	    sms->UDH.PartNumber < 1 || sms->UDH.PartNumber > sms->UDH.AllParts)
 		return;
 	if (sms->UDH.ID16bit >= 0) {
 		out->ref = sms->UDH.ID16bit;
@@ -330,10 +229,7 @@ static int fill_message(const GSM_SMSMessage *sms, struct pdu_message *out,
 		set_err(err, errlen, "pdu_decode: out of memory%s (%d)", "", 0);
 		return -1;
 	}
-	out->text[0] = '\0';
-	EncodeUTF8(out->text, sms->Text);
-	/* a lone surrogate in a corrupt UCS-2 text is not UTF-8 */
-	utf8_copy(out->text, units * 4 + 1, out->text);
+	gammu_to_utf8(sms->Text, out->text, units * 4 + 1);
 	return 0;
 }
 
@@ -352,7 +248,7 @@ int pdu_decode(const char *hex, bool with_smsc, int tpdu_len,
 		set_err(err, errlen, "corrupted PDU: no data%s (%d)", "", 0);
 		return -1;
 	}
-	n = hex_to_bin(hex, buf, sizeof(buf), &bad);
+	n = gsm_hex_decode(hex, buf, sizeof(buf), &bad);
 	if (n < 0) {
 		set_err(err, errlen,
 			"corrupted PDU: not a hex string of whole octets "
@@ -420,137 +316,6 @@ void pdu_message_clear(struct pdu_message *m)
 }
 
 /* ---- encoding ---- */
-
-/* GSM 03.38 default alphabet (6.2.1) as Unicode; 0x1B is the escape. */
-static const uint16_t gsm7_default[128] = {
-	0x40,  0xA3,  0x24,  0xA5,  0xE8,  0xE9,  0xF9,  0xEC,  0xF2,  0xC7,
-	0x0A,  0xD8,  0xF8,  0x0D,  0xC5,  0xE5,  0x394, 0x5F,  0x3A6, 0x393,
-	0x39B, 0x3A9, 0x3A0, 0x3A8, 0x3A3, 0x398, 0x39E, 0xFFFF, 0xC6, 0xE6,
-	0xDF,  0xC9,  0x20,  0x21,  0x22,  0x23,  0xA4,  0x25,  0x26,  0x27,
-	0x28,  0x29,  0x2A,  0x2B,  0x2C,  0x2D,  0x2E,  0x2F,  0x30,  0x31,
-	0x32,  0x33,  0x34,  0x35,  0x36,  0x37,  0x38,  0x39,  0x3A,  0x3B,
-	0x3C,  0x3D,  0x3E,  0x3F,  0xA1,  0x41,  0x42,  0x43,  0x44,  0x45,
-	0x46,  0x47,  0x48,  0x49,  0x4A,  0x4B,  0x4C,  0x4D,  0x4E,  0x4F,
-	0x50,  0x51,  0x52,  0x53,  0x54,  0x55,  0x56,  0x57,  0x58,  0x59,
-	0x5A,  0xC4,  0xD6,  0xD1,  0xDC,  0xA7,  0xBF,  0x61,  0x62,  0x63,
-	0x64,  0x65,  0x66,  0x67,  0x68,  0x69,  0x6A,  0x6B,  0x6C,  0x6D,
-	0x6E,  0x6F,  0x70,  0x71,  0x72,  0x73,  0x74,  0x75,  0x76,  0x77,
-	0x78,  0x79,  0x7A,  0xE4,  0xF6,  0xF1,  0xFC,  0xE0,
-};
-
-/* 6.2.1.1 extension table: each costs two septets (ESC + char). */
-static const uint16_t gsm7_ext[] = {0x0C, 0x5E, 0x7B, 0x7D, 0x5C,
-				    0x5B, 0x7E, 0x5D, 0x7C, 0x20AC};
-
-/* Septets one code point costs in GSM-7, or 0 if it cannot be sent so. */
-static int gsm7_cost(uint32_t cp)
-{
-	for (size_t i = 0; i < 128; i++)
-		if (gsm7_default[i] == cp)
-			return 1;
-	for (size_t i = 0; i < sizeof(gsm7_ext) / sizeof(gsm7_ext[0]); i++)
-		if (gsm7_ext[i] == cp)
-			return 2;
-	return 0;
-}
-
-/* Decodes one UTF-8 sequence; returns its length or -1. */
-static int utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	int len;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xE0) == 0xC0) {
-		*cp = s[0] & 0x1F;
-		len = 2;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		*cp = s[0] & 0x0F;
-		len = 3;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		*cp = s[0] & 0x07;
-		len = 4;
-	} else {
-		return -1;
-	}
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return -1;
-		*cp = *cp << 6 | (s[i] & 0x3F);
-	}
-	if (*cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return -1;
-	return len;
-}
-
-/* One code point of the text: where it starts and what it costs. */
-struct cpinfo {
-	size_t off;
-	int len;     /* UTF-8 octets */
-	int septets; /* 0: not GSM-7 */
-	int units;   /* UTF-16 code units: 2 for astral (emoji) */
-};
-
-static int scan_text(const char *text, struct cpinfo **cps, size_t *ncp,
-		     bool *gsm7)
-{
-	size_t n = strlen(text), cap = n + 1, k = 0;
-	struct cpinfo *v = malloc(cap * sizeof(*v));
-
-	if (!v)
-		return -1;
-	*gsm7 = true;
-	for (size_t off = 0; off < n;) {
-		uint32_t cp;
-		int len = utf8_next((const unsigned char *)text + off, &cp);
-
-		if (len < 0) {
-			free(v);
-			return (int)-2 - (int)off;
-		}
-		v[k].off = off;
-		v[k].len = len;
-		v[k].septets = gsm7_cost(cp);
-		v[k].units = cp > 0xFFFF ? 2 : 1;
-		if (!v[k].septets)
-			*gsm7 = false;
-		k++;
-		off += (size_t)len;
-	}
-	*cps = v;
-	*ncp = k;
-	return 0;
-}
-
-/* Splits the code points into segments that fit, never between the two
- * halves of a surrogate pair or an escape and its char; starts[i] is the
- * first code point of segment i. Returns the segment count. */
-static int split_segments(const struct cpinfo *cps, size_t ncp, bool gsm7,
-			  size_t *starts, int max)
-{
-	int single = gsm7 ? GSM7_SINGLE : UCS2_SINGLE;
-	int multi = gsm7 ? GSM7_MULTI : UCS2_MULTI;
-	int total = 0, nseg = 0, used = 0;
-
-	for (size_t i = 0; i < ncp; i++)
-		total += gsm7 ? cps[i].septets : cps[i].units;
-	starts[nseg++] = 0;
-	if (total <= single)
-		return 1;
-	for (size_t i = 0; i < ncp; i++) {
-		int c = gsm7 ? cps[i].septets : cps[i].units;
-
-		if (used + c > multi) {
-			if (nseg >= max)
-				return -1;
-			starts[nseg++] = i;
-			used = 0;
-		}
-		used += c;
-	}
-	return nseg;
-}
 
 static void utf8_to_gammu(const char *s, size_t len, unsigned char *out)
 {
@@ -628,12 +393,11 @@ struct enc_params {
 	int ref;
 };
 
-static int encode_one(const struct enc_params *p, const char *text,
-		      size_t len, bool gsm7, int seq, int parts,
-		      struct pdu_segment *seg)
+static int encode_one(const struct enc_params *p, const char *text, size_t len,
+		      bool gsm7, int seq, int parts, struct pdu_segment *seg)
 {
 	const GSM_SMSMessageLayout *L =
-		p->submit ? &PHONE_SMSSubmit : &PHONE_SMSDeliver;
+	    p->submit ? &PHONE_SMSSubmit : &PHONE_SMSDeliver;
 	unsigned char buf[1000];
 	GSM_SMSMessage *sms = calloc(1, sizeof(*sms));
 	int length = 0, rc = -1;
@@ -643,7 +407,7 @@ static int encode_one(const struct enc_params *p, const char *text,
 		return -1;
 	GSM_SetDefaultSMSData(sms);
 	sms->PDU = p->submit ? SMS_Submit : SMS_Deliver;
-	sms->Class = -1; /* MODEM.md: otherwise it goes out as flash SMS */
+	sms->Class = -1; /* doc/modem.md: otherwise it goes out as flash SMS */
 	sms->Coding = gsm7 ? SMS_Coding_Default_No_Compression
 			   : SMS_Coding_Unicode_No_Compression;
 	number_to_gammu(p->number, sms->Number);
@@ -685,7 +449,7 @@ static int encode_one(const struct enc_params *p, const char *text,
 		int q = SCTS_TZ_SECONDS / 900;
 
 		buf[L->DateTime + 6] =
-			(unsigned char)((q % 10) << 4 | (q / 10 % 10));
+		    (unsigned char)((q % 10) << 4 | (q / 10 % 10));
 	}
 	rc = assemble(buf, length, L, p->submit, have_smsc, seg);
 out:
@@ -694,7 +458,7 @@ out:
 }
 
 /* Decodes what we built and compares it with the input: proves the
- * round trip (MODEM.md) and catches characters libgammu mapped to '?'. */
+ * round trip (doc/modem.md) and catches characters libgammu mapped to '?'. */
 static bool roundtrip_ok(const struct pdu_segment *seg, const char *text,
 			 size_t len)
 {
@@ -708,34 +472,43 @@ static bool roundtrip_ok(const struct pdu_segment *seg, const char *text,
 	return ok;
 }
 
+/* Offset of the first octet that is not valid UTF-8, or -1. */
+static long invalid_utf8_at(const char *text)
+{
+	for (const char *p = text; *p;) {
+		uint32_t cp;
+		size_t n = gsm_utf8_decode(p, &cp);
+
+		if (!n)
+			return p - text;
+		p += n;
+	}
+	return -1;
+}
+
 static int encode_text(const struct enc_params *p, const char *text,
 		       struct pdu_segment *segs, int max, char *err,
 		       size_t errlen)
 {
-	struct cpinfo *cps = NULL;
-	size_t ncp = 0, *starts = NULL, tlen = strlen(text);
-	bool gsm7;
+	size_t *starts = NULL, tlen = strlen(text);
+	struct gsm_count count;
+	long bad = invalid_utf8_at(text);
 	int nseg, rc = -1;
-	int s = scan_text(text, &cps, &ncp, &gsm7);
 
-	if (s == -1) {
-		set_err(err, errlen, "pdu_encode: out of memory%s (%d)", "", 0);
-		return -1;
-	}
-	if (s < -1) {
+	if (bad >= 0) {
 		set_err(err, errlen,
 			"pdu_encode: text is not valid UTF-8%s (octet %d)", "",
-			-2 - s);
+			(int)bad);
 		return -1;
 	}
+	gsm_count(text, &count);
 	starts = malloc((max > 0 ? (size_t)max : 1) * sizeof(*starts));
 	if (!starts) {
 		set_err(err, errlen, "pdu_encode: out of memory%s (%d)", "", 0);
-		goto out;
+		return -1;
 	}
-	nseg = max > 0 ? split_segments(cps, ncp, gsm7, starts,
-					 max < MAX_SEGMENTS ? max
-							    : MAX_SEGMENTS)
+	nseg = max > 0 ? gsm_split(text, count.ucs2, starts,
+				   max < MAX_SEGMENTS ? max : MAX_SEGMENTS)
 		       : -1;
 	if (nseg < 0) {
 		set_err(err, errlen,
@@ -745,10 +518,10 @@ static int encode_text(const struct enc_params *p, const char *text,
 		goto out;
 	}
 	for (int i = 0; i < nseg; i++) {
-		size_t a = ncp ? cps[starts[i]].off : 0;
-		size_t b = i + 1 < nseg ? cps[starts[i + 1]].off : tlen;
+		size_t a = starts[i];
+		size_t b = i + 1 < nseg ? starts[i + 1] : tlen;
 
-		if (encode_one(p, text + a, b - a, gsm7, i + 1, nseg,
+		if (encode_one(p, text + a, b - a, !count.ucs2, i + 1, nseg,
 			       &segs[i]) < 0) {
 			set_err(err, errlen,
 				"pdu_encode: libgammu could not encode "
@@ -767,7 +540,6 @@ static int encode_text(const struct enc_params *p, const char *text,
 	rc = nseg;
 out:
 	free(starts);
-	free(cps);
 	return rc;
 }
 
@@ -799,11 +571,11 @@ int pdu_encode_submit(const char *to, const char *text, const char *smsc,
 }
 
 int pdu_encode_deliver(const char *from, const char *text, const char *smsc,
-		       int64_t scts, int ref, struct pdu_segment *segs,
-		       int max, char *err, size_t errlen)
+		       int64_t scts, int ref, struct pdu_segment *segs, int max,
+		       char *err, size_t errlen)
 {
 	struct enc_params p = {
-		.number = from, .smsc = smsc, .scts = scts, .ref = ref};
+	    .number = from, .smsc = smsc, .scts = scts, .ref = ref};
 
 	if (!valid_number(from) || !text) {
 		set_err(err, errlen,

@@ -1,6 +1,6 @@
 /* pdu: SMS PDU decode/encode with libgammu as a pure codec (no state
  * machine, no I/O). Call from the loop thread only: libgammu keeps static
- * buffers (MODEM.md). */
+ * buffers (doc/modem.md). */
 #ifndef SIMPUL_PDU_H
 #define SIMPUL_PDU_H
 

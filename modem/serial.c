@@ -86,7 +86,7 @@ static int set_nonblock_excl(int fd, const char *path, char *err, size_t errlen)
 	}
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	/* Best effort: another opener (getty, ModemManager) would interleave
-	 * its commands with ours (MODEM.md). */
+	 * its commands with ours (doc/modem.md). */
 	(void)ioctl(fd, TIOCEXCL);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* serial: open a modem port raw 8N1 non-blocking, and find USB modems by
- * VID:PID with libserialport. No AT here: modem.c probes the candidates. */
+ * VID:PID with libserialport. No AT here: the modem module (modem.c,
+ * modem_startup.c) opens and probes the candidates. */
 #ifndef SIMPUL_SERIAL_H
 #define SIMPUL_SERIAL_H
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define TZIF_MAX_SIZE (1 << 20)
-#define SEARCH_DAYS 400
+#define SEARCH_DAYS   400
 
 struct tz_type {
 	int32_t utoff;
@@ -43,7 +43,7 @@ struct hours {
 	size_t nclosed;
 };
 
-static const char *const day_names[7] = {"Minggu", "Senin",  "Selasa", "Rabu",
+static const char *const day_names[7] = {"Minggu", "Senin", "Selasa", "Rabu",
 					 "Kamis",  "Jumat", "Sabtu"};
 
 struct hours *hours_new(void)
@@ -219,8 +219,8 @@ int hours_set_zone(struct hours *h, const char *zone, char *err, size_t n)
 	free(buf);
 	if (r < 0) {
 		tz_clear(h);
-		snprintf(err, n, "%s is not a valid TZif file; reinstall tzdata",
-			 path);
+		snprintf(err, n,
+			 "%s is not a valid TZif file; reinstall tzdata", path);
 		return -1;
 	}
 	h->zone = strdup(zone);
@@ -309,7 +309,8 @@ int hours_parse_date(const char *text, int32_t *day)
 	if (y < 1970 || y > 2200 || m < 1 || m > 12 || d < 1 ||
 	    d > mdays[m - 1])
 		return -1;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+	if (m == 2 && d == 29 &&
+	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return -1;
 	*day = days_from_civil(y, m, d);
 	return 0;
@@ -375,7 +376,8 @@ int hours_parse_day(const char *text, struct hours_day *out, char *err,
 		const char *q = parse_time(p, &iv.start);
 		if (q) {
 			q = skip_space(q);
-			q = *q == '-' ? parse_time(skip_space(q + 1), &iv.end) : NULL;
+			q = *q == '-' ? parse_time(skip_space(q + 1), &iv.end)
+				      : NULL;
 		}
 		if (!q) {
 			snprintf(err, n,
@@ -393,8 +395,9 @@ int hours_parse_day(const char *text, struct hours_day *out, char *err,
 			return -1;
 		}
 		if (out->n == HOURS_MAX_INTERVALS) {
-			snprintf(err, n, "hours '%s': at most %d intervals a day",
-				 text, HOURS_MAX_INTERVALS);
+			snprintf(err, n,
+				 "hours '%s': at most %d intervals a day", text,
+				 HOURS_MAX_INTERVALS);
 			return -1;
 		}
 		out->iv[out->n++] = iv;
@@ -403,7 +406,8 @@ int hours_parse_day(const char *text, struct hours_day *out, char *err,
 			p = skip_space(p + 1);
 		else if (*p) {
 			snprintf(err, n,
-				 "hours '%s': separate intervals with ','", text);
+				 "hours '%s': separate intervals with ','",
+				 text);
 			return -1;
 		}
 	}
@@ -453,6 +457,9 @@ const char *hours_closed_reason(const struct hours *h, int32_t day)
 }
 
 static const struct hours_day closed_day;
+/* as on office notices: "Sen-Kam 08.00-16.00" */
+static const char *const short_names[7] = {"Min", "Sen", "Sel", "Rab",
+					   "Kam", "Jum", "Sab"};
 
 /* The hours of one local day: closures first, then overrides, then the
  * normal week. */
@@ -504,7 +511,8 @@ int64_t hours_next_open(const struct hours *h, int64_t t)
 		const struct hours_day *dh = day_hours(h, d);
 		for (int i = 0; i < dh->n; i++) {
 			const struct hours_interval *iv = &dh->iv[i];
-			if (d == d0 && s0 >= iv->start * 60 && s0 < iv->end * 60)
+			if (d == d0 && s0 >= iv->start * 60 &&
+			    s0 < iv->end * 60)
 				return t;
 			if (d > d0 || iv->start * 60 > s0)
 				return instant(h, d, iv->start);
@@ -624,4 +632,83 @@ size_t hours_today_maxlen(const struct hours *h)
 		max = strlen(buf) > max ? strlen(buf) : max;
 	}
 	return max;
+}
+
+/* The week in force on local day d: the normal week with the days of the
+ * first override that covers d (closures are single days, not a week). */
+static void week_at(const struct hours *h, int32_t d, struct hours_week *out)
+{
+	*out = h->week;
+	for (size_t i = 0; i < h->nov; i++)
+		if (d >= h->ov[i].from && d <= h->ov[i].to) {
+			for (int wd = 0; wd < 7; wd++)
+				if (h->ov[i].week.set[wd])
+					out->day[wd] = h->ov[i].week.day[wd];
+			return;
+		}
+}
+
+/* Senin..Minggu, with runs of days of equal hours joined:
+ * "Sen-Kam 08.00-16.00; Jum 08.00-11.30, 13.30-16.00; Sab-Min tutup". */
+static void format_week(const struct hours_week *w, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 7 && used < n;) {
+		char a[96], b[96];
+		int j = i;
+		format_day(&w->day[(i + 1) % 7], NULL, a, sizeof(a));
+		while (j + 1 < 7) {
+			format_day(&w->day[(j + 2) % 7], NULL, b, sizeof(b));
+			if (strcmp(a, b) != 0)
+				break;
+			j++;
+		}
+		int r =
+		    j > i ? snprintf(buf + used, n - used, "%s%s-%s %s",
+				     used ? "; " : "", short_names[(i + 1) % 7],
+				     short_names[(j + 1) % 7], a)
+			  : snprintf(buf + used, n - used, "%s%s %s",
+				     used ? "; " : "", short_names[(i + 1) % 7],
+				     a);
+		if (r < 0)
+			return;
+		used += (size_t)r;
+		i = j + 1;
+	}
+}
+
+void hours_week_text(const struct hours *h, int64_t t, char *buf, size_t n)
+{
+	struct hours_week w;
+
+	week_at(h, hours_local_day(h, t), &w);
+	format_week(&w, buf, n);
+}
+
+size_t hours_week_maxlen(const struct hours *h)
+{
+	char buf[512];
+	size_t max;
+
+	format_week(&h->week, buf, sizeof(buf));
+	max = strlen(buf);
+	for (size_t i = 0; i < h->nov; i++) {
+		struct hours_week w;
+		week_at(h, h->ov[i].from, &w);
+		format_week(&w, buf, sizeof(buf));
+		max = strlen(buf) > max ? strlen(buf) : max;
+	}
+	return max;
+}
+
+int32_t hours_last_closed_day(const struct hours *h)
+{
+	int32_t last = -1;
+
+	for (size_t i = 0; i < h->nclosed; i++)
+		if (h->closed[i].day > last)
+			last = h->closed[i].day;
+	return last;
 }

@@ -82,5 +82,14 @@ void hours_format_date(const struct hours *h, int64_t t, char *buf,
 		       size_t n);
 /* The longest text hours_today can produce on this calendar. */
 size_t hours_today_maxlen(const struct hours *h);
+/* The weekly hours in force at t (an override such as Ramadan counts):
+ * "Sen-Kam 08.00-16.00; Jum 08.00-11.30, 13.30-16.00; Sab-Min tutup".
+ * Holidays are single days and are not listed. */
+void hours_week_text(const struct hours *h, int64_t t, char *buf, size_t n);
+/* The longest text hours_week_text can produce on this calendar. */
+size_t hours_week_maxlen(const struct hours *h);
+/* The last closed day (holiday or closure) known, -1 when none: the
+ * holidays file runs out after it. */
+int32_t hours_last_closed_day(const struct hours *h);
 
 #endif

@@ -15,7 +15,9 @@
  *       in.ticket = ref;
  *       rules_render(r, &in, &res);     // render again with the ticket
  *   }
- *   if (res.status_query) ... answer CEK for res.cek_ref ...
+ *   if (res.status_query && res.cek_ref[0]) ... answer for res.cek_ref
+ *   keep res.choices (what a digit answers next) and res.closer for the
+ *   conversation: they come back as in.last_choices, in.closer_sent
  *   if (res.reply) ... enqueue res.reply ...
  *   rules_result_free(&res);
  */
@@ -64,6 +66,11 @@ struct rules_input {
 	/* inbound messages with this same text in the last
 	 * limits.same_text_minutes, this one included */
 	int same_text_count;
+	/* conversation state kept by the daemon: what the last numbered
+	 * choice offered (rules_result.choices of the reply sent, NULL or
+	 * "menu": the menu), and whether a closer was already answered */
+	const char *last_choices;
+	bool closer_sent;
 };
 
 struct rules_result {
@@ -82,6 +89,13 @@ struct rules_result {
 	char *reply;		/* malloc'd, NULL: send nothing */
 	int segments;		/* SMS segments of reply */
 	bool ucs2;		/* reply needs UCS-2 */
+	bool closer;	   /* thanks or ok only: a short "Sama-sama" */
+	int nchoices;	   /* >1: the scores were close, a numbered choice */
+	const struct rules_rule *choice[3];
+	char choices[96];  /* what the next digit answers, for the daemon to
+			    * keep: "kk,drainase", "menu", "" nothing */
+	int menu_choice;   /* the digit this message answered, 0 none */
+	bool silent;	   /* the rule never replies (spam, promotions) */
 	char why[160];		/* how the rule matched, for the log */
 	char reason_buf[160];	/* storage behind suppressed */
 };

@@ -5,12 +5,13 @@
 #include <string.h>
 
 static const char *const var_names[TPL_NVARS] = {
-	"office", "hours_today", "next_open", "ticket", "name", "rt", "due",
+    "office", "hours_today", "next_open",  "ticket", "name",
+    "rt",     "due",	     "hours_week", "prefix",
 };
 
 static const size_t var_max[TPL_NVARS] = {
-	[TPL_NAME] = TEMPLATE_NAME_MAX,
-	[TPL_RT] = TEMPLATE_RT_MAX,
+    [TPL_NAME] = TEMPLATE_NAME_MAX,
+    [TPL_RT] = TEMPLATE_RT_MAX,
 };
 
 const char *template_var_name(enum template_var v)
@@ -31,8 +32,7 @@ static int lookup(const char *name, size_t len)
  * literal run with the bytes. Returns -1 with err on a malformed text. */
 typedef void (*emit_fn)(void *ctx, int var, const char *lit, size_t len);
 
-static int walk(const char *text, emit_fn emit, void *ctx, char *err,
-		size_t n)
+static int walk(const char *text, emit_fn emit, void *ctx, char *err, size_t n)
 {
 	const char *p = text;
 
@@ -54,7 +54,8 @@ static int walk(const char *text, emit_fn emit, void *ctx, char *err,
 		}
 		const char *end = strchr(p, '}');
 		if (!end) {
-			snprintf(err, n, "'{' without '}'; write '{{' for a brace");
+			snprintf(err, n,
+				 "'{' without '}'; write '{{' for a brace");
 			return -1;
 		}
 		int v = lookup(p + 1, (size_t)(end - p - 1));

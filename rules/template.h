@@ -3,6 +3,8 @@
  *   {next_open}   "Senin 08.00 WITA"     {ticket}      "KLS-2607-0015"
  *   {name}        contact name           {rt}          the resident's RT
  *   {due}         due date "Rabu 15/07/2026"
+ *   {hours_week}  "Sen-Kam 08.00-16.00; Jum ...; Sab-Min tutup"
+ *   {prefix}      the ticket prefix "KLS"
  * "{{" and "}}" stand for literal braces. An unknown placeholder is an
  * error at load time, never a surprise in a resident's SMS. */
 #ifndef SIMPUL_TEMPLATE_H
@@ -18,6 +20,8 @@ enum template_var {
 	TPL_NAME,
 	TPL_RT,
 	TPL_DUE,
+	TPL_HOURS_WEEK,
+	TPL_PREFIX,
 	TPL_NVARS
 };
 

@@ -85,15 +85,30 @@ static const char *status_label(const char *status)
 	return status;
 }
 
-/* CEK <ref>: the status of a ticket, in one short SMS. */
-static char *cek_reply(struct autoreply *ar, const char *ref)
+/* A status question without a ticket number: the rule's own reply (it
+ * names the configured prefix through {prefix}), else this, which does. */
+static char *cek_howto(struct autoreply *ar, const struct rules_result *res)
 {
+	char *out = NULL;
+
+	if (res->reply)
+		return strdup(res->reply);
+	if (asprintf(&out,
+		     "Ketik CEK lalu nomor tiket, contoh: CEK %s-2611-0012",
+		     rules_ticket_prefix(ar->rules)) < 0)
+		return NULL;
+	return out;
+}
+
+/* CEK <ref>: the status of a ticket, in one short SMS. */
+static char *cek_reply(struct autoreply *ar, const struct rules_result *res)
+{
+	const char *ref = res->cek_ref;
 	struct store_conversation c;
 	char *out = NULL, due[96] = "";
 
 	if (!*ref)
-		return strdup("Ketik CEK lalu nomor tiket, contoh: CEK "
-			      "KLS-2611-0001");
+		return cek_howto(ar, res);
 	if (store_ticket_find(ar->app->st, ref, &c) != STORE_OK) {
 		if (asprintf(&out, "Tiket %s tidak ditemukan. Periksa lagi "
 				   "nomor tiket Anda.",
@@ -159,6 +174,8 @@ static void fill_input(struct inbox_ctx *ctx, const struct store_history *h,
 		.last_auto_reply = h->last_auto / 1000,
 		.last_auto_reply_text = h->last_auto_text,
 		.same_text_count = h->same_text_10min,
+		.last_choices = h->last_choices[0] ? h->last_choices : NULL,
+		.closer_sent = h->closer_sent,
 	};
 }
 
@@ -171,6 +188,18 @@ static int enqueue(struct inbox_ctx *ctx, const char *text, bool closed)
 	if (id < 0)
 		return -1;
 	return closed ? store_message_kind(ctx->st, id, "closed") : 0;
+}
+
+/* What the resident was just sent, for the next message of this
+ * conversation: the numbered choice or menu a digit answers (kept until
+ * another is sent), and that the one closer reply is used up. In the same
+ * transaction as the reply, so both or neither. */
+static int remember(struct inbox_ctx *ctx, const struct rules_result *res)
+{
+	if (!res->choices[0] && !res->closer)
+		return 0;
+	return store_conv_state(ctx->st, ctx->conv.id, res->choices,
+				res->closer, ctx->now_ms);
 }
 
 static int apply(struct autoreply *ar, struct inbox_ctx *ctx,
@@ -189,7 +218,7 @@ static int apply(struct autoreply *ar, struct inbox_ctx *ctx,
 	    ar->rt_hook(ar->rt_ud, ctx, res->rule, ctx->conv.ticket) < 0)
 		return -1;
 	if (res->status_query && !res->suppressed) {
-		char *text = cek_reply(ar, res->cek_ref);
+		char *text = cek_reply(ar, res);
 		int rc = text ? enqueue(ctx, text, false) : -1;
 		free(text);
 		return rc;
@@ -200,7 +229,11 @@ static int apply(struct autoreply *ar, struct inbox_ctx *ctx,
 			res->rule ? res->rule : "no rule", res->suppressed);
 		return 0;
 	}
-	return res->reply ? enqueue(ctx, res->reply, res->closed_reply) : 0;
+	if (!res->reply)
+		return 0;
+	if (enqueue(ctx, res->reply, res->closed_reply))
+		return -1;
+	return remember(ctx, res);
 }
 
 static int respond(void *ud, struct inbox_ctx *ctx)

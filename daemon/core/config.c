@@ -92,20 +92,6 @@ static bool *bool_at(struct config *c, const struct key_def *k)
 	return (bool *)((char *)c + k->offset);
 }
 
-static int parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1", "ya"};
-	static const char *const no[] = {"no", "false", "off", "0", "tidak"};
-
-	for (int i = 0; i < 5; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = true, 0;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = false, 0;
-	}
-	return -1;
-}
-
 static char *resolve_path(const struct config *c, const char *v)
 {
 	char *r = NULL;
@@ -149,7 +135,7 @@ static void set_value(struct config *c, const struct key_def *k, const char *v,
 			*int_at(c, k) = (int)n;
 		break;
 	case T_BOOL:
-		if (parse_bool(v, bool_at(c, k)))
+		if (ini_parse_bool(v, bool_at(c, k)))
 			ini_diag(d, DIAG_ERROR, ini, k->section, k->key,
 				 "%s: '%s' is not yes or no", k->key, v);
 		break;

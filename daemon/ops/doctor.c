@@ -10,13 +10,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "app.h"
 #include "autoreply.h"
 #include "config.h"
 #include "diag.h"
+#include "hours.h"
 #include "modem.h"
 #include "rt.h"
+#include "rules.h"
 #include "sms.h"
 #include "store_ops.h"
 
@@ -25,6 +28,7 @@
 #define CLOCK_MIN_MS                                                           \
 	1704067200000LL /* 2024-01-01: a Pi without RTC/NTP                    \
 			 * boots in 1970 */
+#define HOLIDAYS_WARN_DAYS 60 /* time to add next year's list */
 #define DISK_WARN_MB 500
 #define DISK_FAIL_MB 50
 
@@ -389,6 +393,122 @@ static void check_clock(struct app *app, const struct modem_facts *m,
 	add(arr, &c);
 }
 
+/* After the last holiday listed every day is an ordinary working day to
+ * the rules: 17 August of a year not in the file would be "open". Warn
+ * while there is still time to add next year's list. */
+static void check_holidays(struct app *app, const struct hours *h, json_t *arr)
+{
+	struct check c = {.name = "holidays"};
+	const char *file = app->cfg->holidays && *app->cfg->holidays
+			       ? app->cfg->holidays
+			       : "holidays.ini";
+	int32_t last = hours_last_closed_day(h);
+	int32_t today = hours_local_day(h, app_now_ms(app) / 1000);
+	char day[16] = "", a[400], b[400];
+	time_t t = (time_t)last * 86400;
+	struct tm tm;
+
+	if (last >= 0 && gmtime_r(&t, &tm))
+		strftime(day, sizeof(day), "%d/%m/%Y", &tm);
+	if (last < 0) {
+		SAY(&c, WARN, "holidays_none",
+		    "Tidak ada hari libur yang terdaftar: tanggal merah "
+		    "dianggap hari kerja",
+		    "no holidays are listed: public holidays count as "
+		    "working days");
+	} else if (last - today < HOLIDAYS_WARN_DAYS) {
+		snprintf(a, sizeof(a),
+			 "Daftar hari libur di %s hanya sampai %s (%d hari "
+			 "lagi); sesudahnya tanggal merah dianggap hari kerja",
+			 file, day, last - today);
+		snprintf(b, sizeof(b),
+			 "the holidays in %s end on %s (%d days from now); "
+			 "after that, public holidays count as working days",
+			 file, day, last - today);
+		SAY(&c, WARN, "holidays_ending", a, b);
+	} else {
+		snprintf(a, sizeof(a), "Hari libur terdaftar sampai %s", day);
+		snprintf(b, sizeof(b), "holidays listed up to %s", day);
+		SAY(&c, OK, "holidays_ok", a, b);
+	}
+	if (c.level != OK) {
+		snprintf(a, sizeof(a),
+			 "Tambahkan libur nasional dan cuti bersama tahun "
+			 "berikutnya (SKB 3 Menteri) ke %s, lalu 'systemctl "
+			 "reload simpul'",
+			 file);
+		snprintf(b, sizeof(b),
+			 "add next year's public holidays and cuti bersama "
+			 "(the joint ministerial decree) to %s, then "
+			 "'systemctl reload simpul'",
+			 file);
+		fix(&c, a, b);
+	}
+	add(arr, &c);
+}
+
+static void utc_text(int off, char *buf, size_t n)
+{
+	int m = (off < 0 ? -off : off) / 60;
+
+	if (m % 60)
+		snprintf(buf, n, "UTC%c%d.%02d", off < 0 ? '-' : '+', m / 60,
+			 m % 60);
+	else
+		snprintf(buf, n, "UTC%c%d", off < 0 ? '-' : '+', m / 60);
+}
+
+/* The rules keep office time in [office] timezone, but the Pi's own zone
+ * is what journalctl, cron and staff reading the logs see; when the two
+ * differ one of them is usually a mistake (the shipped WITA default on a
+ * WIB office). Compared by UTC offset, so aliases of one zone agree. */
+static void check_timezone(struct app *app, const struct rules *r, json_t *arr)
+{
+	struct check c = {.name = "timezone"};
+	time_t now = (time_t)(app_now_ms(app) / 1000);
+	int office = hours_offset(rules_hours(r), (int64_t)now);
+	struct tm tm;
+	char o[16], sys[16], a[400], b[400];
+
+	if (!localtime_r(&now, &tm))
+		return;
+	utc_text(office, o, sizeof(o));
+	utc_text((int)tm.tm_gmtoff, sys, sizeof(sys));
+	if (tm.tm_gmtoff != office) {
+		snprintf(a, sizeof(a),
+			 "Zona waktu kantor %s (%s) beda dengan zona waktu "
+			 "sistem %s (%s)",
+			 rules_timezone(r), o, tm.tm_zone, sys);
+		snprintf(b, sizeof(b),
+			 "the office time zone %s (%s) differs from the "
+			 "system's %s (%s)",
+			 rules_timezone(r), o, tm.tm_zone, sys);
+		SAY(&c, WARN, "timezone_differs", a, b);
+		snprintf(a, sizeof(a),
+			 "Periksa timezone = di [office] (WIB Asia/Jakarta, "
+			 "WITA Asia/Makassar, WIT Asia/Jayapura); bila benar, "
+			 "'sudo timedatectl set-timezone %s'",
+			 rules_timezone(r));
+		snprintf(b, sizeof(b),
+			 "check timezone = in [office] (WIB Asia/Jakarta, "
+			 "WITA Asia/Makassar, WIT Asia/Jayapura); if it is "
+			 "right, 'sudo timedatectl set-timezone %s'",
+			 rules_timezone(r));
+		fix(&c, a, b);
+	} else {
+		snprintf(a, sizeof(a),
+			 "Zona waktu kantor %s (%s) sama dengan "
+			 "sistem",
+			 rules_timezone(r), o);
+		snprintf(b, sizeof(b),
+			 "office time zone %s (%s) matches the "
+			 "system's",
+			 rules_timezone(r), o);
+		SAY(&c, OK, "timezone_ok", a, b);
+	}
+	add(arr, &c);
+}
+
 static void check_disk(struct app *app, json_t *arr)
 {
 	struct check c = {.name = "disk"};
@@ -533,6 +653,10 @@ json_t *doctor_run(struct app *app, const struct sms *sms)
 		    "modem disabled ([modem] enabled = no)");
 		add(arr, &m);
 		check_clock(app, NULL, arr);
+	}
+	if (app->calendar) { /* NULL: the config check reports the rules */
+		check_holidays(app, rules_hours(app->calendar), arr);
+		check_timezone(app, app->calendar, arr);
 	}
 	check_disk(app, arr);
 	check_database(app, arr);

@@ -281,6 +281,18 @@ static void read_contact(sqlite3_stmt *s, struct store_contact *c)
 	store_col_copy(s, 6, c->rt, sizeof(c->rt));
 }
 
+/* Steps a bound contact query: the contact, STORE_NOTFOUND or STORE_ERR. */
+static int contact_row(struct store *st, sqlite3_stmt *s,
+		       struct store_contact *out)
+{
+	int r = store_step(st, s);
+
+	if (r == SQLITE_ROW)
+		read_contact(s, out);
+	sqlite3_reset(s);
+	return store_row_result(r);
+}
+
 static int contact_by(struct store *st, const char *sql, const char *v,
 		      struct store_contact *out)
 {
@@ -289,11 +301,7 @@ static int contact_by(struct store *st, const char *sql, const char *v,
 	if (!s)
 		return STORE_ERR;
 	store_bind_text(s, 1, v);
-	int r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		read_contact(s, out);
-	sqlite3_reset(s);
-	return store_row_result(r);
+	return contact_row(st, s, out);
 }
 
 static const char SQL_C_PHONE[] =
@@ -392,11 +400,7 @@ int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, id);
-	int r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		read_contact(s, out);
-	sqlite3_reset(s);
-	return store_row_result(r);
+	return contact_row(st, s, out);
 }
 
 int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
@@ -667,6 +671,26 @@ int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
 	return v;
 }
 
+static int conv_state_get(struct store *st, int64_t conv,
+			  struct store_history *h)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT last_choices, closer_sent"
+					 " FROM conv_state"
+					 " WHERE conversation_id = ?");
+	int rc;
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, conv);
+	rc = store_step(st, s);
+	if (rc == SQLITE_ROW) {
+		store_col_copy(s, 0, h->last_choices, sizeof(h->last_choices));
+		h->closer_sent = sqlite3_column_int(s, 1) != 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
 int store_history(struct store *st, int64_t conv, const char *text,
 		  int64_t now_ms, struct store_history *h)
 {
@@ -712,7 +736,26 @@ int store_history(struct store *st, int64_t conv, const char *text,
 		store_col_copy(s, 0, h->last_auto_text,
 			       sizeof(h->last_auto_text));
 	sqlite3_reset(s);
-	return STORE_OK;
+	return conv_state_get(st, conv, h);
+}
+
+int store_conv_state(struct store *st, int64_t conv, const char *choices,
+		     bool closer_sent, int64_t now_ms)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st, "INSERT INTO conv_state(conversation_id, last_choices,"
+		" closer_sent, updated_at) VALUES(?1, coalesce(?2, ''), ?3, ?4)"
+		" ON CONFLICT(conversation_id) DO UPDATE SET"
+		" last_choices = coalesce(?2, last_choices),"
+		" closer_sent = max(closer_sent, ?3), updated_at = ?4");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, conv);
+	store_bind_text(s, 2, choices);
+	sqlite3_bind_int(s, 3, closer_sent);
+	sqlite3_bind_int64(s, 4, now_ms);
+	return store_exec_done(st, s) ? STORE_ERR : STORE_OK;
 }
 
 int store_message_kind(struct store *st, int64_t id, const char *kind)
@@ -887,4 +930,24 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql)
 		return NULL;
 	}
 	return s;
+}
+
+int store_insert_done(struct store *st, sqlite3_stmt *s)
+{
+	int r = store_step(st, s);
+
+	sqlite3_reset(s);
+	if (r == SQLITE_CONSTRAINT)
+		return STORE_DUP;
+	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+json_t *store_rows_json_end(sqlite3_stmt *s, int rc, json_t *arr)
+{
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
 }

@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -129,10 +129,6 @@ int store_outbox_change_channel(struct store *st, int64_t id,
 /* Messages left 'sending' by a crash go back to 'queued' (may repeat one
  * SMS: see README "Delivery guarantees"). Returns how many. */
 int store_outbox_recover(struct store *st);
-/* Status by external id (wamid, or "mr:<n>" for SMS parts). Never
- * downgrades: the rank of the new status must be higher. */
-int store_status_update(struct store *st, const char *external_id,
-			const char *status, const char *error);
 /* The outbound message with that external id and its status. */
 int store_message_by_external(struct store *st, const char *external_id,
 			      int64_t *id, char *status, size_t statuslen);
@@ -176,9 +172,18 @@ struct store_history {
 	int64_t last_auto, last_closed_auto, last_staff;
 	char last_auto_text[512];
 	int same_text_10min;
+	/* the auto-reply's state of this conversation (store_conv_state) */
+	char last_choices[96];
+	bool closer_sent;
 };
 int store_history(struct store *st, int64_t conversation_id, const char *text,
 		  int64_t now_ms, struct store_history *h);
+/* Remembers for the conversation what a digit answers next (choices:
+ * "kk,drainase", "menu"; NULL or "" keeps the last) and that a closer was sent
+ * (closer_sent true sticks until the conversation ends). Read back by
+ * store_history. */
+int store_conv_state(struct store *st, int64_t conversation_id,
+		     const char *choices, bool closer_sent, int64_t now_ms);
 
 /* JSON views for the API (jansson). tz_offset_s renders "at" in the office
  * time zone. */

@@ -25,6 +25,11 @@ int store_row_result(int sqlite_rc);
 /* Steps a statement that returns no rows: STORE_OK or STORE_ERR. */
 int store_exec_done(struct store *st, sqlite3_stmt *s);
 int store_exec(struct store *st, const char *sql);
+/* Steps an INSERT: STORE_OK, STORE_DUP on a UNIQUE conflict, STORE_ERR. */
+int store_insert_done(struct store *st, sqlite3_stmt *s);
+/* After a loop of rows into arr ended with rc: arr, or NULL (and arr
+ * freed) unless the statement ran to SQLITE_DONE. Resets s. */
+json_t *store_rows_json_end(sqlite3_stmt *s, int rc, json_t *arr);
 /* One integer from sql bound with ?1 = a, ?2 = b and ?3 = t (if t). */
 int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
 		       const char *t);

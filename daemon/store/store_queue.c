@@ -151,41 +151,6 @@ int store_outbox_recover(struct store *st)
 	return sqlite3_changes(store_db(st));
 }
 
-static int status_rank(const char *s)
-{
-	static const char *const order[] = {"queued", "sending", "sent",
-					    "delivered", "read"};
-
-	for (int i = 0; i < 5; i++)
-		if (strcmp(s, order[i]) == 0)
-			return i;
-	return strcmp(s, "failed") == 0 ? 3 : 0;
-}
-
-int store_status_update(struct store *st, const char *external_id,
-			const char *status, const char *error)
-{
-	sqlite3_stmt *s = store_stmt(st, "SELECT id, status FROM messages"
-					 " WHERE external_id = ?");
-
-	if (!s)
-		return STORE_ERR;
-	store_bind_text(s, 1, external_id);
-	int r = store_step(st, s);
-	if (r != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return r == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
-	}
-	int64_t id = sqlite3_column_int64(s, 0);
-	char cur[16];
-	store_col_copy(s, 1, cur, sizeof(cur));
-	sqlite3_reset(s);
-	/* Never downgrade: a late 'delivered' after 'read' changes nothing. */
-	if (status_rank(status) <= status_rank(cur))
-		return STORE_OK;
-	return store_message_status(st, id, status, error);
-}
-
 int store_message_by_external(struct store *st, const char *external_id,
 			      int64_t *id, char *status, size_t statuslen)
 {
@@ -300,11 +265,7 @@ int store_part_add(struct store *st, const char *source_id, const char *key,
 	sqlite3_bind_text(s, 6, text ? text : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 7, scts);
 	sqlite3_bind_int64(s, 8, now_ms);
-	int r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r == SQLITE_CONSTRAINT)
-		return STORE_DUP;
-	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+	return store_insert_done(st, s);
 }
 
 /* Distinct parts (a part stored twice under two source ids counts once)

@@ -305,12 +305,7 @@ json_t *store_rt_json(struct store *st, bool open_only, int64_t conversation_id,
 		store_col_copy(s, 20, ticket, sizeof(ticket));
 		json_array_append_new(arr, req_json(&r, ticket, tz_offset_s));
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
+	return store_rows_json_end(s, rc, arr);
 }
 
 json_t *store_rt_log_json(struct store *st, int64_t request_id, int tz_offset_s)
@@ -338,10 +333,5 @@ json_t *store_rt_log_json(struct store *st, int64_t request_id, int tz_offset_s)
 			      (const char *)sqlite3_column_text(s, 2), "detail",
 			      (const char *)sqlite3_column_text(s, 3)));
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
+	return store_rows_json_end(s, rc, arr);
 }

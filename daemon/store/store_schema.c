@@ -136,7 +136,16 @@ const char *const store_migrations[] = {
     /* 5 -> 6: sms_mr rows count the parts of a long SMS already sent, so
      * a resend after a crash goes on from the next part. */
     "CREATE INDEX sms_mr_message ON sms_mr(message_id);",
-    /* 6 -> 7: who called a missed caller back, and when (the "telepon
+    /* 6 -> 7: the auto-reply's memory of a conversation: the numbered
+     * choice last sent ("kk,drainase" or "menu"; a digit answers it) and
+     * whether a closer ("Sama-sama") was already sent (at most one). A
+     * table of its own: updating it is not a change staff need to see. */
+    "CREATE TABLE conv_state("
+    " conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    " last_choices TEXT NOT NULL DEFAULT '',"
+    " closer_sent INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL);",
+    /* 7 -> 8: who called a missed caller back, and when (the "telepon
      * balik" action on a missed-call message) */
     "CREATE TABLE call_backs("
     " id INTEGER PRIMARY KEY,"
@@ -145,7 +154,7 @@ const char *const store_migrations[] = {
     "CREATE INDEX call_backs_message ON call_backs(message_id, at);"
     "CREATE TRIGGER ui_rev_call_back AFTER INSERT ON call_backs BEGIN"
     " UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
-    /* 7 -> 8: announcements. A subscription per contact and topic
+    /* 8 -> 9: announcements. A subscription per contact and topic
      * ('semua', 'rt:03', 'posyandu'), every change in consent_log with its
      * time and the message that asked for it (PDP law). An announcement's
      * recipients are outbox rows made in the one transaction that makes

@@ -23,11 +23,7 @@ int store_user_add(struct store *st, const char *name, const char *role,
 	store_bind_text(s, 2, role);
 	store_bind_text(s, 3, hash);
 	sqlite3_bind_int64(s, 4, now_ms);
-	int r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r == SQLITE_CONSTRAINT)
-		return STORE_DUP;
-	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
+	return store_insert_done(st, s);
 }
 
 int store_user_update(struct store *st, const char *name, const char *role,

@@ -1,6 +1,6 @@
 /* simpul-modemsim: a GSM modem (SIM800 or Huawei E3531) on a pseudo-terminal,
  * driven by a control socket so tests can inject SMS and faults.
- * One thread, one poll loop, monotonic deadlines (MODEM.md for the facts
+ * One thread, one poll loop, monotonic deadlines (doc/modem.md for the facts
  * each behaviour imitates). */
 #include <ctype.h>
 #include <errno.h>
@@ -23,8 +23,6 @@
 #include "pdu.h"
 #include "sim.h"
 
-struct sim S;
-
 /* ---- time and output ---- */
 
 int64_t now_ms(void)
@@ -35,45 +33,46 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void timer_add(int64_t delay_ms, enum timer_kind kind, int arg,
+void timer_add(struct sim *sim, int64_t delay_ms, enum timer_kind kind, int arg,
 	       const char *data)
 {
 	for (int i = 0; i < MAX_TIMERS; i++) {
-		if (S.timers[i].active)
+		if (sim->timers[i].active)
 			continue;
-		S.timers[i].active = true;
-		S.timers[i].at = now_ms() + delay_ms;
-		S.timers[i].kind = kind;
-		S.timers[i].arg = arg;
-		snprintf(S.timers[i].data, sizeof(S.timers[i].data), "%s",
+		sim->timers[i].active = true;
+		sim->timers[i].at = now_ms() + delay_ms;
+		sim->timers[i].kind = kind;
+		sim->timers[i].arg = arg;
+		snprintf(sim->timers[i].data, sizeof(sim->timers[i].data), "%s",
 			 data ? data : "");
 		return;
 	}
 	fprintf(stderr, "simpul-modemsim: timer table full, event dropped\n");
 }
 
-void timer_cancel(enum timer_kind kind)
+void timer_cancel(struct sim *sim, enum timer_kind kind)
 {
 	for (int i = 0; i < MAX_TIMERS; i++)
-		if (S.timers[i].active && S.timers[i].kind == kind)
-			S.timers[i].active = false;
+		if (sim->timers[i].active && sim->timers[i].kind == kind)
+			sim->timers[i].active = false;
 }
 
 /* Queue bytes for the port; flushed when the pty is writable. While the
  * modem "hangs" or is unplugged, nothing comes out. */
-void port_write(const char *buf, size_t n)
+void port_write(struct sim *sim, const char *buf, size_t n)
 {
-	if (S.master < 0 || S.hang_until)
+	if (sim->master < 0 || sim->hang_until)
 		return;
-	if (S.out_len + n > sizeof(S.out)) {
-		n = sizeof(S.out) - S.out_len; /* overrun: like a real UART */
-		S.stats.dropped++;
+	if (sim->out_len + n > sizeof(sim->out)) {
+		n = sizeof(sim->out) -
+		    sim->out_len; /* overrun: like a real UART */
+		sim->stats.dropped++;
 	}
-	memcpy(S.out + S.out_len, buf, n);
-	S.out_len += n;
+	memcpy(sim->out + sim->out_len, buf, n);
+	sim->out_len += n;
 }
 
-void port_printf(const char *fmt, ...)
+void port_printf(struct sim *sim, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -84,11 +83,12 @@ void port_printf(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	port_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	port_write(sim, buf,
+		   (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 /* V.250 verbose result framing: <CR><LF>text<CR><LF>. */
-void port_line(const char *fmt, ...)
+void port_line(struct sim *sim, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -96,18 +96,18 @@ void port_line(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	port_printf("\r\n%s\r\n", buf);
+	port_printf(sim, "\r\n%s\r\n", buf);
 }
 
-static void flush_out(void)
+static void flush_out(struct sim *sim)
 {
-	while (S.master >= 0 && S.out_len) {
-		ssize_t w = write(S.master, S.out, S.out_len);
+	while (sim->master >= 0 && sim->out_len) {
+		ssize_t w = write(sim->master, sim->out, sim->out_len);
 
 		if (w <= 0)
 			return;
-		memmove(S.out, S.out + w, S.out_len - (size_t)w);
-		S.out_len -= (size_t)w;
+		memmove(sim->out, sim->out + w, sim->out_len - (size_t)w);
+		sim->out_len -= (size_t)w;
 	}
 }
 
@@ -144,27 +144,26 @@ static int open_pty(char *path, size_t pathlen, int *slave_out)
 	return m;
 }
 
-static void update_link(void)
+static void update_link(struct sim *sim)
 {
-	if (!S.link)
+	if (!sim->link)
 		return;
 	char tmp[4200];
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", S.link);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", sim->link);
 	unlink(tmp);
-	if (symlink(S.path, tmp) < 0 || rename(tmp, S.link) < 0)
-		fprintf(stderr,
-			"simpul-modemsim: cannot point %s at %s: %s\n",
-			S.link, S.path, strerror(errno));
+	if (symlink(sim->path, tmp) < 0 || rename(tmp, sim->link) < 0)
+		fprintf(stderr, "simpul-modemsim: cannot point %s at %s: %s\n",
+			sim->link, sim->path, strerror(errno));
 }
 
-static void announce_path(void)
+static void announce_path(struct sim *sim)
 {
-	printf("%s\n", S.path);
+	printf("%s\n", sim->path);
 	fflush(stdout);
 }
 
-void port_unplug(int secs)
+void port_unplug(struct sim *sim, int secs)
 {
 	char next[256];
 	int slave;
@@ -172,40 +171,40 @@ void port_unplug(int secs)
 
 	/* Allocate the next pty before the old one goes so the number
 	 * differs, as a re-enumerated USB device gets a new node. */
-	if (S.master >= 0) {
-		close(S.master);
-		close(S.slave);
+	if (sim->master >= 0) {
+		close(sim->master);
+		close(sim->slave);
 	}
-	if (S.link)
-		unlink(S.link); /* udev removes the by-id link on unplug */
-	S.master = -1;
-	S.slave = -1;
-	S.out_len = 0;
-	S.in_len = 0;
-	S.spare_master = m;
-	S.spare_slave = slave;
-	snprintf(S.spare_path, sizeof(S.spare_path), "%s", next);
-	timer_add((int64_t)secs * 1000, T_REPLUG, 0, NULL);
+	if (sim->link)
+		unlink(sim->link); /* udev removes the by-id link on unplug */
+	sim->master = -1;
+	sim->slave = -1;
+	sim->out_len = 0;
+	sim->in_len = 0;
+	sim->spare_master = m;
+	sim->spare_slave = slave;
+	snprintf(sim->spare_path, sizeof(sim->spare_path), "%s", next);
+	timer_add(sim, (int64_t)secs * 1000, T_REPLUG, 0, NULL);
 }
 
-static void port_replug(void)
+static void port_replug(struct sim *sim)
 {
-	if (S.spare_master < 0) {
+	if (sim->spare_master < 0) {
 		int slave;
 
-		S.spare_master = open_pty(S.spare_path, sizeof(S.spare_path),
-					  &slave);
-		S.spare_slave = slave;
-		if (S.spare_master < 0)
+		sim->spare_master =
+		    open_pty(sim->spare_path, sizeof(sim->spare_path), &slave);
+		sim->spare_slave = slave;
+		if (sim->spare_master < 0)
 			return;
 	}
-	S.master = S.spare_master;
-	S.slave = S.spare_slave;
-	snprintf(S.path, sizeof(S.path), "%s", S.spare_path);
-	S.spare_master = S.spare_slave = -1;
-	update_link();
-	announce_path();
-	modem_boot(); /* a re-enumerated stick has rebooted */
+	sim->master = sim->spare_master;
+	sim->slave = sim->spare_slave;
+	snprintf(sim->path, sizeof(sim->path), "%s", sim->spare_path);
+	sim->spare_master = sim->spare_slave = -1;
+	update_link(sim);
+	announce_path(sim);
+	modem_boot(sim); /* a re-enumerated stick has rebooted */
 }
 
 /* ---- control socket ---- */
@@ -234,23 +233,23 @@ static int listen_control(const char *path)
 	return fd;
 }
 
-static void ctl_accept(void)
+static void ctl_accept(struct sim *sim)
 {
-	int fd = accept4(S.ctl_listen, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(sim->ctl_listen, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (S.clients[i].fd < 0) {
-			S.clients[i].fd = fd;
-			S.clients[i].len = 0;
+		if (sim->clients[i].fd < 0) {
+			sim->clients[i].fd = fd;
+			sim->clients[i].len = 0;
 			return;
 		}
 	}
 	close(fd);
 }
 
-static void ctl_read(struct ctl_client *c)
+static void ctl_read(struct sim *sim, struct ctl_client *c)
 {
 	ssize_t r = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
 	char *nl;
@@ -268,7 +267,7 @@ static void ctl_read(struct ctl_client *c)
 			nl[-1] = '\0';
 		struct strbuf reply = {0};
 
-		control_command(c->buf, &reply);
+		control_command(sim, c->buf, &reply);
 		sb_add(&reply, "\n", 1);
 		/* Replies are short or the client reads them at once; a
 		 * blocking write keeps this tool simple. */
@@ -296,87 +295,90 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void run_timers(void)
+static void run_timers(struct sim *sim)
 {
 	int64_t t = now_ms();
 
 	for (int i = 0; i < MAX_TIMERS; i++) {
-		struct sim_timer tm = S.timers[i];
+		struct sim_timer tm = sim->timers[i];
 
 		if (!tm.active || tm.at > t)
 			continue;
-		S.timers[i].active = false;
+		sim->timers[i].active = false;
 		if (tm.kind == T_REPLUG)
-			port_replug();
+			port_replug(sim);
 		else
-			modem_timer(tm.kind, tm.arg, tm.data);
+			modem_timer(sim, tm.kind, tm.arg, tm.data);
 	}
 }
 
-static int poll_timeout(void)
+static int poll_timeout(struct sim *sim)
 {
 	int64_t t = now_ms(), next = t + 1000;
 
 	for (int i = 0; i < MAX_TIMERS; i++)
-		if (S.timers[i].active && S.timers[i].at < next)
-			next = S.timers[i].at;
+		if (sim->timers[i].active && sim->timers[i].at < next)
+			next = sim->timers[i].at;
 	return next <= t ? 0 : (int)(next - t);
 }
 
-static void read_port(void)
+static void read_port(struct sim *sim)
 {
 	char buf[1024];
-	ssize_t r = read(S.master, buf, sizeof(buf));
+	ssize_t r = read(sim->master, buf, sizeof(buf));
 
 	if (r <= 0)
 		return;
-	S.stats.bytes_in += (uint64_t)r;
-	if (S.hang_until)
+	sim->stats.bytes_in += (uint64_t)r;
+	if (sim->hang_until)
 		return; /* hung firmware: input vanishes */
-	modem_input(buf, (size_t)r);
+	modem_input(sim, buf, (size_t)r);
 }
 
-static void loop(void)
+static void loop(struct sim *sim)
 {
 	while (!stop) {
 		struct pollfd p[2 + MAX_CLIENTS];
 		int n = 0, port = -1, ctl = -1;
 
-		if (S.master >= 0) {
+		if (sim->master >= 0) {
 			port = n;
-			p[n].fd = S.master;
-			p[n++].events = POLLIN | (S.out_len ? POLLOUT : 0);
+			p[n].fd = sim->master;
+			p[n++].events = POLLIN | (sim->out_len ? POLLOUT : 0);
 		}
-		if (S.ctl_listen >= 0) {
+		if (sim->ctl_listen >= 0) {
 			ctl = n;
-			p[n].fd = S.ctl_listen;
+			p[n].fd = sim->ctl_listen;
 			p[n++].events = POLLIN;
 		}
 		int first_client = n;
 
 		for (int i = 0; i < MAX_CLIENTS; i++) {
-			p[n].fd = S.clients[i].fd;
+			p[n].fd = sim->clients[i].fd;
 			p[n++].events = POLLIN;
 		}
-		if (poll(p, (nfds_t)n, poll_timeout()) < 0 && errno != EINTR) {
+		if (poll(p, (nfds_t)n, poll_timeout(sim)) < 0 &&
+		    errno != EINTR) {
 			perror("simpul-modemsim: poll");
 			return;
 		}
-		run_timers();
-		if (port >= 0 && S.master >= 0 && p[port].fd == S.master) {
+		run_timers(sim);
+		if (port >= 0 && sim->master >= 0 &&
+		    p[port].fd == sim->master) {
 			if (p[port].revents & POLLIN)
-				read_port();
+				read_port(sim);
 			if (p[port].revents & POLLOUT)
-				flush_out();
+				flush_out(sim);
 		}
 		if (ctl >= 0 && (p[ctl].revents & POLLIN))
-			ctl_accept();
+			ctl_accept(sim);
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			if (p[first_client + i].fd >= 0 &&
-			    (p[first_client + i].revents & (POLLIN | POLLHUP)) &&
-			    S.clients[i].fd == p[first_client + i].fd)
-				ctl_read(&S.clients[i]);
-		flush_out();
+			    (p[first_client + i].revents &
+			     (POLLIN | POLLHUP)) &&
+			    sim->clients[i].fd == p[first_client + i].fd)
+				ctl_read(sim, &sim->clients[i]);
+		flush_out(sim);
 	}
 }
 
@@ -388,19 +390,19 @@ static void usage(void)
 		"[--pin PIN] [--smsc +628...] [--own +62...] [--echo]\n");
 }
 
-static int parse_args(int argc, char **argv)
+static int parse_args(struct sim *sim, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"profile", required_argument, 0, 'p'},
-		{"control", required_argument, 0, 'c'},
-		{"link", required_argument, 0, 'l'},
-		{"capacity", required_argument, 0, 'n'},
-		{"pin", required_argument, 0, 'P'},
-		{"smsc", required_argument, 0, 's'},
-		{"own", required_argument, 0, 'o'},
-		{"echo", no_argument, 0, 'e'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"profile", required_argument, 0, 'p'},
+	    {"control", required_argument, 0, 'c'},
+	    {"link", required_argument, 0, 'l'},
+	    {"capacity", required_argument, 0, 'n'},
+	    {"pin", required_argument, 0, 'P'},
+	    {"smsc", required_argument, 0, 's'},
+	    {"own", required_argument, 0, 'o'},
+	    {"echo", no_argument, 0, 'e'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 
@@ -408,9 +410,9 @@ static int parse_args(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			if (!strcmp(optarg, "sim800")) {
-				S.profile = PROFILE_SIM800;
+				sim->profile = PROFILE_SIM800;
 			} else if (!strcmp(optarg, "e3531")) {
-				S.profile = PROFILE_E3531;
+				sim->profile = PROFILE_E3531;
 			} else {
 				fprintf(stderr,
 					"simpul-modemsim: unknown profile '%s' "
@@ -420,14 +422,14 @@ static int parse_args(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			S.control = optarg;
+			sim->control = optarg;
 			break;
 		case 'l':
-			S.link = optarg;
+			sim->link = optarg;
 			break;
 		case 'n':
-			S.capacity = atoi(optarg);
-			if (S.capacity < 1 || S.capacity > MAX_SLOTS) {
+			sim->capacity = atoi(optarg);
+			if (sim->capacity < 1 || sim->capacity > MAX_SLOTS) {
 				fprintf(stderr,
 					"simpul-modemsim: --capacity must be "
 					"1..%d\n",
@@ -436,17 +438,17 @@ static int parse_args(int argc, char **argv)
 			}
 			break;
 		case 'P':
-			snprintf(S.pin, sizeof(S.pin), "%s", optarg);
-			S.pin_required = true;
+			snprintf(sim->pin, sizeof(sim->pin), "%s", optarg);
+			sim->pin_required = true;
 			break;
 		case 's':
-			snprintf(S.smsc, sizeof(S.smsc), "%s", optarg);
+			snprintf(sim->smsc, sizeof(sim->smsc), "%s", optarg);
 			break;
 		case 'o':
-			snprintf(S.own, sizeof(S.own), "%s", optarg);
+			snprintf(sim->own, sizeof(sim->own), "%s", optarg);
 			break;
 		case 'e':
-			S.default_echo = true;
+			sim->default_echo = true;
 			break;
 		default:
 			usage();
@@ -459,29 +461,37 @@ static int parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
+	/* one simulated modem per process; zeroed like the static it was */
+	struct sim *sim = calloc(1, sizeof(*sim));
 
-	modem_defaults();
-	if (parse_args(argc, argv) < 0)
+	if (!sim) {
+		perror("simpul-modemsim");
+		return 1;
+	}
+	modem_defaults(sim);
+	if (parse_args(sim, argc, argv) < 0)
 		return 2;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		S.clients[i].fd = -1;
-	S.spare_master = S.spare_slave = -1;
-	S.ctl_listen = -1;
-	S.master = open_pty(S.path, sizeof(S.path), &S.slave);
-	if (S.master < 0)
+		sim->clients[i].fd = -1;
+	sim->spare_master = sim->spare_slave = -1;
+	sim->ctl_listen = -1;
+	sim->master = open_pty(sim->path, sizeof(sim->path), &sim->slave);
+	if (sim->master < 0)
 		return 1;
-	if (S.control && (S.ctl_listen = listen_control(S.control)) < 0)
+	if (sim->control &&
+	    (sim->ctl_listen = listen_control(sim->control)) < 0)
 		return 1;
-	update_link();
-	announce_path();
-	modem_boot();
-	loop();
-	if (S.control)
-		unlink(S.control);
-	if (S.link)
-		unlink(S.link);
+	update_link(sim);
+	announce_path(sim);
+	modem_boot(sim);
+	loop(sim);
+	if (sim->control)
+		unlink(sim->control);
+	if (sim->link)
+		unlink(sim->link);
+	free(sim);
 	return 0;
 }

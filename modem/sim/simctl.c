@@ -39,8 +39,8 @@ void sb_printf(struct strbuf *b, const char *fmt, ...)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		sb_add(b, buf, (size_t)n < sizeof(buf) ? (size_t)n
-						       : sizeof(buf) - 1);
+		sb_add(b, buf,
+		       (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 void sb_json_str(struct strbuf *b, const char *s)
@@ -110,11 +110,11 @@ static void err(struct strbuf *r, const char *fmt, ...)
 	sb_printf(r, "ERR %s", buf);
 }
 
-static int encode(const char *from, const char *text, int ref,
+static int encode(struct sim *sim, const char *from, const char *text, int ref,
 		  struct pdu_segment *segs, struct strbuf *r)
 {
 	char e[256];
-	int n = pdu_encode_deliver(from, text, S.smsc, (int64_t)time(NULL),
+	int n = pdu_encode_deliver(from, text, sim->smsc, (int64_t)time(NULL),
 				   ref, segs, MAX_SEGS, e, sizeof(e));
 
 	if (n < 0)
@@ -122,13 +122,13 @@ static int encode(const char *from, const char *text, int ref,
 	return n;
 }
 
-static void deliver_all(struct pdu_segment *segs, const int *order, int n,
-			struct strbuf *r, int reported)
+static void deliver_all(struct sim *sim, struct pdu_segment *segs,
+			const int *order, int n, struct strbuf *r, int reported)
 {
 	int waiting = 0;
 
 	for (int i = 0; i < n; i++) {
-		int rc = modem_deliver(segs[order[i]].hex,
+		int rc = modem_deliver(sim, segs[order[i]].hex,
 				       segs[order[i]].tpdu_len);
 
 		if (rc < 0) {
@@ -144,7 +144,7 @@ static void deliver_all(struct pdu_segment *segs, const int *order, int n,
 		sb_printf(r, "OK %d", reported);
 }
 
-static void cmd_sms(char *rest, struct strbuf *r)
+static void cmd_sms(struct sim *sim, char *rest, struct strbuf *r)
 {
 	static struct pdu_segment segs[MAX_SEGS];
 	int order[MAX_SEGS];
@@ -157,17 +157,17 @@ static void cmd_sms(char *rest, struct strbuf *r)
 	while (*rest == ' ')
 		rest++;
 	unescape(rest);
-	S.next_ref[0] = (S.next_ref[0] + 1) & 255;
-	int n = encode(from, rest, S.next_ref[0], segs, r);
+	sim->next_ref[0] = (sim->next_ref[0] + 1) & 255;
+	int n = encode(sim, from, rest, sim->next_ref[0], segs, r);
 
 	if (n < 0)
 		return;
 	for (int i = 0; i < n; i++)
 		order[i] = i;
-	deliver_all(segs, order, n, r, n);
+	deliver_all(sim, segs, order, n, r, n);
 }
 
-static void cmd_parts(char *rest, struct strbuf *r)
+static void cmd_parts(struct sim *sim, char *rest, struct strbuf *r)
 {
 	static struct pdu_segment segs[MAX_SEGS];
 	int order[64], norder = 0;
@@ -179,7 +179,7 @@ static void cmd_parts(char *rest, struct strbuf *r)
 		return;
 	}
 	unescape(rest);
-	int n = encode(from, rest, atoi(ref), segs, r);
+	int n = encode(sim, from, rest, atoi(ref), segs, r);
 
 	if (n < 0)
 		return;
@@ -188,16 +188,17 @@ static void cmd_parts(char *rest, struct strbuf *r)
 		int k = atoi(t);
 
 		if (k < 1 || k > n) {
-			err(r, "part %s does not exist: the text makes %d parts",
+			err(r,
+			    "part %s does not exist: the text makes %d parts",
 			    t, n);
 			return;
 		}
 		order[norder++] = k - 1;
 	}
-	deliver_all(segs, order, norder, r, norder);
+	deliver_all(sim, segs, order, norder, r, norder);
 }
 
-static void cmd_pdu(char *rest, struct strbuf *r)
+static void cmd_pdu(struct sim *sim, char *rest, struct strbuf *r)
 {
 	char *hex = next_word(&rest);
 	unsigned smsc = 0;
@@ -213,7 +214,7 @@ static void cmd_pdu(char *rest, struct strbuf *r)
 	 * keeps whatever its first octet claims. */
 	if (sscanf(hex, "%2x", &smsc) == 1 && (int)smsc + 1 < len)
 		len -= (int)smsc + 1;
-	int rc = modem_deliver(hex, len);
+	int rc = modem_deliver(sim, hex, len);
 
 	if (rc < 0)
 		err(r, "the SMSC queue is full");
@@ -221,7 +222,7 @@ static void cmd_pdu(char *rest, struct strbuf *r)
 		sb_printf(r, "OK %s", rc ? "waiting at the SMSC" : "stored");
 }
 
-static void cmd_fault(char *rest, struct strbuf *r)
+static void cmd_fault(struct sim *sim, char *rest, struct strbuf *r)
 {
 	char *what = next_word(&rest), *a1 = next_word(&rest);
 	char *a2 = next_word(&rest), *a3 = next_word(&rest);
@@ -234,53 +235,54 @@ static void cmd_fault(char *rest, struct strbuf *r)
 		return;
 	}
 	if (!strcmp(what, "hang") && secs > 0) {
-		S.hang_until = now_ms() + secs * 1000;
-		S.out_len = 0;
-		timer_cancel(T_HANG_END);
-		timer_add(secs * 1000, T_HANG_END, 0, NULL);
+		sim->hang_until = now_ms() + secs * 1000;
+		sim->out_len = 0;
+		timer_cancel(sim, T_HANG_END);
+		timer_add(sim, secs * 1000, T_HANG_END, 0, NULL);
 	} else if (!strcmp(what, "garbage")) {
 		char g[128];
 
 		for (size_t i = 0; i < sizeof(g); i++)
 			g[i] = (char)(rand() & 255);
-		port_write(g, sizeof(g));
+		port_write(sim, g, sizeof(g));
 	} else if (!strcmp(what, "unplug") && secs > 0) {
-		port_unplug(secs);
+		port_unplug(sim, secs);
 	} else if (!strcmp(what, "cms") && a1) {
-		S.cms_fault_code = atoi(a1);
-		S.cms_fault_count = a2 ? atoi(a2) : 1;
-		S.cms_fault_after = a3 ? atoi(a3) : 0; /* sends let through */
+		sim->cms_fault_code = atoi(a1);
+		sim->cms_fault_count = a2 ? atoi(a2) : 1;
+		sim->cms_fault_after =
+		    a3 ? atoi(a3) : 0; /* sends let through */
 	} else if (!strcmp(what, "slow") && a1) {
-		S.cmgs_delay_ms = atoi(a1) > 0 ? atoi(a1) : 400;
+		sim->cmgs_delay_ms = atoi(a1) > 0 ? atoi(a1) : 400;
 	} else if (!strcmp(what, "full")) {
 		int used = 0;
 
-		for (int i = 0; i < S.capacity; i++)
-			used += S.mems[S.mem_sel[2]].slots[i].used;
-		S.cap_limit = used;
+		for (int i = 0; i < sim->capacity; i++)
+			used += sim->mems[sim->mem_sel[2]].slots[i].used;
+		sim->cap_limit = used;
 	} else if (!strcmp(what, "pin") && a1) {
-		snprintf(S.pin, sizeof(S.pin), "%s", a1);
-		S.pin_required = true;
-		S.puk = false;
-		S.pin_tries = 0;
+		snprintf(sim->pin, sizeof(sim->pin), "%s", a1);
+		sim->pin_required = true;
+		sim->puk = false;
+		sim->pin_tries = 0;
 	} else if (!strcmp(what, "noreg") && secs > 0) {
-		S.registered = false;
-		if (S.creg_n)
-			port_line("+CREG: 2");
-		timer_cancel(T_NOREG_END);
-		timer_add(secs * 1000, T_NOREG_END, 0, NULL);
+		sim->registered = false;
+		if (sim->creg_n)
+			port_line(sim, "+CREG: 2");
+		timer_cancel(sim, T_NOREG_END);
+		timer_add(sim, secs * 1000, T_NOREG_END, 0, NULL);
 	} else if (!strcmp(what, "reboot")) {
-		modem_boot();
+		modem_boot(sim);
 	} else if (!strcmp(what, "clear")) {
-		S.hang_until = 0;
-		S.cms_fault_count = S.cms_fault_after = 0;
-		S.cmgs_delay_ms = 400;
-		S.cap_limit = S.capacity;
-		S.registered = true;
-		timer_cancel(T_HANG_END);
-		timer_cancel(T_NOREG_END);
-		if (S.npending)
-			timer_add(100, T_PENDING, 0, NULL);
+		sim->hang_until = 0;
+		sim->cms_fault_count = sim->cms_fault_after = 0;
+		sim->cmgs_delay_ms = 400;
+		sim->cap_limit = sim->capacity;
+		sim->registered = true;
+		timer_cancel(sim, T_HANG_END);
+		timer_cancel(sim, T_NOREG_END);
+		if (sim->npending)
+			timer_add(sim, 100, T_PENDING, 0, NULL);
 	} else {
 		err(r, "unknown fault or missing argument: %s", what);
 		return;
@@ -289,7 +291,7 @@ static void cmd_fault(char *rest, struct strbuf *r)
 }
 
 /* call NUMBER|hidden [RINGS]: rings RINGS times (4), then gives up. */
-static void cmd_call(char *rest, struct strbuf *r)
+static void cmd_call(struct sim *sim, char *rest, struct strbuf *r)
 {
 	char *num = next_word(&rest), *n = next_word(&rest);
 	int rings = n ? atoi(n) : 4;
@@ -299,18 +301,18 @@ static void cmd_call(char *rest, struct strbuf *r)
 		err(r, "usage: call NUMBER|hidden [RINGS]");
 		return;
 	}
-	id = simcall_start(strcmp(num, "hidden") ? num : "", rings);
+	id = simcall_start(sim, strcmp(num, "hidden") ? num : "", rings);
 	if (id < 0)
 		err(r, "a call is already ringing");
 	else
 		sb_printf(r, "OK %d", id);
 }
 
-static void cmd_sent(struct strbuf *r)
+static void cmd_sent(struct sim *sim, struct strbuf *r)
 {
 	sb_printf(r, "OK [");
-	for (int i = 0; i < S.nsent; i++) {
-		struct sent *s = &S.sent[i];
+	for (int i = 0; i < sim->nsent; i++) {
+		struct sent *s = &sim->sent[i];
 		struct strbuf text = {0};
 
 		for (int k = 0; k < s->parts; k++)
@@ -337,22 +339,22 @@ static void cmd_sent(struct strbuf *r)
 	sb_printf(r, "]");
 }
 
-static void cmd_stored(struct strbuf *r)
+static void cmd_stored(struct sim *sim, struct strbuf *r)
 {
 	int first = 1;
 
 	sb_printf(r, "OK [");
 	for (int m = 0; m < 2; m++) {
-		for (int i = 0; i < S.capacity; i++) {
-			struct slot *s = &S.mems[m].slots[i];
+		for (int i = 0; i < sim->capacity; i++) {
+			struct slot *s = &sim->mems[m].slots[i];
 
 			if (!s->used)
 				continue;
 			sb_printf(r,
 				  "%s{\"mem\":\"%s\",\"index\":%d,\"stat\":%d,"
 				  "\"pdu\":",
-				  first ? "" : ",", S.mems[m].name,
-				  i + modem_index_base(), s->stat);
+				  first ? "" : ",", sim->mems[m].name,
+				  i + modem_index_base(sim), s->stat);
 			sb_json_str(r, s->pdu);
 			sb_printf(r, "}");
 			first = 0;
@@ -361,32 +363,32 @@ static void cmd_stored(struct strbuf *r)
 	sb_printf(r, "]");
 }
 
-static void cmd_stats(struct strbuf *r)
+static void cmd_stats(struct sim *sim, struct strbuf *r)
 {
 	sb_printf(r,
 		  "OK {\"commands\":%llu,\"errors\":%llu,\"deletes\":%llu,"
 		  "\"sends\":%llu,\"received\":%llu,\"reads\":%llu,"
 		  "\"lists\":%llu,\"pending\":%d,\"bytes_in\":%llu,"
 		  "\"path\":",
-		  (unsigned long long)S.stats.commands,
-		  (unsigned long long)S.stats.errors,
-		  (unsigned long long)S.stats.deletes,
-		  (unsigned long long)S.stats.sends,
-		  (unsigned long long)S.stats.received,
-		  (unsigned long long)S.stats.reads,
-		  (unsigned long long)S.stats.lists, S.npending,
-		  (unsigned long long)S.stats.bytes_in);
-	sb_json_str(r, S.master >= 0 ? S.path : "");
+		  (unsigned long long)sim->stats.commands,
+		  (unsigned long long)sim->stats.errors,
+		  (unsigned long long)sim->stats.deletes,
+		  (unsigned long long)sim->stats.sends,
+		  (unsigned long long)sim->stats.received,
+		  (unsigned long long)sim->stats.reads,
+		  (unsigned long long)sim->stats.lists, sim->npending,
+		  (unsigned long long)sim->stats.bytes_in);
+	sb_json_str(r, sim->master >= 0 ? sim->path : "");
 	sb_printf(r, ",\"seen\":{");
-	for (int i = 0; i < S.nseen; i++) {
+	for (int i = 0; i < sim->nseen; i++) {
 		sb_printf(r, "%s", i ? "," : "");
-		sb_json_str(r, S.seen[i].name);
-		sb_printf(r, ":%d", S.seen[i].count);
+		sb_json_str(r, sim->seen[i].name);
+		sb_printf(r, ":%d", sim->seen[i].count);
 	}
 	sb_printf(r, "}}");
 }
 
-void control_command(char *line, struct strbuf *r)
+void control_command(struct sim *sim, char *line, struct strbuf *r)
 {
 	char *rest = line;
 	char *cmd = next_word(&rest);
@@ -394,17 +396,17 @@ void control_command(char *line, struct strbuf *r)
 	if (!cmd) {
 		err(r, "empty command");
 	} else if (!strcmp(cmd, "sms")) {
-		cmd_sms(rest, r);
+		cmd_sms(sim, rest, r);
 	} else if (!strcmp(cmd, "parts")) {
-		cmd_parts(rest, r);
+		cmd_parts(sim, rest, r);
 	} else if (!strcmp(cmd, "pdu")) {
-		cmd_pdu(rest, r);
+		cmd_pdu(sim, rest, r);
 	} else if (!strcmp(cmd, "raw")) {
 		unescape(rest);
-		port_line("%s", rest);
+		port_line(sim, "%s", rest);
 		sb_printf(r, "OK");
 	} else if (!strcmp(cmd, "fault")) {
-		cmd_fault(rest, r);
+		cmd_fault(sim, rest, r);
 	} else if (!strcmp(cmd, "credit")) {
 		char *a = next_word(&rest);
 
@@ -412,18 +414,18 @@ void control_command(char *line, struct strbuf *r)
 			err(r, "usage: credit AMOUNT");
 			return;
 		}
-		snprintf(S.credit, sizeof(S.credit), "%s", a);
+		snprintf(sim->credit, sizeof(sim->credit), "%s", a);
 		sb_printf(r, "OK");
 	} else if (!strcmp(cmd, "call")) {
-		cmd_call(rest, r);
+		cmd_call(sim, rest, r);
 	} else if (!strcmp(cmd, "calls")) {
-		simcall_list(r);
+		simcall_list(sim, r);
 	} else if (!strcmp(cmd, "sent")) {
-		cmd_sent(r);
+		cmd_sent(sim, r);
 	} else if (!strcmp(cmd, "stored")) {
-		cmd_stored(r);
+		cmd_stored(sim, r);
 	} else if (!strcmp(cmd, "stats")) {
-		cmd_stats(r);
+		cmd_stats(sim, r);
 	} else {
 		err(r,
 		    "unknown command '%s' (sms, parts, pdu, raw, fault, "

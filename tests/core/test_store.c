@@ -10,6 +10,8 @@
 
 #include "inbox.h"
 #include "store.h"
+#include "wa_inbox.h"
+#include "wa_parse.h"
 
 static char db[256];
 
@@ -256,8 +258,11 @@ static void status_never_downgrades(void **state)
 	int64_t id = store_outbox_enqueue(st, conv.id, c.id, "whatsapp",
 					  "+6281234567890", "x", "staf", 1);
 	store_outbox_set(st, id, "sent", "wamid.1", NULL, 0);
-	store_status_update(st, "wamid.1", "read", NULL);
-	store_status_update(st, "wamid.1", "delivered", NULL);
+	/* The live path of a webhook status (daemon/whatsapp/wa_inbox.c). */
+	struct wa_status read = {.wamid = "wamid.1", .status = "read"};
+	struct wa_status late = {.wamid = "wamid.1", .status = "delivered"};
+	assert_int_equal(wa_inbox_status(st, &read), 0);
+	assert_int_equal(wa_inbox_status(st, &late), 0);
 	json_t *j = store_inbox_json(st, 1, 0, 0);
 	assert_string_equal(
 		json_string_value(json_object_get(json_array_get(j, 0), "status")),
@@ -299,6 +304,54 @@ static void parts_dedupe_even_after_assembly(void **state)
 	store_close(st);
 }
 
+/* What a digit answers and whether "Sama-sama" was sent are kept per
+ * conversation: a resident's "2" answers the question they were asked,
+ * and a second "terima kasih" gets no second reply. */
+static void conversation_state_is_kept(void **state)
+{
+	struct store *st = open_db();
+	struct store_contact k;
+	struct store_conversation c, c2;
+	struct store_history h;
+	bool created;
+
+	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
+					      "mobile", NULL, 1000, &k),
+			 STORE_OK);
+	assert_int_equal(store_conversation_for(st, k.id, 1000, &c, &created),
+			 STORE_OK);
+	assert_int_equal(store_history(st, c.id, "x", 2000, &h), STORE_OK);
+	assert_string_equal(h.last_choices, "");
+	assert_false(h.closer_sent);
+
+	assert_int_equal(store_conv_state(st, c.id, "kk,drainase", false, 3000),
+			 STORE_OK);
+	assert_int_equal(store_conv_state(st, c.id, NULL, true, 4000),
+			 STORE_OK);
+	assert_int_equal(store_history(st, c.id, "x", 5000, &h), STORE_OK);
+	assert_string_equal(h.last_choices, "kk,drainase");
+	assert_true(h.closer_sent);
+
+	/* a later menu replaces the choice; the closer stays used up */
+	assert_int_equal(store_conv_state(st, c.id, "menu", false, 6000),
+			 STORE_OK);
+	assert_int_equal(store_history(st, c.id, "x", 7000, &h), STORE_OK);
+	assert_string_equal(h.last_choices, "menu");
+	assert_true(h.closer_sent);
+
+	/* a new conversation starts with no state */
+	assert_int_equal(
+	    store_conversation_set(st, c.id, "status", "selesai", 8000),
+	    STORE_OK);
+	assert_int_equal(store_conversation_for(st, k.id, 9000, &c2, &created),
+			 STORE_OK);
+	assert_true(c2.id != c.id);
+	assert_int_equal(store_history(st, c2.id, "x", 9000, &h), STORE_OK);
+	assert_string_equal(h.last_choices, "");
+	assert_false(h.closer_sent);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +365,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(status_never_downgrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(ticket_sequence_per_month, setup, teardown),
 		cmocka_unit_test_setup_teardown(parts_dedupe_even_after_assembly, setup, teardown),
+		cmocka_unit_test_setup_teardown(conversation_state_is_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* fuzz_rules: a rules.d file through rules_load (rules/rules.c, hours.c,
+/* fuzz_rules: a rules.d file through rules_load (rules/rules*.c, hours.c,
  * template.c), then a few messages through rules_match.
  *
  * Input: an INI file written as rules.d/50-fuzz.ini; if it contains a line

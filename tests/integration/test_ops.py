@@ -3,6 +3,7 @@ PIN, no registration, low credit, wrong clock, daemon down), simpulctl
 backup while messages keep arriving, media retention, /metrics and
 /healthz."""
 import base64
+import calendar
 import hashlib
 import http.client
 import json
@@ -138,6 +139,54 @@ class DoctorTest(Case):
             f.write(str(-int(time.time()) + 86400))
         rc, lines = wait_doctor(self.d, "clock", "GAGAL", "sebelum 2024")
         self.assertEqual(rc, 1)
+
+    def start_office(self, at, tz):
+        """simpuld without a modem, believing it is at (a UTC time tuple),
+        on a system whose time zone is tz. The shipped rules keep WITA
+        (Asia/Makassar) and list holidays up to 25 December 2028."""
+        self.clock = os.path.join(self.tmp, "clock")
+        with open(self.clock, "w") as f:
+            f.write(str(calendar.timegm(at) - int(time.time())))
+        os.environ["SIMPUL_FAKE_CLOCK_FILE"] = self.clock
+        self.addCleanup(os.environ.pop, "SIMPUL_FAKE_CLOCK_FILE", None)
+        old = os.environ.get("TZ")
+        os.environ["TZ"] = tz
+        self.addCleanup(lambda: os.environ.__setitem__("TZ", old)
+                        if old is not None else os.environ.pop("TZ", None))
+        self.d = self.daemon().start()
+
+    def test_holidays_running_out_warns(self):
+        # 1 November 2028: the list ends in 54 days
+        self.start_office((2028, 11, 1, 2, 0, 0), "Asia/Makassar")
+        rc, lines = doctor_lines(self.d)
+        self.assertEqual(lines["holidays"][0], "PERINGATAN", lines)
+        self.assertIn("hanya sampai 25/12/2028 (54 hari lagi)",
+                      lines["holidays"][1])
+        self.assertIn("holidays.ini", lines["holidays"][1])
+        self.assertEqual(rc, 0, lines)  # a warning does not fail doctor
+        # two months earlier there is still time: no warning
+        with open(self.clock, "w") as f:
+            f.write(str(calendar.timegm((2028, 9, 1, 2, 0, 0))
+                        - int(time.time())))
+        rc, lines = doctor_lines(self.d)
+        self.assertEqual(lines["holidays"][0], "OK", lines["holidays"][1])
+        self.assertIn("sampai 25/12/2028", lines["holidays"][1])
+
+    def test_office_zone_other_than_system_zone_warns(self):
+        # a Pi set to WIB in an office whose rules say WITA
+        self.start_office((2026, 11, 24, 2, 0, 0), "Asia/Jakarta")
+        rc, lines = doctor_lines(self.d)
+        self.assertEqual(lines["timezone"][0], "PERINGATAN", lines)
+        self.assertIn("Asia/Makassar (UTC+8)", lines["timezone"][1])
+        self.assertIn("(UTC+7)", lines["timezone"][1])
+        self.assertIn("timedatectl set-timezone Asia/Makassar",
+                      lines["timezone"][1])
+        self.assertEqual(lines["holidays"][0], "OK", lines["holidays"][1])
+
+    def test_office_zone_same_as_system_zone_is_fine(self):
+        self.start_office((2026, 11, 24, 2, 0, 0), "Asia/Makassar")
+        rc, lines = doctor_lines(self.d)
+        self.assertEqual(lines["timezone"][0], "OK", lines["timezone"][1])
 
     def test_daemon_down_still_checks_config(self):
         d = self.daemon()

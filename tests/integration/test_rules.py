@@ -3,6 +3,7 @@ simulator, on a fake clock."""
 import calendar
 import json
 import os
+import re
 import shutil
 import signal
 import time
@@ -38,7 +39,7 @@ class Rules(Case):
         self.s.sms("+6281234567890", "Pak, mau tanya syarat ktp?")
         r = wait_for(lambda: sent_to(self.s, "+6281234567890"),
                      what="KTP reply")[0]
-        self.assertIn("Syarat KTP", r["text"])
+        self.assertIn("KTP: pengantar RT", r["text"])
         self.assertIn("Senin 08.00 WITA", r["text"])
         self.assertEqual(r["parts"], 1)
 
@@ -90,7 +91,7 @@ class Rules(Case):
         self.s.sms("+6281234500001", "syarat ktp")
         r = wait_for(lambda: sent_to(self.s, "+6281234500001"),
                      what="reply from the old rules")[0]
-        self.assertIn("Syarat KTP", r["text"])
+        self.assertIn("KTP: pengantar RT", r["text"])
 
     def test_edited_rules_reload_by_themselves(self):
         rules = os.path.join(self.tmp, "rules.d")
@@ -114,7 +115,6 @@ class Rules(Case):
         peer = "+6281234500003"
         self.s.sms(peer, "lampu jalan di gang mawar mati")
         r = wait_for(lambda: sent_to(self.s, peer), what="ticket reply")[0]
-        import re
         m = re.search(r"[A-Z]+-2611-\d{4}", r["text"])
         self.assertTrue(m, r["text"])
         self.s.sms(peer, "cek " + m.group(0).lower())
@@ -132,11 +132,94 @@ class Rules(Case):
             self.d.sock, "GET", f"/api/v1/canned?conversation={conv}")
         self.assertEqual(st, 200)
         canned = {c["rule"]: c["text"] for c in json.loads(body)}
-        self.assertIn("Syarat KTP", canned["ktp"])
+        self.assertIn("KTP: pengantar RT", canned["ktp"])
         self.assertNotIn("menu", canned)  # the menu is not a canned reply
         self.assertNotIn("{", "".join(canned.values()))  # all filled in
         st, _ = harness.http("GET", self.d.url("/api/v1/canned"))
         self.assertEqual(st, 401)  # staff only
+
+    # Tuesday 24 November 2026, 10:00 WITA (UTC+8): the office is open, so
+    # no reply carries "Buka lagi ..." and results do not depend on when
+    # the test runs.
+    OPEN = (2026, 11, 24, 2, 0, 0)
+
+    def processed(self, peer, n):
+        """Waits until n messages from peer are in the inbox and the
+        daemon has decided on each (a reply sent or a logged reason)."""
+        def done():
+            ins = [m for m in self.d.inbox()
+                   if m["direction"] == "in" and m["peer"] == peer]
+            decided = (len(sent_to(self.s, peer))
+                       + self.d.read_log().count("no auto-reply to " + peer))
+            return len(ins) >= n and decided >= n
+        wait_for(done, what=f"{n} messages from {peer} decided")
+
+    def test_closer_gets_one_sama_sama_never_the_menu(self):
+        self.start(at=self.OPEN)
+        peer = "+6281234500010"
+        self.s.sms(peer, "terima kasih bu")
+        r = wait_for(lambda: sent_to(self.s, peer), what="closer reply")
+        self.assertEqual(r[0]["text"], "Sama-sama.")
+        self.s.sms(peer, "ok makasih")
+        self.processed(peer, 2)
+        self.s.sms(peer, "sip")
+        self.processed(peer, 3)
+        texts = [x["text"] for x in sent_to(self.s, peer)]
+        self.assertEqual(texts, ["Sama-sama."])
+        self.assertNotIn("Ketik angka", "".join(texts))  # never the menu
+        self.assertIn("already answered with thanks", self.d.read_log())
+
+    def test_digit_answers_the_numbered_choice_sent(self):
+        self.start(at=self.OPEN)
+        peer = "+6281234500011"
+        self.s.sms(peer, "kk banjir")
+        q = wait_for(lambda: sent_to(self.s, peer), what="question")[0]
+        self.assertIn("Balas angkanya", q["text"])
+        # the digit in front of the drainage complaint; the menu has no
+        # such item, so only the kept question can answer it this way
+        m = re.search(r"(\d) Pengaduan got/banjir", q["text"])
+        self.assertTrue(m, q["text"])
+        self.s.sms(peer, m.group(1))
+        r = wait_for(lambda: sent_to(self.s, peer)[1:], what="answer")[0]
+        self.assertIn("Pengaduan saluran air diterima", r["text"])
+        self.assertRegex(r["text"], r"KLS-2611-\d{4}")
+
+    def test_digit_without_a_question_answers_the_menu(self):
+        self.start(at=self.OPEN)
+        peer = "+6281234500012"
+        self.s.sms(peer, "halo")
+        menu = wait_for(lambda: sent_to(self.s, peer), what="menu")[0]
+        self.assertIn("Ketik angka", menu["text"])
+        self.s.sms(peer, "1")
+        r = wait_for(lambda: sent_to(self.s, peer)[1:], what="answer")[0]
+        self.assertIn("KTP: pengantar RT", r["text"])
+
+    def test_bare_cek_names_the_configured_prefix(self):
+        rules = os.path.join(self.tmp, "rules.d")
+        shutil.copytree(os.path.join(harness.TOP, "etc", "rules.d"), rules)
+        p = os.path.join(rules, "00-office.ini")
+        text = open(p).read()
+        self.assertIn("ticket_prefix = KLS", text)
+        with open(p, "w") as f:
+            f.write(text.replace("ticket_prefix = KLS",
+                                 "ticket_prefix = TMB"))
+        self.start(at=self.OPEN, rules_dir=rules)
+        peer = "+6281234500013"
+        self.s.sms(peer, "CEK")
+        r = wait_for(lambda: sent_to(self.s, peer), what="CEK reply")[0]
+        self.assertIn("CEK TMB-", r["text"])
+        self.assertNotIn("KLS", r["text"])
+
+    def test_rules_test_prints_candidate_scores(self):
+        self.start(at=self.OPEN)
+        out = self.d.ctl("rules", "test", "--at", "2026-11-24 10:00",
+                         "kk banjir").stdout
+        self.assertIn("scores:", out)
+        self.assertRegex(out, r"\[kk\] \S+:\d+: score \d+ = 'kk' \d")
+        self.assertRegex(out, r"\[drainase\] \S+:\d+: score \d+ = ")
+        self.assertIn("chosen: numbered choice: 1 [", out)
+        self.assertRegex(out, r"reply \(1 segment, GSM-7, \d+ bytes\): "
+                         r"Maksud Anda: 1 ")
 
 
 if __name__ == "__main__":

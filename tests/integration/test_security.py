@@ -132,8 +132,8 @@ class Security(Case):
             self.skipTest(f"unix socket: {e}")
         if st == 404:
             self.skipTest("GET /api/v1/routes not registered: needs "
-                          "daemon/debug_api.c in daemon/meson.build and "
-                          "debug_api_init(app->http) in main.c")
+                          "daemon/web/debug_api.c in daemon/meson.build and "
+                          "the debug feature in main.c")
         self.assertEqual(st, 200)
         out = []
         for line in body.decode().splitlines():
