@@ -132,6 +132,37 @@ static bool is_ack(const char *text)
 
 #define ACK_WINDOW_MS (24LL * 3600 * 1000)
 
+/* A command that changed nothing (DAFTAR twice, an unknown topic) is
+ * answered within the rules' budget only, so a robot repeating it
+ * cannot make us spend an SMS each time. */
+static bool repeat_suppressed(struct announce *a, struct inbox_ctx *ctx)
+{
+	struct store_history h;
+	char buf[200];
+	const char *why;
+
+	if (!a->app->calendar || store_history(ctx->st, ctx->conv.id,
+					       ctx->msg->body, ctx->now_ms, &h))
+		return false;
+	struct rules_input in = {
+	    .channel = ctx->msg->channel,
+	    .from = ctx->peer,
+	    .kind = strcmp(ctx->sender_kind, "wa_user") ? RULES_MOBILE
+							: RULES_WA_ONLY,
+	    .text = ctx->msg->body,
+	    .now = ctx->now_ms / 1000,
+	    .auto_replies_last_hour = h.auto_last_hour,
+	    .last_auto_reply = h.last_auto / 1000,
+	    .last_auto_reply_text = h.last_auto_text,
+	    .same_text_count = h.same_text_10min,
+	};
+	why = rules_suppressed(a->app->calendar, &in, buf, sizeof(buf));
+	if (why)
+		log_msg(LOG_INFO, "no reply to %s's repeated \"%s\": %s",
+			ctx->peer, ctx->msg->body, why);
+	return why != NULL;
+}
+
 /* Inbox responder: DAFTAR..., BERHENTI..., STOP... are consumed, and so
  * is a short thank-you within a day of an announcement. */
 static int respond(void *ud, struct inbox_ctx *ctx)
@@ -171,12 +202,14 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 		counters_add(cmd == ANNOUNCE_JOIN ? "announce_join"
 						  : "announce_leave");
 	}
+	if (!changed && repeat_suppressed(a, ctx))
+		return 1;
 	char *text = confirm_text(a, cmd, topic, changed, ctx->contact.id);
 	if (!text)
 		return -1;
 	if (strcmp(m->channel, "sms") == 0)
 		gsm_transliterate(text);
-	/* the confirmation always goes: it is the resident's receipt */
+	/* a change is always confirmed: it is the resident's receipt */
 	int64_t id = store_outbox_enqueue(ctx->st, ctx->conv.id,
 					  ctx->contact.id, m->channel,
 					  ctx->peer, text, "auto", ctx->now_ms);

@@ -98,6 +98,21 @@ class Announce(Case):
         self.assertTrue(all(isinstance(e["at_ms"], int) and e["message"]
                             for e in j["consent_log"]))
 
+    def test_repeated_command_answered_within_budget(self):
+        self.start()
+        peer = "+6281230000401"
+        self.join([peer], "DAFTAR")
+        # already subscribed: nothing changes (texts differ, or the same
+        # SMS in the same second would be one message)
+        for text in ("daftar", "Daftar", "DAFTAR.", "daftar!", "Daftar!"):
+            self.s.sms(peer, text)
+        wait_for(lambda: self.d.read_log().count(
+            f"no reply to {peer}'s repeated") == 3, what="budget reached")
+        msgs = [m for m in self.d.inbox() if m["peer"] == peer]
+        self.assertEqual(len([m for m in msgs if m["direction"] == "in"]), 6)
+        # max_per_hour = 3 auto-replies: the first receipt and two more
+        self.assertEqual(len([m for m in msgs if m["direction"] == "out"]), 3)
+
     def test_one_rt_exactly_once_across_sigkill(self):
         self.start()
         rt03 = [f"+62812300001{i}" for i in range(4)]
