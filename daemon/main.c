@@ -25,6 +25,7 @@
 #include "config.h"
 #include "debug_api.h"
 #include "diag.h"
+#include "events.h"
 #include "http.h"
 #include "inbox.h"
 #include "loop.h"
@@ -86,6 +87,7 @@ struct simpuld {
 	struct wa *wa;
 	struct sms *sms;
 	struct announce *announce;
+	struct events *events;
 	bool stopping;		/* SIGTERM seen: finishing sends */
 	uint64_t stop_deadline; /* monotonic ms */
 };
@@ -240,6 +242,36 @@ static int open_ops(struct simpuld *d)
 	return ops_init(&d->app, d->sms);
 }
 
+#if HAVE_EVENTS
+static int open_events(struct simpuld *d)
+{
+	const char *err;
+
+	d->events = events_new(&d->app, d->sms, &err);
+	if (err)
+		log_msg(LOG_ERR, "%s", err);
+	return err ? -1 : 0;
+}
+
+static void close_events(struct simpuld *d)
+{
+	events_free(d->events);
+	d->events = NULL;
+}
+#else
+static int open_events(struct simpuld *d)
+{
+	if (!d->app.cfg->events_enabled)
+		return 0;
+	log_msg(LOG_ERR, "[events] needs simpuld built with libmosquitto");
+	return -1;
+}
+
+static void close_events(struct simpuld *d)
+{
+}
+#endif
+
 static int open_debug(struct simpuld *d)
 {
 	return debug_api_init(d->app.http); /* lists every route: last */
@@ -302,6 +334,7 @@ static const struct feature {
     {"whatsapp", open_whatsapp, close_whatsapp, reload_whatsapp},
     {"sms", open_sms, close_sms, reload_sms},
     {"announce", open_announce, close_announce, NULL},
+    {"events", open_events, close_events, NULL},
     {"web", open_web, NULL, NULL},
     {"ops", open_ops, close_ops, NULL},
     {"debug", open_debug, NULL, NULL},

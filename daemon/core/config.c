@@ -73,6 +73,19 @@ static const struct key_def keys[] = {
     {"outbox", "retry_max", T_INT, S(retry_max), "8", 1, 100},
     {"outbox", "retry_base_ms", T_INT, S(retry_base_ms), "5000", 100, 3600000},
     {"outbox", "part_timeout", T_INT, S(part_timeout_s), "86400", 10, 2592000},
+    {"events", "enabled", T_BOOL, S(events_enabled), "no", 0, 0},
+    {"events", "office", T_STR, S(events_office), "", 0, 0},
+    {"events", "broker", T_STR, S(events_broker), "127.0.0.1", 0, 0},
+    {"events", "port", T_INT, S(events_port), "1883", 1, 65535},
+    {"events", "username", T_STR, S(events_username), "", 0, 0},
+    {"events", "password", T_STR, S(events_password), "", 0, 0},
+    {"events", "cafile", T_PATH, S(events_cafile), "", 0, 0},
+    {"events", "certfile", T_PATH, S(events_certfile), "", 0, 0},
+    {"events", "keyfile", T_PATH, S(events_keyfile), "", 0, 0},
+    {"events", "personal_data", T_BOOL, S(events_personal), "no", 0, 0},
+    {"events", "interval_ms", T_INT, S(events_interval_ms), "2000", 100,
+     600000},
+    {"events", "keep_days", T_INT, S(events_keep_days), "90", 1, 3650},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

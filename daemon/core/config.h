@@ -63,6 +63,19 @@ struct config {
 	int retry_max;	     /* attempts before failed */
 	int retry_base_ms;   /* first backoff, doubled per attempt */
 	int part_timeout_s;  /* incomplete multipart stored after this */
+	/* [events]: the event log and its MQTT publisher (city hub) */
+	bool events_enabled;
+	char *events_office;	   /* office id, one MQTT topic level */
+	char *events_broker;	   /* broker address (an IP: no DNS wait) */
+	int events_port;
+	char *events_username;	   /* per-office credentials */
+	char *events_password;
+	char *events_cafile;	   /* TLS when set */
+	char *events_certfile;
+	char *events_keyfile;
+	bool events_personal;	   /* also phone numbers (default: no) */
+	int events_interval_ms;	   /* how often the capture runs */
+	int events_keep_days;	   /* acknowledged events kept this long */
 };
 
 /* Parses path into a new struct; NULL if any error (all of them in d). */

@@ -1,4 +1,4 @@
-/* rt_parse: the pure parts of the Ketua RT confirmation (daemon/rt.c): a
+/* rt_parse: the pure parts of the Ketua RT confirmation (daemon/rt/rt.c): a
  * head's SMS answer, an RT number written in a resident's message, the
  * random code unique among open requests, and "N working hours later" on
  * the office calendar. No store, no clock, no I/O. */

@@ -145,7 +145,32 @@ const char *const store_migrations[] = {
     " last_choices TEXT NOT NULL DEFAULT '',"
     " closer_sent INTEGER NOT NULL DEFAULT 0,"
     " updated_at INTEGER NOT NULL);",
-    /* 7 -> 8: who called a missed caller back, and when (the "telepon
+    /* 7 -> 8: the event log for the city hub (store_events.c): events
+     * with their per-office sequence number, the broker's acknowledged
+     * watermark, and how far the capture has read the other tables. */
+    "CREATE TABLE evlog("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, channel TEXT NOT NULL DEFAULT '',"
+    " category TEXT NOT NULL DEFAULT '', ticket TEXT NOT NULL DEFAULT '',"
+    " due_at INTEGER NOT NULL DEFAULT 0, value INTEGER NOT NULL DEFAULT 0,"
+    " detail TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE evlog_acked(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " seq INTEGER NOT NULL);"
+    "INSERT INTO evlog_acked VALUES (1, 0);"
+    "CREATE TABLE evlog_cursor(name TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL);"
+    "INSERT INTO evlog_cursor VALUES ('messages',"
+    " (SELECT coalesce(max(id), 0) FROM messages)),"
+    " ('rt_requests', (SELECT coalesce(max(id), 0) FROM rt_requests)),"
+    " ('rt_answered_at', (SELECT coalesce(max(answered_at), 0)"
+    " FROM rt_requests));"
+    "CREATE TABLE evlog_tickets("
+    " conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    " closed INTEGER NOT NULL DEFAULT 0,"
+    " breached INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO evlog_tickets SELECT id, 1, 1 FROM conversations"
+    " WHERE ticket IS NOT NULL;",
+    /* 8 -> 9: who called a missed caller back, and when (the "telepon
      * balik" action on a missed-call message) */
     "CREATE TABLE call_backs("
     " id INTEGER PRIMARY KEY,"
@@ -154,7 +179,7 @@ const char *const store_migrations[] = {
     "CREATE INDEX call_backs_message ON call_backs(message_id, at);"
     "CREATE TRIGGER ui_rev_call_back AFTER INSERT ON call_backs BEGIN"
     " UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
-    /* 8 -> 9: announcements. A subscription per contact and topic
+    /* 9 -> 10: announcements. A subscription per contact and topic
      * ('semua', 'rt:03', 'posyandu'), every change in consent_log with its
      * time and the message that asked for it (PDP law). An announcement's
      * recipients are outbox rows made in the one transaction that makes

@@ -1,4 +1,4 @@
-/* fuzz_config: simpul.ini through config_load (daemon/config.c and
+/* fuzz_config: simpul.ini through config_load (daemon/core/config.c and
  * common/ini.c). The input is written to a temporary file, as an admin's
  * editor would leave it. Checks: no crash, no leak; a config is returned
  * exactly when no error was reported; every diagnostic line names the

@@ -1,4 +1,4 @@
-/* fuzz_phone: number normalisation (daemon/phone.c).
+/* fuzz_phone: number normalisation (common/phone.c).
  *
  * Input: byte 0 sets the output buffer size, the rest is the number as a
  * resident or a modem might write it. Checks: the output is always

@@ -1,6 +1,6 @@
 /* fuzz_search: the conversation list's filters and full-text search as the
  * API hands them to the store (GET /api/v1/conversations?q=&category=&
- * assignee=&status=&channel=, daemon/api_ui.c get_conversations ->
+ * assignee=&status=&channel=, daemon/web/api_ui.c get_conversations ->
  * store_conversations_json). This is where resident- and staff-typed text
  * meets SQL and FTS5 syntax.
  *
