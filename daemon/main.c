@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "announce.h"
 #include "api.h"
 #include "app.h"
 #include "autoreply.h"
@@ -85,6 +86,7 @@ struct simpuld {
 	struct autoreply *ar;
 	struct wa *wa;
 	struct sms *sms;
+	struct announce *announce;
 	struct events *events;
 	bool stopping;		/* SIGTERM seen: finishing sends */
 	uint64_t stop_deadline; /* monotonic ms */
@@ -219,6 +221,17 @@ static int open_sms(struct simpuld *d)
 	return d->sms ? 0 : -1;
 }
 
+static int open_announce(struct simpuld *d)
+{
+	d->announce = announce_new(&d->app, d->sms);
+	return d->announce ? 0 : -1;
+}
+
+static void close_announce(struct simpuld *d)
+{
+	announce_free(d->announce);
+}
+
 static int open_web(struct simpuld *d)
 {
 	return api_init(&d->app, d->sms);
@@ -320,6 +333,7 @@ static const struct feature {
     {"autoreply", open_autoreply, close_autoreply, reload_autoreply},
     {"whatsapp", open_whatsapp, close_whatsapp, reload_whatsapp},
     {"sms", open_sms, close_sms, reload_sms},
+    {"announce", open_announce, close_announce, NULL},
     {"events", open_events, close_events, NULL},
     {"web", open_web, NULL, NULL},
     {"ops", open_ops, close_ops, NULL},

@@ -128,6 +128,7 @@ void modem_close_port(struct modem *m)
 	m->timer_at = UINT64_MAX;
 	m->act = ACT_NONE;
 	m->act_pending = 0;
+	modem_call_reset(&m->call);
 }
 
 static void schedule_reopen(struct modem *m)
@@ -289,6 +290,9 @@ struct modem *modem_new(const struct modem_config *cfg,
 		m->cfg.cmd_timeout_ms = 10000;
 	if (!m->cfg.baud)
 		m->cfg.baud = 115200;
+	if (!m->cfg.hangup_rings)
+		m->cfg.hangup_rings = 2;
+	modem_call_reset(&m->call);
 	m->ops = ops;
 	m->ud = ud;
 	m->fd = -1;
@@ -360,6 +364,7 @@ uint64_t modem_deadline(const struct modem *m)
 	if (m->st == MODEM_FATAL)
 		return UINT64_MAX;
 	d = min64(at_deadline(m->at), m->timer_at);
+	d = min64(d, modem_call_deadline(&m->call));
 	if (m->st == MODEM_READY && m->act == ACT_NONE)
 		d = min64(d, modem_ready_due(m));
 	return d;
@@ -384,6 +389,7 @@ void modem_tick(struct modem *m, uint64_t now_ms)
 		at_tick(m->at, now_ms);
 		if (m->fd >= 0 && now_ms >= m->timer_at)
 			modem_step_timer(m);
+		modem_urc_call_tick(m);
 		modem_ready_next(m);
 		break;
 	}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "modem_call.h" /* struct modem_ring */
+
 struct modem;
 
 enum modem_state {
@@ -33,6 +35,7 @@ struct modem_config {
 	unsigned balance_interval_s;
 	unsigned cmd_timeout_ms;  /* default 10000; +CMGS gets 60000 */
 	unsigned baud;		  /* default 115200 */
+	unsigned hangup_rings;	  /* hang up a call on this ring (default 2) */
 };
 
 /* One SMS-DELIVER read from the modem: a whole message or one part of a
@@ -96,7 +99,8 @@ struct modem_ops {
 			  int mr);
 	void (*state)(void *ud, enum modem_state st, const char *why);
 	void (*health)(void *ud, const struct modem_health *h);
-	void (*ring)(void *ud, const char *number);
+	/* Optional: an incoming call rang, or is over (r->kind). */
+	void (*ring)(void *ud, const struct modem_ring *r);
 	void (*log)(void *ud, enum modem_log_level lvl, const char *msg);
 };
 

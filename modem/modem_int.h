@@ -144,6 +144,7 @@ struct modem {
 	int next_ref;
 	uint64_t health_at, balance_at, rescan_at;
 	struct modem_health health;
+	struct modem_call call; /* an incoming call, modem_call.c */
 };
 
 /* One extra start-up command of a vendor, sent after AT+CGMI; done (may
@@ -163,6 +164,8 @@ struct modem_vendor {
 	/* new SMS may land in ME whatever +CPMS says: a drain lists ME
 	 * too (doc/modem.md: +CMTI may name another memory) */
 	bool drain_me;
+	/* how to hang up a ringing call; NULL: ATH (V.250 6.3.6) */
+	const char *hangup;
 };
 
 extern const struct modem_vendor modem_vendor_huawei;
@@ -215,5 +218,7 @@ void modem_urc_cusd(void *ud, const char *line, const char *pdu);
 
 /* modem_urc.c */
 int modem_urc_register(struct modem *m);
+/* A call whose rings stopped without an end URC is over (modem_tick). */
+void modem_urc_call_tick(struct modem *m);
 
 #endif

@@ -123,17 +123,47 @@ static void urc_power(void *ud, const char *line, const char *pdu)
 		modem_recover(m, "modem powered down");
 }
 
-static void urc_clip(void *ud, const char *line, const char *pdu)
+static void call_report(struct modem *m, int act, const struct modem_ring *ev)
+{
+	if ((act & (MODEM_CALL_RINGING | MODEM_CALL_ENDED)) && m->ops->ring)
+		m->ops->ring(m->ud, ev);
+}
+
+static void hangup_cb(void *ud, const struct at_response *r)
 {
 	struct modem *m = ud;
-	struct at_iter it;
-	char num[40] = "";
+	struct modem_ring ev;
 
-	/* TS 27.007 7.6: +CLIP: <number>,<type>,... */
-	at_iter_begin(&it, line, "+CLIP:");
-	at_iter_next_string(&it, num, sizeof(num));
-	if (m->ops->ring)
-		m->ops->ring(m->ud, num);
+	if (r->result == AT_CANCELLED)
+		return;
+	if (r->result != AT_OK)
+		modem_log(m, MODEM_LOG_WARN, "hanging up a call failed (%s)",
+			  r->final);
+	call_report(m, modem_call_hung_up(&m->call, &ev), &ev);
+}
+
+void modem_urc_call_tick(struct modem *m)
+{
+	struct modem_ring ev;
+
+	call_report(m, modem_call_tick(&m->call, m->now, &ev), &ev);
+}
+
+/* RING, +CRING, +CLIP, ^CEND, NO CARRIER: modem_call.c follows the call;
+ * the vendor table says how to hang up (ATH unless it says otherwise). */
+static void urc_call(void *ud, const char *line, const char *pdu)
+{
+	struct modem *m = ud;
+	struct modem_ring ev;
+	int act = modem_call_urc(&m->call, line, m->now,
+				 (int)m->cfg.hangup_rings, &ev);
+
+	if (act & MODEM_CALL_HANG_UP)
+		at_send(m->at,
+			m->vendor && m->vendor->hangup ? m->vendor->hangup
+						       : "ATH",
+			NULL, m->cfg.cmd_timeout_ms, hangup_cb, m);
+	call_report(m, act, &ev);
 }
 
 static void urc_creg(void *ud, const char *line, const char *pdu)
@@ -172,7 +202,7 @@ static void urc_other(void *ud, const char *line, const char *pdu)
 
 static void urc_noise(void *ud, const char *line, const char *pdu)
 {
-	/* ^RSSI, ^HCSQ, ^MODE, ^NWTIME, ^SIMST, RING: nothing to do, and
+	/* ^RSSI, ^HCSQ, ^MODE, ^NWTIME, ^SIMST: nothing to do, and
 	 * they must not touch a command's deadline (doc/modem.md). */
 }
 
@@ -211,12 +241,15 @@ static const struct {
     {"UNDER-VOLTAGE", urc_power},
     {"POWER DOWN", urc_power},
     {"NORMAL POWER DOWN", urc_power},
-    {"+CLIP:", urc_clip},
+    {"+CLIP:", urc_call},
+    {"+CRING:", urc_call},
+    {"^CEND", urc_call},
+    {"NO CARRIER", urc_call},
     {"+CREG:", urc_creg},
     {"+CEREG:", urc_creg},
     {"+CUSD:", modem_urc_cusd},
     {"^SMMEMFULL", urc_memfull},
-    {"RING", urc_noise},
+    {"RING", urc_call},
     {"^RSSI", urc_noise},
     {"^HCSQ", urc_noise},
     {"^MODE", urc_noise},

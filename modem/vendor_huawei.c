@@ -22,4 +22,6 @@ const struct modem_vendor modem_vendor_huawei = {
     /* Huawei sticks store new SMS in ME until +CPMS sets mem3 (the
      * E3531 names ME in +CMTI), so a drain lists ME too (doc/modem.md) */
     .drain_me = true,
+    /* TS 27.007 6.5; the stick then sends ^CEND (doc/modem.md) */
+    .hangup = "AT+CHUP",
 };

@@ -122,6 +122,14 @@ int rules_canned(const struct rules *r, const struct rules_input *in,
 		 void (*cb)(void *ud, const char *name, const char *text),
 		 void *ud);
 
+/* The loop protection and budgets of rules_match for a reply that is not
+ * a rule's (a missed call's): the sender checks and the contact's history.
+ * NULL when a reply may go, else why not (in buf or static). */
+const char *rules_suppressed(const struct rules *r,
+			     const struct rules_input *in, char *buf, size_t n);
+/* The [menu] reply template for channel, NULL if there is no menu. */
+const char *rules_menu_text(const struct rules *r, const char *channel);
+
 /* The dry run: for one input, prints which rules matched, why the others
  * did not, the suppression checks, the exact reply and its segments. */
 void rules_explain(const struct rules *r, const struct rules_input *in,

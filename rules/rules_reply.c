@@ -95,6 +95,22 @@ static const char *suppress_history(const struct rules *r,
 	return NULL;
 }
 
+const char *rules_suppressed(const struct rules *r,
+			     const struct rules_input *in, char *buf, size_t n)
+{
+	const char *why = suppress_sender(r, in);
+
+	return why ? why : suppress_history(r, in, NULL, buf, n);
+}
+
+const char *rules_menu_text(const struct rules *r, const char *channel)
+{
+	const struct rules_rule *m = r->menu >= 0 ? &r->rule[r->menu] : NULL;
+	bool wa = channel && strcmp(channel, "whatsapp") == 0;
+
+	return !m ? NULL : wa && m->reply_wa ? m->reply_wa : m->reply;
+}
+
 int rules_canned(const struct rules *r, const struct rules_input *in,
 		 void (*cb)(void *ud, const char *name, const char *text),
 		 void *ud)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "ar_miskol.h"
 #include "config.h"
 #include "diag.h"
 #include "http.h"
@@ -243,6 +244,8 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 	struct rules_input in;
 	struct rules_result res;
 
+	if (ar_miskol_is_call(ctx->msg))
+		return ar_miskol_respond(ar->app, ar->rules, ctx);
 	if (!answerable(ctx->msg))
 		return triage_after_rules(ctx, NULL);
 	if (is_own_number(ar, ctx->peer)) {
@@ -276,6 +279,7 @@ static struct rules *load(const struct config *c, struct diag *d)
 void autoreply_check(const struct config *cfg, struct diag *d)
 {
 	rules_free(load(cfg, d));
+	ar_miskol_check(cfg, d);
 }
 
 int autoreply_reload(struct autoreply *ar)

@@ -24,6 +24,15 @@ struct config {
 	int modem_balance_interval; /* seconds */
 	int modem_low_credit;	    /* rupiah */
 	int modem_cmd_timeout;	    /* ms */
+	int modem_hangup_rings;	    /* hang up an incoming call on this ring */
+	/* [miskol] missed calls */
+	char *miskol_reply; /* template; "" = the menu and a call-back note */
+	int miskol_reply_hours; /* one missed-call reply per contact per this */
+	char *miskol_notices;	/* operator notice patterns, '|' separated */
+	/* [announce] */
+	char *announce_topics;	/* DAFTAR <topic>, comma separated */
+	int announce_sms_price; /* rupiah per SMS segment, for the estimate */
+	int announce_approval_above; /* more recipients: a second admin */
 	/* [store] */
 	char *store_path;
 	char *media_dir;

@@ -54,6 +54,7 @@ void inbox_free(struct inbox *ib);
 enum inbox_stage {
 	INBOX_STAGE_RT,	       /* rt/rt.c: a head's answer */
 	INBOX_STAGE_SURVEY,    /* web/survey.c: "5" after "Balas 1-5" */
+	INBOX_STAGE_ANNOUNCE,  /* announce/: DAFTAR, BERHENTI, STOP */
 	INBOX_STAGE_AUTOREPLY, /* autoreply/: rules, tickets, CEK */
 	INBOX_STAGE_COUNT,
 };

@@ -28,6 +28,8 @@ struct outbox {
 	uint64_t timer;
 	bool kicking;
 	bool stopped; /* shutting down: record outcomes, start nothing */
+	outbox_hold_fn hold;
+	void *hold_ud;
 };
 
 struct outbox *outbox_new(struct loop *l, struct store *st, int retry_max,
@@ -126,6 +128,35 @@ static void schedule(struct outbox *ob)
 		    ob->loop, best > now ? best - now : 1000, on_timer, ob);
 }
 
+void outbox_set_hold(struct outbox *ob, outbox_hold_fn fn, void *ud)
+{
+	ob->hold = fn;
+	ob->hold_ud = ud;
+}
+
+/* The next due message that no hold keeps back; held ones are pushed to
+ * their time (a bounded number per look, the rest at the next). */
+static int next_free(struct outbox *ob, struct chan *c, struct store_out *m)
+{
+	for (int i = 0; i < 500; i++) {
+		int64_t now = clock_wall_ms(), until;
+		char why[200] = "";
+
+		if (store_outbox_next(ob->st, c->drv.channel, now, m) !=
+		    STORE_OK)
+			return -1;
+		until = ob->hold
+			    ? ob->hold(ob->hold_ud, m, now, why, sizeof(why))
+			    : 0;
+		if (until <= now)
+			return 0;
+		free(m->body);
+		if (store_outbox_set(ob->st, m->id, "queued", NULL, why, until))
+			return -1;
+	}
+	return -1;
+}
+
 static void start_one(struct outbox *ob, struct chan *c)
 {
 	struct store_out m;
@@ -133,8 +164,7 @@ static void start_one(struct outbox *ob, struct chan *c)
 	if (c->inflight || loop_now_ms() < c->next_ok ||
 	    (c->drv.ready && !c->drv.ready(c->drv.ud)))
 		return;
-	if (store_outbox_next(ob->st, c->drv.channel, clock_wall_ms(), &m) !=
-	    STORE_OK)
+	if (next_free(ob, c, &m))
 		return;
 	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
 		free(m.body);

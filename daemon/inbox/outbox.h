@@ -36,6 +36,14 @@ void outbox_add_driver(struct outbox *ob, const struct outbox_driver *drv);
 /* A driver for that channel was added (e.g. the modem is enabled). */
 bool outbox_has_channel(struct outbox *ob, const char *channel);
 void outbox_set_pacing(struct outbox *ob, const char *channel, int ms);
+/* A feature may hold messages back (announcements at night, on low
+ * credit): asked for each due message before it is sent, returns 0 to
+ * send it, or the wall-clock time (ms) before which it must not go, with
+ * why filled; the message stays queued until then. One hook. */
+struct store_out;
+typedef int64_t (*outbox_hold_fn)(void *ud, const struct store_out *m,
+				  int64_t now_ms, char *why, size_t whylen);
+void outbox_set_hold(struct outbox *ob, outbox_hold_fn fn, void *ud);
 /* Look at the queue now (after a commit that enqueued, or a channel that
  * became ready). */
 void outbox_kick(struct outbox *ob);

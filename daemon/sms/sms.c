@@ -12,6 +12,7 @@
 #include "modem.h"
 #include "outbox.h"
 #include "phone.h"
+#include "sms_call.h"
 #include "sms_inbox.h"
 #include "store.h"
 #include "log.h"
@@ -37,7 +38,13 @@ static int on_sms(void *ud, const struct modem_sms *p)
 
 	if (inbox_begin(s->app->ib))
 		return -1;
-	int r = sms_inbox_add(s->app->ib, s->app->st, p, app_now_ms(s->app));
+	int r =
+	    sms_call_from_notice(s->app->ib, s->app->cfg->miskol_notices, p);
+	if (r == 0)
+		r = sms_inbox_add(s->app->ib, s->app->st, p,
+				  app_now_ms(s->app));
+	else if (r > 0)
+		r = 0;
 	if (r || inbox_commit(s->app->ib)) {
 		inbox_rollback(s->app->ib);
 		return -1;
@@ -142,10 +149,15 @@ static void on_health(void *ud, const struct modem_health *h)
 	}
 }
 
-static void on_ring(void *ud, const char *number)
+static void on_ring(void *ud, const struct modem_ring *r)
 {
-	log_msg(LOG_INFO, "modem: incoming call from %s (not answered)",
-		number && *number ? number : "unknown");
+	struct sms *s = ud;
+
+	if (r->kind == MODEM_RING_RINGING)
+		log_msg(LOG_DEBUG, "modem: incoming call from %s, ring %d",
+			r->hidden ? "a withheld number" : r->number, r->rings);
+	else
+		sms_call_missed(s->app->ib, r, app_now_ms(s->app));
 }
 
 static void on_log(void *ud, enum modem_log_level lvl, const char *msg)
@@ -264,6 +276,7 @@ static void fill_mcfg(struct sms *s)
 	    .ussd_balance = s->ussd[0] ? s->ussd : NULL,
 	    .balance_interval_s = (unsigned)c->modem_balance_interval,
 	    .cmd_timeout_ms = (unsigned)c->modem_cmd_timeout,
+	    .hangup_rings = (unsigned)c->modem_hangup_rings,
 	};
 }
 

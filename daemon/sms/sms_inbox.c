@@ -18,8 +18,8 @@
 /* Source ids: a hash of what identifies one SMS on the network (SMSC
  * timestamp, sender, concatenation reference and part) plus its text, so
  * two different texts in the same second stay two messages. */
-static void hash_id(char *out, size_t outlen, const char *prefix,
-		    const char *fmt, ...)
+void sms_inbox_hash_id(char *out, size_t outlen, const char *prefix,
+		       const char *fmt, ...)
 {
 	char buf[2048];
 	unsigned char h[16];
@@ -67,16 +67,17 @@ static int store_single(struct inbox *ib, struct store *st,
 	};
 
 	if (p->error) {
-		hash_id(sid, sizeof(sid), "sms:", "pdu|%s", p->pdu_hex);
+		sms_inbox_hash_id(sid, sizeof(sid), "sms:", "pdu|%s",
+				  p->pdu_hex);
 		m.status = "error";
 		m.error = p->error;
 		m.body = "[SMS tidak dapat dibaca]";
 		m.kind = "error";
 
 	} else {
-		hash_id(sid, sizeof(sid), "sms:", "%s|%lld|%d|%d|%s", p->sender,
-			(long long)p->scts, p->ref, p->seq,
-			p->text ? p->text : "");
+		sms_inbox_hash_id(sid, sizeof(sid), "sms:", "%s|%lld|%d|%d|%s",
+				  p->sender, (long long)p->scts, p->ref, p->seq,
+				  p->text ? p->text : "");
 		if (p->binary) {
 			m.kind = "binary";
 			m.body = "[pesan data, bukan teks]";
@@ -125,7 +126,7 @@ int sms_inbox_assemble(struct inbox *ib, struct store *st, const char *key,
 	}
 	char *body = join_parts(parts, n, total, &missing);
 	char sid[64];
-	hash_id(sid, sizeof(sid), "sms:", "group|%s", key);
+	sms_inbox_hash_id(sid, sizeof(sid), "sms:", "group|%s", key);
 	struct inbox_msg m = {
 	    .channel = "sms",
 	    .from = sender,
@@ -153,8 +154,8 @@ static int store_part(struct inbox *ib, struct store *st,
 
 	snprintf(key, sizeof(key), "%.40s|%d|%d|%d", p->sender, p->ref,
 		 p->parts, p->ref16 ? 16 : 8);
-	hash_id(sid, sizeof(sid), "part:", "%s|%lld|%d|%s", key,
-		(long long)p->scts, p->seq, p->text ? p->text : "");
+	sms_inbox_hash_id(sid, sizeof(sid), "part:", "%s|%lld|%d|%s", key,
+			  (long long)p->scts, p->seq, p->text ? p->text : "");
 	int r = store_part_add(st, sid, key, p->sender, p->parts, p->seq,
 			       p->text, p->scts, now_ms);
 	if (r == STORE_DUP)

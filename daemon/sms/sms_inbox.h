@@ -8,6 +8,7 @@
 #define SIMPUL_SMS_INBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct inbox;
@@ -25,5 +26,11 @@ int sms_inbox_add(struct inbox *ib, struct store *st,
  * missing. 0 also when nothing is stored yet; -1 on a store error. */
 int sms_inbox_assemble(struct inbox *ib, struct store *st, const char *key,
 		       const char *sender, int total, bool force);
+
+/* A source id: prefix and the hex of a hash of the formatted text (the
+ * identity of one SMS, or of one missed call). */
+void sms_inbox_hash_id(char *out, size_t outlen, const char *prefix,
+		       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -812,18 +812,33 @@ json_t *store_col_json(sqlite3_stmt *s, int i)
 #define MSG_COLS                                                               \
 	"m.id, m.channel, m.direction, m.peer, m.body, m.at, m.source_id,"     \
 	" m.status, m.conversation_id, m.kind, m.error, m.author, m.media,"    \
-	" m.external_id"
+	" m.external_id,"                                                      \
+	" (SELECT user FROM call_backs WHERE message_id = m.id"                \
+	"  ORDER BY id DESC LIMIT 1),"                                         \
+	" (SELECT max(at) FROM call_backs WHERE message_id = m.id)"
 
 static json_t *message_row(sqlite3_stmt *s, int tz)
 {
-	static const char *const names[] = {
-	    "id",    "channel",	  "direction", "peer",	       "body",
-	    "at",    "source_id", "status",    "conversation", "kind",
-	    "error", "author",	  "media",     "external_id"};
+	static const char *const names[] = {"id",
+					    "channel",
+					    "direction",
+					    "peer",
+					    "body",
+					    "at",
+					    "source_id",
+					    "status",
+					    "conversation",
+					    "kind",
+					    "error",
+					    "author",
+					    "media",
+					    "external_id",
+					    "called_back_by",
+					    "called_back_at_ms"};
 	json_t *o = json_object();
 	char iso[40];
 
-	for (int i = 0; i < 14; i++)
+	for (int i = 0; i < 16; i++)
 		json_object_set_new(o, names[i], store_col_json(s, i));
 	store_iso8601(sqlite3_column_int64(s, 5), tz, iso, sizeof(iso));
 	json_object_set_new(o, "at", json_string(iso));

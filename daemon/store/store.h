@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 11
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -108,6 +108,7 @@ struct store_out {
 	char *body;
 	int attempts;
 	bool is_auto;
+	char kind[16]; /* "text", "announce", ... */
 };
 int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
 			     int64_t contact_id, const char *channel,

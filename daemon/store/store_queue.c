@@ -40,7 +40,7 @@ int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
 
 static const char SQL_OUT_NEXT[] =
     "SELECT id, conversation_id, contact_id, channel, peer, body, attempts,"
-    " author FROM messages WHERE direction = 'out' AND channel = ?"
+    " author, kind FROM messages WHERE direction = 'out' AND channel = ?"
     " AND status = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT 1";
 
 int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
@@ -63,6 +63,7 @@ int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
 		out->attempts = sqlite3_column_int(s, 6);
 		const unsigned char *a = sqlite3_column_text(s, 7);
 		out->is_auto = a && strcmp((const char *)a, "auto") == 0;
+		store_col_copy(s, 8, out->kind, sizeof(out->kind));
 	}
 	sqlite3_reset(s);
 	return store_row_result(r);

@@ -185,6 +185,44 @@ const char *const store_migrations[] = {
     " WHEN new.staff_name IS NOT NULL AND new.name IS NOT new.staff_name"
     " BEGIN UPDATE contacts SET profile_name = new.name,"
     " name = new.staff_name WHERE id = new.id; END;",
+    /* 9 -> 10: who called a missed caller back, and when (the "telepon
+     * balik" action on a missed-call message) */
+    "CREATE TABLE call_backs("
+    " id INTEGER PRIMARY KEY,"
+    " message_id INTEGER NOT NULL REFERENCES messages(id),"
+    " user TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX call_backs_message ON call_backs(message_id, at);"
+    "CREATE TRIGGER ui_rev_call_back AFTER INSERT ON call_backs BEGIN"
+    " UPDATE counters SET value = value + 1 WHERE name = 'ui_rev'; END;",
+    /* 10 -> 11: announcements. A subscription per contact and topic
+     * ('semua', 'rt:03', 'posyandu'), every change in consent_log with its
+     * time and the message that asked for it (PDP law). An announcement's
+     * recipients are outbox rows made in the one transaction that makes
+     * the announcement; the primary key keeps one per contact. */
+    "CREATE TABLE subscriptions("
+    " id INTEGER PRIMARY KEY,"
+    " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " topic TEXT NOT NULL, channel TEXT NOT NULL,"
+    " active INTEGER NOT NULL, changed_at INTEGER NOT NULL,"
+    " UNIQUE(contact_id, topic));"
+    "CREATE INDEX subscriptions_topic ON subscriptions(topic, active);"
+    "CREATE TABLE consent_log("
+    " id INTEGER PRIMARY KEY,"
+    " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    " at INTEGER NOT NULL, action TEXT NOT NULL, topic TEXT NOT NULL,"
+    " channel TEXT NOT NULL, message_id INTEGER);"
+    "CREATE TABLE announcements("
+    " id INTEGER PRIMARY KEY, body TEXT NOT NULL, audience TEXT NOT NULL,"
+    " created_by TEXT, created_at INTEGER NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'dikirim' CHECK (state IN"
+    " ('menunggu_persetujuan', 'dikirim')),"
+    " approved_by TEXT, approved_at INTEGER);"
+    "CREATE TABLE announcement_recipients("
+    " announcement_id INTEGER NOT NULL REFERENCES announcements(id),"
+    " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    " message_id INTEGER NOT NULL REFERENCES messages(id),"
+    " PRIMARY KEY(announcement_id, contact_id));",
 };
 
 const int store_nmigrations =

@@ -22,6 +22,7 @@
 #include "sse.h"
 #include "survey.h"
 #include "store.h"
+#include "store_call.h"
 #include "store_ui.h"
 
 static struct api_ui *the_ui; /* one per daemon (api_init) */
@@ -161,6 +162,39 @@ static int post_conversation(void *ud, struct http_req *req,
 	return HTTP_DONE;
 }
 
+/* POST /api/v1/messages/ID/callback: a staff member called the resident
+ * of a missed call back ("telepon balik"); records who and when. */
+static int post_message_sub(void *ud, struct http_req *req,
+			    struct http_resp *resp)
+{
+	struct app *app = ud;
+	int64_t id = path_id(req, "/api/v1/messages/");
+	const char *user = http_user(req);
+	int64_t now = app_now_ms(app);
+
+	if (!user || !*user)
+		user = "simpulctl"; /* the unix socket has no login */
+	if (id < 0 ||
+	    strcmp(path_tail(req, "/api/v1/messages/"), "callback") != 0) {
+		http_error(resp, 404, "not found");
+		return HTTP_DONE;
+	}
+	switch (store_call_back(app->st, id, user, now)) {
+	case STORE_OK:
+		http_reply_json(resp, 201,
+				json_pack("{sI ss sI}", "message",
+					  (json_int_t)id, "by", user, "at_ms",
+					  (json_int_t)now));
+		break;
+	case STORE_NOTFOUND:
+		http_error(resp, 404, "no missed call with this id");
+		break;
+	default:
+		http_error(resp, 500, "storing the call back failed");
+	}
+	return HTTP_DONE;
+}
+
 /* POST /api/v1/messages {"channel","to","text"}: a new outbound message to
  * any number (simpulctl send). */
 static int64_t send_new(struct app *app, const char *channel, const char *to,
@@ -252,6 +286,8 @@ int api_init(struct app *app, const struct sms *sms)
 		return -1;
 	return http_route(h, "GET", "/api/v1/messages", 0, get_messages, app) |
 	       http_route(h, "POST", "/api/v1/messages", 0, post_message, app) |
+	       http_route(h, "POST", "/api/v1/messages/", HTTP_PREFIX,
+			  post_message_sub, app) |
 	       http_route(h, "GET", "/api/v1/conversations/", HTTP_PREFIX,
 			  get_conversation, app) |
 	       http_route(h, "POST", "/api/v1/conversations/", HTTP_PREFIX,

@@ -15,6 +15,7 @@
 #define MAX_CLIENTS 8
 #define MAX_SENT    256
 #define MAX_PENDING 256
+#define MAX_CALLS 64
 
 enum profile { PROFILE_SIM800, PROFILE_E3531 };
 
@@ -28,6 +29,8 @@ enum timer_kind {
 	T_NOREG_END,
 	T_REPORT,  /* arg: mr, data: recipient; status report arrives */
 	T_PENDING, /* deliver messages waiting at the SMSC */
+	T_RING,	   /* arg: call id; the next ring of an incoming call */
+	T_CALL_END, /* arg: call id; ^CEND after our AT+CHUP (E3531) */
 };
 
 struct sim_timer {
@@ -130,6 +133,15 @@ struct sim {
 	} seen[64];
 	int nseen;
 
+	/* incoming voice calls (simcall.c) */
+	struct call {
+		char number[40]; /* "" when withheld */
+		int rings, max_rings;
+		bool active;
+		char ended_by[12]; /* "ATH", "AT+CHUP", "caller" */
+	} calls[MAX_CALLS];
+	int ncalls;
+
 	struct sim_timer timers[MAX_TIMERS];
 	int ctl_listen;
 	struct ctl_client clients[MAX_CLIENTS];
@@ -192,6 +204,12 @@ void sms_prompt_input(struct sim *sim, char c);
 void sms_status_report(struct sim *sim, int mr, const char *to);
 /* Delivers messages waiting at the SMSC (T_PENDING). */
 void sms_deliver_pending(struct sim *sim);
+
+/* simcall.c */
+int simcall_start(struct sim *sim, const char *number, int rings);
+void simcall_hangup(struct sim *sim, const char *cmd);
+void simcall_timer(struct sim *sim, enum timer_kind kind, int id);
+void simcall_list(struct sim *sim, struct strbuf *r);
 
 /* simctl.c */
 void control_command(struct sim *sim, char *line, struct strbuf *reply);

@@ -545,6 +545,13 @@ static void do_curc(struct sim *sim, const struct cmd *c)
 	sim_ok(sim);
 }
 
+/* TS 27.007 6.5: hang up the call that rings */
+static void do_chup(struct sim *sim, const struct cmd *c)
+{
+	simcall_hangup(sim, "AT+CHUP");
+	sim_ok(sim);
+}
+
 /* The extended commands by name; huawei_only ones are unknown to the
  * SIM800 profile, as on the real modem. */
 static const struct {
@@ -569,6 +576,7 @@ static const struct {
     {"+CMGD", false, sms_cmgd},	    {"+CMGS", false, sms_cmgs},
     {"+CFUN", false, do_cfun},	    {"+CLIP", false, do_ok},
     {"+CRC", false, do_ok},	    {"+CMMS", false, do_ok},
+    {"+CHUP", false, do_chup},
     {"^PORTSEL", true, do_portsel}, {"^SYSINFO", true, do_sysinfo},
     {"^CURC", true, do_curc},
 };
@@ -621,7 +629,8 @@ static int do_basic(struct sim *sim, const char *p, bool *reply_done)
 	else if (c == 'I') {
 		do_ati(sim);
 		*reply_done = true;
-	}
+	} else if (c == 'H')
+		simcall_hangup(sim, "ATH"); /* V.250 6.3.6 */
 	return k;
 }
 
@@ -813,6 +822,10 @@ void modem_timer(struct sim *sim, enum timer_kind kind, int arg,
 		break;
 	case T_PENDING:
 		sms_deliver_pending(sim);
+		break;
+	case T_RING:
+	case T_CALL_END:
+		simcall_timer(sim, kind, arg);
 		break;
 	default:
 		break;

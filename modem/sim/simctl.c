@@ -290,6 +290,24 @@ static void cmd_fault(struct sim *sim, char *rest, struct strbuf *r)
 	sb_printf(r, "OK");
 }
 
+/* call NUMBER|hidden [RINGS]: rings RINGS times (4), then gives up. */
+static void cmd_call(struct sim *sim, char *rest, struct strbuf *r)
+{
+	char *num = next_word(&rest), *n = next_word(&rest);
+	int rings = n ? atoi(n) : 4;
+	int id;
+
+	if (!num || rings < 1) {
+		err(r, "usage: call NUMBER|hidden [RINGS]");
+		return;
+	}
+	id = simcall_start(sim, strcmp(num, "hidden") ? num : "", rings);
+	if (id < 0)
+		err(r, "a call is already ringing");
+	else
+		sb_printf(r, "OK %d", id);
+}
+
 static void cmd_sent(struct sim *sim, struct strbuf *r)
 {
 	sb_printf(r, "OK [");
@@ -398,6 +416,10 @@ void control_command(struct sim *sim, char *line, struct strbuf *r)
 		}
 		snprintf(sim->credit, sizeof(sim->credit), "%s", a);
 		sb_printf(r, "OK");
+	} else if (!strcmp(cmd, "call")) {
+		cmd_call(sim, rest, r);
+	} else if (!strcmp(cmd, "calls")) {
+		simcall_list(sim, r);
 	} else if (!strcmp(cmd, "sent")) {
 		cmd_sent(sim, r);
 	} else if (!strcmp(cmd, "stored")) {
@@ -407,7 +429,7 @@ void control_command(struct sim *sim, char *line, struct strbuf *r)
 	} else {
 		err(r,
 		    "unknown command '%s' (sms, parts, pdu, raw, fault, "
-		    "credit, sent, stored, stats)",
+		    "credit, call, calls, sent, stored, stats)",
 		    cmd);
 	}
 }

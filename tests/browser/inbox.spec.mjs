@@ -193,6 +193,9 @@ async function walkViews() {
   await page.click('#nav-users');
   await page.locator('#u-list .user-row').first().waitFor();
   await check('pengguna');
+  await page.click('#nav-announce');
+  await page.locator('#ann').waitFor();
+  await check('pengumuman');
   await page.click('#nav-inbox');
 }
 
@@ -380,6 +383,26 @@ try {
     assert.deepEqual(tk.slice(0, 3), pageTk.slice(0, 3), 'CSV tickets = page tickets');
     const cats = await page.locator('#r-cats tbody tr').count();
     assert.ok(cats >= 1, 'categories of the month');
+    await page.click('#nav-inbox');
+  });
+
+  await step('an admin previews and sends an announcement to one RT', async () => {
+    await simCtl('sms +6281900000004 DAFTAR RT 03');
+    await waitFor(async () => JSON.parse(await simCtl('sent')).some(
+      (m) => m.to === '+6281900000004' && /terdaftar/.test(m.text)),
+    'the confirmation SMS', 60000);
+    await page.click('#nav-announce');
+    await page.locator('#ann').waitFor();
+    await page.fill('#ann-audience', 'RT 03');
+    await page.fill('#ann-text', 'Kerja bakti RT 03 hari Minggu pukul 07.00.');
+    await page.click('#ann-check');
+    await waitFor(async () => /1 penerima \(SMS 1, WhatsApp 0\), 1 segmen/.test(
+      await page.textContent('#ann-preview')), 'the preview');
+    assert.equal(await page.isDisabled('#ann-send'), false);
+    await page.click('#ann-send');
+    const a = page.locator('#ann-list .ann-item').first();
+    await a.waitFor();
+    assert.match(await a.textContent(), /rt:03 · 1 penerima/);
     await page.click('#nav-inbox');
   });
 

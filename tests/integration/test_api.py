@@ -24,6 +24,7 @@ READS = [
     "/api/v1/messages", "/api/v1/conversations", "/api/v1/conversations/1",
     "/api/v1/status", "/api/v1/me", "/api/v1/users", "/api/v1/changes",
     "/api/v1/sms/count?text=a", "/api/v1/messages/1/media", "/",
+    "/api/v1/announcements", "/api/v1/subscriptions",
 ]
 WRITES = [
     ("/api/v1/messages", {"channel": "sms", "to": "081234567890",
@@ -36,6 +37,9 @@ WRITES = [
     ("/api/v1/conversations/1/rt", {"rt": "001/002"}),
     ("/api/v1/conversations/1/read", {}),
     ("/api/v1/users", {"name": "x", "role": "staff", "password": "12345678"}),
+    ("/api/v1/messages/1/callback", {}),
+    ("/api/v1/announcements", {"text": "x", "audience": "semua"}),
+    ("/api/v1/announcements/1/approve", {}),
     ("/api/v1/logout", {}),
 ]
 
@@ -216,6 +220,61 @@ class Auth(ApiCase):
         for i in range(20):
             c.login(f"tamu{i}", "salah")
         self.assertEqual(c.login("siti")[0], 429)  # the address is locked
+
+    def test_announcement_only_by_admin(self):
+        self.wa("6281234567890", "DAFTAR")
+        budi = Client(self.d)
+        self.assertEqual(budi.login("budi")[0], 200)
+        st, _, _ = budi.req("POST", "/api/v1/announcements",
+                            {"text": "Rapat RW", "audience": "semua"})
+        self.assertEqual(st, 403)
+        self.assertEqual(self.c.json("GET", "/api/v1/announcements"), [])
+        p = self.c.json("POST", "/api/v1/announcements",
+                        {"text": "Rapat RW", "audience": "semua",
+                         "preview": True})
+        self.assertEqual((p["recipients"], p["whatsapp"]), (1, 1))
+        self.assertEqual(self.c.json("GET", "/api/v1/announcements"), [])
+        st, _, _ = self.c.req("POST", "/api/v1/announcements",
+                              {"text": "Rapat RW", "audience": "arisan"})
+        self.assertEqual(st, 400)
+        a = self.c.json("POST", "/api/v1/announcements",
+                        {"text": "Rapat RW", "audience": "semua"},
+                        expect=201)
+        self.assertEqual(a["recipients"], 1)
+        lst = self.c.json("GET", "/api/v1/announcements")
+        self.assertEqual([(x["id"], x["created_by"], x["recipients"])
+                          for x in lst], [(a["id"], "siti", 1)])
+
+    def test_large_announcement_needs_a_second_admin(self):
+        self.d.stop()
+        self.d.sections["announce"] = {"approval_above": "1"}
+        self.d.write_config(self.d.sections)
+        self.d.start()
+        self.wa("6281234567890", "DAFTAR")
+        self.wa("6281234567891", "DAFTAR")
+        a = self.c.json("POST", "/api/v1/announcements",
+                        {"text": "Rapat RW", "audience": "semua"},
+                        expect=202)
+        self.assertEqual((a["state"], a["recipients"]),
+                         ("menunggu_persetujuan", 2))
+        self.assertEqual([m for m in self.d.inbox()
+                          if m["body"] == "Rapat RW"], [])
+        path = f"/api/v1/announcements/{a['id']}/approve"
+        st, b, _ = self.c.req("POST", path, {})
+        self.assertEqual(st, 403, b)  # not the same admin
+        self.assertEqual(add_user(self.d, "rina", "admin").returncode, 0)
+        rina = Client(self.d)
+        self.assertEqual(rina.login("rina")[0], 200)
+        self.assertEqual(rina.json("POST", path, {}, expect=201)["state"],
+                         "dikirim")
+        st, _, _ = rina.req("POST", path, {})
+        self.assertEqual(st, 409)  # once
+        rows = [m for m in self.d.inbox() if m["body"] == "Rapat RW"]
+        self.assertEqual(sorted(m["peer"] for m in rows),
+                         ["6281234567890", "6281234567891"])  # WhatsApp
+        lst = self.c.json("GET", "/api/v1/announcements")
+        self.assertEqual((lst[0]["state"], lst[0]["approved_by"],
+                          lst[0]["recipients"]), ("dikirim", "rina", 2))
 
     def test_user_add_only_admin_or_local(self):
         r = add_user(self.d, "siti")

@@ -44,6 +44,8 @@ struct peer {
 	int nparts_sent, last_part, last_part_mr;
 	int nhealth;
 	char ring[40];
+	int nrings, nmissed, missed_rings;
+	bool missed_hidden, missed_hung_up;
 };
 
 /* ---- the peer ---- */
@@ -214,11 +216,19 @@ static void o_health(void *ud, const struct modem_health *h)
 	((struct peer *)ud)->nhealth++;
 }
 
-static void o_ring(void *ud, const char *number)
+static void o_ring(void *ud, const struct modem_ring *r)
 {
 	struct peer *p = ud;
 
-	snprintf(p->ring, sizeof(p->ring), "%s", number);
+	snprintf(p->ring, sizeof(p->ring), "%s", r->number);
+	if (r->kind == MODEM_RING_RINGING) {
+		p->nrings++;
+		return;
+	}
+	p->nmissed++;
+	p->missed_rings = r->rings;
+	p->missed_hidden = r->hidden;
+	p->missed_hung_up = r->hung_up;
 }
 
 static void o_log(void *ud, enum modem_log_level lvl, const char *msg)
@@ -621,6 +631,37 @@ static void test_cmt_routed_and_ring(void **st)
 	expect_nothing(p); /* routed: nothing to delete */
 	reply(p, "\r\nRING\r\n\r\n+CLIP: \"+6281111\",145,\"\",0,\"\",0\r\n");
 	assert_string_equal(p->ring, "+6281111");
+	expect_nothing(p); /* hangup_after_rings defaults to 2 */
+	reply(p, "\r\nRING\r\n\r\n+CLIP: \"+6281111\",145,\"\",0,\"\",0\r\n");
+	expect(p, "ATH"); /* never answered: hung up on the second ring */
+	assert_int_equal(p->nmissed, 0);
+	reply(p, "\r\nOK\r\n");
+	assert_int_equal(p->nmissed, 1);
+	assert_int_equal(p->missed_rings, 2);
+	assert_false(p->missed_hidden);
+	assert_true(p->missed_hung_up);
+	assert_string_equal(p->ring, "+6281111");
+	peer_free(p);
+}
+
+/* A withheld number (CLI validity 1) whose caller gives up after one ring:
+ * one missed call, hidden, nothing sent to the modem. */
+static void test_ring_withheld_caller_gives_up(void **st)
+{
+	struct peer *p = peer_new(NULL, NULL);
+
+	bring_up(p);
+	reply(p, "\r\nRING\r\n\r\n+CLIP: \"\",128,\"\",0,\"\",1\r\n");
+	reply(p, "\r\nNO CARRIER\r\n");
+	expect_nothing(p);
+	assert_int_equal(p->nmissed, 1);
+	assert_true(p->missed_hidden);
+	assert_false(p->missed_hung_up);
+	assert_string_equal(p->ring, "");
+	/* a modem that says nothing at the end: the call times out */
+	reply(p, "\r\nRING\r\n");
+	advance(p, 20000);
+	assert_int_equal(p->nmissed, 2);
 	peer_free(p);
 }
 
@@ -910,6 +951,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_init),
 	    cmocka_unit_test(test_huawei_curc_and_cnmi_fallback),
+	    cmocka_unit_test(test_ring_withheld_caller_gives_up),
 	    cmocka_unit_test(test_pin_sent_once),
 	    cmocka_unit_test(test_pin_accepted),
 	    cmocka_unit_test(test_pin_rejected),

@@ -12,6 +12,7 @@ import {
 import { showContact } from './contact.js';
 import { showReports } from './reports.js';
 import { showUsers } from './users.js';
+import { initAnnounce, showAnnounce } from './announce.js';
 
 const PAGE = 50;
 const WA_WINDOW_MS = 24 * 3600 * 1000;
@@ -172,7 +173,8 @@ function problemOf(m) {
 }
 
 function messageNode(m) {
-  const li = el('li', `msg msg-${m.direction}${m.kind === 'notice' ? ' msg-notice' : ''}`);
+  const extra = m.kind === 'notice' ? ' msg-notice' : m.kind === 'missed_call' ? ' msg-call' : '';
+  const li = el('li', `msg msg-${m.direction}${extra}`);
   li.dataset.id = m.id;
   const head = el('div', 'msg-head muted');
   head.append(channelBadges([m.channel]));
@@ -187,7 +189,35 @@ function messageNode(m) {
     const p = problemOf(m);
     if (p) li.append(el('div', 'msg-problem', p));
   }
+  if (m.kind === 'missed_call') li.append(callBackNode(m));
   return li;
+}
+
+// A missed call: who called the resident back and when, or the button.
+function callBackNode(m) {
+  const box = el('div', 'call-back');
+  if (m.called_back_by) {
+    const at = new Date(m.called_back_at_ms).toISOString();
+    box.append(el('span', 'muted', `Ditelepon balik oleh ${m.called_back_by}, ${fmtTime(at)}`));
+    return box;
+  }
+  if (m.peer === 'TERSEMBUNYI') return box;
+  const b = el('button', 'btn-call-back', 'Telepon balik');
+  b.type = 'button';
+  b.title = 'Catat bahwa Anda sudah menelepon balik warga ini';
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      await api('POST', `/api/v1/messages/${m.id}/callback`);
+      toast('Telepon balik tercatat', b);
+      await refreshConversation();
+    } catch (e) {
+      b.disabled = false;
+      failed(e, b);
+    }
+  });
+  box.append(b);
+  return box;
 }
 
 function replyChannel(c) {
@@ -420,10 +450,11 @@ function go(hash) {
 
 function showView(name) {
   document.body.dataset.view = name;
-  for (const v of ['inbox', 'contact', 'reports', 'users']) $(`${v}-view`).hidden = v !== name;
+  for (const v of ['inbox', 'contact', 'reports', 'users', 'announce']) $(`${v}-view`).hidden = v !== name;
   $('nav-inbox').classList.toggle('on', name === 'inbox' || name === 'contact');
   $('nav-reports').classList.toggle('on', name === 'reports');
   $('nav-users').classList.toggle('on', name === 'users');
+  $('nav-announce').classList.toggle('on', name === 'announce');
 }
 
 async function route() {
@@ -439,6 +470,9 @@ async function route() {
   } else if (h === '#/laporan') {
     showView('reports');
     await showReports();
+  } else if (h === '#/pengumuman') {
+    showView('announce');
+    await showAnnounce().catch((e) => failed(e, $('ann-check')));
   } else if (h === '#/pengguna') {
     showView('users');
     await showUsers();
@@ -536,6 +570,8 @@ async function main() {
   session.role = me.role;
   $('me').textContent = me.user;
   $('nav-users').hidden = me.role !== 'admin';
+  $('nav-announce').hidden = me.role !== 'admin';
+  if (me.role === 'admin') initAnnounce();
   const users = await api('GET', '/api/v1/users');
   for (const sel of [$('f-assignee'), $('c-assignee')]) {
     for (const u of users) {
