@@ -66,6 +66,38 @@ def choose_port(asked):
     return port
 
 
+def my_children():
+    """Live processes whose parent is this one (from /proc)."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(st[1]) == os.getpid() and st[0] != "Z":
+            kids.append(int(d))
+    return kids
+
+
+def sweep():
+    """A signal that came while a program was being started leaves it
+    outside the list that is stopped: stop whatever is still a child."""
+    def signal_all(sig):
+        for pid in my_children():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+    signal_all(signal.SIGTERM)
+    try:
+        harness.wait_for(lambda: not my_children(), timeout=5)
+    except AssertionError:
+        signal_all(signal.SIGKILL)
+
+
 def on_signal(signum, frame):
     # SIGTERM and SIGHUP end the demo the way Ctrl-C does.
     raise KeyboardInterrupt
@@ -165,6 +197,7 @@ def run(a):
             except Exception:
                 if getattr(p, "proc", None) and p.proc.poll() is None:
                     p.proc.kill()
+        sweep()
     return rc
 
 

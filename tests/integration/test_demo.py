@@ -144,6 +144,18 @@ class Demo(Case):
                          r.stdout + r.stderr)
         self.stop_and_check(p, signal.SIGINT)
 
+    def test_sigterm_while_starting_leaves_nothing(self):
+        p = self.start_demo("--port", str(harness.free_port()))
+        # The simulator is up; the daemon may or may not be.
+        wait_for(lambda: os.path.exists(os.path.join(self.tmp, "sim.ctl"))
+                 or p.poll() is not None, what="the simulator started")
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(60 * harness.TIMEOUT_SCALE)
+        self.assertEqual(rc, 0, self.output())
+        wait_for(lambda: not using(self.tmp), timeout=10,
+                 what="no process of the demo left")
+        self.assertNotIn("Traceback", self.output())
+
     def test_taken_port_asked_for_is_an_error_without_traceback(self):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
