@@ -198,6 +198,10 @@ def run(a):
                 if getattr(p, "proc", None) and p.proc.poll() is None:
                     p.proc.kill()
         sweep()
+        try:  # "demo sms/wa" now says that no demo runs
+            os.unlink(os.path.join(os.path.abspath(a.dir), "demo.json"))
+        except OSError:
+            pass
     return rc
 
 
@@ -237,7 +241,8 @@ def main():
                     help="where the demo keeps its files (default .demo)")
     sub = ap.add_subparsers(dest="cmd")
     for ch in ("sms", "wa"):
-        p = sub.add_parser(ch, help=f"send a resident's {ch} into the demo")
+        p = sub.add_parser(ch, help="a resident's " + (
+            "SMS" if ch == "sms" else "WhatsApp message") + " into the demo")
         p.add_argument("sender")
         p.add_argument("text", nargs="+")
     a = ap.parse_args()
