@@ -50,10 +50,15 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: simpuld [-f] [-n] [-c FILE]\n"
-		"  -c FILE  configuration (default %s/simpul.ini)\n"
-		"  -f       stay in the foreground, log to stderr\n"
-		"  -n       check the configuration and rules, print every "
-		"error, exit\n",
+		"  -c FILE        configuration (default %s/simpul.ini)\n"
+		"  -f             stay in the foreground, log to stderr\n"
+		"  -n             check the configuration and rules, print "
+		"every error, exit\n"
+		"  -h, --help     this text\n"
+		"  -V, --version  the version\n"
+		"exit status: 0 after a clean stop or a valid -n, 1 on a "
+		"configuration\nerror or a failed start, 2 on a usage error "
+		"(simpuld(8))\n",
 		SIMPUL_SYSCONFDIR);
 }
 
@@ -453,7 +458,12 @@ int main(int argc, char **argv)
 	bool foreground = false, check = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:fnh")) != -1) {
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	while ((opt = getopt_long(argc, argv, "c:fnhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -467,10 +477,19 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("simpuld %s\n", SIMPUL_VERSION);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "simpuld: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
 	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "simpuld: libsodium failed to initialise\n");

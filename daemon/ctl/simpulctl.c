@@ -141,6 +141,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: simpulctl [-c FILE] COMMAND ...\n"
+		"       simpulctl -h|--help, -V|--version\n"
+		"  -c FILE                        configuration (default\n"
+		"                                 " SIMPUL_SYSCONFDIR
+		"/simpul.ini)\n"
 		"  inbox [--json] [--limit N]     newest messages first\n"
 		"  show CONVERSATION [--json]     one conversation\n"
 		"  send --channel sms|whatsapp --to NUMBER TEXT\n"
@@ -155,12 +159,19 @@ static void usage(FILE *f)
 		"                                 ask the resident's Ketua RT "
 		"to confirm\n"
 		"  rt list [--all] [--json]       RT confirmation requests\n"
+		"  user add NAME [--role staff|admin] [--replace]\n"
+		"                                 a web inbox user; the "
+		"password from\n"
+		"                                 the terminal (twice) or "
+		"stdin\n"
 		"  doctor [--json]                check modem, SIM, clock, disk,\n"
 		"                                 database, settings; exit 1 on "
 		"a problem\n"
 		"  backup FILE                    online copy of the database "
 		"(written\n"
-		"                                 by simpuld, mode 0600)\n");
+		"                                 by simpuld, mode 0600)\n"
+		"exit status: 0 on success, 1 on an error reported or found, "
+		"2 on a\nusage error (simpulctl(1))\n");
 }
 
 static char *json_body(const char *fmt, ...)
@@ -616,11 +627,22 @@ int main(int argc, char **argv)
 	const char *path = SIMPUL_SYSCONFDIR "/simpul.ini";
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	/* "+": options stop at the command, whose own options follow. */
+	while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) !=
+	       -1) {
 		if (opt == 'c')
 			path = optarg;
+		else if (opt == 'h')
+			return usage(stdout), 0;
+		else if (opt == 'V')
+			return printf("simpulctl %s\n", SIMPUL_VERSION), 0;
 		else
-			return usage(opt == 'h' ? stdout : stderr), opt != 'h';
+			return usage(stderr), 2;
 	}
 	if (optind >= argc)
 		return usage(stderr), 2;

@@ -28,6 +28,10 @@ APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
 ACCESS_TOKEN = "test-access-token"
 PHONE_ID = "1234567890"
+# Under emulation (tests/arm runs the ARM binaries under qemu-user) every
+# program is several times slower: SIMPUL_TIMEOUT_SCALE stretches the time
+# limits of waits, never what is checked.
+TIMEOUT_SCALE = float(os.environ.get("SIMPUL_TIMEOUT_SCALE") or "1")
 
 
 # ---- the pinned clock ------------------------------------------------
@@ -215,7 +219,7 @@ def clock_env(tmp, clock=None):
 
 
 def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):
-    end = time.monotonic() + timeout
+    end = time.monotonic() + timeout * TIMEOUT_SCALE
     while True:
         v = pred()
         if v:
@@ -252,7 +256,7 @@ class Sim:
 
     def ctl(self, line, timeout=10):
         s = socket.socket(socket.AF_UNIX)
-        s.settimeout(timeout)
+        s.settimeout(timeout * TIMEOUT_SCALE)
         s.connect(self.ctl_path)
         s.sendall((line + "\n").encode())
         data = b""
@@ -365,7 +369,7 @@ class Daemon:
     def ctl(self, *args, check=True):
         r = subprocess.run([SIMPULCTL, "-c", self.conf, *args],
                            env=self.env, capture_output=True, text=True,
-                           timeout=60)
+                           timeout=60 * TIMEOUT_SCALE)
         if check and r.returncode != 0:
             raise AssertionError(f"simpulctl {args}: rc={r.returncode}\n"
                                  f"{r.stdout}{r.stderr}")

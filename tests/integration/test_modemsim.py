@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Sim, wait_for  # noqa: E402
+from harness import TIMEOUT_SCALE, Sim, wait_for  # noqa: E402
 
 # "Hello" to +6281311112222, SMS-SUBMIT, GSM-7, default SMSC ("00").
 FINAL = re.compile(rb"\r\n(OK|ERROR|\+CM[ES] ERROR: \d+)\r\n")
@@ -36,7 +36,7 @@ class Port:
         os.write(self.fd, data.encode() if isinstance(data, str) else data)
 
     def read_until(self, pred, timeout=5.0):
-        end = time.monotonic() + timeout
+        end = time.monotonic() + timeout * TIMEOUT_SCALE
         while not pred(self.buf):
             left = end - time.monotonic()
             if left <= 0:
