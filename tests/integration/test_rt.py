@@ -165,6 +165,33 @@ class Rt(Case):
                  what="reply to the stranger")
         self.assertFalse(self.sent_to(RESIDENT, "membenarkan"))
 
+    def test_alphanumeric_sender_is_never_a_head_or_resident(self):
+        """A sender ID (TP-OA type of number 101) spelling the head's or a
+        resident's number is not that number: it cannot approve, does not
+        write into the resident's conversation, gets no reply."""
+        self.start()
+        req, _ = self.ask()
+        answer = f"YA {req['code']}"
+        self.s.pdu(harness.deliver_pdu("81299990001", answer))
+        self.s.pdu(harness.deliver_pdu("81234567890", "mau urus KTP, RT 03"))
+        bodies = (answer, "mau urus KTP, RT 03")
+        ins = wait_for(lambda: [m for m in self.d.inbox()
+                                if m["direction"] == "in"
+                                and m["body"] in bodies][1:],
+                       what="both alphanumeric messages stored")
+        ins = [m for m in self.d.inbox()
+               if m["direction"] == "in" and m["body"] in bodies]
+        self.assertEqual(sorted(m["peer"] for m in ins),
+                         ["81234567890", "81299990001"])
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "menunggu")
+        self.assertEqual(len(self.requests()), 1)
+        self.assertNotIn(req["conversation"],
+                         [m["conversation"] for m in ins])
+        convs = {m["conversation"] for m in ins}
+        self.assertFalse([m for m in self.d.inbox() if m["direction"] == "out"
+                          and m["conversation"] in convs])
+
     def test_wrong_code_gets_short_help(self):
         self.start()
         req, _ = self.ask()

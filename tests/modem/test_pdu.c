@@ -177,6 +177,31 @@ static void test_concatenated_capture(void **state)
 	pdu_message_clear(&m);
 }
 
+/* TS 23.040 9.1.2.5: the type of number decides, not the characters. An
+ * alphanumeric sender ID "81299990001" (type D0) is not a phone number. */
+static void test_alphanumeric_sender_by_type(void **state)
+{
+	struct pdu_message m;
+	char err[256] = "";
+
+	assert_int_equal(pdu_decode("000414D0B8982C97CBE56030580C00006211820000"
+				    "008209D92028269BD16A36",
+				    true, -1, &m, err, sizeof(err)),
+			 0);
+	assert_string_equal(m.number, "81299990001");
+	assert_true(m.number_alnum);
+	assert_string_equal(m.text, "YA 123456");
+	pdu_message_clear(&m);
+	/* the same digits as an international number (type 91) */
+	assert_int_equal(pdu_decode("00040D91261892990900F100006211820000008209"
+				    "D92028269BD16A36",
+				    true, -1, &m, err, sizeof(err)),
+			 0);
+	assert_string_equal(m.number, "+6281299990001");
+	assert_false(m.number_alnum);
+	pdu_message_clear(&m);
+}
+
 /* ---- corrupt input ---- */
 
 static void test_corrupt(void **state)
@@ -410,6 +435,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_indonesian_deliver),
 		cmocka_unit_test(test_status_report),
 		cmocka_unit_test(test_concatenated_capture),
+		cmocka_unit_test(test_alphanumeric_sender_by_type),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_report_user_data_bounded),
 		cmocka_unit_test(test_gsm7),
