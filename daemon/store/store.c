@@ -521,24 +521,6 @@ int store_conversation_set(struct store *st, int64_t id, const char *field,
 	return STORE_ERR;
 }
 
-int64_t store_next_ticket_seq(struct store *st, const char *yymm)
-{
-	char name[48];
-	sqlite3_stmt *s =
-	    store_stmt(st, "INSERT INTO counters(name, value)"
-			   " VALUES(?, 1) ON CONFLICT(name) DO UPDATE"
-			   " SET value = value + 1 RETURNING value");
-
-	if (!s)
-		return -1;
-	snprintf(name, sizeof(name), "ticket:%s", yymm);
-	store_bind_text(s, 1, name);
-	int64_t v =
-	    store_step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-	sqlite3_reset(s);
-	return v;
-}
-
 int store_conversation_ticket(struct store *st, int64_t id, const char *ticket,
 			      const char *category, int64_t due_at)
 {
