@@ -3,12 +3,14 @@
 #include "store.h"
 #include "store_int.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_STMTS 96
 
@@ -167,6 +169,14 @@ struct store *store_open_version(const char *path, int to, char *err,
 
 	if (!st)
 		return NULL;
+	/* Residents' messages are personal data: the database is created
+	 * 0600 whatever the umask, and SQLite gives its -wal and -shm the
+	 * database file's mode (unix VFS, robust_open). */
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				SQLITE_OPEN_NOMUTEX,

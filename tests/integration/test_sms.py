@@ -2,6 +2,7 @@
 import os
 import random
 import signal
+import subprocess
 import time
 
 import harness
@@ -152,6 +153,27 @@ class Sms(Case):
         time.sleep(3)  # a re-queued copy would be out by now
         sent = [x for x in self.s.sent() if x["to"] == "+6281234567892"]
         self.assertEqual(len(sent), 1)
+
+    def test_second_daemon_on_same_config_touches_nothing(self):
+        # A second simpuld on the same config (by hand, beside systemd's)
+        # must leave the first one's message in flight alone and say why.
+        d = self.start()
+        self.s.ctl("fault slow 20000")
+        d.ctl("send", "--channel", "sms", "--to", "081234567893",
+              "Berkas Anda sudah lengkap.")
+        wait_for(lambda: [x for x in self.s.sent()
+                          if x["to"] == "+6281234567893"],
+                 timeout=60, what="the PDU at the modem")
+        out = [m for m in d.inbox() if m["direction"] == "out"]
+        self.assertEqual(out[0]["status"], "sending")
+        r = subprocess.run([harness.SIMPULD, "-c", d.conf],
+                           capture_output=True, text=True, timeout=60)
+        out = [m for m in d.inbox() if m["direction"] == "out"]
+        self.assertEqual(out[0]["status"], "sending")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("another simpuld", r.stderr)
+        self.assertIn(str(d.proc.pid), r.stderr)
+        d.kill()  # not a 20 s wait for the slow modem in tearDown
 
     def test_sms_then_whatsapp_one_conversation(self):
         d = self.start(graph=True)
