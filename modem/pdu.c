@@ -300,9 +300,16 @@ int pdu_decode(const char *hex, bool with_smsc, int tpdu_len,
 
 		/* Like Gammu's ATGEN_DecodePDUMessage: phones pad with FF.
 		 * Octets past the announced <length> are junk the modem
-		 * appended (TS 27.005 3.4.1: <length> counts the TPDU). */
-		if (buf[parsed] != 0xFF &&
-		    !(tpdu_len >= 0 && parsed >= smsc_octets + tpdu_len)) {
+		 * appended (TS 27.005 3.4.1: <length> counts the TPDU); so
+		 * are octets after the user data when the line is exactly
+		 * as long as announced (an operator's notice, tests/data
+		 * 39.dump): TP-UDL says where the text ends, libgammu read
+		 * no further, and the buffers were checked above. Only a
+		 * line that disagrees with its length keeps the doubt. */
+		bool within = tpdu_len >= 0 &&
+			      (parsed >= smsc_octets + tpdu_len ||
+			       (size_t)n == smsc_octets + tpdu_len);
+		if (buf[parsed] != 0xFF && !within) {
 			set_err(err, errlen,
 				"corrupted PDU: %s%d octets left after the "
 				"message (announced length disagrees)",

@@ -31,6 +31,7 @@ static const struct key_def keys[] = {
     {"modem", "device", T_STR, S(modem_device), "auto", 0, 0},
     {"modem", "pin", T_STR, S(modem_pin), "", 0, 0},
     {"modem", "storage", T_STR, S(modem_storage), "SM", 0, 0},
+    {"modem", "delete_sent", T_BOOL, S(modem_delete_sent), "no", 0, 0},
     {"modem", "ussd_balance", T_STR, S(modem_ussd_balance), "", 0, 0},
     {"modem", "balance_interval", T_INT, S(modem_balance_interval), "21600", 60,
      604800},

@@ -17,6 +17,7 @@ struct config {
 	char *log_level;
 	/* [modem] */
 	bool modem_enabled;
+	bool modem_delete_sent; /* SMS-SUBMITs found on the SIM */
 	char *modem_device;
 	char *modem_pin;
 	char *modem_storage;

@@ -14,6 +14,18 @@ def ins(d, channel=None):
             and (channel is None or m["channel"] == channel)]
 
 
+# SMS-SUBMITs among Gammu's real captures: what a second-hand SIM holds.
+SUBMITS = ("02", "05", "14", "15", "16", "24", "28", "29", "31")
+
+
+def dump_pdu(name):
+    path = os.path.join(harness.TOP, "tests", "data", "gammu-at-sms",
+                        name + ".dump")
+    lines = open(path).read().splitlines()
+    i = [n for n, x in enumerate(lines) if x.startswith("+CMGR:")][0]
+    return lines[i + 1].strip()
+
+
 class Sms(Case):
     def start(self, profile="sim800", graph=False, sim_args=(), **kw):
         self.s = self.sim(profile=profile, args=sim_args)
@@ -254,6 +266,35 @@ class Sms(Case):
                                 and m["status"] in ("sent", "delivered")]) == 2
                         else None, timeout=30, what="both sent")
         self.assertEqual(len(outs), 2)
+
+    def test_sent_messages_on_a_second_hand_sim_stay_out(self):
+        d = self.start()
+        for n in SUBMITS:
+            self.s.pdu(dump_pdu(n))
+        self.s.sms("+6281234500009", "halo, ini warga")
+        wait_for(lambda: d.read_log().count("holds a sent message")
+                 == len(SUBMITS), what="each sent message logged")
+        wait_for(lambda: ins(d), what="the resident's SMS")
+        # after a modem reboot the drain reads them all again: no new line
+        self.s.ctl("fault reboot")
+        self.s.sms("+6281234500009", "pesan kedua")
+        wait_for(lambda: len(ins(d)) >= 2, timeout=60,
+                 what="an SMS after the reboot")
+        self.assertEqual([m["body"] for m in ins(d)],
+                         ["pesan kedua", "halo, ini warga"])
+        self.assertEqual(d.read_log().count("holds a sent message"),
+                         len(SUBMITS))
+        self.assertEqual(len(self.s.stored()), len(SUBMITS))
+
+    def test_sent_messages_deleted_when_configured(self):
+        d = self.start(extra={"modem": {"delete_sent": "yes"}})
+        for n in SUBMITS:
+            self.s.pdu(dump_pdu(n))
+        # (they may wait at the "SMSC" until the modem is ready)
+        wait_for(lambda: d.read_log().count("deleting it") == len(SUBMITS),
+                 what="each sent message logged")
+        self.wait_empty_sim()
+        self.assertEqual(ins(d), [])
 
     def test_sim_full_is_drained(self):
         d = self.start(sim_args=("--capacity", "5"))
