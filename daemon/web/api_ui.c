@@ -494,24 +494,56 @@ static bool inside_media_dir(struct api_ui *u, const char *file)
 	return strncmp(rf, rd, n) == 0 && rf[n] == '/';
 }
 
-static void disposition(struct http_resp *resp, const char *mime,
-			const char *name, int64_t id)
+/* The extension of a download comes from the stored type, never from the
+ * resident's file name: "surat.pdf.html" must not reach the office PC as
+ * an .html file that a double click opens in the browser. */
+static const char *extension_for(const char *mime)
 {
-	char safe[80], v[160];
-	size_t j = 0;
+	static const char *const map[][2] = {
+	    {"image/jpeg", ".jpg"},	    {"image/png", ".png"},
+	    {"image/webp", ".webp"},	    {"application/pdf", ".pdf"},
+	    {"audio/ogg", ".ogg"},	    {"audio/mpeg", ".mp3"},
+	    {"audio/mp4", ".m4a"},	    {"video/mp4", ".mp4"},
+	    {"video/3gpp", ".3gp"},	    {"text/plain", ".txt"},
+	    {"application/msword", ".doc"},
+	    {"application/vnd.openxmlformats-officedocument."
+	     "wordprocessingml.document",
+	     ".docx"},
+	    {"application/vnd.ms-excel", ".xls"},
+	    {"application/vnd.openxmlformats-officedocument.spreadsheetml."
+	     "sheet",
+	     ".xlsx"},
+	};
 
-	for (const char *p = name; *p && j + 1 < sizeof(safe); p++)
-		safe[j++] =
-		    (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'
-			? *p
-			: '_';
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(mime, map[i][0]) == 0)
+			return map[i][1];
+	return ".bin";
+}
+
+static void disposition(struct http_resp *resp, bool inline_img,
+			const char *mime, const char *name, int64_t id)
+{
+	char safe[80], v[200];
+	size_t j = 0, stem = strlen(name);
+
+	for (size_t i = stem; i-- > 0;) /* the name without its extension */
+		if (name[i] == '.') {
+			stem = i;
+			break;
+		}
+	for (size_t i = 0; i < stem && j + 1 < sizeof(safe) - 8; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-';
+		safe[j++] = ok ? c : '_';
+	}
 	safe[j] = '\0';
 	if (!j)
 		snprintf(safe, sizeof(safe), "lampiran-%lld", (long long)id);
-	snprintf(v, sizeof(v), "%s; filename=\"%s\"",
-		 strncmp(mime, "image/", 6) == 0 ? "inline" : "attachment",
-		 safe);
+	snprintf(v, sizeof(v), "%s; filename=\"%s%s\"",
+		 inline_img ? "inline" : "attachment", safe,
+		 extension_for(mime));
 	http_add_header(resp, "Content-Disposition", v);
 }
 
@@ -544,7 +576,7 @@ static int get_message_sub(void *ud, struct http_req *req,
 	resp->status = 200;
 	resp->file = file;
 	resp->content_type = img ? mime : "application/octet-stream";
-	disposition(resp, img ? mime : "", name, id);
+	disposition(resp, img, mime, name, id);
 	http_add_header(resp, "Cache-Control", "private, no-store");
 	return HTTP_DONE;
 }
