@@ -53,6 +53,8 @@ static const struct key_def keys[] = {
     {"whatsapp", "graph_url", T_URL, S(wa_graph_url),
      "https://graph.facebook.com/v21.0", 0, 0},
     {"whatsapp", "sms_fallback", T_BOOL, S(wa_sms_fallback), "yes", 0, 0},
+    {"whatsapp", "send_timeout", T_INT, S(wa_send_timeout_ms), "30000", 1000,
+     300000},
     {"rules", "dir", T_PATH, S(rules_dir), "/etc/simpul/rules.d", 0, 0},
     {"rules", "holidays", T_PATH, S(holidays), "/etc/simpul/holidays.ini", 0,
      0},

@@ -41,6 +41,7 @@ struct config {
 	char *wa_phone_number_id;
 	char *wa_graph_url;
 	bool wa_sms_fallback;
+	int wa_send_timeout_ms; /* a send without an answer by then: unknown */
 	/* [rules] */
 	char *rules_dir;
 	char *holidays;

@@ -395,6 +395,19 @@ static void sent_cb(const struct wa_outcome *o, void *arg)
 	case WA_FAILED:
 		outbox_failed(ob, j->id, o->error_text);
 		break;
+	case WA_UNKNOWN: {
+		/* Not sent again by itself: one copy at most (issue 14). */
+		char why[512];
+		snprintf(why, sizeof(why),
+			 "status tidak pasti: permintaan sudah terkirim ke "
+			 "WhatsApp tetapi tidak ada jawaban (%s); periksa, "
+			 "lalu kirim ulang bila perlu",
+			 o->error_text);
+		log_msg(LOG_WARN, "message %lld to %s: %s", (long long)j->id,
+			j->to, why);
+		outbox_failed(ob, j->id, why);
+		break;
+	}
 	}
 	free(j);
 }
@@ -428,6 +441,7 @@ static void make_client(struct wa *w)
 		.graph_url = c->wa_graph_url,
 		.access_token = c->wa_access_token,
 		.phone_number_id = c->wa_phone_number_id,
+		.timeout_ms = c->wa_send_timeout_ms,
 	};
 
 	wa_client_free(w->client);

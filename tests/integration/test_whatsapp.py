@@ -164,6 +164,41 @@ class WhatsApp(Case):
         r.read()
         return r.status, r.headers
 
+    def test_stalled_graph_send_is_not_resent(self):
+        # The Graph API stops (process stopped): the request went out in
+        # full, no answer came. It may have been sent, so it is not sent
+        # again by itself: staff see "status tidak pasti"; when the API
+        # comes back the resident has one copy, not three.
+        self.d.stop()
+        d = self.daemon(graph_url=self.g.url,
+                        extra={"whatsapp": {"send_timeout": "1500"},
+                               "outbox": {"retry_base_ms": "100"}}).start()
+        self.g.proc.send_signal(signal.SIGSTOP)
+        try:  # a stopped process would not end in tearDown
+            d.ctl("send", "--channel", "whatsapp", "--to", "0812-3456-7051",
+                  "Surat Anda sudah jadi")
+            out = wait_for(lambda: [m for m in d.inbox()
+                                    if m["direction"] == "out"
+                                    and m["status"] == "failed"],
+                           what="the send given up as uncertain")[0]
+        finally:
+            self.g.proc.send_signal(signal.SIGCONT)
+        self.assertTrue(out["error"].startswith("status tidak pasti"),
+                        out["error"])
+        # another message after it goes out: the queue moves on
+        d.ctl("send", "--channel", "whatsapp", "--to", "0812-3456-7052",
+              "Pesan berikutnya")
+        wait_for(lambda: [m for m in d.inbox() if m["direction"] == "out"
+                          and m["status"] == "sent"], what="next send")
+        to_first = [r for r in self.g.requests()
+                    if r.get("path", "").endswith("/messages")
+                    and "6281234567051" in r.get("body", "")]
+        self.assertEqual(len(to_first), 1)
+        self.assertEqual([m["status"] for m in d.inbox()
+                          if m["direction"] == "out"
+                          and m["body"] == "Surat Anda sudah jadi"],
+                         ["failed"])
+
     def test_media_with_wrong_hash_keeps_the_message(self):
         data = b"not the announced bytes"
         harness.http("POST", self.g.url + "/_control/media", json.dumps({
