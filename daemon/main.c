@@ -403,6 +403,8 @@ static int open_core(struct app *app)
 		log_msg(LOG_ERR, "http: %s", err);
 		return -1;
 	}
+	http_set_proxy(app->http, app->cfg->http_trusted_proxy,
+		       app->cfg->http_https);
 	return 0;
 }
 

@@ -45,6 +45,8 @@ static const struct key_def keys[] = {
     {"http", "listen", T_LISTEN, S(http_listen), "127.0.0.1:8080", 0, 0},
     {"http", "socket", T_PATH, S(http_socket), "/run/simpul/simpul.sock", 0, 0},
     {"http", "web_root", T_PATH, S(web_root), "", 0, 0},
+    {"http", "https", T_BOOL, S(http_https), "no", 0, 0},
+    {"http", "trusted_proxy", T_STR, S(http_trusted_proxy), "", 0, 0},
     {"whatsapp", "enabled", T_BOOL, S(wa_enabled), "no", 0, 0},
     {"whatsapp", "verify_token", T_STR, S(wa_verify_token), "", 0, 0},
     {"whatsapp", "app_secret", T_STR, S(wa_app_secret), "", 0, 0},

@@ -32,6 +32,8 @@ struct config {
 	/* [http] */
 	char *http_listen; /* host:port, "" disables TCP */
 	char *http_socket; /* unix socket for simpulctl */
+	bool http_https;	  /* the inbox is reached over HTTPS */
+	char *http_trusted_proxy; /* addresses whose X-Forwarded-* count */
 	char *web_root;
 	/* [whatsapp] */
 	bool wa_enabled;

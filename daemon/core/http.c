@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -47,6 +48,8 @@ struct http {
 	size_t nroutes;
 	http_auth_cb auth;
 	void *auth_ud;
+	char trusted[256];
+	bool https;
 };
 
 struct http_req {
@@ -63,6 +66,7 @@ struct http_req {
 	struct http_resp resp;
 	char user[64];
 	char peer[64];
+	bool https;
 };
 
 /* ---- response helpers -------------------------------------------------- */
@@ -304,6 +308,54 @@ static enum MHD_Result queue(struct http_req *req)
 	return res;
 }
 
+void http_set_proxy(struct http *h, const char *trusted, bool https)
+{
+	snprintf(h->trusted, sizeof(h->trusted), "%s", trusted ? trusted : "");
+	h->https = https;
+}
+
+bool http_is_https(const struct http_req *r)
+{
+	return r->https;
+}
+
+static bool in_list(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+
+	for (const char *p = list; *p;) {
+		p += strspn(p, ", \t");
+		size_t len = strcspn(p, ", \t");
+		if (len == n && n && strncmp(p, addr, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* Behind a trusted reverse proxy, the client is the last address of
+ * X-Forwarded-For (the one the proxy itself saw; earlier ones are the
+ * client's to write) and the scheme its X-Forwarded-Proto. */
+static void note_proxy(struct http_req *req)
+{
+	const char *xff = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	const char *proto = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+
+	if (xff) {
+		const char *last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		last += strspn(last, " \t");
+		size_t len = strspn(last, "0123456789abcdefABCDEF.:");
+		if (len > 0 && len < sizeof(req->peer))
+			snprintf(req->peer, sizeof(req->peer), "%.*s",
+				 (int)len, last);
+	}
+	if (proto && strcasecmp(proto, "https") == 0)
+		req->https = true;
+}
+
 static void note_peer(struct http_req *req)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
@@ -317,6 +369,9 @@ static void note_peer(struct http_req *req)
 			    ? sizeof(struct sockaddr_in6)
 			    : sizeof(struct sockaddr_in),
 		    req->peer, sizeof(req->peer), NULL, 0, NI_NUMERICHOST);
+	req->https = req->h->https;
+	if (req->h->trusted[0] && in_list(req->h->trusted, req->peer))
+		note_proxy(req);
 }
 
 static struct http_req *req_new(struct listener *ls,

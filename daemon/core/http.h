@@ -61,6 +61,13 @@ const char *http_arg(const struct http_req *r, const char *name);
 const char *http_cookie(const struct http_req *r, const char *name);
 const char *http_body(const struct http_req *r, size_t *len);
 bool http_is_local(const struct http_req *r);
+/* Reached over HTTPS: [http] https, or a trusted proxy's
+ * X-Forwarded-Proto: https. */
+bool http_is_https(const struct http_req *r);
+/* trusted: addresses (comma or space separated) of reverse proxies whose
+ * X-Forwarded-For and X-Forwarded-Proto are believed; from anyone else
+ * those headers are ignored. https: the inbox is served over HTTPS. */
+void http_set_proxy(struct http *h, const char *trusted, bool https);
 const char *http_peer(const struct http_req *r);
 void http_set_user(struct http_req *r, const char *user);
 const char *http_user(const struct http_req *r);

@@ -148,7 +148,7 @@ static int post_login(void *ud, struct http_req *req, struct http_resp *resp)
 	switch (auth_login(u->auth, name, pw, http_peer(req), token, csrf,
 			   &retry)) {
 	case AUTH_OK:
-		auth_cookie(token, cookie, sizeof(cookie));
+		auth_cookie(token, http_is_https(req), cookie, sizeof(cookie));
 		http_add_header(resp, "Set-Cookie", cookie);
 		store_audit(u->app->st, name, "login", 0, http_peer(req),
 			    now_ms(u));
@@ -164,8 +164,9 @@ static int post_login(void *ud, struct http_req *req, struct http_resp *resp)
 		char msg[160], ra[24];
 		snprintf(msg, sizeof(msg),
 			 "Terlalu banyak percobaan gagal. Coba lagi dalam %lld"
-			 " menit.",
-			 (long long)((retry + 59) / 60));
+			 " %s.",
+			 (long long)(retry < 60 ? retry : (retry + 59) / 60),
+			 retry < 60 ? "detik" : "menit");
 		http_error(resp, 429, msg);
 		snprintf(ra, sizeof(ra), "%lld", (long long)retry);
 		http_add_header(resp, "Retry-After", ra);
@@ -185,7 +186,7 @@ static int post_logout(void *ud, struct http_req *req, struct http_resp *resp)
 	char cookie[200];
 
 	auth_logout(u->auth, req);
-	auth_cookie_clear(cookie, sizeof(cookie));
+	auth_cookie_clear(http_is_https(req), cookie, sizeof(cookie));
 	http_add_header(resp, "Set-Cookie", cookie);
 	http_reply_json(resp, 200, json_pack("{sb}", "ok", 1));
 	return HTTP_DONE;
@@ -219,7 +220,10 @@ static int get_users(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ui *u = ud;
 
-	http_reply_json(resp, 200, store_users_json(u->app->st));
+	const char *all = http_arg(req, "all");
+
+	http_reply_json(resp, 200,
+			store_users_json(u->app->st, all && *all == '1'));
 	return HTTP_DONE;
 }
 
@@ -247,8 +251,40 @@ static bool valid_user_name(const char *n)
 	return true;
 }
 
-/* POST /api/v1/users {"name","role","password","replace"}: admins and
- * simpulctl (user add). */
+/* {"name","action":"disable"|"delete"}: the user's sessions end at once. */
+static void user_action(struct api_ui *u, struct http_req *req,
+			struct http_resp *resp, const char *name,
+			const char *action)
+{
+	bool del = strcmp(action, "delete") == 0;
+	int r;
+
+	if (!del && strcmp(action, "disable") != 0) {
+		http_error(resp, 400, "'action' must be disable or delete");
+		return;
+	}
+	if (!valid_user_name(name)) {
+		http_error(resp, 400, "'name': 1 to 60 of A-Z a-z 0-9 . _ -");
+		return;
+	}
+	r = del ? store_user_delete(u->app->st, name)
+		: store_user_disable(u->app->st, name);
+	if (r == STORE_NOTFOUND) {
+		http_error(resp, 404, "no such user");
+		return;
+	}
+	if (r) {
+		http_error(resp, 500, store_errmsg(u->app->st));
+		return;
+	}
+	store_audit(u->app->st, http_user(req),
+		    del ? "user_delete" : "user_disable", 0, name, now_ms(u));
+	http_reply_json(resp, 200,
+			json_pack("{ss ss}", "name", name, "done", action));
+}
+
+/* POST /api/v1/users {"name","role","password","replace"}, or
+ * {"name","action"}: admins and simpulctl (user add|disable|delete). */
 static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ui *u = ud;
@@ -262,6 +298,12 @@ static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 	if (!j)
 		return HTTP_DONE;
 	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *action = json_string_value(json_object_get(j, "action"));
+	if (action) {
+		user_action(u, req, resp, name, action);
+		json_decref(j);
+		return HTTP_DONE;
+	}
 	const char *role = json_string_value(json_object_get(j, "role"));
 	const char *pw = json_string_value(json_object_get(j, "password"));
 	bool replace = json_is_true(json_object_get(j, "replace"));
