@@ -47,6 +47,7 @@ static const struct key_def keys[] = {
     {"http", "web_root", T_PATH, S(web_root), "", 0, 0},
     {"http", "https", T_BOOL, S(http_https), "no", 0, 0},
     {"http", "trusted_proxy", T_STR, S(http_trusted_proxy), "", 0, 0},
+    {"http", "metrics_allow", T_STR, S(http_metrics_allow), "", 0, 0},
     {"whatsapp", "enabled", T_BOOL, S(wa_enabled), "no", 0, 0},
     {"whatsapp", "verify_token", T_STR, S(wa_verify_token), "", 0, 0},
     {"whatsapp", "app_secret", T_STR, S(wa_app_secret), "", 0, 0},

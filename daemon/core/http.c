@@ -66,6 +66,7 @@ struct http_req {
 	struct http_resp resp;
 	char user[64];
 	char peer[64];
+	char tcp_peer[64]; /* the socket's address, before any proxy header */
 	bool https;
 };
 
@@ -319,6 +320,7 @@ bool http_is_https(const struct http_req *r)
 	return r->https;
 }
 
+
 static bool in_list(const char *list, const char *addr)
 {
 	size_t n = strlen(addr);
@@ -331,6 +333,12 @@ static bool in_list(const char *list, const char *addr)
 		p += len;
 	}
 	return false;
+}
+
+bool http_tcp_peer_in(const struct http_req *r, const char *list)
+{
+	return !r->local && list && r->tcp_peer[0] &&
+	       in_list(list, r->tcp_peer);
 }
 
 /* Behind a trusted reverse proxy, the client is the last address of
@@ -369,6 +377,7 @@ static void note_peer(struct http_req *req)
 			    ? sizeof(struct sockaddr_in6)
 			    : sizeof(struct sockaddr_in),
 		    req->peer, sizeof(req->peer), NULL, 0, NI_NUMERICHOST);
+	snprintf(req->tcp_peer, sizeof(req->tcp_peer), "%s", req->peer);
 	req->https = req->h->https;
 	if (req->h->trusted[0] && in_list(req->h->trusted, req->peer))
 		note_proxy(req);

@@ -68,6 +68,9 @@ bool http_is_https(const struct http_req *r);
  * X-Forwarded-For and X-Forwarded-Proto are believed; from anyone else
  * those headers are ignored. https: the inbox is served over HTTPS. */
 void http_set_proxy(struct http *h, const char *trusted, bool https);
+/* Whether the TCP peer's own address (never a proxy header) is in list
+ * (addresses separated by commas or spaces). */
+bool http_tcp_peer_in(const struct http_req *r, const char *list);
 const char *http_peer(const struct http_req *r);
 void http_set_user(struct http_req *r, const char *user);
 const char *http_user(const struct http_req *r);

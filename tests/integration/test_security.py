@@ -162,7 +162,7 @@ class Security(Case):
             self.assertIn(r.status, (303, 401, 403),
                           f"{method} {p} without a session: {r.status}")
         # only the login page, its assets, the webhook and the health
-        # probe are public (/metrics checks for a loopback peer itself)
+        # probe are public (/metrics checks [http] metrics_allow itself)
         for p in public:
             self.assertTrue(p.startswith(("/login", "/static", "/webhook",
                                           "/healthz", "/metrics",
