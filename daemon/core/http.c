@@ -26,6 +26,7 @@
 struct route {
 	char method[8];
 	char *path;
+	char *required; /* a header without which the body is not read */
 	int flags;
 	http_handler fn;
 	void *ud;
@@ -198,10 +199,25 @@ int http_route(struct http *h, const char *method, const char *path,
 	struct route *r = &h->routes[h->nroutes++];
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->path = strdup(path);
+	r->required = NULL;
 	r->flags = flags;
 	r->fn = fn;
 	r->ud = ud;
 	return 0;
+}
+
+int http_route_require(struct http *h, const char *method, const char *path,
+		       const char *header)
+{
+	for (size_t i = 0; i < h->nroutes; i++) {
+		struct route *r = &h->routes[i];
+		if (strcmp(r->method, method) || strcmp(r->path, path))
+			continue;
+		free(r->required);
+		r->required = strdup(header);
+		return r->required ? 0 : -1;
+	}
+	return -1;
 }
 
 void http_set_auth(struct http *h, http_auth_cb fn, void *ud)
@@ -406,6 +422,16 @@ static struct http_req *req_new(struct listener *ls,
 	if (!req->route)
 		http_error(&req->resp, wrong ? 405 : 404,
 			   wrong ? "method not allowed" : "not found");
+	else if (req->route->required) {
+		const char *v = MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, req->route->required);
+		if (!v || !*v) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "missing %s",
+				 req->route->required);
+			http_error(&req->resp, 401, msg);
+		}
+	}
 	return req;
 }
 
@@ -470,6 +496,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (!req) {
 		req = req_new(ls, conn, method, url);
 		*con_cls = req;
+		if (req && req->resp.status)
+			return queue(req); /* refused before its body is read */
 		return req ? MHD_YES : MHD_NO;
 	}
 	if (*data_size) {
@@ -668,8 +696,10 @@ void http_free(struct http *h)
 	listener_stop(h, &h->unix_);
 	if (h->sock_path)
 		unlink(h->sock_path);
-	for (size_t i = 0; i < h->nroutes; i++)
+	for (size_t i = 0; i < h->nroutes; i++) {
 		free(h->routes[i].path);
+		free(h->routes[i].required);
+	}
 	free(h->routes);
 	free(h->sock_path);
 	free(h);

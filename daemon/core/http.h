@@ -46,6 +46,11 @@ struct http *http_new(struct loop *l, const char *listen, const char *sock,
 void http_free(struct http *h);
 int http_route(struct http *h, const char *method, const char *path, int flags,
 	       http_handler fn, void *ud);
+/* Requests to that route without header (or with it empty) are answered
+ * 401 as soon as their head is in, before their body is read: a forged
+ * webhook costs no upload. 0, or -1 when no such route. */
+int http_route_require(struct http *h, const char *method, const char *path,
+		       const char *header);
 void http_set_auth(struct http *h, http_auth_cb fn, void *ud);
 /* The TCP port actually bound (for listen = host:0 in tests). */
 int http_port(const struct http *h);
