@@ -306,9 +306,9 @@ int pdu_decode(const char *hex, bool with_smsc, int tpdu_len,
 		 * 39.dump): TP-UDL says where the text ends, libgammu read
 		 * no further, and the buffers were checked above. Only a
 		 * line that disagrees with its length keeps the doubt. */
-		bool within = tpdu_len >= 0 &&
-			      (parsed >= smsc_octets + tpdu_len ||
-			       (size_t)n == smsc_octets + tpdu_len);
+		bool within =
+		    tpdu_len >= 0 && (parsed >= smsc_octets + tpdu_len ||
+				      (size_t)n == smsc_octets + tpdu_len);
 		if (buf[parsed] != 0xFF && !within) {
 			set_err(err, errlen,
 				"corrupted PDU: %s%d octets left after the "

@@ -115,8 +115,9 @@ static char *cek_reply(struct autoreply *ar, const struct inbox_ctx *ctx,
 		return cek_howto(ar, res);
 	if (store_ticket_find(ar->app->st, ref, &c) != STORE_OK ||
 	    c.contact_id != ctx->contact.id) {
-		if (asprintf(&out, "Tiket %s tidak ditemukan untuk nomor ini. "
-				   "Silakan hubungi kantor kelurahan.",
+		if (asprintf(&out,
+			     "Tiket %s tidak ditemukan untuk nomor ini. "
+			     "Silakan hubungi kantor kelurahan.",
 			     ref) < 0)
 			return NULL;
 		return out;
@@ -133,16 +134,17 @@ static char *cek_reply(struct autoreply *ar, const struct inbox_ctx *ctx,
 	return out;
 }
 
-int autoreply_new_ticket(const struct rules *r, struct store *st,
-			 int64_t now_s, char *ref, size_t reflen)
+int autoreply_new_ticket(const struct rules *r, struct store *st, int64_t now_s,
+			 char *ref, size_t reflen)
 {
 	struct store_conversation c;
 
 	/* A random number, not a sequence: a resident's ticket must not
 	 * lead to the next one (CEK tells only the owner anyway). */
 	for (int i = 0; i < 32; i++) {
-		rules_format_ticket(r, now_s, 100000 + randombytes_uniform(900000),
-				    ref, reflen);
+		rules_format_ticket(r, now_s,
+				    100000 + randombytes_uniform(900000), ref,
+				    reflen);
 		int f = store_ticket_find(st, ref, &c);
 		if (f == STORE_NOTFOUND)
 			return 0;

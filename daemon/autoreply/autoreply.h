@@ -34,7 +34,7 @@ void autoreply_set_rt_hook(struct autoreply *ar, autoreply_rt_hook fn,
 
 /* A ticket number for a new case ("KLS-2611-482913"): random, unused,
  * never derived from another ticket. 0, or -1 on a store error. */
-int autoreply_new_ticket(const struct rules *r, struct store *st,
-			 int64_t now_s, char *ref, size_t reflen);
+int autoreply_new_ticket(const struct rules *r, struct store *st, int64_t now_s,
+			 char *ref, size_t reflen);
 
 #endif

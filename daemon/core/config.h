@@ -32,7 +32,7 @@ struct config {
 	/* [http] */
 	char *http_listen; /* host:port, "" disables TCP */
 	char *http_socket; /* unix socket for simpulctl */
-	bool http_https;	  /* the inbox is reached over HTTPS */
+	bool http_https;   /* the inbox is reached over HTTPS */
 	char *http_trusted_proxy; /* addresses whose X-Forwarded-* count */
 	char *http_metrics_allow; /* TCP peers that may GET /metrics */
 	char *web_root;

@@ -336,7 +336,6 @@ bool http_is_https(const struct http_req *r)
 	return r->https;
 }
 
-
 static bool in_list(const char *list, const char *addr)
 {
 	size_t n = strlen(addr);
@@ -373,8 +372,8 @@ static void note_proxy(struct http_req *req)
 		last += strspn(last, " \t");
 		size_t len = strspn(last, "0123456789abcdefABCDEF.:");
 		if (len > 0 && len < sizeof(req->peer))
-			snprintf(req->peer, sizeof(req->peer), "%.*s",
-				 (int)len, last);
+			snprintf(req->peer, sizeof(req->peer), "%.*s", (int)len,
+				 last);
 	}
 	if (proto && strcasecmp(proto, "https") == 0)
 		req->https = true;

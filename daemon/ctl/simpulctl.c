@@ -139,34 +139,35 @@ static int call(const char *sock, const char *method, const char *path,
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: simpulctl [-c FILE] COMMAND ...\n"
-		"  inbox [--json] [--limit N]     newest messages first\n"
-		"  show CONVERSATION [--json]     one conversation\n"
-		"  send --channel sms|whatsapp --to NUMBER TEXT\n"
-		"  reply CONVERSATION TEXT        on the resident's channel\n"
-		"  status                         daemon, modem and queue\n"
-		"  rules check                    validate rules.d\n"
-		"  rules test [--channel C] [--from N] [--at \"YYYY-MM-DD "
-		"HH:MM\"] TEXT\n"
-		"                                 dry run: which rule, which "
-		"reply\n"
-		"  rt request CONVERSATION [--service S]\n"
-		"                                 ask the resident's Ketua RT "
-		"to confirm\n"
-		"  rt list [--all] [--json]       RT confirmation requests\n"
-		"  user add NAME [--role staff|admin] [--replace]\n"
-		"  user list | disable NAME | delete NAME\n"
-		"                                 web inbox users; a new "
-		"password,\n"
-		"                                 disable and delete end their "
-		"sessions\n"
-		"  doctor [--json]                check modem, SIM, clock, disk,\n"
-		"                                 database, settings; exit 1 on "
-		"a problem\n"
-		"  backup FILE                    online copy of the database "
-		"(written\n"
-		"                                 by simpuld, mode 0600)\n");
+	fprintf(
+	    f,
+	    "usage: simpulctl [-c FILE] COMMAND ...\n"
+	    "  inbox [--json] [--limit N]     newest messages first\n"
+	    "  show CONVERSATION [--json]     one conversation\n"
+	    "  send --channel sms|whatsapp --to NUMBER TEXT\n"
+	    "  reply CONVERSATION TEXT        on the resident's channel\n"
+	    "  status                         daemon, modem and queue\n"
+	    "  rules check                    validate rules.d\n"
+	    "  rules test [--channel C] [--from N] [--at \"YYYY-MM-DD "
+	    "HH:MM\"] TEXT\n"
+	    "                                 dry run: which rule, which "
+	    "reply\n"
+	    "  rt request CONVERSATION [--service S]\n"
+	    "                                 ask the resident's Ketua RT "
+	    "to confirm\n"
+	    "  rt list [--all] [--json]       RT confirmation requests\n"
+	    "  user add NAME [--role staff|admin] [--replace]\n"
+	    "  user list | disable NAME | delete NAME\n"
+	    "                                 web inbox users; a new "
+	    "password,\n"
+	    "                                 disable and delete end their "
+	    "sessions\n"
+	    "  doctor [--json]                check modem, SIM, clock, disk,\n"
+	    "                                 database, settings; exit 1 on "
+	    "a problem\n"
+	    "  backup FILE                    online copy of the database "
+	    "(written\n"
+	    "                                 by simpuld, mode 0600)\n");
 }
 
 static char *json_body(const char *fmt, ...)
@@ -352,8 +353,8 @@ static int cmd_user(const char *sock, int argc, char **argv)
 			    NULL);
 	if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
 			  strcmp(argv[1], "delete") == 0)) {
-		char *b = json_body("{ss ss}", "name", argv[2], "action",
-				    argv[1]);
+		char *b =
+		    json_body("{ss ss}", "name", argv[2], "action", argv[1]);
 		int rc = call(sock, "POST", "/api/v1/users", b, false, NULL);
 		free(b);
 		return rc;

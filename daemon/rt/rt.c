@@ -638,8 +638,8 @@ static int foreign_answer(struct rt *rt, struct inbox_ctx *ctx,
 			"not accepted",
 			r.code, ctx->peer, r.head_phone);
 	}
-	if (store_rt_log(ctx->st, open ? r.id : 0, "foreign_answer",
-			 ctx->peer, ctx->msg->body, now) ||
+	if (store_rt_log(ctx->st, open ? r.id : 0, "foreign_answer", ctx->peer,
+			 ctx->msg->body, now) ||
 	    reply(ctx, "Jawaban konfirmasi RT hanya diterima dari nomor Ketua "
 		       "RT yang terdaftar. Petugas kami akan memeriksanya."))
 		return -1;

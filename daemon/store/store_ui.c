@@ -28,9 +28,9 @@ int store_user_add(struct store *st, const char *name, const char *role,
 
 static int end_sessions(struct store *st, const char *name)
 {
-	sqlite3_stmt *s = store_stmt(
-	    st, "DELETE FROM sessions WHERE user_id IN"
-		" (SELECT id FROM users WHERE name = ?)");
+	sqlite3_stmt *s =
+	    store_stmt(st, "DELETE FROM sessions WHERE user_id IN"
+			   " (SELECT id FROM users WHERE name = ?)");
 
 	if (!s)
 		return STORE_ERR;
@@ -115,9 +115,10 @@ int store_user_get(struct store *st, const char *name, struct store_user *out)
 
 json_t *store_users_json(struct store *st, bool all)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT name, role, disabled FROM users"
-					 " WHERE disabled = 0 OR ?"
-					 " ORDER BY name");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT name, role, disabled FROM users"
+			   " WHERE disabled = 0 OR ?"
+			   " ORDER BY name");
 	json_t *arr = json_array();
 
 	if (!s)

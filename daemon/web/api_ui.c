@@ -542,11 +542,16 @@ static bool inside_media_dir(struct api_ui *u, const char *file)
 static const char *extension_for(const char *mime)
 {
 	static const char *const map[][2] = {
-	    {"image/jpeg", ".jpg"},	    {"image/png", ".png"},
-	    {"image/webp", ".webp"},	    {"application/pdf", ".pdf"},
-	    {"audio/ogg", ".ogg"},	    {"audio/mpeg", ".mp3"},
-	    {"audio/mp4", ".m4a"},	    {"video/mp4", ".mp4"},
-	    {"video/3gpp", ".3gp"},	    {"text/plain", ".txt"},
+	    {"image/jpeg", ".jpg"},
+	    {"image/png", ".png"},
+	    {"image/webp", ".webp"},
+	    {"application/pdf", ".pdf"},
+	    {"audio/ogg", ".ogg"},
+	    {"audio/mpeg", ".mp3"},
+	    {"audio/mp4", ".m4a"},
+	    {"video/mp4", ".mp4"},
+	    {"video/3gpp", ".3gp"},
+	    {"text/plain", ".txt"},
 	    {"application/msword", ".doc"},
 	    {"application/vnd.openxmlformats-officedocument."
 	     "wordprocessingml.document",

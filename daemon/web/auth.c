@@ -24,9 +24,9 @@ struct throttle {
 };
 
 struct throttle_rule {
-	char prefix;	  /* 'a' client+account, 'p' client, 'u' account */
-	int free_tries;	  /* failures before any delay */
-	int64_t cap_ms;	  /* the longest delay */
+	char prefix;	/* 'a' client+account, 'p' client, 'u' account */
+	int free_tries; /* failures before any delay */
+	int64_t cap_ms; /* the longest delay */
 };
 
 static const struct throttle_rule rules[] = {
@@ -161,8 +161,7 @@ static void throttle_clear(struct auth *a, const char *key)
 		memset(t, 0, sizeof(*t));
 }
 
-static void throttle_keys(const char *user, const char *peer,
-			  char keys[3][160])
+static void throttle_keys(const char *user, const char *peer, char keys[3][160])
 {
 	snprintf(keys[0], 160, "a:%.60s|%.64s", user, peer ? peer : "");
 	snprintf(keys[1], 160, "p:%.64s", peer ? peer : "");

@@ -107,8 +107,9 @@ static int post_webhook(void *ud, struct http_req *req, struct http_resp *resp)
 	if (b->nmessages + b->nstatuses > MAX_BATCH) {
 		/* Meta sends a handful per request; thousands would hold the
 		 * loop in one transaction for seconds. */
-		log_msg(LOG_WARN, "webhook from %s: %zu messages and %zu "
-				  "statuses, more than %d; nothing stored",
+		log_msg(LOG_WARN,
+			"webhook from %s: %zu messages and %zu "
+			"statuses, more than %d; nothing stored",
 			http_peer(req), b->nmessages, b->nstatuses, MAX_BATCH);
 		wa_batch_free(b);
 		counters_add("webhook_bad_payload");
@@ -450,10 +451,10 @@ static void make_client(struct wa *w)
 {
 	const struct config *c = w->app->cfg;
 	struct wa_client_cfg cc = {
-		.graph_url = c->wa_graph_url,
-		.access_token = c->wa_access_token,
-		.phone_number_id = c->wa_phone_number_id,
-		.timeout_ms = c->wa_send_timeout_ms,
+	    .graph_url = c->wa_graph_url,
+	    .access_token = c->wa_access_token,
+	    .phone_number_id = c->wa_phone_number_id,
+	    .timeout_ms = c->wa_send_timeout_ms,
 	};
 
 	wa_client_free(w->client);

@@ -202,7 +202,8 @@ static void test_captures_libgammu_decodes(void **state)
 		assert_true(DecodeHexBin(bin, (unsigned char *)d.pdu, len));
 		GSM_SetDefaultReceivedSMSData(&ref);
 		assert_int_equal(GSM_DecodePDUFrame(GSM_GetGlobalDebug(), &ref,
-						    bin, len / 2, &parsed, TRUE),
+						    bin, len / 2, &parsed,
+						    TRUE),
 				 ERR_NONE);
 		EncodeUTF8(want, ref.Text);
 		assert_string_equal(m.text, want);
@@ -465,20 +466,20 @@ static void test_encode_errors(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_captures),
-		cmocka_unit_test(test_indonesian_deliver),
-		cmocka_unit_test(test_status_report),
-		cmocka_unit_test(test_concatenated_capture),
-		cmocka_unit_test(test_captures_libgammu_decodes),
-		cmocka_unit_test(test_alphanumeric_sender_by_type),
-		cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_report_user_data_bounded),
-		cmocka_unit_test(test_gsm7),
-		cmocka_unit_test(test_extension_chars),
-		cmocka_unit_test(test_ucs2_emoji),
-		cmocka_unit_test(test_multipart_sizes),
-		cmocka_unit_test(test_smsc_and_deliver),
-		cmocka_unit_test(test_encode_errors),
+	    cmocka_unit_test(test_real_captures),
+	    cmocka_unit_test(test_indonesian_deliver),
+	    cmocka_unit_test(test_status_report),
+	    cmocka_unit_test(test_concatenated_capture),
+	    cmocka_unit_test(test_captures_libgammu_decodes),
+	    cmocka_unit_test(test_alphanumeric_sender_by_type),
+	    cmocka_unit_test(test_corrupt),
+	    cmocka_unit_test(test_report_user_data_bounded),
+	    cmocka_unit_test(test_gsm7),
+	    cmocka_unit_test(test_extension_chars),
+	    cmocka_unit_test(test_ucs2_emoji),
+	    cmocka_unit_test(test_multipart_sizes),
+	    cmocka_unit_test(test_smsc_and_deliver),
+	    cmocka_unit_test(test_encode_errors),
 	};
 
 	if (argc > 1)

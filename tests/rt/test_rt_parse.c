@@ -38,8 +38,10 @@ static const struct ans_case ans_cases[] = {
     {"YA 4821", RT_YES, "", "", true}, /* four digits are no code */
     {"ya 4821938", RT_YES, "", "", true},
     {"TIDAK 482193", RT_NO, "482193", "", false},
-    {"tidak 482193 bukan warga sini", RT_NO, "482193", "bukan warga sini", false},
-    {"TIDAK 482193 Bukan warga sini.", RT_NO, "482193", "Bukan warga sini", false},
+    {"tidak 482193 bukan warga sini", RT_NO, "482193", "bukan warga sini",
+     false},
+    {"TIDAK 482193 Bukan warga sini.", RT_NO, "482193", "Bukan warga sini",
+     false},
     {"T 482193", RT_NO, "482193", "", false},
     {"tdk 482193 sudah pindah", RT_NO, "482193", "sudah pindah", false},
     {"TOLAK 482193", RT_NO, "482193", "", false},
