@@ -238,6 +238,8 @@ int gsm_hex_decode(const char *hex, unsigned char *out, size_t max, size_t *bad)
 	while (len && (hex[len - 1] == '\r' || hex[len - 1] == '\n' ||
 		       hex[len - 1] == ' '))
 		len--;
+	if (len && hex[len - 1] == '"') /* a quoted PDU line (04.dump) */
+		len--;
 	if (len % 2) {
 		*bad = len;
 		return -1;

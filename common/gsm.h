@@ -36,7 +36,8 @@ int gsm_septets(uint32_t cp);
  * count (max is then ignored). */
 int gsm_split(const char *utf8, bool ucs2, size_t *starts, int max);
 
-/* Hex text to octets; trailing CR/LF/space is tolerated. Returns the
+/* Hex text to octets; trailing CR/LF/space is tolerated, and one closing
+ * quote (some phones quote the PDU line, tests/data 04.dump). Returns the
  * octet count, or -1 with the offending character's offset in *bad (odd
  * length, a non-hex digit, or more than max octets). */
 int gsm_hex_decode(const char *hex, unsigned char *out, size_t max,

@@ -2,12 +2,14 @@
  * signals, sd_notify, the loop, and the table of features it builds on
  * the core (doc/architecture.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -359,6 +361,43 @@ static void kick_outbox(void *ud)
 	outbox_kick(ud);
 }
 
+/* One simpuld per database. A second one on the same config (started by
+ * hand beside systemd's) would re-queue the first one's message in flight
+ * (store_outbox_recover) before failing on its port, and the resident would
+ * get it twice. So before anything is written: flock() a file next to the
+ * database, held for the life of the process (the kernel lets go when it
+ * dies, so a crash leaves no stale lock). Returns the fd, or -1. */
+static int lock_store(const char *db, bool foreground)
+{
+	char path[4200], msg[4400], other[32] = "";
+
+	snprintf(path, sizeof(path), "%s.lock", db);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (ftruncate(fd, 0) == 0)
+			dprintf(fd, "%ld\n", (long)getpid());
+		return fd;
+	}
+	if (fd >= 0 && (errno == EWOULDBLOCK || errno == EAGAIN)) {
+		ssize_t n = pread(fd, other, sizeof(other) - 1, 0);
+		other[n > 0 ? n : 0] = '\0';
+		other[strcspn(other, "\n")] = '\0';
+		snprintf(msg, sizeof(msg),
+			 "another simpuld (pid %s) is running on %s; not "
+			 "starting a second one",
+			 other[0] ? other : "?", db);
+	} else {
+		snprintf(msg, sizeof(msg), "cannot lock %s: %s", path,
+			 strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	log_msg(LOG_ERR, "%s", msg);
+	if (!foreground)
+		fprintf(stderr, "simpuld: %s\n", msg);
+	return -1;
+}
+
 static int open_core(struct app *app)
 {
 	char err[300];
@@ -383,6 +422,8 @@ static int open_core(struct app *app)
 		log_msg(LOG_ERR, "http: %s", err);
 		return -1;
 	}
+	http_set_proxy(app->http, app->cfg->http_trusted_proxy,
+		       app->cfg->http_https);
 	return 0;
 }
 
@@ -437,7 +478,8 @@ static int run(const char *path, bool foreground)
 	loop_signal_add(app->loop, SIGINT, on_stop, &d);
 	loop_signal_add(app->loop, SIGHUP, on_reload, &d);
 	signal(SIGPIPE, SIG_IGN);
-	if (open_parts(&d) == 0) {
+	int lock = lock_store(app->cfg->store_path, foreground);
+	if (lock >= 0 && open_parts(&d) == 0) {
 		outbox_kick(app->ob);
 		log_msg(LOG_INFO, "simpuld %s ready (http %s, socket %s)",
 			SIMPUL_VERSION, app->cfg->http_listen,
@@ -447,6 +489,8 @@ static int run(const char *path, bool foreground)
 		rc = loop_run(app->loop) ? 1 : 0;
 	}
 	close_parts(&d);
+	if (lock >= 0)
+		close(lock);
 	loop_free(app->loop);
 	config_free(app->cfg);
 	return rc;

@@ -53,6 +53,8 @@ struct modem_sms {
 	bool binary;		/* 8-bit data / WAP push: not a resident's text */
 	const char *pdu_hex;	/* the raw PDU line as read */
 	const char *error;	/* non-NULL: decode failed, why */
+	bool outgoing;		/* an SMS-SUBMIT kept on the SIM (ours, or a
+				   second-hand SIM's): not from anyone */
 };
 
 struct modem_report {		/* SMS-STATUS-REPORT, TS 23.040 9.2.2.3 */

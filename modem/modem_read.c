@@ -45,6 +45,7 @@ void modem_sms_from_pdu(struct modem_sms *s, int index, const char *hex,
 		 * text (doc/modem.md) */
 		s->text = NULL;
 		s->error = "not an SMS-DELIVER (a stored outgoing message?)";
+		s->outgoing = pm->kind == PDU_SUBMIT;
 	}
 }
 

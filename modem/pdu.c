@@ -128,6 +128,27 @@ static bool addresses_fit(const unsigned char *b, int n, bool with_smsc)
 	return b[udl] <= (dcs_octets(b[dcs]) ? 140 : 160);
 }
 
+/* The type-of-address octet of TP-OA (DELIVER) or TP-DA/TP-RA (SUBMIT,
+ * STATUS-REPORT), or -1 when the PDU is too short to hold it. */
+static int address_type(const unsigned char *b, int n, bool with_smsc)
+{
+	int i = with_smsc ? 1 + b[0] : 0;
+
+	if (i >= n)
+		return -1;
+	int a = i + 1 + ((b[i] & 3) != 0); /* TP-MR precedes DA and RA */
+	return a + 1 < n ? b[a + 1] : -1;
+}
+
+/* TS 23.040 9.1.2.5: type of number 101 is an alphanumeric address (a
+ * sender ID in GSM-7, "TELKOMSEL" or just as well "81234567890"). Only
+ * the type of number says so: the characters cannot, since anyone who
+ * can choose a sender ID can choose one that looks like a phone number. */
+static bool toa_alphanumeric(int toa)
+{
+	return toa >= 0 && ((toa >> 4) & 7) == 5;
+}
+
 /* libgammu strings are UCS-2 big endian, NUL-terminated (2 octets).
  * doc/modem.md: never DecodeUnicodeString, it is locale-bound and truncates;
  * gsm_ucs2_to_utf8 keeps the result valid UTF-8 (a lone surrogate from a
@@ -153,16 +174,6 @@ static int64_t datetime_to_unix(const GSM_DateTime *dt)
 	return (int64_t)timegm(&tm) - dt->Timezone;
 }
 
-static bool is_alnum_number(const char *n)
-{
-	if (!n[0])
-		return false;
-	for (const char *p = n[0] == '+' ? n + 1 : n; *p; p++)
-		if ((*p < '0' || *p > '9') && *p != '*' && *p != '#')
-			return true;
-	return false;
-}
-
 static void fill_concat(const GSM_SMSMessage *sms, struct pdu_message *out)
 {
 	out->ref = 0;
@@ -186,11 +197,11 @@ static void fill_concat(const GSM_SMSMessage *sms, struct pdu_message *out)
 	out->seq = sms->UDH.PartNumber;
 }
 
-static int fill_message(const GSM_SMSMessage *sms, struct pdu_message *out,
-			char *err, size_t errlen)
+static int fill_message(const GSM_SMSMessage *sms, int toa,
+			struct pdu_message *out, char *err, size_t errlen)
 {
 	gammu_to_utf8(sms->Number, out->number, sizeof(out->number));
-	out->number_alnum = is_alnum_number(out->number);
+	out->number_alnum = toa_alphanumeric(toa);
 	gammu_to_utf8(sms->SMSC.Number, out->smsc, sizeof(out->smsc));
 	fill_concat(sms, out);
 	switch (sms->PDU) {
@@ -289,9 +300,16 @@ int pdu_decode(const char *hex, bool with_smsc, int tpdu_len,
 
 		/* Like Gammu's ATGEN_DecodePDUMessage: phones pad with FF.
 		 * Octets past the announced <length> are junk the modem
-		 * appended (TS 27.005 3.4.1: <length> counts the TPDU). */
-		if (buf[parsed] != 0xFF &&
-		    !(tpdu_len >= 0 && parsed >= smsc_octets + tpdu_len)) {
+		 * appended (TS 27.005 3.4.1: <length> counts the TPDU); so
+		 * are octets after the user data when the line is exactly
+		 * as long as announced (an operator's notice, tests/data
+		 * 39.dump): TP-UDL says where the text ends, libgammu read
+		 * no further, and the buffers were checked above. Only a
+		 * line that disagrees with its length keeps the doubt. */
+		bool within =
+		    tpdu_len >= 0 && (parsed >= smsc_octets + tpdu_len ||
+				      (size_t)n == smsc_octets + tpdu_len);
+		if (buf[parsed] != 0xFF && !within) {
 			set_err(err, errlen,
 				"corrupted PDU: %s%d octets left after the "
 				"message (announced length disagrees)",
@@ -299,7 +317,8 @@ int pdu_decode(const char *hex, bool with_smsc, int tpdu_len,
 			goto out;
 		}
 	}
-	rc = fill_message(sms, out, err, errlen);
+	rc = fill_message(sms, address_type(buf, n, with_smsc), out, err,
+			  errlen);
 out:
 	free(sms);
 	if (rc < 0)

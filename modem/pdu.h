@@ -13,7 +13,7 @@ enum pdu_kind { PDU_DELIVER, PDU_SUBMIT, PDU_STATUS_REPORT, PDU_UNKNOWN };
 struct pdu_message {
 	enum pdu_kind kind;
 	char number[40];	/* sender (DELIVER) / recipient (SUBMIT, REPORT) */
-	bool number_alnum;
+	bool number_alnum;	/* type of number 101 (TS 23.040 9.1.2.5) */
 	char smsc[40];
 	int64_t scts;		/* unix seconds UTC; 0 unknown */
 	int ref, parts, seq;	/* concatenation; 0,1,1 when single */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,14 +96,18 @@ static char *cek_howto(struct autoreply *ar, const struct rules_result *res)
 	if (res->reply)
 		return strdup(res->reply);
 	if (asprintf(&out,
-		     "Ketik CEK lalu nomor tiket, contoh: CEK %s-2611-0012",
+		     "Ketik CEK lalu nomor tiket, contoh: CEK %s-2611-482913",
 		     rules_ticket_prefix(ar->rules)) < 0)
 		return NULL;
 	return out;
 }
 
-/* CEK <ref>: the status of a ticket, in one short SMS. */
-static char *cek_reply(struct autoreply *ar, const struct rules_result *res)
+/* CEK <ref>: the status of a ticket, in one short SMS, told only to the
+ * resident whose ticket it is. Anyone else gets the same answer as for a
+ * ticket that does not exist, so that CEK tells nobody which tickets
+ * exist or what they are about. */
+static char *cek_reply(struct autoreply *ar, const struct inbox_ctx *ctx,
+		       const struct rules_result *res)
 {
 	const char *ref = res->cek_ref;
 	struct store_conversation c;
@@ -110,9 +115,11 @@ static char *cek_reply(struct autoreply *ar, const struct rules_result *res)
 
 	if (!*ref)
 		return cek_howto(ar, res);
-	if (store_ticket_find(ar->app->st, ref, &c) != STORE_OK) {
-		if (asprintf(&out, "Tiket %s tidak ditemukan. Periksa lagi "
-				   "nomor tiket Anda.",
+	if (store_ticket_find(ar->app->st, ref, &c) != STORE_OK ||
+	    c.contact_id != ctx->contact.id) {
+		if (asprintf(&out,
+			     "Tiket %s tidak ditemukan untuk nomor ini. "
+			     "Silakan hubungi kantor kelurahan.",
 			     ref) < 0)
 			return NULL;
 		return out;
@@ -129,22 +136,34 @@ static char *cek_reply(struct autoreply *ar, const struct rules_result *res)
 	return out;
 }
 
+int autoreply_new_ticket(const struct rules *r, struct store *st, int64_t now_s,
+			 char *ref, size_t reflen)
+{
+	struct store_conversation c;
+
+	/* A random number, not a sequence: a resident's ticket must not
+	 * lead to the next one (CEK tells only the owner anyway). */
+	for (int i = 0; i < 32; i++) {
+		rules_format_ticket(r, now_s,
+				    100000 + randombytes_uniform(900000), ref,
+				    reflen);
+		int f = store_ticket_find(st, ref, &c);
+		if (f == STORE_NOTFOUND)
+			return 0;
+		if (f == STORE_ERR)
+			return -1;
+	}
+	return -1;
+}
+
 static int open_ticket(struct autoreply *ar, struct inbox_ctx *ctx,
 		       struct rules_input *in, struct rules_result *res,
 		       char *ref, size_t reflen, char *due, size_t duelen)
 {
-	char yymm[8];
 	int64_t now_s = ctx->now_ms / 1000;
-	time_t local = (time_t)(now_s + hours_offset(rules_hours(ar->rules),
-						      now_s));
-	struct tm tm;
 
-	gmtime_r(&local, &tm);
-	strftime(yymm, sizeof(yymm), "%y%m", &tm);
-	int64_t seq = store_next_ticket_seq(ctx->st, yymm);
-	if (seq < 0)
+	if (autoreply_new_ticket(ar->rules, ctx->st, now_s, ref, reflen))
 		return -1;
-	rules_format_ticket(ar->rules, now_s, (unsigned)seq, ref, reflen);
 	int64_t due_at = res->due_at ? res->due_at
 				     : rules_add_working_days(ar->rules, now_s, 3);
 	if (store_conversation_ticket(ctx->st, ctx->conv.id, ref, res->category,
@@ -219,7 +238,7 @@ static int apply(struct autoreply *ar, struct inbox_ctx *ctx,
 	    ar->rt_hook(ar->rt_ud, ctx, res->rule, ctx->conv.ticket) < 0)
 		return -1;
 	if (res->status_query && !res->suppressed) {
-		char *text = cek_reply(ar, res);
+		char *text = cek_reply(ar, ctx, res);
 		int rc = text ? enqueue(ctx, text, false) : -1;
 		free(text);
 		return rc;

@@ -6,6 +6,7 @@
 #ifndef SIMPUL_AUTOREPLY_H
 #define SIMPUL_AUTOREPLY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct app;
@@ -13,6 +14,7 @@ struct autoreply;
 struct config;
 struct diag;
 struct rules;
+struct store;
 
 struct autoreply *autoreply_new(struct app *app);
 void autoreply_free(struct autoreply *ar);
@@ -29,5 +31,10 @@ typedef int (*autoreply_rt_hook)(void *ud, struct inbox_ctx *ctx,
 				 const char *service, const char *ticket);
 void autoreply_set_rt_hook(struct autoreply *ar, autoreply_rt_hook fn,
 			   void *ud);
+
+/* A ticket number for a new case ("KLS-2611-482913"): random, unused,
+ * never derived from another ticket. 0, or -1 on a store error. */
+int autoreply_new_ticket(const struct rules *r, struct store *st, int64_t now_s,
+			 char *ref, size_t reflen);
 
 #endif

@@ -17,6 +17,7 @@ struct config {
 	char *log_level;
 	/* [modem] */
 	bool modem_enabled;
+	bool modem_delete_sent; /* SMS-SUBMITs found on the SIM */
 	char *modem_device;
 	char *modem_pin;
 	char *modem_storage;
@@ -40,6 +41,9 @@ struct config {
 	/* [http] */
 	char *http_listen; /* host:port, "" disables TCP */
 	char *http_socket; /* unix socket for simpulctl */
+	bool http_https;   /* the inbox is reached over HTTPS */
+	char *http_trusted_proxy; /* addresses whose X-Forwarded-* count */
+	char *http_metrics_allow; /* TCP peers that may GET /metrics */
 	char *web_root;
 	/* [whatsapp] */
 	bool wa_enabled;
@@ -49,6 +53,7 @@ struct config {
 	char *wa_phone_number_id;
 	char *wa_graph_url;
 	bool wa_sms_fallback;
+	int wa_send_timeout_ms; /* a send without an answer by then: unknown */
 	/* [rules] */
 	char *rules_dir;
 	char *holidays;

@@ -16,6 +16,7 @@ struct xfer {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char *reqbody;
+	size_t reqlen;
 	char *buf;
 	size_t len, cap, max;
 	bool too_big;
@@ -56,6 +57,18 @@ static void unlink_xfer(struct curlm *c, struct xfer *x)
 	c->n--;
 }
 
+/* Did the whole request (headers and body) leave us? Then the server may
+ * have acted on it, whatever came back. */
+static int request_sent(struct xfer *x)
+{
+	curl_off_t up = 0;
+	long head = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &head);
+	curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+	return head > 0 && (curl_off_t)x->reqlen <= up;
+}
+
 /* Runs the callback of a finished transfer and frees it. */
 static void finish(struct curlm *c, struct xfer *x, CURLcode rc)
 {
@@ -67,6 +80,7 @@ static void finish(struct curlm *c, struct xfer *x, CURLcode rc)
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
 	curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
 	res.content_type = ct;
+	res.body_sent = request_sent(x);
 	res.body = x->buf ? x->buf : "";
 	res.len = x->len;
 	if (x->too_big) {
@@ -276,6 +290,7 @@ static int setup_easy(struct xfer *x, const struct curlm_req *req)
 		if (!x->reqbody)
 			return -1;
 		memcpy(x->reqbody, req->body, req->body_len);
+		x->reqlen = req->body_len;
 		x->reqbody[req->body_len] = '\0';
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->reqbody);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,

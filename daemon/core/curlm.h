@@ -33,6 +33,8 @@ struct curlm_res {
 			    * else what failed: timeout, refused, too big... */
 	const char *content_type; /* may be NULL */
 	int too_large; /* the answer passed max_response (error says so) */
+	int body_sent; /* the whole request went out: with an error, the
+			* server may still have acted on it */
 };
 
 typedef void (*curlm_done_cb)(const struct curlm_res *res, void *arg);

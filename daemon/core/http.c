@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +26,7 @@
 struct route {
 	char method[8];
 	char *path;
+	char *required; /* a header without which the body is not read */
 	int flags;
 	http_handler fn;
 	void *ud;
@@ -48,6 +50,8 @@ struct http {
 	http_auth_cb auth;
 	void *auth_ud;
 	struct http_stream *streams; /* open endless responses */
+	char trusted[256];
+	bool https;
 };
 
 struct http_req {
@@ -64,6 +68,8 @@ struct http_req {
 	struct http_resp resp;
 	char user[64];
 	char peer[64];
+	char tcp_peer[64]; /* the socket's address, before any proxy header */
+	bool https;
 };
 
 /* ---- response helpers -------------------------------------------------- */
@@ -194,10 +200,25 @@ int http_route(struct http *h, const char *method, const char *path,
 	struct route *r = &h->routes[h->nroutes++];
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->path = strdup(path);
+	r->required = NULL;
 	r->flags = flags;
 	r->fn = fn;
 	r->ud = ud;
 	return 0;
+}
+
+int http_route_require(struct http *h, const char *method, const char *path,
+		       const char *header)
+{
+	for (size_t i = 0; i < h->nroutes; i++) {
+		struct route *r = &h->routes[i];
+		if (strcmp(r->method, method) || strcmp(r->path, path))
+			continue;
+		free(r->required);
+		r->required = strdup(header);
+		return r->required ? 0 : -1;
+	}
+	return -1;
 }
 
 void http_set_auth(struct http *h, http_auth_cb fn, void *ud)
@@ -393,6 +414,60 @@ static enum MHD_Result queue(struct http_req *req)
 	return res;
 }
 
+void http_set_proxy(struct http *h, const char *trusted, bool https)
+{
+	snprintf(h->trusted, sizeof(h->trusted), "%s", trusted ? trusted : "");
+	h->https = https;
+}
+
+bool http_is_https(const struct http_req *r)
+{
+	return r->https;
+}
+
+static bool in_list(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+
+	for (const char *p = list; *p;) {
+		p += strspn(p, ", \t");
+		size_t len = strcspn(p, ", \t");
+		if (len == n && n && strncmp(p, addr, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+bool http_tcp_peer_in(const struct http_req *r, const char *list)
+{
+	return !r->local && list && r->tcp_peer[0] &&
+	       in_list(list, r->tcp_peer);
+}
+
+/* Behind a trusted reverse proxy, the client is the last address of
+ * X-Forwarded-For (the one the proxy itself saw; earlier ones are the
+ * client's to write) and the scheme its X-Forwarded-Proto. */
+static void note_proxy(struct http_req *req)
+{
+	const char *xff = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	const char *proto = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+
+	if (xff) {
+		const char *last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		last += strspn(last, " \t");
+		size_t len = strspn(last, "0123456789abcdefABCDEF.:");
+		if (len > 0 && len < sizeof(req->peer))
+			snprintf(req->peer, sizeof(req->peer), "%.*s", (int)len,
+				 last);
+	}
+	if (proto && strcasecmp(proto, "https") == 0)
+		req->https = true;
+}
+
 static void note_peer(struct http_req *req)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
@@ -406,6 +481,10 @@ static void note_peer(struct http_req *req)
 			    ? sizeof(struct sockaddr_in6)
 			    : sizeof(struct sockaddr_in),
 		    req->peer, sizeof(req->peer), NULL, 0, NI_NUMERICHOST);
+	snprintf(req->tcp_peer, sizeof(req->tcp_peer), "%s", req->peer);
+	req->https = req->h->https;
+	if (req->h->trusted[0] && in_list(req->h->trusted, req->peer))
+		note_proxy(req);
 }
 
 static struct http_req *req_new(struct listener *ls,
@@ -431,6 +510,16 @@ static struct http_req *req_new(struct listener *ls,
 	if (!req->route)
 		http_error(&req->resp, wrong ? 405 : 404,
 			   wrong ? "method not allowed" : "not found");
+	else if (req->route->required) {
+		const char *v = MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, req->route->required);
+		if (!v || !*v) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "missing %s",
+				 req->route->required);
+			http_error(&req->resp, 401, msg);
+		}
+	}
 	return req;
 }
 
@@ -495,6 +584,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (!req) {
 		req = req_new(ls, conn, method, url);
 		*con_cls = req;
+		if (req && req->resp.status)
+			return queue(req); /* refused before its body is read */
 		return req ? MHD_YES : MHD_NO;
 	}
 	if (*data_size) {
@@ -697,8 +788,10 @@ void http_free(struct http *h)
 	listener_stop(h, &h->unix_);
 	if (h->sock_path)
 		unlink(h->sock_path);
-	for (size_t i = 0; i < h->nroutes; i++)
+	for (size_t i = 0; i < h->nroutes; i++) {
 		free(h->routes[i].path);
+		free(h->routes[i].required);
+	}
 	free(h->routes);
 	free(h->sock_path);
 	free(h);

@@ -48,6 +48,11 @@ struct http *http_new(struct loop *l, const char *listen, const char *sock,
 void http_free(struct http *h);
 int http_route(struct http *h, const char *method, const char *path, int flags,
 	       http_handler fn, void *ud);
+/* Requests to that route without header (or with it empty) are answered
+ * 401 as soon as their head is in, before their body is read: a forged
+ * webhook costs no upload. 0, or -1 when no such route. */
+int http_route_require(struct http *h, const char *method, const char *path,
+		       const char *header);
 void http_set_auth(struct http *h, http_auth_cb fn, void *ud);
 /* The TCP port actually bound (for listen = host:0 in tests). */
 int http_port(const struct http *h);
@@ -76,6 +81,16 @@ const char *http_arg(const struct http_req *r, const char *name);
 const char *http_cookie(const struct http_req *r, const char *name);
 const char *http_body(const struct http_req *r, size_t *len);
 bool http_is_local(const struct http_req *r);
+/* Reached over HTTPS: [http] https, or a trusted proxy's
+ * X-Forwarded-Proto: https. */
+bool http_is_https(const struct http_req *r);
+/* trusted: addresses (comma or space separated) of reverse proxies whose
+ * X-Forwarded-For and X-Forwarded-Proto are believed; from anyone else
+ * those headers are ignored. https: the inbox is served over HTTPS. */
+void http_set_proxy(struct http *h, const char *trusted, bool https);
+/* Whether the TCP peer's own address (never a proxy header) is in list
+ * (addresses separated by commas or spaces). */
+bool http_tcp_peer_in(const struct http_req *r, const char *list);
 const char *http_peer(const struct http_req *r);
 void http_set_user(struct http_req *r, const char *user);
 const char *http_user(const struct http_req *r);

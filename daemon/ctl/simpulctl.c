@@ -164,6 +164,11 @@ static void usage(FILE *f)
 		"password from\n"
 		"                                 the terminal (twice) or "
 		"stdin\n"
+		"  user list | disable NAME | delete NAME\n"
+		"                                 web inbox users; a new "
+		"password,\n"
+		"                                 disable and delete end their "
+		"sessions\n"
 		"  doctor [--json]                check modem, SIM, clock, disk,\n"
 		"                                 database, settings; exit 1 on "
 		"a problem\n"
@@ -343,14 +348,26 @@ static int read_password(const char *prompt, char *out, size_t outlen)
 	return 0;
 }
 
-/* user add NAME --role staff|admin [--replace]: POST /api/v1/users over
- * the socket (the daemon owns the database). */
+/* user add NAME --role staff|admin [--replace] | list | disable NAME |
+ * delete NAME: /api/v1/users over the socket (the daemon owns the
+ * database). A new password, disable and delete end the user's sessions. */
 static int cmd_user(const char *sock, int argc, char **argv)
 {
 	const char *name = NULL, *role = "staff";
 	bool replace = false;
 	char pw[256], again[256];
 
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return call(sock, "GET", "/api/v1/users?all=1", NULL, true,
+			    NULL);
+	if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
+			  strcmp(argv[1], "delete") == 0)) {
+		char *b =
+		    json_body("{ss ss}", "name", argv[2], "action", argv[1]);
+		int rc = call(sock, "POST", "/api/v1/users", b, false, NULL);
+		free(b);
+		return rc;
+	}
 	if (argc < 3 || strcmp(argv[1], "add") != 0)
 		return usage(stderr), 2;
 	for (int i = 2; i < argc; i++) {

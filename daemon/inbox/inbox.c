@@ -71,6 +71,11 @@ static void classify(const struct inbox_msg *m, struct sender *s)
 		char plus[84];
 		snprintf(plus, sizeof(plus), "+%s", m->from);
 		k = phone_normalize(plus, norm, sizeof(norm));
+	} else if (m->from_alnum) {
+		/* "81234567890" as a sender ID is a name, not a number: it
+		 * must never reach a resident's, a head's or staff's contact */
+		snprintf(norm, sizeof(norm), "%s", m->from);
+		k = PHONE_ALNUM;
 	} else {
 		k = phone_normalize(m->from, norm, sizeof(norm));
 	}

@@ -18,6 +18,8 @@ struct inbox_msg {
 	const char *from;    /* as received: "+62812...", "TELKOMSEL",
 				WhatsApp "62812..." or a BSUID */
 	bool wa_user_id;     /* from is a business-scoped user id */
+	bool from_alnum;     /* SMS TP-OA of type alphanumeric: never a
+				phone number, whatever its characters */
 	const char *name;    /* WhatsApp profile name */
 	const char *body;
 	int64_t at_ms;	       /* source time */

@@ -72,13 +72,6 @@ static bool local_only(struct http_req *req, struct http_resp *resp)
 	return false;
 }
 
-static bool loopback(const char *peer)
-{
-	return peer &&
-	       (strncmp(peer, "127.", 4) == 0 || strcmp(peer, "::1") == 0 ||
-		strncmp(peer, "::ffff:127.", 11) == 0);
-}
-
 /* ---- /healthz ---------------------------------------------------------- */
 
 static int get_healthz(void *ud, struct http_req *req, struct http_resp *resp)
@@ -260,14 +253,17 @@ static int get_metrics(void *ud, struct http_req *req, struct http_resp *resp)
 	char *buf = NULL;
 	size_t len = 0;
 
-	/* Scrapers cannot log in: the socket, or a loopback TCP peer (a
-	 * Prometheus or node_exporter on the Pi itself). */
-	/* A reverse proxy on the Pi (TLS for the webhook) connects from
-	 * loopback too: a forwarded request is from elsewhere. */
+	/* Scrapers cannot log in: the socket, or over TCP only an address
+	 * listed in [http] metrics_allow (empty by default). A reverse proxy
+	 * on the Pi (TLS for the webhook) connects from loopback too: a
+	 * forwarded request is from elsewhere, whatever the list says. */
 	bool proxied = http_header(req, "X-Forwarded-For") ||
 		       http_header(req, "Forwarded");
-	if (!http_is_local(req) && (proxied || !loopback(http_peer(req)))) {
-		http_error(resp, 403, "metrics only from this machine");
+	if (!http_is_local(req) &&
+	    (proxied || !http_tcp_peer_in(req, app->cfg->http_metrics_allow))) {
+		http_error(resp, 403,
+			   "metrics only over the socket or from [http] "
+			   "metrics_allow");
 		return HTTP_DONE;
 	}
 	FILE *f = open_memstream(&buf, &len);

@@ -30,6 +30,10 @@
 #define SERVICE_DAYS 3	/* doc/field.md: service time at most 3 working days */
 #define NOTE_AUTHOR  "sistem"
 #define OUT_AUTHOR   "system" /* not "auto": no rate limit, not staff */
+/* Refused answers (wrong code, or a code from a number not a head's) a
+ * number may send in a day before its answers are no longer processed. */
+#define RT_MAX_REFUSED	     5
+#define RT_REFUSED_WINDOW_MS (24 * 3600 * 1000LL)
 
 struct rt {
 	struct app *app;
@@ -251,19 +255,13 @@ static int ensure_ticket(struct rt *rt, struct store_conversation *c,
 			 int64_t now)
 {
 	const struct rules *r = rules_of(rt);
-	char yymm[8], ref[32];
+	char ref[32];
 
 	if (c->ticket[0] || !r)
 		return 0;
 	int64_t s = now / 1000;
-	time_t local = (time_t)(s + hours_offset(rules_hours(r), s));
-	struct tm tm;
-	gmtime_r(&local, &tm);
-	strftime(yymm, sizeof(yymm), "%y%m", &tm);
-	int64_t seq = store_next_ticket_seq(rt->app->st, yymm);
-	if (seq < 0)
+	if (autoreply_new_ticket(r, rt->app->st, s, ref, sizeof(ref)))
 		return -1;
-	rules_format_ticket(r, s, (unsigned)seq, ref, sizeof(ref));
 	int64_t due = rules_add_working_days(r, s, SERVICE_DAYS);
 	if (store_conversation_ticket(rt->app->st, c->id, ref, NULL,
 				      due > 0 ? due * 1000 : 0))
@@ -458,7 +456,7 @@ static const char *first_word_of(const char *name, char *out, size_t n)
 	return out;
 }
 
-/* "4821 (Budi, KTP), 5512 (Siti, KK)" */
+/* "482193 (Budi, KTP), 551207 (Siti, KK)" */
 static void list_codes(struct rt *rt, const struct store_rt_req *reqs, int n,
 		       char *out, size_t len)
 {
@@ -611,8 +609,10 @@ static int head_answer(struct rt *rt, struct inbox_ctx *ctx,
 	return 1;
 }
 
-/* The right code from a number that is not the head's: not accepted;
- * staff are told on the request and on the sender's conversation. */
+/* A code from a number that is not a head's: never accepted. The sender
+ * gets the same reply whether or not the code belongs to an open request,
+ * so that nobody learns which codes exist; staff are told on the request
+ * and on the sender's conversation when it does. */
 static int foreign_answer(struct rt *rt, struct inbox_ctx *ctx,
 			  const struct rt_answer *ans)
 {
@@ -621,29 +621,57 @@ static int foreign_answer(struct rt *rt, struct inbox_ctx *ctx,
 	int64_t now = app_now_ms(rt->app);
 
 	if (!ans->code[0])
-		return 0;
+		return 0; /* a resident's plain "ya": the rules answer it */
 	int f = store_rt_by_code(ctx->st, ans->code, &r);
 	if (f == STORE_ERR)
 		return -1;
-	if (f != STORE_OK || strcmp(r.state, STORE_RT_OPEN) != 0)
-		return 0; /* a resident's "ya 1234" about something else */
-	snprintf(line, sizeof(line),
-		 "PERLU DICEK: balasan untuk kode %s datang dari %s, bukan "
-		 "dari nomor Ketua RT %s (%s). Tidak diterima. Balasan: \"%s\"",
-		 r.code, ctx->peer, r.rt, r.head_phone, ctx->msg->body);
-	if (note(ctx->st, r.conversation_id, line, now) ||
-	    note(ctx->st, ctx->conv.id, line, now) ||
-	    store_rt_log(ctx->st, r.id, "foreign_answer", ctx->peer,
+	bool open = f == STORE_OK && strcmp(r.state, STORE_RT_OPEN) == 0;
+	if (open) {
+		snprintf(line, sizeof(line),
+			 "PERLU DICEK: balasan untuk kode %s datang dari %s, "
+			 "bukan dari nomor Ketua RT %s (%s). Tidak diterima. "
+			 "Balasan: \"%s\"",
+			 r.code, ctx->peer, r.rt, r.head_phone, ctx->msg->body);
+		if (note(ctx->st, r.conversation_id, line, now) ||
+		    note(ctx->st, ctx->conv.id, line, now) ||
+		    store_event(ctx->st, "rt_foreign_answer", r.conversation_id,
+				line, now))
+			return -1;
+		log_msg(LOG_WARN,
+			"RT answer for code %s from %s, not the head %s: "
+			"not accepted",
+			r.code, ctx->peer, r.head_phone);
+	}
+	if (store_rt_log(ctx->st, open ? r.id : 0, "foreign_answer", ctx->peer,
 			 ctx->msg->body, now) ||
-	    store_event(ctx->st, "rt_foreign_answer", r.conversation_id, line,
-			now) ||
 	    reply(ctx, "Jawaban konfirmasi RT hanya diterima dari nomor Ketua "
 		       "RT yang terdaftar. Petugas kami akan memeriksanya."))
 		return -1;
-	log_msg(LOG_WARN,
-		"RT answer for code %s from %s, not the head %s: "
-		"not accepted",
-		r.code, ctx->peer, r.head_phone);
+	return 1;
+}
+
+/* Too many refused answers from this number in the last day: consumed
+ * without a reply (no more guesses, no SMS spent), staff see why. */
+static int over_limit(struct rt *rt, struct inbox_ctx *ctx)
+{
+	int64_t now = app_now_ms(rt->app);
+	int n = store_rt_refused_since(ctx->st, ctx->peer,
+				       now - RT_REFUSED_WINDOW_MS);
+
+	if (n < RT_MAX_REFUSED)
+		return 0;
+	char line[500];
+	snprintf(line, sizeof(line),
+		 "PERLU DICEK: %d jawaban konfirmasi RT yang salah dari %s "
+		 "dalam 24 jam; jawaban berikutnya tidak diproses. Balasan: "
+		 "\"%s\"",
+		 n, ctx->peer, ctx->msg->body);
+	if (note(ctx->st, ctx->conv.id, line, now) ||
+	    store_rt_log(ctx->st, 0, "over_limit", ctx->peer, ctx->msg->body,
+			 now))
+		return -1;
+	log_msg(LOG_WARN, "RT answer from %s ignored: %d refused in a day",
+		ctx->peer, n);
 	return 1;
 }
 
@@ -652,6 +680,8 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 	struct rt *rt = ud;
 	struct rt_answer ans;
 
+	/* Only a number can be a head: an alphanumeric sender ID or a
+	 * short code has no phone (inbox.c), whatever its characters. */
 	if (!ctx->msg->body || !ctx->contact.phone[0] ||
 	    (ctx->msg->kind && strcmp(ctx->msg->kind, "text") != 0))
 		return 0;
@@ -666,6 +696,11 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 			return -1;
 		head = n > 0; /* removed from rt.ini, requests still open */
 	}
+	if (!head && !ans.code[0])
+		return 0;
+	int lim = over_limit(rt, ctx);
+	if (lim)
+		return lim;
 	int r =
 	    head ? head_answer(rt, ctx, &ans) : foreign_answer(rt, ctx, &ans);
 	/* The answer is on the request's conversation (a note, its state);

@@ -1,6 +1,6 @@
 /* rt: the Ketua RT confirmation workflow. A request (service, resident,
  * RT) is opened by a rule with rt_confirm = yes, by staff in the inbox or
- * by `simpulctl rt request`; the head gets an SMS with a four-digit code
+ * by `simpulctl rt request`; the head gets an SMS with a six-digit code
  * and answers YA/TIDAK; the resident is told; one reminder and then expiry
  * (and escalation) on the office calendar. Everything a step changes is
  * written in one transaction with its audit line (rt_log). */

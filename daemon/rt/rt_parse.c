@@ -15,7 +15,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Characters between the words of an answer: "YA, 4821", "ya-4821". */
+/* Characters between the words of an answer: "YA, 482193", "ya-482193". */
 static bool is_sep(char c)
 {
 	return c && !is_letter(c) && !is_digit(c) && !((unsigned char)c & 0x80);
@@ -68,14 +68,14 @@ static const char *read_code(const char *p, struct rt_answer *out)
 	while (is_digit(*p))
 		p++;
 	size_t n = (size_t)(p - s);
-	if (n == 4)
-		memcpy(out->code, s, 4), out->code[4] = '\0';
+	if (n == RT_CODE_DIGITS)
+		memcpy(out->code, s, n), out->code[n] = '\0';
 	else
 		out->code_bad = true;
 	return p;
 }
 
-/* A four-digit word anywhere in the rest ("ya benar 4821"): taken as the
+/* A code-long number anywhere in the rest ("ya benar 482193"): taken as the
  * code and cut out of the reason. */
 static void find_late_code(char *rest, struct rt_answer *out)
 {
@@ -86,9 +86,9 @@ static void find_late_code(char *rest, struct rt_answer *out)
 		char *e = p;
 		while (is_digit(*e))
 			e++;
-		if (e - p == 4 && !is_letter(*e)) {
-			memcpy(out->code, p, 4);
-			out->code[4] = '\0';
+		if (e - p == RT_CODE_DIGITS && !is_letter(*e)) {
+			memcpy(out->code, p, RT_CODE_DIGITS);
+			out->code[RT_CODE_DIGITS] = '\0';
 			memmove(p, e, strlen(e) + 1);
 			return;
 		}
@@ -120,7 +120,7 @@ enum rt_verdict rt_parse_answer(const char *text, struct rt_answer *out)
 	const char *p = skip_sep(text ? text : "");
 
 	memset(out, 0, sizeof(*out));
-	if (is_digit(*p)) { /* "4821 ya" */
+	if (is_digit(*p)) { /* "482193 ya" */
 		p = skip_sep(read_code(p, out));
 		if (out->code_bad)
 			return out->verdict = RT_NONE;
@@ -220,13 +220,14 @@ int rt_make_code(uint32_t (*rnd)(void *ud, uint32_t n),
 	/* A few random tries; then walk from a random start so a nearly
 	 * full space still ends (and says so when full). */
 	for (int i = 0; i < 20; i++) {
-		snprintf(out, 8, "%04u", 1000 + rnd(ud, 9000));
+		snprintf(out, 8, "%06u", RT_CODE_MIN + rnd(ud, RT_CODE_SPAN));
 		if (!taken(ud, out))
 			return 0;
 	}
-	uint32_t start = rnd(ud, 9000);
-	for (uint32_t i = 0; i < 9000; i++) {
-		snprintf(out, 8, "%04u", 1000 + (start + i) % 9000);
+	uint32_t start = rnd(ud, RT_CODE_SPAN);
+	for (uint32_t i = 0; i < RT_CODE_SPAN; i++) {
+		snprintf(out, 8, "%06u",
+			 RT_CODE_MIN + (start + i) % RT_CODE_SPAN);
 		if (!taken(ud, out))
 			return 0;
 	}

@@ -11,16 +11,22 @@
 
 enum rt_verdict { RT_NONE, RT_YES, RT_NO };
 
+/* Codes are six digits: 900,000 of them, so that guessing one, with the
+ * attempts per number limited (rt.c), is hopeless. */
+#define RT_CODE_DIGITS 6
+#define RT_CODE_MIN    100000u
+#define RT_CODE_SPAN   900000u
+
 struct rt_answer {
 	enum rt_verdict verdict;
-	char code[8];	  /* the four digits, "" when none was given */
-	bool code_bad;	  /* digits follow the verdict, but not four */
+	char code[8];	  /* the six digits, "" when none was given */
+	bool code_bad;	  /* digits follow the verdict, but not six */
 	char reason[200]; /* TIDAK: the words after verdict and code */
 };
 
 /* YA/Y/IYA/OK/OKE/SETUJU/BENAR/BETUL or TIDAK/T/TDK/TOLAK, in any case,
  * with repeated letters ("yaa"), then optionally the code (also glued on:
- * "ya4821", or first: "4821 ya") and, for TIDAK, a reason. Anything that
+ * "ya482193", or first: "482193 ya") and, for TIDAK, a reason. Anything that
  * does not start so is RT_NONE. Returns out->verdict. */
 enum rt_verdict rt_parse_answer(const char *text, struct rt_answer *out);
 
@@ -34,9 +40,9 @@ bool rt_parse_number(const char *s, int *rt, int *rw);
 /* "03" (at least two digits, as RT numbers are written). */
 void rt_format_number(int n, char *out, size_t outlen);
 
-/* A random four-digit code (1000..9999) for which taken() is false.
+/* A random six-digit code (100000..999999) for which taken() is false.
  * rnd(ud, n) returns a uniform number below n. Returns 0, or -1 when all
- * 9000 codes are taken. */
+ * codes are taken. */
 int rt_make_code(uint32_t (*rnd)(void *ud, uint32_t n),
 		 bool (*taken)(void *ud, const char *code), void *ud,
 		 char out[8]);

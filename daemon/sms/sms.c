@@ -18,6 +18,7 @@
 #include "log.h"
 
 #define PART_CHECK_MS 60000
+#define OUTGOING_SEEN 64 /* SMS-SUBMITs on the SIM already logged */
 
 struct sms {
 	struct app *app;
@@ -30,12 +31,48 @@ struct sms {
 	/* Own copies: a reload frees the config the modem settings came from */
 	char device[256], pin[32], storage[8], ussd[32];
 	enum modem_state state;
+	uint64_t outgoing_seen[OUTGOING_SEEN];
+	int noutgoing;
 };
+
+/* Logged once per run: the drain reads it again every time it is left. */
+static bool outgoing_first_seen(struct sms *s, const char *hex)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (const char *c = hex ? hex : ""; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	for (int i = 0; i < s->noutgoing && i < OUTGOING_SEEN; i++)
+		if (s->outgoing_seen[i] == h)
+			return false;
+	s->outgoing_seen[s->noutgoing++ % OUTGOING_SEEN] = h;
+	return true;
+}
+
+/* An SMS-SUBMIT on the SIM is a sent message (a second-hand SIM's
+ * previous owner's, or a phone's draft), not from a resident: it stays out
+ * of the inbox. Deleted only when [modem] delete_sent says so. Returns the
+ * verdict for the modem (0: delete it). */
+static int on_outgoing(struct sms *s, const struct modem_sms *p)
+{
+	bool del = s->app->cfg->modem_delete_sent;
+
+	if (outgoing_first_seen(s, p->pdu_hex))
+		log_msg(LOG_INFO,
+			"SIM slot %d holds a sent message (SMS-SUBMIT to %s), "
+			"not a resident's: %s",
+			p->index, p->sender,
+			del ? "deleting it ([modem] delete_sent = yes)"
+			    : "left on the SIM ([modem] delete_sent = no)");
+	return del ? 0 : 1;
+}
 
 static int on_sms(void *ud, const struct modem_sms *p)
 {
 	struct sms *s = ud;
 
+	if (p->outgoing)
+		return on_outgoing(s, p);
 	if (inbox_begin(s->app->ib))
 		return -1;
 	int r =

@@ -15,6 +15,10 @@
 #include "modem.h"
 #include "store.h"
 
+/* Ends the part-group key of an alphanumeric sender (TS 23.040 9.1.2.5),
+ * so that the flag outlives a restart with the parts in the store. */
+#define ALNUM_KEY "|alnum"
+
 /* Source ids: a hash of what identifies one SMS on the network (SMSC
  * timestamp, sender, concatenation reference and part) plus its text, so
  * two different texts in the same second stay two messages. */
@@ -60,6 +64,7 @@ static int store_single(struct inbox *ib, struct store *st,
 	struct inbox_msg m = {
 	    .channel = "sms",
 	    .from = p->sender,
+	    .from_alnum = p->sender_alnum,
 	    .body = p->text ? p->text : "",
 	    .at_ms = p->scts * 1000,
 	    .source_id = sid,
@@ -125,11 +130,13 @@ int sms_inbox_assemble(struct inbox *ib, struct store *st, const char *key,
 		return 0;
 	}
 	char *body = join_parts(parts, n, total, &missing);
+	size_t kl = strlen(key);
 	char sid[64];
 	sms_inbox_hash_id(sid, sizeof(sid), "sms:", "group|%s", key);
 	struct inbox_msg m = {
 	    .channel = "sms",
 	    .from = sender,
+	    .from_alnum = kl > 6 && !strcmp(key + kl - 6, ALNUM_KEY),
 	    .body = body,
 	    .at_ms = parts[0].scts * 1000,
 	    .source_id = sid,
@@ -152,8 +159,8 @@ static int store_part(struct inbox *ib, struct store *st,
 {
 	char key[128], sid[64];
 
-	snprintf(key, sizeof(key), "%.40s|%d|%d|%d", p->sender, p->ref,
-		 p->parts, p->ref16 ? 16 : 8);
+	snprintf(key, sizeof(key), "%.40s|%d|%d|%d%s", p->sender, p->ref,
+		 p->parts, p->ref16 ? 16 : 8, p->sender_alnum ? ALNUM_KEY : "");
 	sms_inbox_hash_id(sid, sizeof(sid), "part:", "%s|%lld|%d|%s", key,
 			  (long long)p->scts, p->seq, p->text ? p->text : "");
 	int r = store_part_add(st, sid, key, p->sender, p->parts, p->seq,

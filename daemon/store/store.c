@@ -3,12 +3,14 @@
 #include "store.h"
 #include "store_int.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_STMTS 96
 
@@ -167,6 +169,14 @@ struct store *store_open_version(const char *path, int to, char *err,
 
 	if (!st)
 		return NULL;
+	/* Residents' messages are personal data: the database is created
+	 * 0600 whatever the umask, and SQLite gives its -wal and -shm the
+	 * database file's mode (unix VFS, robust_open). */
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				SQLITE_OPEN_NOMUTEX,
@@ -519,24 +529,6 @@ int store_conversation_set(struct store *st, int64_t id, const char *field,
 		return sqlite3_changes(st->db) ? STORE_OK : STORE_NOTFOUND;
 	}
 	return STORE_ERR;
-}
-
-int64_t store_next_ticket_seq(struct store *st, const char *yymm)
-{
-	char name[48];
-	sqlite3_stmt *s =
-	    store_stmt(st, "INSERT INTO counters(name, value)"
-			   " VALUES(?, 1) ON CONFLICT(name) DO UPDATE"
-			   " SET value = value + 1 RETURNING value");
-
-	if (!s)
-		return -1;
-	snprintf(name, sizeof(name), "ticket:%s", yymm);
-	store_bind_text(s, 1, name);
-	int64_t v =
-	    store_step(st, s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-	sqlite3_reset(s);
-	return v;
 }
 
 int store_conversation_ticket(struct store *st, int64_t id, const char *ticket,

@@ -71,8 +71,6 @@ int store_conversation_get(struct store *st, int64_t id,
 			   struct store_conversation *out);
 int store_conversation_set(struct store *st, int64_t id, const char *field,
 			   const char *value, int64_t now_ms);
-/* Allocates the next ticket number of the month: returns seq >= 1. */
-int64_t store_next_ticket_seq(struct store *st, const char *yymm);
 int store_conversation_ticket(struct store *st, int64_t id, const char *ticket,
 			      const char *category, int64_t due_at);
 int store_ticket_find(struct store *st, const char *ticket,

@@ -221,6 +221,16 @@ int64_t store_rt_next_due(struct store *st)
 	    0, 0, NULL);
 }
 
+int store_rt_refused_since(struct store *st, const char *actor,
+			   int64_t since_ms)
+{
+	return (int)store_scalar64(
+	    st,
+	    "SELECT count(*) FROM rt_log WHERE at >= ?1 AND actor = ?3"
+	    " AND event IN ('wrong_code', 'foreign_answer')",
+	    since_ms, 0, actor);
+}
+
 int store_rt_log(struct store *st, int64_t request_id, const char *event,
 		 const char *actor, const char *detail, int64_t now_ms)
 {

@@ -20,7 +20,7 @@ struct store_rt_req {
 	char rt[8], rw[8]; /* "03", "05" ("" when no RW) */
 	char head_name[64];
 	char head_phone[24];  /* E.164 */
-	char code[8];	      /* four digits */
+	char code[8];	      /* six digits */
 	char state[16];	      /* menunggu|disetujui|ditolak|kedaluwarsa|batal */
 	char reason[200];     /* the head's reason for TIDAK */
 	char answer_raw[320]; /* the head's reply as received */
@@ -60,6 +60,10 @@ int64_t store_rt_next_due(struct store *st);
 /* One line of the audit trail (request_id 0: not tied to a request). */
 int store_rt_log(struct store *st, int64_t request_id, const char *event,
 		 const char *actor, const char *detail, int64_t now_ms);
+/* How many answers from actor since since_ms were refused (a wrong code
+ * from a head, any code from a number that is not a head's). */
+int store_rt_refused_since(struct store *st, const char *actor,
+			   int64_t since_ms);
 /* [{id, conversation, service, rt, rw, head_name, head_phone, code,
  * state, reason, answer_raw, answered_by, answered_at, created_by,
  * created_at, remind_at, expire_at, reminded_at, closed_at, ticket}],

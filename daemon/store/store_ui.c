@@ -27,6 +27,18 @@ int store_user_add(struct store *st, const char *name, const char *role,
 	return store_insert_done(st, s);
 }
 
+static int end_sessions(struct store *st, const char *name)
+{
+	sqlite3_stmt *s =
+	    store_stmt(st, "DELETE FROM sessions WHERE user_id IN"
+			   " (SELECT id FROM users WHERE name = ?)");
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, name);
+	return store_exec_done(st, s) ? STORE_ERR : STORE_OK;
+}
+
 int store_user_update(struct store *st, const char *name, const char *role,
 		      const char *hash)
 {
@@ -39,6 +51,38 @@ int store_user_update(struct store *st, const char *name, const char *role,
 	store_bind_text(s, 1, role);
 	store_bind_text(s, 2, hash);
 	store_bind_text(s, 3, name);
+	if (store_exec_done(st, s))
+		return STORE_ERR;
+	if (!sqlite3_changes(store_db(st)))
+		return STORE_NOTFOUND;
+	/* a new password ends every session opened with the old one */
+	return end_sessions(st, name);
+}
+
+int store_user_disable(struct store *st, const char *name)
+{
+	sqlite3_stmt *s =
+	    store_stmt(st, "UPDATE users SET disabled = 1 WHERE name = ?");
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, name);
+	if (store_exec_done(st, s))
+		return STORE_ERR;
+	if (!sqlite3_changes(store_db(st)))
+		return STORE_NOTFOUND;
+	return end_sessions(st, name);
+}
+
+int store_user_delete(struct store *st, const char *name)
+{
+	if (end_sessions(st, name))
+		return STORE_ERR;
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM users WHERE name = ?");
+
+	if (!s)
+		return STORE_ERR;
+	store_bind_text(s, 1, name);
 	if (store_exec_done(st, s))
 		return STORE_ERR;
 	return sqlite3_changes(store_db(st)) ? STORE_OK : STORE_NOTFOUND;
@@ -70,20 +114,24 @@ int store_user_get(struct store *st, const char *name, struct store_user *out)
 	return r == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
 }
 
-json_t *store_users_json(struct store *st)
+json_t *store_users_json(struct store *st, bool all)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT name, role FROM users"
-					 " WHERE disabled = 0 ORDER BY name");
+	sqlite3_stmt *s =
+	    store_stmt(st, "SELECT name, role, disabled FROM users"
+			   " WHERE disabled = 0 OR ?"
+			   " ORDER BY name");
 	json_t *arr = json_array();
 
 	if (!s)
 		return arr;
+	sqlite3_bind_int(s, 1, all);
 	while (store_step(st, s) == SQLITE_ROW)
 		json_array_append_new(
 		    arr,
-		    json_pack("{ss ss}", "name",
+		    json_pack("{ss ss sb}", "name",
 			      (const char *)sqlite3_column_text(s, 0), "role",
-			      (const char *)sqlite3_column_text(s, 1)));
+			      (const char *)sqlite3_column_text(s, 1),
+			      "disabled", sqlite3_column_int(s, 2) != 0));
 	sqlite3_reset(s);
 	return arr;
 }

@@ -27,8 +27,13 @@ int store_user_add(struct store *st, const char *name, const char *role,
 int store_user_update(struct store *st, const char *name, const char *role,
 		      const char *hash);
 int store_user_get(struct store *st, const char *name, struct store_user *out);
-/* [{"name","role"}] of enabled users, by name. */
-json_t *store_users_json(struct store *st);
+/* [{"name","role","disabled"}] of enabled users (all: disabled ones too),
+ * by name. */
+json_t *store_users_json(struct store *st, bool all);
+/* Disabling or deleting a user ends their sessions at once, and so does a
+ * new password (store_user_update). STORE_NOTFOUND when no such user. */
+int store_user_disable(struct store *st, const char *name);
+int store_user_delete(struct store *st, const char *name);
 
 int store_session_add(struct store *st, const char *token_hash, int64_t user_id,
 		      const char *csrf, const char *peer, int64_t now_ms,

@@ -151,7 +151,7 @@ static int post_login(void *ud, struct http_req *req, struct http_resp *resp)
 	switch (auth_login(u->auth, name, pw, http_peer(req), token, csrf,
 			   &retry)) {
 	case AUTH_OK:
-		auth_cookie(token, cookie, sizeof(cookie));
+		auth_cookie(token, http_is_https(req), cookie, sizeof(cookie));
 		http_add_header(resp, "Set-Cookie", cookie);
 		store_audit(u->app->st, name, "login", 0, http_peer(req),
 			    now_ms(u));
@@ -167,8 +167,9 @@ static int post_login(void *ud, struct http_req *req, struct http_resp *resp)
 		char msg[160], ra[24];
 		snprintf(msg, sizeof(msg),
 			 "Terlalu banyak percobaan gagal. Coba lagi dalam %lld"
-			 " menit.",
-			 (long long)((retry + 59) / 60));
+			 " %s.",
+			 (long long)(retry < 60 ? retry : (retry + 59) / 60),
+			 retry < 60 ? "detik" : "menit");
 		http_error(resp, 429, msg);
 		snprintf(ra, sizeof(ra), "%lld", (long long)retry);
 		http_add_header(resp, "Retry-After", ra);
@@ -188,7 +189,7 @@ static int post_logout(void *ud, struct http_req *req, struct http_resp *resp)
 	char cookie[200];
 
 	auth_logout(u->auth, req);
-	auth_cookie_clear(cookie, sizeof(cookie));
+	auth_cookie_clear(http_is_https(req), cookie, sizeof(cookie));
 	http_add_header(resp, "Set-Cookie", cookie);
 	http_reply_json(resp, 200, json_pack("{sb}", "ok", 1));
 	return HTTP_DONE;
@@ -222,7 +223,10 @@ static int get_users(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ui *u = ud;
 
-	http_reply_json(resp, 200, store_users_json(u->app->st));
+	const char *all = http_arg(req, "all");
+
+	http_reply_json(resp, 200,
+			store_users_json(u->app->st, all && *all == '1'));
 	return HTTP_DONE;
 }
 
@@ -250,8 +254,40 @@ static bool valid_user_name(const char *n)
 	return true;
 }
 
-/* POST /api/v1/users {"name","role","password","replace"}: admins and
- * simpulctl (user add). */
+/* {"name","action":"disable"|"delete"}: the user's sessions end at once. */
+static void user_action(struct api_ui *u, struct http_req *req,
+			struct http_resp *resp, const char *name,
+			const char *action)
+{
+	bool del = strcmp(action, "delete") == 0;
+	int r;
+
+	if (!del && strcmp(action, "disable") != 0) {
+		http_error(resp, 400, "'action' must be disable or delete");
+		return;
+	}
+	if (!valid_user_name(name)) {
+		http_error(resp, 400, "'name': 1 to 60 of A-Z a-z 0-9 . _ -");
+		return;
+	}
+	r = del ? store_user_delete(u->app->st, name)
+		: store_user_disable(u->app->st, name);
+	if (r == STORE_NOTFOUND) {
+		http_error(resp, 404, "no such user");
+		return;
+	}
+	if (r) {
+		http_error(resp, 500, store_errmsg(u->app->st));
+		return;
+	}
+	store_audit(u->app->st, http_user(req),
+		    del ? "user_delete" : "user_disable", 0, name, now_ms(u));
+	http_reply_json(resp, 200,
+			json_pack("{ss ss}", "name", name, "done", action));
+}
+
+/* POST /api/v1/users {"name","role","password","replace"}, or
+ * {"name","action"}: admins and simpulctl (user add|disable|delete). */
 static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ui *u = ud;
@@ -265,6 +301,12 @@ static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 	if (!j)
 		return HTTP_DONE;
 	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *action = json_string_value(json_object_get(j, "action"));
+	if (action) {
+		user_action(u, req, resp, name, action);
+		json_decref(j);
+		return HTTP_DONE;
+	}
 	const char *role = json_string_value(json_object_get(j, "role"));
 	const char *pw = json_string_value(json_object_get(j, "password"));
 	bool replace = json_is_true(json_object_get(j, "replace"));
@@ -508,24 +550,61 @@ static bool inside_media_dir(struct api_ui *u, const char *file)
 	return strncmp(rf, rd, n) == 0 && rf[n] == '/';
 }
 
-static void disposition(struct http_resp *resp, const char *mime,
-			const char *name, int64_t id)
+/* The extension of a download comes from the stored type, never from the
+ * resident's file name: "surat.pdf.html" must not reach the office PC as
+ * an .html file that a double click opens in the browser. */
+static const char *extension_for(const char *mime)
 {
-	char safe[80], v[160];
-	size_t j = 0;
+	static const char *const map[][2] = {
+	    {"image/jpeg", ".jpg"},
+	    {"image/png", ".png"},
+	    {"image/webp", ".webp"},
+	    {"application/pdf", ".pdf"},
+	    {"audio/ogg", ".ogg"},
+	    {"audio/mpeg", ".mp3"},
+	    {"audio/mp4", ".m4a"},
+	    {"video/mp4", ".mp4"},
+	    {"video/3gpp", ".3gp"},
+	    {"text/plain", ".txt"},
+	    {"application/msword", ".doc"},
+	    {"application/vnd.openxmlformats-officedocument."
+	     "wordprocessingml.document",
+	     ".docx"},
+	    {"application/vnd.ms-excel", ".xls"},
+	    {"application/vnd.openxmlformats-officedocument.spreadsheetml."
+	     "sheet",
+	     ".xlsx"},
+	};
 
-	for (const char *p = name; *p && j + 1 < sizeof(safe); p++)
-		safe[j++] =
-		    (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'
-			? *p
-			: '_';
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(mime, map[i][0]) == 0)
+			return map[i][1];
+	return ".bin";
+}
+
+static void disposition(struct http_resp *resp, bool inline_img,
+			const char *mime, const char *name, int64_t id)
+{
+	char safe[80], v[200];
+	size_t j = 0, stem = strlen(name);
+
+	for (size_t i = stem; i-- > 0;) /* the name without its extension */
+		if (name[i] == '.') {
+			stem = i;
+			break;
+		}
+	for (size_t i = 0; i < stem && j + 1 < sizeof(safe) - 8; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-';
+		safe[j++] = ok ? c : '_';
+	}
 	safe[j] = '\0';
 	if (!j)
 		snprintf(safe, sizeof(safe), "lampiran-%lld", (long long)id);
-	snprintf(v, sizeof(v), "%s; filename=\"%s\"",
-		 strncmp(mime, "image/", 6) == 0 ? "inline" : "attachment",
-		 safe);
+	snprintf(v, sizeof(v), "%s; filename=\"%s%s\"",
+		 inline_img ? "inline" : "attachment", safe,
+		 extension_for(mime));
 	http_add_header(resp, "Content-Disposition", v);
 }
 
@@ -558,7 +637,7 @@ static int get_message_sub(void *ud, struct http_req *req,
 	resp->status = 200;
 	resp->file = file;
 	resp->content_type = img ? mime : "application/octet-stream";
-	disposition(resp, img ? mime : "", name, id);
+	disposition(resp, img, mime, name, id);
 	http_add_header(resp, "Cache-Control", "private, no-store");
 	return HTTP_DONE;
 }

@@ -10,13 +10,29 @@
 #include "store.h"
 #include "store_ui.h"
 
-/* Failed logins by key ("u:name" or "p:address"), kept in memory: a
- * restart forgets them, which is fine for an office PC's brute force
- * protection and costs no disk write per attempt. */
+/* Failed logins by key, kept in memory: a restart forgets them, which is
+ * fine for an office PC's brute force protection and costs no disk write
+ * per attempt. Failures are slowed down with a growing delay, never met
+ * with a hard lock that anyone could set off against a real user: per
+ * client and account together (a guesser), per client (one address trying
+ * many names) and per account (many addresses, one name: a short cap, so
+ * the real user waits seconds, not a quarter of an hour). */
 struct throttle {
-	char key[96];
+	char key[160];
 	int fails;
-	int64_t first, locked_until;
+	int64_t last, wait_until;
+};
+
+struct throttle_rule {
+	char prefix;	/* 'a' client+account, 'p' client, 'u' account */
+	int free_tries; /* failures before any delay */
+	int64_t cap_ms; /* the longest delay */
+};
+
+static const struct throttle_rule rules[] = {
+    {'a', 3, AUTH_LOCK_MS},
+    {'p', 10, AUTH_LOCK_MS},
+    {'u', 5, AUTH_ACCOUNT_CAP_MS},
 };
 
 #define NTHROTTLE 256
@@ -99,7 +115,7 @@ static struct throttle *throttle_find(struct auth *a, const char *key,
 			return t;
 		if (!t->key[0] && !free_slot)
 			free_slot = t;
-		if (t->locked_until < now && t->first < oldest->first)
+		if (t->wait_until < now && t->last < oldest->last)
 			oldest = t;
 	}
 	if (!create)
@@ -107,7 +123,7 @@ static struct throttle *throttle_find(struct auth *a, const char *key,
 	struct throttle *t = free_slot ? free_slot : oldest;
 	memset(t, 0, sizeof(*t));
 	snprintf(t->key, sizeof(t->key), "%s", key);
-	t->first = now;
+	t->last = now;
 	return t;
 }
 
@@ -116,20 +132,25 @@ static int64_t locked_for(struct auth *a, const char *key)
 	struct throttle *t = throttle_find(a, key, false);
 	int64_t now = a->clock_ms();
 
-	return t && t->locked_until > now ? t->locked_until - now : 0;
+	return t && t->wait_until > now ? t->wait_until - now : 0;
 }
 
-static void throttle_fail(struct auth *a, const char *key, int limit)
+/* One more failure: after the free tries, 1 s, 2 s, 4 s... up to the
+ * cap; forgotten after AUTH_LOCK_MS without failures. */
+static void throttle_fail(struct auth *a, const char *key,
+			  const struct throttle_rule *r)
 {
 	struct throttle *t = throttle_find(a, key, true);
 	int64_t now = a->clock_ms();
 
-	if (now - t->first > AUTH_LOCK_MS) {
+	if (now - t->last > AUTH_LOCK_MS)
 		t->fails = 0;
-		t->first = now;
-	}
-	if (++t->fails >= limit)
-		t->locked_until = now + AUTH_LOCK_MS;
+	t->last = now;
+	int over = ++t->fails - r->free_tries;
+	if (over <= 0)
+		return;
+	int64_t delay = 1000LL << (over > 20 ? 20 : over - 1);
+	t->wait_until = now + (delay < r->cap_ms ? delay : r->cap_ms);
 }
 
 static void throttle_clear(struct auth *a, const char *key)
@@ -140,6 +161,13 @@ static void throttle_clear(struct auth *a, const char *key)
 		memset(t, 0, sizeof(*t));
 }
 
+static void throttle_keys(const char *user, const char *peer, char keys[3][160])
+{
+	snprintf(keys[0], 160, "a:%.60s|%.64s", user, peer ? peer : "");
+	snprintf(keys[1], 160, "p:%.64s", peer ? peer : "");
+	snprintf(keys[2], 160, "u:%.60s", user);
+}
+
 /* ---- login ------------------------------------------------------------- */
 
 enum auth_result auth_login(struct auth *a, const char *user,
@@ -147,15 +175,16 @@ enum auth_result auth_login(struct auth *a, const char *user,
 			    char token[AUTH_TOKEN_HEX],
 			    char csrf[AUTH_TOKEN_HEX], int64_t *retry_s)
 {
-	char ukey[96], pkey[96], th[AUTH_TOKEN_HEX];
+	char keys[3][160], th[AUTH_TOKEN_HEX];
 	struct store_user u;
-	int64_t now = a->clock_ms();
+	int64_t now = a->clock_ms(), wait = 0;
 
-	snprintf(ukey, sizeof(ukey), "u:%s", user);
-	snprintf(pkey, sizeof(pkey), "p:%s", peer ? peer : "");
-	int64_t wait = locked_for(a, ukey), wp = locked_for(a, pkey);
-	if (wp > wait)
-		wait = wp;
+	throttle_keys(user, peer, keys);
+	for (int i = 0; i < 3; i++) {
+		int64_t w = locked_for(a, keys[i]);
+		if (w > wait)
+			wait = w;
+	}
 	if (wait > 0) {
 		*retry_s = (wait + 999) / 1000;
 		return AUTH_LOCKED;
@@ -167,11 +196,12 @@ enum auth_result auth_login(struct auth *a, const char *user,
 	    crypto_pwhash_str_verify(r == STORE_OK ? u.hash : dummy_hash,
 				     password, strlen(password)) == 0;
 	if (!ok || r != STORE_OK || u.disabled) {
-		throttle_fail(a, ukey, AUTH_USER_FAILS);
-		throttle_fail(a, pkey, AUTH_PEER_FAILS);
+		for (int i = 0; i < 3; i++)
+			throttle_fail(a, keys[i], &rules[i]);
 		return AUTH_BAD;
 	}
-	throttle_clear(a, ukey);
+	throttle_clear(a, keys[0]);
+	throttle_clear(a, keys[2]);
 	hex_random(token);
 	hex_random(csrf);
 	token_hash(token, th);
@@ -206,19 +236,20 @@ int auth_logout(struct auth *a, struct http_req *req)
 	return store_session_del(a->st, th);
 }
 
-void auth_cookie(const char *token, char *out, size_t outlen)
+void auth_cookie(const char *token, bool secure, char *out, size_t outlen)
 {
 	snprintf(out, outlen,
 		 AUTH_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/;"
-			     " Max-Age=%lld",
-		 token, AUTH_SESSION_MS / 1000);
+			     " Max-Age=%lld%s",
+		 token, AUTH_SESSION_MS / 1000, secure ? "; Secure" : "");
 }
 
-void auth_cookie_clear(char *out, size_t outlen)
+void auth_cookie_clear(bool secure, char *out, size_t outlen)
 {
 	snprintf(out, outlen,
 		 AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/;"
-			     " Max-Age=0");
+			     " Max-Age=0%s",
+		 secure ? "; Secure" : "");
 }
 
 /* ---- the hook ---------------------------------------------------------- */

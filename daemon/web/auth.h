@@ -18,9 +18,12 @@ struct store_user;
 #define AUTH_COOKIE	"simpul_session"
 #define AUTH_TOKEN_HEX	65 /* 64 hex digits and NUL */
 #define AUTH_SESSION_MS (12LL * 3600 * 1000)
-#define AUTH_LOCK_MS	(15LL * 60 * 1000)
-#define AUTH_USER_FAILS 5  /* failures per user name before a lock */
-#define AUTH_PEER_FAILS 20 /* failures per client address */
+/* Failed logins: a growing delay (1 s, 2 s, 4 s...) after a few free
+ * tries, at most AUTH_LOCK_MS for one client, at most
+ * AUTH_ACCOUNT_CAP_MS for an account tried from everywhere (so no one can
+ * lock the real user out); forgotten AUTH_LOCK_MS after the last one. */
+#define AUTH_LOCK_MS	    (15LL * 60 * 1000)
+#define AUTH_ACCOUNT_CAP_MS (30LL * 1000)
 
 struct auth;
 
@@ -33,7 +36,8 @@ void auth_free(struct auth *a);
 int auth_hash_password(const char *password, char *out, size_t outlen);
 
 /* Checks the password and opens a session: token (for the cookie) and
- * csrf are filled on AUTH_OK; *retry_s on AUTH_LOCKED. */
+ * csrf are filled on AUTH_OK; *retry_s on AUTH_LOCKED (too many
+ * failures just now: wait that long). */
 enum auth_result auth_login(struct auth *a, const char *user,
 			    const char *password, const char *peer,
 			    char token[AUTH_TOKEN_HEX],
@@ -48,8 +52,10 @@ int auth_logout(struct auth *a, struct http_req *req);
  * the right X-CSRF-Token. */
 bool auth_http_check(void *ud, struct http_req *req, struct http_resp *resp);
 
-/* "Set-Cookie" values that open and close a session. */
-void auth_cookie(const char *token, char *out, size_t outlen);
-void auth_cookie_clear(char *out, size_t outlen);
+/* "Set-Cookie" values that open and close a session; secure when the
+ * inbox is reached over HTTPS (http_is_https), so the browser never sends
+ * the session over plain HTTP. */
+void auth_cookie(const char *token, bool secure, char *out, size_t outlen);
+void auth_cookie_clear(bool secure, char *out, size_t outlen);
 
 #endif

@@ -32,6 +32,8 @@ const char *wa_result_name(enum wa_result r)
 		return "token_expired";
 	case WA_FAILED:
 		return "failed";
+	case WA_UNKNOWN:
+		return "unknown";
 	}
 	return "?";
 }
@@ -158,9 +160,8 @@ void wa_classify(long http_status, const char *body, size_t len,
 
 	memset(o, 0, sizeof(*o));
 	o->http_status = http_status;
-	/* A transfer error after the status line (connection cut in the
-	 * body) is also retried: the message may have gone out, and a
-	 * duplicate is better than a resident never getting an answer. */
+	/* A transfer error is retried here; on_sent makes it WA_UNKNOWN
+	 * when the whole request had gone out (it may have been sent). */
 	if (curl_error) {
 		set_retry(o, 30000);
 		snprintf(o->error_text, sizeof(o->error_text),
@@ -222,6 +223,11 @@ static void on_sent(const struct curlm_res *res, void *arg)
 	struct wa_outcome o;
 
 	wa_classify(res->status, res->body, res->len, res->error, &o);
+	if (res->error && res->body_sent &&
+	    (res->status == 0 || (res->status >= 200 && res->status < 300))) {
+		o.result = WA_UNKNOWN;
+		o.retry_after_ms = 0;
+	}
 	s->cb(&o, s->arg);
 	free(s);
 }

@@ -35,6 +35,10 @@ enum wa_result {
 	/* Anything else: permanent for this message; error_code and
 	 * error_text say why. */
 	WA_FAILED,
+	/* The request went out in full and no answer came (a timeout, a
+	 * connection cut): Meta may have sent it. Sending it again by itself
+	 * could give the resident a second copy; staff decide. */
+	WA_UNKNOWN,
 };
 
 struct wa_outcome {

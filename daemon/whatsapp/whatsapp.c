@@ -24,6 +24,7 @@
 #include "counters.h"
 
 #define MAX_PENDING 256
+#define MAX_BATCH   500 /* messages + statuses in one webhook */
 #define MEDIA_MAX (100 * 1024 * 1024)
 #define MEDIA_TRIES 5
 #define PACE_MS 6000 /* at most one message per 6 s to one user */
@@ -101,6 +102,18 @@ static int post_webhook(void *ud, struct http_req *req, struct http_resp *resp)
 			http_peer(req), err);
 		counters_add("webhook_bad_payload");
 		http_error(resp, 400, err);
+		return HTTP_DONE;
+	}
+	if (b->nmessages + b->nstatuses > MAX_BATCH) {
+		/* Meta sends a handful per request; thousands would hold the
+		 * loop in one transaction for seconds. */
+		log_msg(LOG_WARN,
+			"webhook from %s: %zu messages and %zu "
+			"statuses, more than %d; nothing stored",
+			http_peer(req), b->nmessages, b->nstatuses, MAX_BATCH);
+		wa_batch_free(b);
+		counters_add("webhook_bad_payload");
+		http_error(resp, 413, "too many messages in one webhook");
 		return HTTP_DONE;
 	}
 	if (w->npend == MAX_PENDING) {
@@ -395,6 +408,19 @@ static void sent_cb(const struct wa_outcome *o, void *arg)
 	case WA_FAILED:
 		outbox_failed(ob, j->id, o->error_text);
 		break;
+	case WA_UNKNOWN: {
+		/* Not sent again by itself: one copy at most (issue 14). */
+		char why[512];
+		snprintf(why, sizeof(why),
+			 "status tidak pasti: permintaan sudah terkirim ke "
+			 "WhatsApp tetapi tidak ada jawaban (%s); periksa, "
+			 "lalu kirim ulang bila perlu",
+			 o->error_text);
+		log_msg(LOG_WARN, "message %lld to %s: %s", (long long)j->id,
+			j->to, why);
+		outbox_failed(ob, j->id, why);
+		break;
+	}
 	}
 	free(j);
 }
@@ -425,9 +451,10 @@ static void make_client(struct wa *w)
 {
 	const struct config *c = w->app->cfg;
 	struct wa_client_cfg cc = {
-		.graph_url = c->wa_graph_url,
-		.access_token = c->wa_access_token,
-		.phone_number_id = c->wa_phone_number_id,
+	    .graph_url = c->wa_graph_url,
+	    .access_token = c->wa_access_token,
+	    .phone_number_id = c->wa_phone_number_id,
+	    .timeout_ms = c->wa_send_timeout_ms,
 	};
 
 	wa_client_free(w->client);
@@ -448,6 +475,9 @@ struct wa *wa_new(struct app *app)
 		   get_webhook, w);
 	http_route(app->http, "POST", "/webhook/whatsapp",
 		   HTTP_PUBLIC | HTTP_BIG_BODY, post_webhook, w);
+	/* Meta always signs: without the header the body is not even read */
+	http_route_require(app->http, "POST", "/webhook/whatsapp",
+			   "X-Hub-Signature-256");
 	loop_prepare_add(app->loop, prepare, dispatch, w);
 	struct outbox_driver drv = {
 		.channel = "whatsapp",

@@ -292,7 +292,8 @@ try {
     assert.match(line, /Pak Budi, Ketua RT 03 RW 05/);
     assert.match(line, /menunggu jawaban/);
     assert.equal(await page.isDisabled('#c-rt-ask'), true); // one open at a time
-    const code = line.match(/kode (\d{4})/)[1];
+    const code = line.match(/kode (\d{6})/)[1];
+    // The head gets the code by SMS and answers by SMS.
     await waitFor(async () => JSON.parse(await simCtl('sent')).some(
       (m) => m.to === '+6281299990001' && m.text.includes(code)),
     'the SMS to the Ketua RT', 60000);

@@ -325,16 +325,6 @@ static void status_never_downgrades(void **state)
 	store_close(st);
 }
 
-static void ticket_sequence_per_month(void **state)
-{
-	struct store *st = open_db();
-
-	assert_int_equal(store_next_ticket_seq(st, "2611"), 1);
-	assert_int_equal(store_next_ticket_seq(st, "2611"), 2);
-	assert_int_equal(store_next_ticket_seq(st, "2612"), 1);
-	store_close(st);
-}
-
 static void parts_dedupe_even_after_assembly(void **state)
 {
 	struct store *st = open_db();
@@ -418,7 +408,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(inbound_is_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(sending_goes_back_to_queue_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_never_downgrades, setup, teardown),
-		cmocka_unit_test_setup_teardown(ticket_sequence_per_month, setup, teardown),
 		cmocka_unit_test_setup_teardown(parts_dedupe_even_after_assembly, setup, teardown),
 		cmocka_unit_test_setup_teardown(conversation_state_is_kept, setup, teardown),
 	};

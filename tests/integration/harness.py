@@ -277,6 +277,9 @@ class Sim:
     def sent(self):
         return json.loads(self.ctl("sent"))
 
+    def pdu(self, hexpdu):
+        return self.ctl(f"pdu {hexpdu}")
+
     def stored(self):
         return json.loads(self.ctl("stored"))
 
@@ -287,6 +290,40 @@ class Sim:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def gsm7_pack(text):
+    """GSM-7 septets packed into octets (TS 23.038 6.1.2.1.1); letters,
+    digits and space are the same as ASCII in the default alphabet."""
+    bits = acc = 0
+    out = bytearray()
+    for ch in text.encode("ascii"):
+        acc |= ch << bits
+        bits += 7
+        while bits >= 8:
+            out.append(acc & 0xFF)
+            acc >>= 8
+            bits -= 8
+    if bits:
+        out.append(acc)
+    return bytes(out)
+
+
+def deliver_pdu(sender, text, alnum=True, scts="62118200000082"):
+    """An SMS-DELIVER (SMSC octet 00, TS 23.040 9.2.2.1) from sender; with
+    alnum the TP-OA has type of number 101 (TS 23.040 9.1.2.5), whatever
+    its characters."""
+    if alnum:
+        packed = gsm7_pack(sender)
+        oa = bytes([(len(sender) * 7 + 3) // 4, 0xD0]) + packed
+    else:
+        digits = sender.lstrip("+")
+        sw = "".join(b + a for a, b in zip(digits[0::2], (digits + "F")[1::2]))
+        oa = bytes([len(digits), 0x91]) + bytes.fromhex(sw)
+    ud = gsm7_pack(text)
+    tpdu = (bytes([0x04]) + oa + bytes([0x00, 0x00]) + bytes.fromhex(scts)
+            + bytes([len(text)]) + ud)
+    return "00" + tpdu.hex().upper()
 
 
 class Daemon:

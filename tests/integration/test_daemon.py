@@ -54,6 +54,18 @@ class DaemonCore(Case):
         self.assertEqual(post_webhook(d, big)[0], 413)
         self.assertEqual([m for m in d.inbox() if m["direction"] == "in"], [])
 
+    def test_database_private_whatever_the_umask(self):
+        old = os.umask(0)
+        try:
+            d = self.start()
+        finally:
+            os.umask(old)
+        p = wa_text("wamid.P1", "6281234567890", "data pribadi")
+        self.assertEqual(post_webhook(d, p)[0], 200)
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            mode = os.stat(d.db + suffix).st_mode & 0o777
+            self.assertEqual(oct(mode), oct(0o600), d.db + suffix)
+
     def test_verify_handshake(self):
         d = self.start()
         ok = d.url("/webhook/whatsapp?hub.mode=subscribe&hub.verify_token="

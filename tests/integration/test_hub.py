@@ -348,7 +348,8 @@ class SimpuldToHub(HubFixture):
                                " office = 'kel-wenang' AND " + where)[0][0])
 
     def acked_metric(self, d):
-        body = harness.http("GET", d.url("/metrics"))[1].decode()
+        # on the socket: over TCP /metrics is only for [http] metrics_allow
+        body = harness.unix_request(d.sock, "GET", "/metrics")[1].decode()
         for line in body.splitlines():
             if line.startswith('simpul_events_total{name="events_acked"}'):
                 return int(line.split()[-1])

@@ -348,14 +348,15 @@ class RetentionTest(Case):
         self.assertEqual(m["id"], "MEDIA501")
         # the message itself stays, caption and all
         self.assertIn("foto KTP", [x["body"] for x in d.inbox()])
-        metrics = harness.http("GET", d.url("/metrics"))[1].decode()
+        metrics = local(d, "GET", "/metrics")[1].decode()
         self.assertIn("simpul_media_deleted_total 1", metrics)
 
 
 class MetricsTest(Case):
     def test_metrics_count_messages_and_errors(self):
         g = self.graph()
-        d = self.daemon(graph_url=g.url).start()
+        d = self.daemon(graph_url=g.url,
+                        extra={"http": {"metrics_allow": "127.0.0.1"}}).start()
         for i in range(3):
             self.assertEqual(post_webhook(d, wa_text(
                 f"wamid.M{i}", f"6281234500{i:03d}", "halo"))[0], 200)
@@ -383,6 +384,12 @@ class MetricsTest(Case):
         st, body = local(d, "GET", "/metrics")
         self.assertEqual(st, 200)
         self.assertIn(b"simpul_up 1", body)
+
+    def test_metrics_over_tcp_only_to_listed_addresses(self):
+        # Empty [http] metrics_allow (the default): not even loopback.
+        d = self.daemon().start()
+        self.assertEqual(harness.http("GET", d.url("/metrics"))[0], 403)
+        self.assertEqual(local(d, "GET", "/metrics")[0], 200)
 
     def test_healthz(self):
         d = self.daemon().start()

@@ -92,7 +92,7 @@ class Rt(Case):
         request and the SMS the head got."""
         n = len(self.sent_to(head))
         self.s.sms(resident, text)
-        asks = wait_for(lambda: self.sent_to(head, r"Balas YA \d{4}")[n:],
+        asks = wait_for(lambda: self.sent_to(head, r"Balas YA \d{6}")[n:],
                         what="SMS to the Ketua RT")
         req = [r for r in self.requests() if r["state"] == "menunggu"
                and r["code"] in asks[0]["text"]][0]
@@ -163,10 +163,101 @@ class Rt(Case):
                  what="reply to the stranger")
         self.assertFalse(self.sent_to(RESIDENT, "membenarkan"))
 
+    def test_alphanumeric_sender_is_never_a_head_or_resident(self):
+        """A sender ID (TP-OA type of number 101) spelling the head's or a
+        resident's number is not that number: it cannot approve, does not
+        write into the resident's conversation, gets no reply."""
+        self.start()
+        req, _ = self.ask()
+        answer = f"YA {req['code']}"
+        self.s.pdu(harness.deliver_pdu("81299990001", answer))
+        self.s.pdu(harness.deliver_pdu("81234567890", "mau urus KTP, RT 03"))
+        bodies = (answer, "mau urus KTP, RT 03")
+        ins = wait_for(lambda: [m for m in self.d.inbox()
+                                if m["direction"] == "in"
+                                and m["body"] in bodies][1:],
+                       what="both alphanumeric messages stored")
+        ins = [m for m in self.d.inbox()
+               if m["direction"] == "in" and m["body"] in bodies]
+        self.assertEqual(sorted(m["peer"] for m in ins),
+                         ["81234567890", "81299990001"])
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "menunggu")
+        self.assertEqual(len(self.requests()), 1)
+        self.assertNotIn(req["conversation"],
+                         [m["conversation"] for m in ins])
+        convs = {m["conversation"] for m in ins}
+        self.assertFalse([m for m in self.d.inbox() if m["direction"] == "out"
+                          and m["conversation"] in convs])
+
+    def test_no_oracle_for_codes(self):
+        """A number that is not a head's learns nothing about which codes
+        exist: the same reply for an open request's code and for any other,
+        and staff see only the real one flagged."""
+        self.start()
+        req, _ = self.ask()
+        fake = "123456" if req["code"] != "123456" else "654321"
+        self.s.sms(STRANGER, f"YA {fake}")
+        first = wait_for(lambda: self.sent_to(STRANGER),
+                         what="reply to a made-up code")[0]["text"]
+        self.assertNotIn("PERLU DICEK", self.notes(req["conversation"]))
+        self.s.sms(STRANGER, f"YA {req['code']}")
+        replies = wait_for(lambda: self.sent_to(STRANGER)[1:] and
+                           self.sent_to(STRANGER),
+                           what="reply to the real code")
+        self.assertEqual(replies[1]["text"], first)
+        self.assertIn("PERLU DICEK", self.notes(req["conversation"]))
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "menunggu")
+
+    def test_attempts_per_number_are_limited(self):
+        """After five refused answers in a day a head's number is no longer
+        heard, not even with the right code; staff are told."""
+        self.start()
+        req, _ = self.ask()
+        for i in range(5):
+            wrong = f"{200000 + i}"
+            self.assertNotEqual(wrong, req["code"])
+            self.s.sms(HEAD, f"ya {wrong}")
+            wait_for(lambda: len(self.sent_to(HEAD, "tidak ditemukan")) > i,
+                     what=f"reply to wrong code {i + 1}")
+        right = f"ya {req['code']}"
+        self.s.sms(HEAD, right)
+        wait_for(lambda: [m for m in self.d.inbox() if m["direction"] == "in"
+                          and m["body"] == right], what="sixth answer stored")
+        r = [x for x in self.requests() if x["id"] == req["id"]][0]
+        self.assertEqual(r["state"], "menunggu")
+        head_conv = [m for m in self.d.inbox() if m["body"] == right][0]
+        self.assertIn("tidak diproses", self.notes(head_conv["conversation"]))
+        outs = [m for m in self.d.inbox() if m["direction"] == "out"
+                and m["conversation"] == head_conv["conversation"]]
+        self.assertEqual(len(outs), 6)  # the ask and five replies, no more
+        self.assertFalse(self.sent_to(RESIDENT, "membenarkan"))
+
+    def test_cek_tells_only_the_ticket_owner(self):
+        self.start()
+        req, _ = self.ask()
+        ticket = req["ticket"]
+        self.assertRegex(ticket, r"^[A-Z]+-\d{4}-\d{6}$")
+        self.s.sms(STRANGER, f"CEK {ticket}")
+        other = wait_for(lambda: self.sent_to(STRANGER, "Tiket"),
+                         what="CEK from a stranger")[0]["text"]
+        self.assertIn("hubungi kantor", other)
+        self.assertNotIn("menunggu", other)
+        self.s.sms(STRANGER, "CEK KLS-2611-999999")
+        none = wait_for(lambda: self.sent_to(STRANGER, "Tiket")[1:],
+                        what="CEK of no ticket")[0]["text"]
+        self.assertEqual(none.replace("KLS-2611-999999", ticket), other)
+        n = len(self.sent_to(RESIDENT))
+        self.s.sms(RESIDENT, f"cek {ticket}")
+        own = wait_for(lambda: self.sent_to(RESIDENT)[n:],
+                       what="CEK from the owner")[0]["text"]
+        self.assertIn("menunggu konfirmasi Ketua RT", own)
+
     def test_wrong_code_gets_short_help(self):
         self.start()
         req, _ = self.ask()
-        wrong = "1111" if req["code"] != "1111" else "2222"
+        wrong = "111111" if req["code"] != "111111" else "222222"
         self.s.sms(HEAD, f"Ya {wrong}")
         help_ = wait_for(lambda: self.sent_to(HEAD, "tidak ditemukan"),
                          what="wrong code reply")[0]
@@ -272,7 +363,7 @@ class Rt(Case):
                            {"rt": "004/005"})
         self.assertEqual(status, 200)
         out = self.d.ctl("rt", "request", str(conv), "--service", "sktm")
-        self.assertRegex(out.stdout, r"code \d{4} sent to Ketua RT 04")
+        self.assertRegex(out.stdout, r"code \d{6} sent to Ketua RT 04")
         ask = wait_for(lambda: self.sent_to(HEAD4, "SKTM"),
                        what="ask to RT 04")[0]
         self.assertIn("RT 04", ask["text"])

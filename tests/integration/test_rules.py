@@ -173,7 +173,7 @@ class Rules(Case):
         self.s.sms(peer, "lampu jalan di gang mawar mati")
         r = wait_for(lambda: sent_to(self.s, peer), what="ticket reply")[0]
         yymm = CALENDAR.local(harness.now()).strftime("%y%m")
-        m = re.search(rf"KLS-{yymm}-\d{{4}}", r["text"])
+        m = re.search(rf"[A-Z]+-{yymm}-\d{{6}}", r["text"])
         self.assertTrue(m, r["text"])
         self.s.sms(peer, "cek " + m.group(0).lower())
         r2 = wait_for(lambda: sent_to(self.s, peer)[1:], what="cek reply")[0]
@@ -239,7 +239,7 @@ class Rules(Case):
         self.s.sms(peer, m.group(1))
         r = wait_for(lambda: sent_to(self.s, peer)[1:], what="answer")[0]
         self.assertIn("Pengaduan saluran air diterima", r["text"])
-        self.assertRegex(r["text"], r"KLS-2611-\d{4}")
+        self.assertRegex(r["text"], r"KLS-2611-\d{6}")
 
     def test_digit_without_a_question_answers_the_menu(self):
         self.start(at=self.OPEN)

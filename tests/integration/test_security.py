@@ -146,6 +146,31 @@ class Security(Case):
         p = wa_text("wamid.after-big", "6281234567003", "masih hidup")
         self.assertEqual(post_webhook(self.d, p)[0], 200)
 
+    def test_unsigned_webhook_refused_before_its_body(self):
+        # Only the head is sent, announcing 3 MB: the 401 comes at once,
+        # without waiting for (or reading) the body.
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=20)
+        s.sendall(b"POST /webhook/whatsapp HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: 3000000\r\n\r\n")
+        head = s.recv(4096)
+        s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 401"), head[:80])
+        self.assertIn(b"X-Hub-Signature-256", head)
+
+    def test_webhook_batch_capped(self):
+        p = wa_text("wamid.batch0", "6281234567004", "satu")
+        value = p["entry"][0]["changes"][0]["value"]
+        one = value["messages"][0]
+        value["messages"] = [dict(one, id=f"wamid.batch{i}")
+                             for i in range(600)]
+        st, _ = post_webhook(self.d, p)
+        self.assertEqual(st, 413)
+        self.assertEqual(self.inbound(), [])
+        value["messages"] = value["messages"][:50]  # a sane batch is fine
+        self.assertEqual(post_webhook(self.d, p)[0], 200)
+        self.assertEqual(len(self.inbound()), 50)
+
     def test_oversized_api_body_refused(self):
         op, csrf = self.login()
         jar = [h for h in op.handlers
@@ -196,7 +221,7 @@ class Security(Case):
             self.assertIn(r.status, (303, 401, 403),
                           f"{method} {p} without a session: {r.status}")
         # only the login page, its assets, the webhook and the health
-        # probe are public (/metrics checks for a loopback peer itself)
+        # probe are public (/metrics checks [http] metrics_allow itself)
         for p in public:
             self.assertTrue(p.startswith(("/login", "/static", "/webhook",
                                           "/healthz", "/metrics",

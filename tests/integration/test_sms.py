@@ -4,6 +4,8 @@ import os
 import random
 import signal
 import sqlite3
+import subprocess
+import time
 
 import harness
 from harness import Case, wait_for, post_webhook, wa_text
@@ -12,6 +14,18 @@ from harness import Case, wait_for, post_webhook, wa_text
 def ins(d, channel=None):
     return [m for m in d.inbox() if m["direction"] == "in"
             and (channel is None or m["channel"] == channel)]
+
+
+# SMS-SUBMITs among Gammu's real captures: what a second-hand SIM holds.
+SUBMITS = ("02", "05", "14", "15", "16", "24", "28", "29", "31")
+
+
+def dump_pdu(name):
+    path = os.path.join(harness.TOP, "tests", "data", "gammu-at-sms",
+                        name + ".dump")
+    lines = open(path).read().splitlines()
+    i = [n for n, x in enumerate(lines) if x.startswith("+CMGR:")][0]
+    return lines[i + 1].strip()
 
 
 class Sms(Case):
@@ -212,6 +226,27 @@ class Sms(Case):
         sent = [x for x in self.s.sent() if x["to"] == "+6281234567892"]
         self.assertEqual(len(sent), 1)
 
+    def test_second_daemon_on_same_config_touches_nothing(self):
+        # A second simpuld on the same config (by hand, beside systemd's)
+        # must leave the first one's message in flight alone and say why.
+        d = self.start()
+        self.s.ctl("fault slow 20000")
+        d.ctl("send", "--channel", "sms", "--to", "081234567893",
+              "Berkas Anda sudah lengkap.")
+        wait_for(lambda: [x for x in self.s.sent()
+                          if x["to"] == "+6281234567893"],
+                 timeout=60, what="the PDU at the modem")
+        out = [m for m in d.inbox() if m["direction"] == "out"]
+        self.assertEqual(out[0]["status"], "sending")
+        r = subprocess.run([harness.SIMPULD, "-c", d.conf],
+                           capture_output=True, text=True, timeout=60)
+        out = [m for m in d.inbox() if m["direction"] == "out"]
+        self.assertEqual(out[0]["status"], "sending")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("another simpuld", r.stderr)
+        self.assertIn(str(d.proc.pid), r.stderr)
+        d.kill()  # not a 20 s wait for the slow modem in tearDown
+
     def test_sms_then_whatsapp_one_conversation(self):
         d = self.start(graph=True)
         self.s.sms("081234567890", "ktp")
@@ -293,6 +328,35 @@ class Sms(Case):
                                 and m["status"] in ("sent", "delivered")]) == 2
                         else None, timeout=30, what="both sent")
         self.assertEqual(len(outs), 2)
+
+    def test_sent_messages_on_a_second_hand_sim_stay_out(self):
+        d = self.start()
+        for n in SUBMITS:
+            self.s.pdu(dump_pdu(n))
+        self.s.sms("+6281234500009", "halo, ini warga")
+        wait_for(lambda: d.read_log().count("holds a sent message")
+                 == len(SUBMITS), what="each sent message logged")
+        wait_for(lambda: ins(d), what="the resident's SMS")
+        # after a modem reboot the drain reads them all again: no new line
+        self.s.ctl("fault reboot")
+        self.s.sms("+6281234500009", "pesan kedua")
+        wait_for(lambda: len(ins(d)) >= 2, timeout=60,
+                 what="an SMS after the reboot")
+        self.assertEqual([m["body"] for m in ins(d)],
+                         ["pesan kedua", "halo, ini warga"])
+        self.assertEqual(d.read_log().count("holds a sent message"),
+                         len(SUBMITS))
+        self.assertEqual(len(self.s.stored()), len(SUBMITS))
+
+    def test_sent_messages_deleted_when_configured(self):
+        d = self.start(extra={"modem": {"delete_sent": "yes"}})
+        for n in SUBMITS:
+            self.s.pdu(dump_pdu(n))
+        # (they may wait at the "SMSC" until the modem is ready)
+        wait_for(lambda: d.read_log().count("deleting it") == len(SUBMITS),
+                 what="each sent message logged")
+        self.wait_empty_sim()
+        self.assertEqual(ins(d), [])
 
     def test_sim_full_is_drained(self):
         d = self.start(sim_args=("--capacity", "5"))

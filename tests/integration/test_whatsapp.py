@@ -114,6 +114,90 @@ class WhatsApp(Case):
                          0o700)
         self.assertEqual(self.inbound()[0]["body"], "KK saya")
 
+    def test_download_name_keeps_no_resident_extension(self):
+        # "surat.pdf.html" from a resident must not reach the office PC as
+        # an .html file: the extension comes from the type, the rest is
+        # cleaned, and only JPEG/PNG/WebP are shown inline.
+        for n, (mime, name, want) in enumerate([
+                ("text/html", "surat.pdf.html", "surat_pdf.bin"),
+                ("application/pdf", "KK Budi.html", "KK_Budi.pdf"),
+                ("image/svg+xml", "foto.svg", "foto.bin")]):
+            data = b"<html><script>alert(1)</script></html>" + bytes([n])
+            mid = f"MEDIA6{n}"
+            harness.http("POST", self.g.url + "/_control/media", json.dumps({
+                "id": mid, "data_b64": base64.b64encode(data).decode(),
+                "mime_type": mime}).encode(),
+                {"Content-Type": "application/json"})
+            p = harness.wa_text(f"wamid.DOC6{n}", "6281234567890", "")
+            msg = p["entry"][0]["changes"][0]["value"]["messages"][0]
+            msg["type"] = "document"
+            del msg["text"]
+            msg["document"] = {"id": mid, "mime_type": mime,
+                               "sha256": hashlib.sha256(data).hexdigest(),
+                               "filename": name}
+            self.assertEqual(post_webhook(self.d, p)[0], 200)
+            m = wait_for(lambda: [x for x in self.inbound()
+                                  if json.loads(x["media"] or "{}")
+                                  .get("file")
+                                  and x["source_id"] == f"wamid.DOC6{n}"],
+                         what="document downloaded")[0]
+            st, headers = self.media_headers(m["id"])
+            self.assertEqual(st, 200)
+            self.assertEqual(headers["Content-Disposition"],
+                             f'attachment; filename="{want}"')
+            self.assertEqual(headers["Content-Type"],
+                             "application/octet-stream")
+
+    def media_headers(self, msg_id):
+        import http.client
+        import socket
+
+        class Conn(http.client.HTTPConnection):
+            def connect(s):
+                s.sock = socket.socket(socket.AF_UNIX)
+                s.sock.settimeout(10)
+                s.sock.connect(self.d.sock)
+        c = Conn("localhost")
+        c.request("GET", f"/api/v1/messages/{msg_id}/media")
+        r = c.getresponse()
+        r.read()
+        return r.status, r.headers
+
+    def test_stalled_graph_send_is_not_resent(self):
+        # The Graph API stops (process stopped): the request went out in
+        # full, no answer came. It may have been sent, so it is not sent
+        # again by itself: staff see "status tidak pasti"; when the API
+        # comes back the resident has one copy, not three.
+        self.d.stop()
+        d = self.daemon(graph_url=self.g.url,
+                        extra={"whatsapp": {"send_timeout": "1500"},
+                               "outbox": {"retry_base_ms": "100"}}).start()
+        self.g.proc.send_signal(signal.SIGSTOP)
+        try:  # a stopped process would not end in tearDown
+            d.ctl("send", "--channel", "whatsapp", "--to", "0812-3456-7051",
+                  "Surat Anda sudah jadi")
+            out = wait_for(lambda: [m for m in d.inbox()
+                                    if m["direction"] == "out"
+                                    and m["status"] == "failed"],
+                           what="the send given up as uncertain")[0]
+        finally:
+            self.g.proc.send_signal(signal.SIGCONT)
+        self.assertTrue(out["error"].startswith("status tidak pasti"),
+                        out["error"])
+        # another message after it goes out: the queue moves on
+        d.ctl("send", "--channel", "whatsapp", "--to", "0812-3456-7052",
+              "Pesan berikutnya")
+        wait_for(lambda: [m for m in d.inbox() if m["direction"] == "out"
+                          and m["status"] == "sent"], what="next send")
+        to_first = [r for r in self.g.requests()
+                    if r.get("path", "").endswith("/messages")
+                    and "6281234567051" in r.get("body", "")]
+        self.assertEqual(len(to_first), 1)
+        self.assertEqual([m["status"] for m in d.inbox()
+                          if m["direction"] == "out"
+                          and m["body"] == "Surat Anda sudah jadi"],
+                         ["failed"])
+
     def test_media_with_wrong_hash_keeps_the_message(self):
         data = b"not the announced bytes"
         harness.http("POST", self.g.url + "/_control/media", json.dumps({

@@ -1,5 +1,5 @@
 /* rt_parse: a Ketua RT's answer in every form, an RT written in a
- * resident's message, four-digit codes, working hours. */
+ * resident's message, six-digit codes, working hours. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,35 +20,39 @@ struct ans_case {
 };
 
 static const struct ans_case ans_cases[] = {
-    {"YA 4821", RT_YES, "4821", "", false},
-    {"ya 4821", RT_YES, "4821", "", false},
-    {"  Ya   4821  ", RT_YES, "4821", "", false},
-    {"Y 4821", RT_YES, "4821", "", false},
-    {"IYA 4821", RT_YES, "4821", "", false},
-    {"iyaa, 4821", RT_YES, "4821", "", false},
-    {"OK 4821", RT_YES, "4821", "", false},
+    {"YA 482193", RT_YES, "482193", "", false},
+    {"ya 482193", RT_YES, "482193", "", false},
+    {"  Ya   482193  ", RT_YES, "482193", "", false},
+    {"Y 482193", RT_YES, "482193", "", false},
+    {"IYA 482193", RT_YES, "482193", "", false},
+    {"iyaa, 482193", RT_YES, "482193", "", false},
+    {"OK 482193", RT_YES, "482193", "", false},
     {"Oke", RT_YES, "", "", false},
-    {"SETUJU 4821", RT_YES, "4821", "", false},
-    {"benar.4821", RT_YES, "4821", "", false},
-    {"ya4821", RT_YES, "4821", "", false},
-    {"4821 ya", RT_YES, "4821", "", false},
-    {"Ya benar 4821", RT_YES, "4821", "", false},
+    {"SETUJU 482193", RT_YES, "482193", "", false},
+    {"benar.482193", RT_YES, "482193", "", false},
+    {"ya482193", RT_YES, "482193", "", false},
+    {"482193 ya", RT_YES, "482193", "", false},
+    {"Ya benar 482193", RT_YES, "482193", "", false},
     {"ya", RT_YES, "", "", false},
     {"YA 482", RT_YES, "", "", true},
-    {"TIDAK 4821", RT_NO, "4821", "", false},
-    {"tidak 4821 bukan warga sini", RT_NO, "4821", "bukan warga sini", false},
-    {"TIDAK 4821 Bukan warga sini.", RT_NO, "4821", "Bukan warga sini", false},
-    {"T 4821", RT_NO, "4821", "", false},
-    {"tdk 4821 sudah pindah", RT_NO, "4821", "sudah pindah", false},
-    {"TOLAK 4821", RT_NO, "4821", "", false},
+    {"YA 4821", RT_YES, "", "", true}, /* four digits are no code */
+    {"ya 4821938", RT_YES, "", "", true},
+    {"TIDAK 482193", RT_NO, "482193", "", false},
+    {"tidak 482193 bukan warga sini", RT_NO, "482193", "bukan warga sini",
+     false},
+    {"TIDAK 482193 Bukan warga sini.", RT_NO, "482193", "Bukan warga sini",
+     false},
+    {"T 482193", RT_NO, "482193", "", false},
+    {"tdk 482193 sudah pindah", RT_NO, "482193", "sudah pindah", false},
+    {"TOLAK 482193", RT_NO, "482193", "", false},
     {"tidak, sudah pindah", RT_NO, "", "sudah pindah", false},
-    {"tidak sudah pindah 4821", RT_NO, "4821", "sudah pindah", false},
+    {"tidak sudah pindah 482193", RT_NO, "482193", "sudah pindah", false},
     {"Selamat pagi", RT_NONE, "", "", false},
     {"yayasan", RT_NONE, "", "", false},
     {"terima kasih", RT_NONE, "", "", false},
     {"KTP RT 3", RT_NONE, "", "", false},
     {"", RT_NONE, "", "", false},
-    {"4821", RT_NONE, "", "", false},
+    {"482193", RT_NONE, "", "", false},
 };
 
 static void answers(void **state)
@@ -80,10 +84,10 @@ static void answers_any_case(void **state)
 				text[j] = (char)((mask >> (j % 3)) & 1
 						     ? yes[i][j] - 32
 						     : yes[i][j]);
-			snprintf(text + n, sizeof(text) - n, " 1234");
+			snprintf(text + n, sizeof(text) - n, " 123456");
 			struct rt_answer a;
 			assert_int_equal(rt_parse_answer(text, &a), RT_YES);
-			assert_string_equal(a.code, "1234");
+			assert_string_equal(a.code, "123456");
 		}
 	}
 }
@@ -145,8 +149,9 @@ static void contact_rt_field(void **state)
 /* ---- codes ---- */
 
 struct taken_set {
-	bool used[10000];
+	bool used[1000000];
 	uint32_t seed;
+	const char *only_free; /* all_but_one: the one code not taken */
 };
 
 static uint32_t lcg(void *ud, uint32_t n)
@@ -162,6 +167,17 @@ static bool is_taken(void *ud, const char *code)
 	return t->used[atoi(code)];
 }
 
+static bool all_but_one(void *ud, const char *code)
+{
+	return strcmp(code, ((struct taken_set *)ud)->only_free) != 0;
+}
+
+static bool all_taken(void *ud, const char *code)
+{
+	(void)ud, (void)code;
+	return true;
+}
+
 static void codes_unique_until_full(void **state)
 {
 	struct taken_set *t = calloc(1, sizeof(*t));
@@ -169,15 +185,19 @@ static void codes_unique_until_full(void **state)
 
 	(void)state;
 	t->seed = 42;
-	for (int i = 0; i < 9000; i++) {
+	for (int i = 0; i < 20000; i++) {
 		assert_int_equal(rt_make_code(lcg, is_taken, t, code), 0);
-		assert_int_equal(strlen(code), 4);
+		assert_int_equal(strlen(code), 6);
 		int v = atoi(code);
-		assert_true(v >= 1000 && v <= 9999);
+		assert_true(v >= 100000 && v <= 999999);
 		assert_false(t->used[v]);
 		t->used[v] = true;
 	}
-	assert_int_equal(rt_make_code(lcg, is_taken, t, code), -1);
+	/* a nearly full space still ends, on the one code left */
+	t->only_free = "100000";
+	assert_int_equal(rt_make_code(lcg, all_but_one, t, code), 0);
+	assert_string_equal(code, "100000");
+	assert_int_equal(rt_make_code(lcg, all_taken, t, code), -1);
 	free(t);
 }
 

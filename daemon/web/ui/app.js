@@ -185,7 +185,11 @@ function messageNode(m) {
   if (media) li.append(media);
   if (m.body) li.append(el('div', 'body', m.body));
   if (m.direction === 'out') {
-    li.append(el('div', `msg-status st-${m.status}`, MSG_STATUS[m.status] || m.status));
+    // A WhatsApp send that went out and got no answer: maybe delivered,
+    // never resent by itself; staff check and resend by hand.
+    const unsure = m.status === 'failed' && /^status tidak pasti/.test(m.error || '');
+    const label = unsure ? 'status tidak pasti' : (MSG_STATUS[m.status] || m.status);
+    li.append(el('div', `msg-status st-${m.status}`, label));
     const p = problemOf(m);
     if (p) li.append(el('div', 'msg-problem', p));
   }
