@@ -152,20 +152,6 @@ json_t *store_categories_json(struct store *st)
 	return store_rows_json_end(s, r, arr);
 }
 
-int store_user_set_disabled(struct store *st, const char *name, bool off)
-{
-	sqlite3_stmt *s =
-	    store_stmt(st, "UPDATE users SET disabled = ? WHERE name = ?");
-
-	if (!s)
-		return STORE_ERR;
-	sqlite3_bind_int(s, 1, off);
-	store_bind_text(s, 2, name);
-	if (store_exec_done(st, s))
-		return STORE_ERR;
-	return sqlite3_changes(store_db(st)) ? STORE_OK : STORE_NOTFOUND;
-}
-
 /* ---- the satisfaction survey --------------------------------------------- */
 
 int store_survey_asked(struct store *st, int64_t conv_id, int64_t now_ms)

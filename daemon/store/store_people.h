@@ -26,10 +26,6 @@ json_t *store_contact_page_json(struct store *st, int64_t id, int tz);
 /* [{"slug","count"}]: the categories conversations have, most used
  * first (the UI shows their labels). */
 json_t *store_categories_json(struct store *st);
-/* Disables (or enables) a staff account: its sessions stop working at
- * once (store_session_get checks the flag). STORE_NOTFOUND: no such
- * user. */
-int store_user_set_disabled(struct store *st, const char *name, bool off);
 
 /* The satisfaction survey. survey_asked: "Balas 1-5" went out now.
  * survey_waiting: the contact's conversation asked since since_ms and not

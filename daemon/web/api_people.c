@@ -132,7 +132,7 @@ static int post_user_sub(void *ud, struct http_req *req, struct http_resp *resp)
 			   "Anda tidak bisa menonaktifkan diri sendiri.");
 		return HTTP_DONE;
 	}
-	int r = store_user_set_disabled(app->st, name, true);
+	int r = store_user_disable(app->st, name); /* ends its sessions */
 	if (r == STORE_NOTFOUND)
 		http_error(resp, 404, "no such user");
 	else if (r)
