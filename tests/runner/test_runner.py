@@ -195,7 +195,7 @@ class RunnerTests(unittest.TestCase):
         t = Tree(self)
         ok = "#!/bin/sh\necho '3 passed, 0 failed'\n"
         for p in ("scripts/deps", "packaging/check", "tests/sanitize",
-                  "tests/valgrind", "tests/mutate"):
+                  "tests/valgrind", "tests/mutate", "tests/arm"):
             t.script(p, ok if p != "scripts/deps" else "#!/bin/sh\n")
         t.script("scripts/test", ok)
         t.script("tests/fuzz/run-short", "#!/bin/sh\necho fuzz: done\n")
@@ -204,7 +204,7 @@ class RunnerTests(unittest.TestCase):
         t.script("tests/fuzz/run-short", ok)
         rc, out = t.run(prog=".ci/run")
         self.assertEqual(rc, 0, out)
-        self.assertEqual(out.splitlines()[-1].split(",")[0], "18 passed")
+        self.assertEqual(out.splitlines()[-1].split(",")[0], "21 passed")
 
     def test_valgrind_log_without_summary_is_a_failure(self):
         # A simpuld that died under valgrind without its summary was
