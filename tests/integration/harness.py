@@ -518,7 +518,11 @@ class FakeGraph:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:  # a stalled server: no hang
+            self.proc.kill()
+            self.proc.wait()
 
 
 class Case(unittest.TestCase):

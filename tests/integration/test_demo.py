@@ -103,7 +103,9 @@ class Demo(Case):
         kids = descendants(p.pid)
         self.assertGreaterEqual(len(kids), 3, "sim, fake Graph, simpuld")
         p.send_signal(sig)
-        rc = p.wait(60 * harness.TIMEOUT_SCALE)
+        # simpuld may wait up to 15 s for a send in flight (README), and
+        # each program gets its own bounded stop: 120 s is generous.
+        rc = p.wait(120 * harness.TIMEOUT_SCALE)
         self.assertEqual(rc, 0, self.output())
         wait_for(lambda: not [k for k in kids if alive(k)], timeout=10,
                  what="no process of the demo left")
@@ -150,7 +152,9 @@ class Demo(Case):
         wait_for(lambda: os.path.exists(os.path.join(self.tmp, "sim.ctl"))
                  or p.poll() is not None, what="the simulator started")
         p.send_signal(signal.SIGTERM)
-        rc = p.wait(60 * harness.TIMEOUT_SCALE)
+        # simpuld may wait up to 15 s for a send in flight (README), and
+        # each program gets its own bounded stop: 120 s is generous.
+        rc = p.wait(120 * harness.TIMEOUT_SCALE)
         self.assertEqual(rc, 0, self.output())
         wait_for(lambda: not using(self.tmp), timeout=10,
                  what="no process of the demo left")
@@ -162,7 +166,9 @@ class Demo(Case):
         s.listen(1)
         self.addCleanup(s.close)
         p = self.start_demo("--port", str(s.getsockname()[1]))
-        rc = p.wait(60 * harness.TIMEOUT_SCALE)
+        # simpuld may wait up to 15 s for a send in flight (README), and
+        # each program gets its own bounded stop: 120 s is generous.
+        rc = p.wait(120 * harness.TIMEOUT_SCALE)
         self.assertEqual(rc, 1)
         self.assertIn("is taken", self.output())
         self.assertNotIn("Traceback", self.output())
