@@ -40,8 +40,7 @@ class Browser(H.Case):
         node_modules_ready()
         # The daemon's clock: October 2026 while the report's month is
         # seeded, then Tuesday 24 November 2026, 10:00 WITA (office open).
-        clock = os.path.join(self.tmp, "clock")
-        set_clock(clock, OCTOBER)
+        clock = self.pin(calendar.timegm(OCTOBER))
         os.environ["SIMPUL_FAKE_CLOCK_FILE"] = clock
         self.addCleanup(os.environ.pop, "SIMPUL_FAKE_CLOCK_FILE", None)
         g = self.graph()
@@ -55,7 +54,7 @@ class Browser(H.Case):
         self.assertEqual(add_user(d, "siti", "admin").returncode, 0)
         self.assertEqual(add_user(d, "budi", "staff").returncode, 0)
         seed_october(d)
-        set_clock(clock, NOVEMBER)
+        self.pin(calendar.timegm(NOVEMBER))
         # Rina writes on WhatsApp, then by SMS from the same number.
         st, _ = H.post_webhook(d, H.wa_text(
             "wamid.br1", "6281900000001", "Halo dari WA", name="Rina",
@@ -103,12 +102,7 @@ NOVEMBER = (2026, 11, 24, 2, 0, 0)  # Tuesday 24 November, 10:00 WITA
 SEEDED = {"month": "2026-10", "wa_in": 3, "days": {"2026-10-06": 2,
                                                    "2026-10-07": 1}}
 VIEWS = ("baru", "otomatis", "lainnya", "percakapan", "tindakan", "warga",
-         "laporan", "pengguna", "terputus")
-
-
-def set_clock(path, at):
-    with open(path, "w") as f:
-        f.write(str(calendar.timegm(at) - int(time.time())))
+         "laporan", "pengguna", "pengumuman", "terputus")
 
 
 def seed_october(d):
