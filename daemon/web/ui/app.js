@@ -489,7 +489,22 @@ async function route() {
 
 // ---- wiring -----------------------------------------------------------------
 
+// The status choices, in the order a conversation goes through them; the
+// labels are words.js's, the one list of them.
+const STATUS_ORDER = ['baru', 'diproses', 'menunggu_rt', 'otomatis', 'selesai'];
+
+function fillStatuses() {
+  for (const sel of [$('f-status'), $('c-status')]) {
+    for (const k of STATUS_ORDER) {
+      const o = el('option', '', STATUS[k]);
+      o.value = k;
+      sel.append(o);
+    }
+  }
+}
+
 function wire() {
+  fillStatuses();
   let qTimer = null;
   const reload = () => { state.offset = 0; loadList().catch((e) => failed(e, $('f-q'))); };
   $('f-q').addEventListener('input', () => { clearTimeout(qTimer); qTimer = setTimeout(reload, 300); });
