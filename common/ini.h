@@ -17,7 +17,7 @@ void ini_free(struct ini *ini);
 const char *ini_path(const struct ini *ini);
 
 int ini_nsections(const struct ini *ini);
-const char *ini_section(const struct ini *ini, int i);	  /* file order */
+const char *ini_section(const struct ini *ini, int i); /* file order */
 bool ini_has_section(const struct ini *ini, const char *sec);
 int ini_nkeys(const struct ini *ini, const char *sec);
 const char *ini_key(const struct ini *ini, const char *sec, int i); /* name */
@@ -32,6 +32,6 @@ int ini_parse_bool(const char *v, bool *out);
 /* diag_add with this file's location of sec/key filled in. */
 void ini_diag(struct diag *d, enum diag_level lvl, const struct ini *ini,
 	      const char *sec, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -154,8 +154,9 @@ static void on_reload(struct loop *l, int signo, void *arg)
 	for (size_t i = 0; i < diag_count(dg); i++)
 		log_msg(LOG_ERR, "reload: %s", diag_line(dg, i));
 	if (!c) {
-		log_msg(LOG_ERR, "reload refused: %s has errors; still "
-				 "running the previous configuration",
+		log_msg(LOG_ERR,
+			"reload refused: %s has errors; still "
+			"running the previous configuration",
 			app->config_path);
 	} else {
 		struct config *old = app->cfg;
@@ -409,8 +410,9 @@ static int open_core(struct app *app)
 	}
 	int n = store_outbox_recover(app->st);
 	if (n > 0)
-		log_msg(LOG_WARN, "%d message(s) were being sent when simpuld "
-				  "stopped; queued again",
+		log_msg(LOG_WARN,
+			"%d message(s) were being sent when simpuld "
+			"stopped; queued again",
 			n);
 	app->ib = inbox_new(app->st);
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
@@ -503,11 +505,12 @@ int main(int argc, char **argv)
 	int opt;
 
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
-	while ((opt = getopt_long(argc, argv, "c:fnhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fnhV", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;

@@ -118,7 +118,8 @@ static enum inbox_result add(struct inbox *ib, const struct inbox_msg *m,
 		return INBOX_DUPLICATE;
 	classify(m, &s);
 	if (store_contact_upsert(ib->st, s.phone, s.wa_id, s.raw, s.kind,
-				 m->name, ctx.now_ms, &ctx.contact) != STORE_OK ||
+				 m->name, ctx.now_ms,
+				 &ctx.contact) != STORE_OK ||
 	    store_conversation_for(ib->st, ctx.contact.id, ctx.now_ms,
 				   &ctx.conv, &created))
 		return INBOX_FAILED;

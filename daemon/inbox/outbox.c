@@ -281,8 +281,8 @@ const char *outbox_route(const struct store_conversation *c,
 			 const struct store_contact *k, int64_t now_ms,
 			 const char **to, char *why, size_t whylen)
 {
-	bool wa_open = k->wa_id[0] &&
-		       now_ms - c->last_in_at <= OUTBOX_WA_WINDOW_MS;
+	bool wa_open =
+	    k->wa_id[0] && now_ms - c->last_in_at <= OUTBOX_WA_WINDOW_MS;
 
 	if (strcmp(c->last_channel, "whatsapp") == 0 && wa_open) {
 		*to = k->wa_id;

@@ -26,11 +26,11 @@
 #define SIGNAL_WEAK_DBM (-100) /* below this SMS sends start failing */
 #define CLOCK_SKEW_S	(5 * 60)
 #define CLOCK_MIN_MS                                                           \
-	1704067200000LL /* 2024-01-01: a Pi without RTC/NTP                    \
-			 * boots in 1970 */
+	1704067200000LL	      /* 2024-01-01: a Pi without RTC/NTP              \
+			       * boots in 1970 */
 #define HOLIDAYS_WARN_DAYS 60 /* time to add next year's list */
-#define DISK_WARN_MB 500
-#define DISK_FAIL_MB 50
+#define DISK_WARN_MB	   500
+#define DISK_FAIL_MB	   50
 
 enum level { OK, WARN, FAIL };
 

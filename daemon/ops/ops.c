@@ -56,7 +56,7 @@ struct backup_job {
 static struct {
 	struct app *app;
 	const struct sms *sms; /* NULL: modem disabled */
-	uint64_t started_ms; /* monotonic */
+	uint64_t started_ms;   /* monotonic */
 	struct retention *ret;
 	struct backup_job *backup;
 	struct http_req *retention_req;
@@ -466,8 +466,8 @@ static void retention_done(void *ud, int files, int rows, const char *err)
 		http_error(&r, 500, err);
 	else
 		http_reply_json(&r, 200,
-			   json_pack("{si si}", "files_deleted", files,
-				     "messages_marked", rows));
+				json_pack("{si si}", "files_deleted", files,
+					  "messages_marked", rows));
 	if (ops.retention_req)
 		http_resume(ops.retention_req, &r);
 	else

@@ -172,8 +172,8 @@ static int store_part(struct inbox *ib, struct store *st,
 	return sms_inbox_assemble(ib, st, key, p->sender, p->parts, false);
 }
 
-int sms_inbox_add(struct inbox *ib, struct store *st,
-		  const struct modem_sms *p, int64_t now_ms)
+int sms_inbox_add(struct inbox *ib, struct store *st, const struct modem_sms *p,
+		  int64_t now_ms)
 {
 	return p->parts > 1 && !p->error ? store_part(ib, st, p, now_ms)
 					 : store_single(ib, st, p);

@@ -19,8 +19,8 @@ struct modem_sms;
  * part of a concatenated one persisted (TS 23.040 9.2.3.24.1) and, once
  * its group is complete, the joined message. 0, or -1 on a store error
  * (roll back and leave it on the SIM). */
-int sms_inbox_add(struct inbox *ib, struct store *st,
-		  const struct modem_sms *p, int64_t now_ms);
+int sms_inbox_add(struct inbox *ib, struct store *st, const struct modem_sms *p,
+		  int64_t now_ms);
 /* Stores the group of key as one message: when complete, or with force
  * (the part timeout) with "[...bagian hilang...]" where parts are
  * missing. 0 also when nothing is stored yet; -1 on a store error. */

@@ -139,7 +139,8 @@ static void do_reply(struct app *app, struct http_req *req,
 	if (mid < 0)
 		http_error(resp, 400, why);
 	else
-		http_reply_json(resp, 201, json_pack("{sI}", "id", (json_int_t)mid));
+		http_reply_json(resp, 201,
+				json_pack("{sI}", "id", (json_int_t)mid));
 }
 
 static int post_conversation(void *ud, struct http_req *req,
@@ -253,8 +254,8 @@ static int post_message(void *ud, struct http_req *req, struct http_resp *resp)
 		if (id < 0)
 			http_error(resp, 400, why);
 		else
-			http_reply_json(resp, 201,
-				   json_pack("{sI}", "id", (json_int_t)id));
+			http_reply_json(
+			    resp, 201, json_pack("{sI}", "id", (json_int_t)id));
 	}
 	json_decref(j);
 	return HTTP_DONE;
@@ -269,7 +270,7 @@ static int get_status(void *ud, struct http_req *req, struct http_resp *resp)
 	json_object_set_new(j, "schema", json_integer(store_version(app->st)));
 	json_object_set_new(j, "modem",
 			    the_sms ? sms_status_json(the_sms)
-				     : json_pack("{ss}", "state", "disabled"));
+				    : json_pack("{ss}", "state", "disabled"));
 	json_object_set_new(j, "whatsapp", json_boolean(app->cfg->wa_enabled));
 	http_reply_json(resp, 200, j);
 	return HTTP_DONE;

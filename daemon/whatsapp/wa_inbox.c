@@ -10,10 +10,10 @@
 
 static char *media_json(const struct wa_message *m)
 {
-	json_t *j = json_pack("{ss ss* ss* ss* sb}", "id", m->media.id,
-			      "mime_type", m->media.mime_type, "sha256",
-			      m->media.sha256, "filename", m->media.filename,
-			      "voice", m->media.voice);
+	json_t *j =
+	    json_pack("{ss ss* ss* ss* sb}", "id", m->media.id, "mime_type",
+		      m->media.mime_type, "sha256", m->media.sha256, "filename",
+		      m->media.filename, "voice", m->media.voice);
 	char *s = json_dumps(j, JSON_COMPACT);
 
 	json_decref(j);
