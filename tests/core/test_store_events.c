@@ -17,35 +17,11 @@
 #define DAY 86400000LL
 #define NOW (1800000000LL * 1000)
 
-static char db[256];
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	snprintf(db, sizeof(db), "/tmp/simpul-evlog-test-%d.db", (int)getpid());
-	unlink(db);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char p[300];
-
-	unlink(db);
-	snprintf(p, sizeof(p), "%s-wal", db);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db);
-	unlink(p);
-	return 0;
-}
-
-static struct store *open_db(void)
-{
-	char err[256];
-	struct store *st = store_open(db, err, sizeof(err));
-
-	if (!st)
-		fail_msg("store_open: %s", err);
-	return st;
+	return store_fixture_setup("evlog");
 }
 
 /* What another part of simpuld would have written: raw SQL on a second
