@@ -16,22 +16,9 @@
 #include <jansson.h>
 
 #include "inbox.h"
+#include "inbox_one.h"
 #include "store.h"
 #include "store_ui.h"
-
-/* One inbound message in its own transaction, the way sms.c and
- * whatsapp.c use the inbox: begin, add, commit (or roll back). */
-static enum inbox_result inbox_one(struct inbox *ib, const struct inbox_msg *m,
-				   int64_t *id)
-{
-	if (inbox_begin(ib))
-		return INBOX_FAILED;
-	enum inbox_result r = inbox_add(ib, m, id);
-	if (r == INBOX_STORED && inbox_commit(ib) == 0)
-		return r;
-	inbox_rollback(ib);
-	return r == INBOX_STORED ? INBOX_FAILED : r;
-}
 
 static struct store *st;
 
