@@ -1,5 +1,12 @@
 /* Logging: stderr in the foreground (journald reads it under systemd, with
  * <N> level prefixes), syslog otherwise. */
+/* syslog.h defines LOG_DEBUG, LOG_INFO and LOG_ERR as macros (7, 6, 3):
+ * included first and undefined, so the names below are log.h's levels. */
+#include <syslog.h>
+#undef LOG_DEBUG
+#undef LOG_INFO
+#undef LOG_ERR
+
 #include "log.h"
 
 #include <ctype.h>
@@ -7,24 +14,20 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
 static bool to_stderr = true;
-static bool mask_numbers = true; /* not at log_level = debug */
 
 void log_set_level(const char *name)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
 
 	for (int i = 0; i < 4; i++)
-		if (name && strcmp(name, names[i]) == 0) {
+		if (name && strcmp(name, names[i]) == 0)
 			min_level = (enum log_level)i;
-			mask_numbers = i > 0; /* syslog.h's LOG_DEBUG is 7 */
-		}
 }
 
 void log_to_stderr(int on)
@@ -93,7 +96,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	clean(raw, mask_numbers, line, sizeof(line));
+	/* numbers are shown whole only at log_level = debug */
+	clean(raw, min_level > LOG_DEBUG, line, sizeof(line));
 	if (to_stderr) {
 		/* sd-daemon(3) prefixes: journald maps them to priorities */
 		bool journal = getenv("JOURNAL_STREAM") != NULL;

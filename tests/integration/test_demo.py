@@ -17,9 +17,9 @@ DEMO = os.path.join(harness.TOP, "scripts", "demo.py")
 
 def descendants(pid):
     """Every process below pid, from /proc/PID/task/*/children."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, stack = [], [pid]
+    while stack:
+        p = stack.pop()
         try:
             tasks = os.listdir(f"/proc/{p}/task")
         except OSError:
@@ -31,7 +31,7 @@ def descendants(pid):
             except OSError:
                 kids = []
             out += kids
-            todo += kids
+            stack += kids
     return out
 
 
