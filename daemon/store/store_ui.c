@@ -686,3 +686,11 @@ void store_on_commit(struct store *st, int (*fn)(void *ud), void *ud)
 {
 	sqlite3_commit_hook(store_db(st), fn, ud);
 }
+
+bool store_user_is_admin(struct store *st, const char *name)
+{
+	struct store_user su;
+
+	return store_user_get(st, name, &su) == STORE_OK &&
+	       strcmp(su.role, "admin") == 0;
+}

@@ -27,6 +27,8 @@ int store_user_add(struct store *st, const char *name, const char *role,
 int store_user_update(struct store *st, const char *name, const char *role,
 		      const char *hash);
 int store_user_get(struct store *st, const char *name, struct store_user *out);
+/* name is a user with the admin role. */
+bool store_user_is_admin(struct store *st, const char *name);
 /* [{"name","role","disabled"}] of enabled users (all: disabled ones too),
  * by name. */
 json_t *store_users_json(struct store *st, bool all);
