@@ -91,13 +91,20 @@ void http_text(struct http_resp *resp, int status, const char *text)
 	resp->content_type = "text/plain; charset=utf-8";
 }
 
-void http_json(struct http_resp *resp, int status, char *json_owned)
+void http_take(struct http_resp *resp, int status, char *body, size_t len,
+	       const char *content_type)
 {
 	resp->status = status;
 	free(resp->body);
-	resp->body = json_owned;
-	resp->len = json_owned ? strlen(json_owned) : 0;
-	resp->content_type = "application/json";
+	resp->body = body;
+	resp->len = len;
+	resp->content_type = content_type;
+}
+
+void http_json(struct http_resp *resp, int status, char *json_owned)
+{
+	http_take(resp, status, json_owned,
+		  json_owned ? strlen(json_owned) : 0, "application/json");
 }
 
 void http_error(struct http_resp *resp, int status, const char *message)

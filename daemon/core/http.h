@@ -98,6 +98,9 @@ const char *http_user(const struct http_req *r);
 /* Response helpers. */
 void http_text(struct http_resp *resp, int status, const char *text);
 void http_json(struct http_resp *resp, int status, char *json_owned);
+/* Any body built elsewhere (open_memstream): takes body, len bytes. */
+void http_take(struct http_resp *resp, int status, char *body, size_t len,
+	       const char *content_type);
 /* The same for a jansson value, which it takes (and frees); NULL gives
  * an empty body. */
 struct json_t;

@@ -281,10 +281,8 @@ static int get_metrics(void *ud, struct http_req *req, struct http_resp *resp)
 	metrics_modem(f);
 	metrics_counters(f);
 	fclose(f);
-	resp->status = 200;
-	resp->body = buf;
-	resp->len = len;
-	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	http_take(resp, 200, buf, len,
+		  "text/plain; version=0.0.4; charset=utf-8");
 	return HTTP_DONE;
 }
 

@@ -194,10 +194,7 @@ static int get_csv(void *ud, struct http_req *req, struct http_resp *resp)
 	csv_write(f, j);
 	fclose(f);
 	json_decref(j);
-	resp->status = 200;
-	resp->body = buf;
-	resp->len = len;
-	resp->content_type = "text/csv; charset=utf-8";
+	http_take(resp, 200, buf, len, "text/csv; charset=utf-8");
 	snprintf(disp, sizeof(disp),
 		 "attachment; filename=\"laporan-simpul-%s.csv\"", m.name);
 	http_add_header(resp, "Content-Disposition", disp);
