@@ -428,6 +428,30 @@ static const char *const when_names[] = {"always", "open", "closed", NULL};
 static const char *const kind_names[] = {"service", "complaint", "info",
 					 "general", NULL};
 
+/* key = one of names: *out its index, -1 when absent or wrong (then the
+ * error lists the names: "use a, b or c"). */
+static void get_enum(struct loader *L, const struct ini *ini, const char *sec,
+		     const char *key, const char *const *names, int *out)
+{
+	const char *v = ini_get(ini, sec, key);
+	char use[160] = "";
+	int n = 0;
+
+	*out = v ? parse_enum(v, names) : -1;
+	if (!v || *out >= 0)
+		return;
+	while (names[n])
+		n++;
+	for (int i = 0; i < n; i++)
+		snprintf(use + strlen(use), sizeof(use) - strlen(use), "%s%s",
+			 i == 0	      ? ""
+			 : i == n - 1 ? " or "
+				      : ", ",
+			 names[i]);
+	ini_diag(L->d, DIAG_ERROR, ini, sec, key, "%s = '%s': use %s", key, v,
+		 use);
+}
+
 static void channel_one(void *ctx, const char *c)
 {
 	struct kw_ctx *k = ctx;
@@ -492,6 +516,7 @@ static void load_rule(struct loader *L, const struct ini *ini, const char *sec,
 	struct rules_rule *rule = new_rule(L, ini, sec, name);
 	struct kw_ctx k = {L, ini, sec, NULL, rule};
 	const char *v;
+	int e;
 
 	check_keys(L, ini, sec, rule_keys, menu);
 	if (!rule)
@@ -509,16 +534,8 @@ static void load_rule(struct loader *L, const struct ini *ini, const char *sec,
 	if ((v = ini_get(ini, sec, k.key)))
 		split_list(v, add_context, &k);
 	sort_phrases(rule->kw, rule->nkw);
-	if ((v = ini_get(ini, sec, "kind"))) {
-		int kd = parse_enum(v, kind_names);
-		if (kd < 0)
-			ini_diag(L->d, DIAG_ERROR, ini, sec, "kind",
-				 "kind = '%s': use service, complaint, info "
-				 "or general",
-				 v);
-		else
-			rule->kind = (enum kind)kd;
-	}
+	get_enum(L, ini, sec, "kind", kind_names, &e);
+	rule->kind = e < 0 ? rule->kind : (enum kind)e;
 	if ((v = ini_get(ini, sec, "title"))) {
 		if (strlen(v) > TITLE_MAX || strpbrk(v, "{}"))
 			ini_diag(L->d, DIAG_ERROR, ini, sec, "title",
@@ -529,24 +546,10 @@ static void load_rule(struct loader *L, const struct ini *ini, const char *sec,
 			rule->title = strdup(v);
 	}
 	get_bool(L, ini, sec, "silent", &rule->silent);
-	if ((v = ini_get(ini, sec, "match"))) {
-		int m = parse_enum(v, mode_names);
-		if (m < 0)
-			ini_diag(L->d, DIAG_ERROR, ini, sec, "match",
-				 "match = '%s': use any_word, first_word, "
-				 "whole or fallback",
-				 v);
-		else
-			rule->mode = (enum match_mode)m;
-	}
-	if ((v = ini_get(ini, sec, "when"))) {
-		int w = parse_enum(v, when_names);
-		if (w < 0)
-			ini_diag(L->d, DIAG_ERROR, ini, sec, "when",
-				 "when = '%s': use always, open or closed", v);
-		else
-			rule->when = (enum when)w;
-	}
+	get_enum(L, ini, sec, "match", mode_names, &e);
+	rule->mode = e < 0 ? rule->mode : (enum match_mode)e;
+	get_enum(L, ini, sec, "when", when_names, &e);
+	rule->when = e < 0 ? rule->when : (enum when)e;
 	if ((v = ini_get(ini, sec, "channels")))
 		split_list(v, channel_one, &k);
 	else
