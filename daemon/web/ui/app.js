@@ -271,19 +271,30 @@ function closeConversation() {
   state.open = null;
   state.conv = null;
   $('conv').hidden = true;
+  $('empty').textContent = 'Pilih percakapan di daftar.';
   $('empty').hidden = false;
   $('app').classList.add('show-list');
   $('app').classList.remove('show-conv');
   document.querySelectorAll('.conv-item.active').forEach((li) => li.classList.remove('active'));
 }
 
-async function openConversation(id) {
-  const same = state.open === id;
+// Switching conversations hides the old one at once, before anything is
+// fetched: a click on "Tindakan" or "Selesaikan" in that gap must not act on
+// the conversation being left, nor be undone when the new one arrives.
+function selectConversation(id) {
+  if (state.open === id) return false;
   state.open = id;
-  if (!same) {
-    state.scrollDown = true;
-    setTools(false);
-  }
+  state.conv = null;
+  state.scrollDown = true;
+  setTools(false);
+  $('conv').hidden = true;
+  $('empty').textContent = 'Memuat percakapan…';
+  $('empty').hidden = false;
+  return true;
+}
+
+async function openConversation(id) {
+  const same = !selectConversation(id) && state.conv !== null;
   document.querySelectorAll('.conv-item').forEach((li) => {
     li.classList.toggle('active', Number(li.dataset.id) === id);
   });
@@ -466,6 +477,7 @@ async function route() {
   let m;
   if ((m = h.match(/^#\/c\/(\d+)$/))) {
     showView('inbox');
+    selectConversation(Number(m[1]));
     await loadList().catch(() => {});
     await openConversation(Number(m[1]));
   } else if ((m = h.match(/^#\/kontak\/(\d+)$/))) {
