@@ -103,7 +103,8 @@ static void check_text(struct loader *L, const struct rules_rule *rule,
 	worst_vars(r, &v, store);
 	bool add =
 	    !rules_uses(reply, TPL_NEXT_OPEN) && rule->when == WHEN_ALWAYS;
-	if (asprintf(&tpl, "%s%s", reply, add ? CLOSED_SUFFIX : "") < 0)
+	if (asprintf(&tpl, "%s%s", reply,
+		     add ? rules_closed_suffix(reply) : "") < 0)
 		return;
 	char *text = template_render(tpl, &v);
 	free(tpl);

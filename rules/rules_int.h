@@ -104,6 +104,7 @@ struct tokens {
 
 /* text uses placeholder v */
 bool rules_uses(const char *text, enum template_var v);
+const char *rules_closed_suffix(const char *text);
 /* Lower case, transliterated, single letters joined, repeats collapsed;
  * fillers (greetings, honorifics) marked. */
 void rules_tokenize(const char *text, struct tokens *t);

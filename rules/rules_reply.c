@@ -166,11 +166,25 @@ static char *reply_template(const struct rules *r, const struct rules_input *in,
 	bool add = !open && !rules_uses(text, TPL_NEXT_OPEN) &&
 		   !(rule && rule->when == WHEN_CLOSED && !res->closer &&
 		     res->nchoices < 2);
-	size_t n = strlen(text) + sizeof(CLOSED_SUFFIX);
+	const char *suffix = add ? rules_closed_suffix(text) : "";
+	size_t n = strlen(text) + strlen(suffix) + 1;
 	char *out = malloc(n);
 	if (out)
-		snprintf(out, n, "%s%s", text, add ? CLOSED_SUFFIX : "");
+		snprintf(out, n, "%s%s", text, suffix);
 	return out;
+}
+
+/* "... Cek status: CEK KLS-2611-0012 Buka lagi Senin" reads as one code:
+ * a reply that ends without a sentence mark gets a full stop first. */
+const char *rules_closed_suffix(const char *text)
+{
+	size_t n = strlen(text);
+
+	while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\n'))
+		n--;
+	if (n == 0 || strchr(".!?:)", text[n - 1]))
+		return CLOSED_SUFFIX;
+	return "." CLOSED_SUFFIX;
 }
 
 int rules_render(const struct rules *r, const struct rules_input *in,

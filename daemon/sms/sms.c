@@ -84,6 +84,11 @@ static int on_sms(void *ud, const struct modem_sms *p)
 		r = 0;
 	if (r || inbox_commit(s->app->ib)) {
 		inbox_rollback(s->app->ib);
+		log_msg(LOG_ERR,
+			"an incoming SMS (SIM index %d) could not be "
+			"stored; it stays on the SIM and is read "
+			"again (check the disk and the database)",
+			p->index);
 		return -1;
 	}
 	return 0; /* committed: the modem may delete it now */

@@ -77,10 +77,12 @@ class Sms(Case):
                  what="modem ready")
         self.fail_commits("GAGAL")
         self.s.sms("+6281234567801", "pesan GAGAL disimpan")
-        # the rules ran inside the transaction whose COMMIT then failed
-        # (simpuld logs nothing more about that commit)
+        # the rules ran inside the transaction whose COMMIT then failed,
+        # and the admin reads why the SMS is still on the SIM
         wait_for(lambda: "for +6281234567801" in d.read_log(),
                  what="the SMS handled up to its commit")
+        wait_for(lambda: "could not be stored; it stays on the SIM"
+                 in d.read_log(), what="the failed commit logged")
         # a later SMS is stored and deleted: the daemon has been through
         # the SIM since the failure
         self.s.sms("+6281234567802", "pesan berikutnya")

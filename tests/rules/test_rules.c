@@ -428,6 +428,12 @@ static void test_choice_and_closer(void **state)
 	assert_string_equal(res.reply,
 			    "Sama-sama. Buka lagi Senin 08.00 WITA.");
 	rules_result_free(&res);
+	/* a reply ending in a ticket code gets a full stop before it, so the
+	 * code does not run into "Buka" */
+	in = input("lampu jalan mati di RT 05", CLOSED_SAT);
+	rules_match(r, &in, &res);
+	assert_non_null(strstr(res.reply, "Cek status: CEK -. Buka lagi Senin"));
+	rules_result_free(&res);
 }
 
 static void test_templates(void **state)
