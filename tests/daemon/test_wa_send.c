@@ -621,6 +621,95 @@ static void test_curlm_limits(void **state)
 	assert_int_equal(curlm_request(E.cm, &bad, on_raw, &x), -1);
 }
 
+struct sunk {
+	unsigned char data[64];
+	size_t len;
+	int calls, fail;
+};
+
+static int sink(const void *data, size_t len, void *arg)
+{
+	struct sunk *k = arg;
+
+	k->calls++;
+	if (k->fail || len > sizeof(k->data) - k->len)
+		return -1;
+	memcpy(k->data + k->len, data, len);
+	k->len += len;
+	return 0;
+}
+
+struct sunk_res {
+	int done;
+	long status;
+	size_t len, sunk;
+	int sink_failed;
+	char error[256];
+};
+
+static void on_sunk(const struct curlm_res *r, void *arg)
+{
+	struct sunk_res *x = arg;
+
+	x->done++;
+	x->status = r->status;
+	x->len = r->len;
+	x->sunk = r->sunk;
+	x->sink_failed = r->sink_failed;
+	snprintf(x->error, sizeof(x->error), "%s", r->error ? r->error : "");
+}
+
+static struct sunk_res get_sunk(const char *path, struct sunk *k, size_t max)
+{
+	char url[200];
+	struct sunk_res x = {0};
+
+	snprintf(url, sizeof(url), "%s%s", E.base, path);
+	struct curlm_req req = {
+	    .url = url,
+	    .headers =
+		(const char *const[]){"Authorization: Bearer " TOKEN, NULL},
+	    .max_response = max,
+	    .sink = sink,
+	    .sink_arg = k};
+	assert_int_equal(curlm_request(E.cm, &req, on_sunk, &x), 0);
+	run_until(&x.done);
+	return x;
+}
+
+/* A sink gets a 2xx body instead of memory; an error answer is still
+ * kept for the caller to read; a sink's -1 and max_response end it. */
+static void test_curlm_sink(void **state)
+{
+	struct sunk k = {0};
+
+	reset();
+	add_media("600", NULL);
+	struct sunk_res x = get_sunk("/_media/600", &k, 0);
+	assert_string_equal(x.error, "");
+	assert_int_equal(x.status, 200);
+	assert_int_equal(x.len, 0);
+	assert_int_equal(x.sunk, sizeof(BYTES) - 1);
+	assert_int_equal(k.len, sizeof(BYTES) - 1);
+	assert_memory_equal(k.data, BYTES, k.len);
+
+	memset(&k, 0, sizeof(k));
+	x = get_sunk("/_media/601", &k, 0); /* no such media: 404 */
+	assert_int_equal(x.status, 404);
+	assert_true(x.len > 0);
+	assert_int_equal(k.calls, 0);
+
+	k.fail = 1;
+	x = get_sunk("/_media/600", &k, 0);
+	assert_int_equal(x.sink_failed, 1);
+	assert_non_null(strstr(x.error, "could not take"));
+
+	memset(&k, 0, sizeof(k));
+	x = get_sunk("/_media/600", &k, 8);
+	assert_non_null(strstr(x.error, "larger than 8 bytes"));
+	assert_true(k.len <= 8);
+}
+
 /* Shutting down with requests in flight: every callback still runs once,
  * so its owner can free what it holds. */
 static void test_curlm_cancel(void **state)
@@ -685,6 +774,7 @@ int main(void)
 	    cmocka_unit_test(test_media_limits),
 	    cmocka_unit_test(test_media_errors),
 	    cmocka_unit_test(test_curlm_limits),
+	    cmocka_unit_test(test_curlm_sink),
 	    cmocka_unit_test(test_curlm_cancel),
 	    cmocka_unit_test(test_pacer),
 	};
