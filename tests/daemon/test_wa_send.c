@@ -1,6 +1,7 @@
 /* Tests of daemon/curlm and daemon/wa_send against tests/fakegraph.py, a
  * fake Graph API started from here: sends, Meta's error codes, media
  * download with its checks, pacing. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -419,6 +420,7 @@ struct got_media {
 	size_t len;
 	char mime[64];
 	char error[400];
+	FILE *file; /* where the bytes go */
 };
 
 static void on_media(const struct wa_media_res *r, void *arg)
@@ -432,7 +434,16 @@ static void on_media(const struct wa_media_res *r, void *arg)
 		 r->mime_type ? r->mime_type : "");
 	g->len = r->len;
 	if (r->result == WA_OK && r->len <= sizeof(g->data))
-		memcpy(g->data, r->data, r->len);
+		assert_int_equal(pread(fileno(g->file), g->data, r->len, 0),
+				 (ssize_t)r->len);
+}
+
+static struct got_media got_new(void)
+{
+	struct got_media g = {.file = tmpfile()};
+
+	assert_non_null(g.file);
+	return g;
 }
 
 /* 16 bytes with a NUL in the middle. Its SHA-256, in hex and base64, was
@@ -462,12 +473,15 @@ static void add_media(const char *id, const char *extra)
 
 static struct got_media fetch(const char *id, const char *expect, size_t max)
 {
-	struct got_media g = {0};
+	struct got_media g = got_new();
 
-	assert_int_equal(wa_media_fetch(E.wc, id, expect, max, on_media, &g),
-			 0);
+	assert_int_equal(
+	    wa_media_fetch(E.wc, id, expect, max, fileno(g.file), on_media, &g),
+	    0);
 	run_until(&g.done);
 	assert_int_equal(g.done, 1);
+	fclose(g.file);
+	g.file = NULL;
 	return g;
 }
 
@@ -508,14 +522,16 @@ static void test_media_client_replaced(void **state)
 				    .access_token = TOKEN,
 				    .phone_number_id = PNID};
 	struct wa_client *wc = wa_client_new(E.cm, &cfg);
-	struct got_media g = {0};
+	struct got_media g = got_new();
 
 	reset();
 	add_media("500", NULL);
-	assert_int_equal(wa_media_fetch(wc, "500", NULL, 1024, on_media, &g),
-			 0);
+	assert_int_equal(
+	    wa_media_fetch(wc, "500", NULL, 1024, fileno(g.file), on_media, &g),
+	    0);
 	wa_client_free(wc);
 	run_until(&g.done);
+	fclose(g.file);
 	assert_int_equal(g.result, WA_OK);
 	assert_memory_equal(g.data, BYTES, sizeof(BYTES) - 1);
 }
@@ -569,10 +585,22 @@ static void test_media_errors(void **state)
 	assert_int_equal(fetch("400", NULL, 1024).result, WA_TOKEN_EXPIRED);
 	script("media:400", 131016);
 	assert_int_equal(fetch("400", NULL, 1024).result, WA_RETRY);
+	/* A file that cannot be written (here: opened read-only) is worth
+	 * another try later, not a lost download. */
+	struct got_media w = got_new();
+	int ro = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(ro >= 0);
+	assert_int_equal(
+	    wa_media_fetch(E.wc, "400", NULL, 1024, ro, on_media, &w), 0);
+	run_until(&w.done);
+	close(ro);
+	fclose(w.file);
+	assert_int_equal(w.result, WA_RETRY);
+	assert_non_null(strstr(w.error, "cannot write"));
 	/* A path-like id is refused without a request. */
 	struct got_media x = {0};
-	assert_int_equal(wa_media_fetch(E.wc, "../me", NULL, 10, on_media, &x),
-			 -1);
+	assert_int_equal(
+	    wa_media_fetch(E.wc, "../me", NULL, 10, 1, on_media, &x), -1);
 }
 
 /* ---- curlm ---- */
