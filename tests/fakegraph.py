@@ -15,7 +15,7 @@ Graph API, checked the way Meta checks it:
                               -> {"messaging_product","contacts","messages"}
   GET  /{media-id}            bearer -> {url, mime_type, sha256, file_size,
                               id, messaging_product}
-  GET  /_media/{media-id}     bearer -> the bytes
+  GET  /_media/{media-id}     bearer -> the bytes (see "bytes:<id>" below)
 Errors use Graph's shape: {"error": {"message", "type", "code",
 "error_subcode", "error_data": {"messaging_product", "details"},
 "fbtrace_id"}}; 190 for a bad token (HTTP 401), 100 for a bad parameter
@@ -29,9 +29,22 @@ Control (no token):
                            "media:<id>" (the media metadata request);
                            action "drop" breaks the connection halfway
                            through the answer.
+                           to "bytes:<id>" (only that exact key) shapes
+                           the media download instead: {"hold_at": N}
+                           sends the headers and N bytes of the body, then
+                           waits for a release; {"cut_at": N} closes the
+                           connection after N bytes of the body (after the
+                           hold, if both are given).
   POST /_control/media     {"id": "123", "data_b64": "...", "mime_type":
                             "image/jpeg", "sha256": optional override,
-                            "file_size": optional override}
+                            "file_size": optional override}; "size": N
+                           instead of data_b64 makes N random bytes.
+                           -> {"ok", "sha256", "size"} of the bytes
+  POST /_control/release   {"id": "123"}: one held download of that media
+                           goes on
+  GET  /_control/stats     {"media_inflight": downloads begun and not yet
+                           sending their last bytes, "media_max_inflight",
+                           "held": {id: downloads waiting for a release}}
   GET  /_control/requests  every Graph API request so far, in order:
                            [{method, path, authorization, json, body}]
   POST /_control/reset     forget requests, scripts and media
@@ -40,6 +53,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import re
 import sys
 import threading
@@ -84,19 +98,38 @@ class State:
         self.token = token
         self.phone_id = phone_id
         self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
         self.requests = []
         self.scripts = []
         self.media = {}
         self.counter = 0
         self.base = ""
+        self.clear_downloads()
 
-    def take_script(self, key):
+    def clear_downloads(self):
+        self.inflight = 0
+        self.max_inflight = 0
+        self.held = {}
+        self.released = {}
+
+    def take_script(self, key, wildcard=True):
         with self.lock:
             for s in self.scripts:
-                if s["to"] in (key, "*") and s["times"] > 0:
+                if (s["to"] == key or (wildcard and s["to"] == "*")) \
+                        and s["times"] > 0:
                     s["times"] -= 1
                     return dict(s)
         return None
+
+    def hold(self, mid, timeout=300):
+        """Waits until a test releases one held download of mid."""
+        with self.cond:
+            self.held[mid] = self.held.get(mid, 0) + 1
+            self.cond.wait_for(lambda: self.released.get(mid, 0) > 0,
+                               timeout)
+            if self.released.get(mid, 0) > 0:
+                self.released[mid] -= 1
+            self.held[mid] -= 1
 
     def next_wamid(self):
         with self.lock:
@@ -221,7 +254,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.st.scripts.append(obj)
             return self.send_json(200, {"ok": True})
         if name == "media" and self.command == "POST":
-            data = base64.b64decode(obj.get("data_b64", ""))
+            data = (os.urandom(int(obj["size"])) if "size" in obj
+                    else base64.b64decode(obj.get("data_b64", "")))
             mid = str(obj["id"])
             with self.st.lock:
                 self.st.media[mid] = {
@@ -232,12 +266,28 @@ class Handler(BaseHTTPRequestHandler):
                                       hashlib.sha256(data).hexdigest()),
                     "file_size": obj.get("file_size", len(data)),
                 }
+            return self.send_json(200, {
+                "ok": True, "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data)})
+        if name == "release" and self.command == "POST":
+            mid = str(obj.get("id"))
+            with self.st.cond:
+                self.st.released[mid] = self.st.released.get(mid, 0) + 1
+                self.st.cond.notify_all()
             return self.send_json(200, {"ok": True})
-        if name == "reset" and self.command == "POST":
+        if name == "stats" and self.command == "GET":
             with self.st.lock:
+                return self.send_json(200, {
+                    "media_inflight": self.st.inflight,
+                    "media_max_inflight": self.st.max_inflight,
+                    "held": {k: v for k, v in self.st.held.items() if v}})
+        if name == "reset" and self.command == "POST":
+            with self.st.cond:
                 self.st.requests.clear()
                 self.st.scripts.clear()
                 self.st.media.clear()
+                self.st.clear_downloads()
+                self.st.cond.notify_all()
             return self.send_json(200, {"ok": True})
         return self.send_json(404, {"error": "unknown control " + name})
 
@@ -299,7 +349,50 @@ class Handler(BaseHTTPRequestHandler):
             m = self.st.media.get(mid)
         if not m:
             return self.send_json(404, {"error": "no such media"})
-        return self.send_bytes(200, m["data"], m["mime_type"])
+        s = self.st.take_script("bytes:" + mid, wildcard=False) or {}
+        self.counted_out = False
+        with self.st.lock:
+            self.st.inflight += 1
+            self.st.max_inflight = max(self.st.max_inflight,
+                                       self.st.inflight)
+        try:
+            self.send_media(mid, m, s)
+        except OSError:  # the client went away (killed, or gave up)
+            self.close_connection = True
+        finally:
+            self.media_sent()
+
+    def media_sent(self):
+        """Counts the download out of media_inflight, once. Done before
+        its last bytes go out: the client cannot finish (and start another
+        download) before the count has dropped."""
+        if getattr(self, "counted_out", False):
+            return
+        self.counted_out = True
+        with self.st.lock:
+            self.st.inflight -= 1
+
+    def send_media(self, mid, m, s):
+        data = m["data"]
+        self.send_response(200)
+        self.send_header("Content-Type", m["mime_type"])
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        sent = 0
+        if s.get("hold_at") is not None:
+            sent = min(int(s["hold_at"]), len(data))
+            self.wfile.write(data[:sent])
+            self.wfile.flush()
+            self.st.hold(mid)
+        end = len(data)
+        if s.get("cut_at") is not None:
+            end = max(sent, min(int(s["cut_at"]), len(data)))
+        self.media_sent()
+        self.wfile.write(data[sent:end])
+        self.wfile.flush()
+        if end < len(data):
+            self.close_connection = True
+            self.connection.shutdown(2)
 
     def dispatch(self):
         body = self.read_body()

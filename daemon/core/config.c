@@ -67,6 +67,7 @@ static const struct key_def keys[] = {
     {"whatsapp", "sms_fallback", T_BOOL, S(wa_sms_fallback), "yes", 0, 0},
     {"whatsapp", "send_timeout", T_INT, S(wa_send_timeout_ms), "30000", 1000,
      300000},
+    {"whatsapp", "media_downloads", T_INT, S(wa_media_downloads), "2", 1, 8},
     {"rules", "dir", T_PATH, S(rules_dir), "/etc/simpul/rules.d", 0, 0},
     {"rules", "holidays", T_PATH, S(holidays), "/etc/simpul/holidays.ini", 0,
      0},

@@ -54,6 +54,7 @@ struct config {
 	char *wa_graph_url;
 	bool wa_sms_fallback;
 	int wa_send_timeout_ms; /* a send without an answer by then: unknown */
+	int wa_media_downloads; /* media downloads at once; the rest queue */
 	/* [rules] */
 	char *rules_dir;
 	char *holidays;

@@ -20,6 +20,10 @@ struct xfer {
 	char *buf;
 	size_t len, cap, max;
 	bool too_big;
+	int (*sink)(const void *data, size_t len, void *arg);
+	void *sink_arg;
+	size_t sunk;
+	bool sink_failed;
 	curlm_done_cb cb;
 	void *arg;
 	char errbuf[CURL_ERROR_SIZE];
@@ -83,11 +87,15 @@ static void finish(struct curlm *c, struct xfer *x, CURLcode rc)
 	res.body_sent = request_sent(x);
 	res.body = x->buf ? x->buf : "";
 	res.len = x->len;
+	res.sunk = x->sunk;
 	if (x->too_big) {
 		snprintf(x->errtext, sizeof(x->errtext),
 			 "response larger than %zu bytes: refused", x->max);
 		res.error = x->errtext;
 		res.too_large = 1;
+	} else if (x->sink_failed) {
+		res.error = "the receiver could not take the response";
+		res.sink_failed = 1;
 	} else if (rc != CURLE_OK) {
 		snprintf(x->errtext, sizeof(x->errtext), "%s",
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
@@ -224,14 +232,37 @@ size_t curlm_pending(const struct curlm *c)
 	return c->n;
 }
 
+/* Only a 2xx body goes to the sink: an error answer is read by the
+ * caller, and curl does not hand over the bodies of redirects it
+ * follows. */
+static bool to_sink(struct xfer *x)
+{
+	long status = 0;
+
+	if (!x->sink)
+		return false;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status >= 200 && status < 300;
+}
+
 static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
 	size_t n = size * nmemb;
+	bool sink = to_sink(x);
 
-	if (n > x->max - x->len) {
+	if (n > x->max - x->len - x->sunk ||
+	    (x->sink && !sink && x->len + n > DEFAULT_MAX_RESPONSE)) {
 		x->too_big = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	if (sink) {
+		if (x->sink(data, n, x->sink_arg) != 0) {
+			x->sink_failed = true;
+			return 0;
+		}
+		x->sunk += n;
+		return n;
 	}
 	if (x->len + n + 1 > x->cap) {
 		size_t cap = x->cap ? x->cap : 4096;
@@ -319,6 +350,8 @@ int curlm_request(struct curlm *c, const struct curlm_req *req,
 	x->cb = cb;
 	x->arg = arg;
 	x->max = req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE;
+	x->sink = req->sink;
+	x->sink_arg = req->sink_arg;
 	x->easy = curl_easy_init();
 	if (!x->easy || setup_easy(x, req) < 0) {
 		xfer_free(x);

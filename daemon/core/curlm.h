@@ -23,6 +23,13 @@ struct curlm_req {
 	size_t max_response;	    /* 0: 1 MiB; larger answers fail */
 	long timeout_ms;	    /* whole transfer; 0: 30 s */
 	int follow_redirects;	    /* media URLs may redirect */
+	/* Set for large downloads: the body of a 2xx answer goes here, piece
+	 * by piece as it arrives, instead of into memory (res->body stays
+	 * empty). Returns 0, or -1 to abort the transfer. max_response
+	 * still bounds the whole body; any other answer is kept in memory
+	 * as usual, up to 1 MiB. */
+	int (*sink)(const void *data, size_t len, void *arg);
+	void *sink_arg;
 };
 
 struct curlm_res {
@@ -35,6 +42,9 @@ struct curlm_res {
 	int too_large; /* the answer passed max_response (error says so) */
 	int body_sent; /* the whole request went out: with an error, the
 			* server may still have acted on it */
+
+	size_t sunk;	 /* bytes handed to req->sink */
+	int sink_failed; /* the sink returned -1 (error says so) */
 };
 
 typedef void (*curlm_done_cb)(const struct curlm_res *res, void *arg);

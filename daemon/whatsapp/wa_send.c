@@ -2,14 +2,20 @@
 #include "wa_send.h"
 #include "curlm.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_TEXT 4096 /* Cloud API limit on text.body, in characters */
+/* Writeback of a download is started every this many bytes, so the
+ * fsync at its end has about this much left to wait for. */
+#define WRITEBACK_STEP (1024 * 1024)
 
 struct wa_client {
 	struct curlm *cm;
@@ -269,10 +275,10 @@ out:
 
 /* ---- media ---- */
 
-int wa_sha256_check(const void *data, size_t len, const char *text)
+/* 0 if text (hex or base64) names the digest got, else -1. */
+static int sha256_matches(const unsigned char *got, const char *text)
 {
 	unsigned char want[crypto_hash_sha256_BYTES];
-	unsigned char got[crypto_hash_sha256_BYTES];
 	size_t n = 0;
 	const char *end = NULL;
 
@@ -290,8 +296,15 @@ int wa_sha256_check(const void *data, size_t len, const char *text)
 			     : sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
 	if (r != 0 || n != sizeof(want) || (end && *end))
 		return -1;
+	return sodium_memcmp(want, got, sizeof(want)) == 0 ? 0 : -1;
+}
+
+int wa_sha256_check(const void *data, size_t len, const char *text)
+{
+	unsigned char got[crypto_hash_sha256_BYTES];
+
 	crypto_hash_sha256(got, data, len);
-	return sodium_memcmp(want, got, sizeof(got)) == 0 ? 0 : -1;
+	return sha256_matches(got, text);
 }
 
 /* Holds copies, not the client: the client may be freed and replaced
@@ -306,6 +319,10 @@ struct media_ctx {
 	char *expect;
 	char *meta_sha;
 	char *mime;
+	int fd;
+	crypto_hash_sha256_state sha; /* of the bytes written so far */
+	size_t written, flushed;
+	int werr; /* errno of a failed write */
 };
 
 static void media_done(struct media_ctx *m, struct wa_media_res *r)
@@ -344,9 +361,47 @@ static void media_graph_fail(struct media_ctx *m, const char *step,
 	media_done(m, &r);
 }
 
+/* Starts writeback of what has piled up, without waiting for it: the
+ * dirty pages of a 100 MB file would otherwise all wait for the one
+ * fsync at the end, on the loop. */
+static void start_writeback(struct media_ctx *m)
+{
+	if (m->written - m->flushed < WRITEBACK_STEP)
+		return;
+	sync_file_range(m->fd, (off_t)m->flushed,
+			(off_t)(m->written - m->flushed),
+			SYNC_FILE_RANGE_WRITE);
+	m->flushed = m->written;
+}
+
+/* The download's bytes, as curl receives them (16 KiB at most at a
+ * time: the loop is held for one small write, not for the file). */
+static int media_sink(const void *data, size_t len, void *arg)
+{
+	struct media_ctx *m = arg;
+	const unsigned char *p = data;
+
+	crypto_hash_sha256_update(&m->sha, p, len);
+	while (len > 0) {
+		ssize_t n = write(m->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			m->werr = n < 0 ? errno : EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		m->written += (size_t)n;
+	}
+	start_writeback(m);
+	return 0;
+}
+
 static void on_media_bytes(const struct curlm_res *res, void *arg)
 {
 	struct media_ctx *m = arg;
+	unsigned char got[crypto_hash_sha256_BYTES];
 
 	if (res->too_large) {
 		/* Meta announced a smaller file_size: trying again would
@@ -354,28 +409,32 @@ static void on_media_bytes(const struct curlm_res *res, void *arg)
 		media_fail(m, WA_FAILED, "media file too large", res->error);
 		return;
 	}
+	if (res->sink_failed) {
+		media_fail(m, WA_RETRY, "cannot write the media file",
+			   strerror(m->werr));
+		return;
+	}
 	if (res->error || res->status != 200) {
 		media_graph_fail(m, "media download", res);
 		return;
 	}
-	if (wa_sha256_check(res->body, res->len, m->meta_sha) != 0) {
+	crypto_hash_sha256_final(&m->sha, got);
+	if (sha256_matches(got, m->meta_sha) != 0) {
 		media_fail(m, WA_FAILED,
 			   "downloaded media does not match the SHA-256 Meta "
 			   "announced (corrupt or truncated)",
 			   m->meta_sha);
 		return;
 	}
-	if (m->expect && wa_sha256_check(res->body, res->len, m->expect)) {
+	if (m->expect && sha256_matches(got, m->expect)) {
 		media_fail(m, WA_FAILED,
 			   "downloaded media does not match the SHA-256 in "
 			   "the webhook",
 			   m->expect);
 		return;
 	}
-	struct wa_media_res r = {.result = WA_OK,
-				 .data = (const unsigned char *)res->body,
-				 .len = res->len,
-				 .mime_type = m->mime};
+	struct wa_media_res r = {
+	    .result = WA_OK, .len = m->written, .mime_type = m->mime};
 	media_done(m, &r);
 }
 
@@ -420,7 +479,10 @@ static void on_media_meta(const struct curlm_res *res, void *arg)
 				.max_response = m->max,
 				.timeout_ms =
 				    m->timeout_ms ? m->timeout_ms * 4 : 120000,
-				.follow_redirects = 1};
+				.follow_redirects = 1,
+				.sink = media_sink,
+				.sink_arg = m};
+	crypto_hash_sha256_init(&m->sha);
 	int rc =
 	    m->meta_sha ? curlm_request(m->cm, &req, on_media_bytes, m) : -1;
 	json_decref(root);
@@ -430,13 +492,13 @@ static void on_media_meta(const struct curlm_res *res, void *arg)
 }
 
 int wa_media_fetch(struct wa_client *c, const char *media_id,
-		   const char *expect_sha256, size_t max_bytes, wa_media_cb cb,
-		   void *arg)
+		   const char *expect_sha256, size_t max_bytes, int fd,
+		   wa_media_cb cb, void *arg)
 {
 	struct media_ctx *m;
 	char *url = NULL;
 
-	if (!c || !cb || !id_ok(media_id) || !max_bytes)
+	if (!c || !cb || !id_ok(media_id) || !max_bytes || fd < 0)
 		return -1;
 	m = calloc(1, sizeof(*m));
 	if (!m || asprintf(&url, "%s/%s", c->base, media_id) < 0) {
@@ -448,6 +510,7 @@ int wa_media_fetch(struct wa_client *c, const char *media_id,
 	m->cb = cb;
 	m->arg = arg;
 	m->max = max_bytes;
+	m->fd = fd;
 	m->auth = strdup(c->auth);
 	m->expect = expect_sha256 ? strdup(expect_sha256) : NULL;
 	if (!m->auth || (expect_sha256 && !m->expect)) {

@@ -2,9 +2,10 @@
  *
  * Sends text messages (POST {graph_url}/{phone_number_id}/messages),
  * downloads inbound media (GET {graph_url}/{media-id}, then the URL it
- * names, both with the bearer token) and classifies every answer into
- * what the outbox must do next. Knows nothing of the store: the caller
- * keeps the queue and writes the files. */
+ * names, both with the bearer token) into a file the caller opened, and
+ * classifies every answer into what the outbox must do next. Knows
+ * nothing of the store: the caller keeps the queue and names, syncs and
+ * removes the files. */
 #ifndef SIMPUL_WA_SEND_H
 #define SIMPUL_WA_SEND_H
 
@@ -75,10 +76,9 @@ int wa_send_text(struct wa_client *c, const char *to, const char *text,
 		 wa_send_cb cb, void *arg);
 
 struct wa_media_res {
-	enum wa_result result;	   /* WA_OK, WA_RETRY, WA_TOKEN_EXPIRED,
-				    * WA_FAILED */
-	const unsigned char *data; /* WA_OK: the bytes, valid in the cb */
-	size_t len;
+	enum wa_result result;	 /* WA_OK, WA_RETRY, WA_TOKEN_EXPIRED,
+				  * WA_FAILED */
+	size_t len;		 /* bytes written to the file */
 	const char *mime_type;	 /* from the media metadata, may be NULL */
 	char error[400];	 /* why, when not WA_OK */
 	struct wa_outcome graph; /* details of a Graph error, if any */
@@ -86,14 +86,18 @@ struct wa_media_res {
 
 typedef void (*wa_media_cb)(const struct wa_media_res *r, void *arg);
 
-/* Downloads media_id. The size Meta announces is checked against
- * max_bytes before the download and the download is cut off past it;
- * the SHA-256 of the bytes must equal the one in the metadata and, if
+/* Downloads media_id into fd, an empty file the caller opened and still
+ * owns: the bytes are written as they arrive (never all in memory), and
+ * their SHA-256 is computed on the way. The size Meta announces is
+ * checked against max_bytes before the download and the download is cut
+ * off past it; the SHA-256 must equal the one in the metadata and, if
  * expect_sha256 is given (the webhook's), that one too. Hashes are
- * accepted as 64 hex digits or base64. 0, or -1 (cb not called). */
+ * accepted as 64 hex digits or base64. Unless the result is WA_OK the
+ * file holds garbage (a part, a wrong file): the caller removes it. A
+ * file that cannot be written is WA_RETRY. 0, or -1 (cb not called). */
 int wa_media_fetch(struct wa_client *c, const char *media_id,
-		   const char *expect_sha256, size_t max_bytes, wa_media_cb cb,
-		   void *arg);
+		   const char *expect_sha256, size_t max_bytes, int fd,
+		   wa_media_cb cb, void *arg);
 
 /* 0 if sha256_text (hex or base64) is the SHA-256 of data, else -1. */
 int wa_sha256_check(const void *data, size_t len, const char *sha256_text);

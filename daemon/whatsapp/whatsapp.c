@@ -1,5 +1,6 @@
 #include "whatsapp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -27,6 +28,8 @@
 #define MAX_BATCH   500 /* messages + statuses in one webhook */
 #define MEDIA_MAX (100 * 1024 * 1024)
 #define MEDIA_TRIES 5
+/* A download on its way: never served, never kept across a start. */
+#define MEDIA_TMP ".dl-"
 #define PACE_MS 6000 /* at most one message per 6 s to one user */
 
 struct pending {
@@ -43,16 +46,26 @@ struct wa {
 	int npend;
 	bool commit_soon;
 	bool closing;
-	struct media_job *jobs; /* downloads under way or waiting to retry */
+	struct media_job *jobs; /* every download: running, queued, waiting */
+	/* Jobs ready to start, first come first served; at most
+	 * [whatsapp] media_downloads run at once, so a burst of photos
+	 * neither floods the line nor keeps many files open. */
+	struct media_job *qhead, **qtail;
+	int running;
+	uint64_t kick_timer;
 };
 
 struct media_job {
 	struct wa *w;
 	struct media_job *next, **pprev;
+	struct media_job *qnext;
 	uint64_t timer;
 	int64_t message_id;
 	char media_id[128], sha256[96], mime[64], filename[256];
 	int tries;
+	bool running;
+	int fd;	       /* the temporary file while running, else -1 */
+	char tmp[512]; /* its name, "" when none */
 };
 
 struct send_job {
@@ -220,22 +233,93 @@ static const char *ext_for(const char *mime)
 }
 
 /* Personal data (KTP/KK photos): the directory and files are readable by
- * the service only (doc/field.md, UU 27/2022). */
-static int write_media(struct wa *w, struct media_job *j,
-		       const struct wa_media_res *r, char *path, size_t plen)
+ * the service only (doc/field.md, UU 27/2022). The download goes to a
+ * temporary file next to its final name, so that only a whole, checked
+ * file ever carries a name the store points to. */
+static int tmp_open(struct media_job *j)
 {
-	const char *dir = w->app->cfg->media_dir;
+	const char *dir = j->w->app->cfg->media_dir;
+	int n;
 
 	mkdir(dir, 0700);
+	n = snprintf(j->tmp, sizeof(j->tmp), "%s/" MEDIA_TMP "%lld-XXXXXX", dir,
+		     (long long)j->message_id);
+	if (n < 0 || (size_t)n >= sizeof(j->tmp)) {
+		j->tmp[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	j->fd = mkostemp(j->tmp, O_CLOEXEC); /* mode 0600 */
+	if (j->fd < 0)
+		j->tmp[0] = '\0';
+	return j->fd < 0 ? -1 : 0;
+}
+
+/* A failed, cut or cancelled download leaves nothing behind. */
+static void tmp_discard(struct media_job *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	if (j->tmp[0])
+		unlink(j->tmp);
+	j->tmp[0] = '\0';
+}
+
+/* Left by a crash or a kill in the middle of a download: that download
+ * starts again from the beginning (resume_media), so they are of no
+ * use. */
+static void tmp_clean(struct wa *w)
+{
+	DIR *d = opendir(w->app->cfg->media_dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, MEDIA_TMP, strlen(MEDIA_TMP)) == 0 &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	closedir(d);
+	if (n)
+		log_msg(LOG_INFO, "removed %d unfinished media download(s)", n);
+}
+
+/* The new name survives a power cut once the directory is synced too.
+ * Best effort: the file already has its name, and a row pointing to a
+ * name that a crash then loses is found missing like any other. */
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fsync(fd) != 0)
+		log_msg(LOG_WARN, "cannot sync %s: %s", dir, strerror(errno));
+	close(fd);
+}
+
+/* The download is whole and its hash checked: it is made durable, then
+ * takes its name. One fsync per file, on the loop: writeback was started
+ * every MiB as the bytes came (wa_send.c), so it waits for about the last
+ * MiB only, not for the file. */
+static int media_keep(struct media_job *j, const struct wa_media_res *r,
+		      char *path, size_t plen)
+{
+	const char *dir = j->w->app->cfg->media_dir;
+
 	snprintf(path, plen, "%s/%lld.%s", dir, (long long)j->message_id,
 		 ext_for(r->mime_type ? r->mime_type : j->mime));
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fsync(j->fd) != 0)
 		return -1;
-	ssize_t n = write(fd, r->data, r->len);
-	int rc = (n == (ssize_t)r->len && fsync(fd) == 0) ? 0 : -1;
-	close(fd);
-	return rc;
+	close(j->fd);
+	j->fd = -1;
+	if (rename(j->tmp, path) != 0)
+		return -1;
+	j->tmp[0] = '\0';
+	sync_dir(dir);
+	return 0;
 }
 
 static void media_start(struct media_job *j);
@@ -247,7 +331,42 @@ static void job_free(struct media_job *j)
 	*j->pprev = j->next;
 	if (j->timer)
 		loop_timer_cancel(j->w->app->loop, j->timer);
+	if (j->running)
+		j->w->running--;
+	tmp_discard(j);
 	free(j);
+}
+
+static void kick(struct loop *l, void *arg)
+{
+	struct wa *w = arg;
+	int max = w->app->cfg->wa_media_downloads;
+
+	w->kick_timer = 0;
+	while (w->qhead && w->running < (max > 0 ? max : 1)) {
+		struct media_job *j = w->qhead;
+		w->qhead = j->qnext;
+		if (!w->qhead)
+			w->qtail = &w->qhead;
+		j->qnext = NULL;
+		media_start(j);
+	}
+}
+
+/* Started from the loop, never inside a commit or a curl callback. */
+static void kick_soon(struct wa *w)
+{
+	if (!w->kick_timer && !w->closing)
+		w->kick_timer = loop_timer_add(w->app->loop, 0, kick, w);
+}
+
+static void enqueue(struct media_job *j)
+{
+	struct wa *w = j->w;
+
+	*w->qtail = j;
+	w->qtail = &j->qnext;
+	kick_soon(w);
 }
 
 static void media_retry(struct loop *l, void *arg)
@@ -255,57 +374,87 @@ static void media_retry(struct loop *l, void *arg)
 	struct media_job *j = arg;
 
 	j->timer = 0;
-	media_start(j);
+	enqueue(j); /* at the back: the others have waited too */
+}
+
+static void media_stored(struct media_job *j, const char *path, size_t len)
+{
+	json_t *m =
+	    json_pack("{ss ss ss sI ss*}", "id", j->media_id, "mime_type",
+		      j->mime, "file", path, "size", (json_int_t)len,
+		      "filename", j->filename[0] ? j->filename : NULL);
+	char *s = json_dumps(m, JSON_COMPACT);
+
+	store_message_media(j->w->app->st, j->message_id, s);
+	free(s);
+	json_decref(m);
+}
+
+/* Given up: staff see why instead of an endless spinner. */
+static void media_given_up(struct media_job *j, const char *why)
+{
+	json_t *m =
+	    json_pack("{ss ss ss ss ss*}", "id", j->media_id, "mime_type",
+		      j->mime, "sha256", j->sha256, "error", why, "filename",
+		      j->filename[0] ? j->filename : NULL);
+	char *txt = json_dumps(m, JSON_COMPACT);
+
+	store_message_media(j->w->app->st, j->message_id, txt);
+	free(txt);
+	json_decref(m);
 }
 
 static void media_done(const struct wa_media_res *r, void *arg)
 {
 	struct media_job *j = arg;
+	struct wa *w = j->w;
 	char path[512];
 
-	if (j->w->closing) {
+	j->running = false;
+	w->running--;
+	if (w->closing) {
 		job_free(j); /* resumed at the next start (resume_media) */
 		return;
 	}
-	if (r->result == WA_OK && write_media(j->w, j, r, path, sizeof(path)) ==
-					  0) {
-		json_t *m = json_pack("{ss ss ss sI ss*}", "id", j->media_id,
-				      "mime_type", j->mime, "file", path,
-				      "size", (json_int_t)r->len, "filename",
-				      j->filename[0] ? j->filename : NULL);
-		char *s = json_dumps(m, JSON_COMPACT);
-		store_message_media(j->w->app->st, j->message_id, s);
-		free(s);
-		json_decref(m);
+	kick_soon(w); /* the next in the queue takes this one's place */
+	if (r->result == WA_OK && media_keep(j, r, path, sizeof(path)) == 0) {
+		media_stored(j, path, r->len);
 		job_free(j);
 		return;
 	}
+	const char *why = r->result == WA_OK ? "cannot write file" : r->error;
+	tmp_discard(j);
 	log_msg(LOG_WARN, "media %s of message %lld: %s (attempt %d)",
-		j->media_id, (long long)j->message_id,
-		r->result == WA_OK ? "cannot write file" : r->error, j->tries);
+		j->media_id, (long long)j->message_id, why, j->tries);
 	if (++j->tries < MEDIA_TRIES && r->result != WA_FAILED) {
-		j->timer = loop_timer_add(j->w->app->loop, 5000u << j->tries,
+		j->timer = loop_timer_add(w->app->loop, 5000u << j->tries,
 					  media_retry, j);
 		return;
 	}
-	/* Given up: staff see why instead of an endless spinner. */
-	json_t *m = json_pack("{ss ss ss ss ss*}", "id", j->media_id,
-			      "mime_type", j->mime, "sha256", j->sha256, "error",
-			      r->result == WA_OK ? "cannot write file" : r->error,
-			      "filename", j->filename[0] ? j->filename : NULL);
-	char *txt = json_dumps(m, JSON_COMPACT);
-	store_message_media(j->w->app->st, j->message_id, txt);
-	free(txt);
-	json_decref(m);
+	media_given_up(j, why);
 	job_free(j);
 }
 
 static void media_start(struct media_job *j)
 {
-	if (wa_media_fetch(j->w->client, j->media_id,
-			   j->sha256[0] ? j->sha256 : NULL, MEDIA_MAX,
-			   media_done, j))
+	struct wa *w = j->w;
+
+	j->running = true;
+	w->running++;
+	if (tmp_open(j) != 0) {
+		struct wa_media_res r = {.result = WA_RETRY};
+		snprintf(r.error, sizeof(r.error),
+			 "cannot create a file in %s: %s",
+			 w->app->cfg->media_dir, strerror(errno));
+		media_done(&r, j);
+		return;
+	}
+	if (wa_media_fetch(w->client, j->media_id,
+			   j->sha256[0] ? j->sha256 : NULL, MEDIA_MAX, j->fd,
+			   media_done, j)) {
 		job_free(j);
+		kick_soon(w);
+	}
 }
 
 static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m)
@@ -315,6 +464,7 @@ static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m)
 	if (!j)
 		return;
 	j->w = w;
+	j->fd = -1;
 	j->message_id = id;
 	snprintf(j->media_id, sizeof(j->media_id), "%s", m->media.id);
 	snprintf(j->sha256, sizeof(j->sha256), "%s",
@@ -328,8 +478,7 @@ static void fetch_media(struct wa *w, int64_t id, const struct wa_message *m)
 		w->jobs->pprev = &j->next;
 	j->pprev = &w->jobs;
 	w->jobs = j;
-	/* Started from the loop after this commit, never inside it. */
-	j->timer = loop_timer_add(w->app->loop, 0, media_retry, j);
+	enqueue(j); /* started after this commit, never inside it */
 }
 
 /* Downloads lost to a crash or a restart are picked up again: the message
@@ -468,6 +617,7 @@ struct wa *wa_new(struct app *app)
 	if (!w)
 		return NULL;
 	w->app = app;
+	w->qtail = &w->qhead;
 	w->cm = curlm_new(app->loop);
 	w->pacer = wa_pacer_new(PACE_MS);
 	make_client(w);
@@ -487,6 +637,7 @@ struct wa *wa_new(struct app *app)
 		.ud = w,
 	};
 	outbox_add_driver(app->ob, &drv);
+	tmp_clean(w);
 	if (w->client)
 		resume_media(w);
 	return w;
@@ -508,8 +659,12 @@ void wa_free(struct wa *w)
 	w->closing = true;
 	curlm_free(w->cm); /* cancels sends: their callbacks see the client */
 	wa_client_free(w->client);
+	w->qhead = NULL;
+	w->qtail = &w->qhead;
 	while (w->jobs)
 		job_free(w->jobs);
+	if (w->kick_timer)
+		loop_timer_cancel(w->app->loop, w->kick_timer);
 	wa_pacer_free(w->pacer);
 	free(w);
 }

@@ -1,6 +1,7 @@
 /* Tests of daemon/curlm and daemon/wa_send against tests/fakegraph.py, a
  * fake Graph API started from here: sends, Meta's error codes, media
  * download with its checks, pacing. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -419,6 +420,7 @@ struct got_media {
 	size_t len;
 	char mime[64];
 	char error[400];
+	FILE *file; /* where the bytes go */
 };
 
 static void on_media(const struct wa_media_res *r, void *arg)
@@ -432,7 +434,16 @@ static void on_media(const struct wa_media_res *r, void *arg)
 		 r->mime_type ? r->mime_type : "");
 	g->len = r->len;
 	if (r->result == WA_OK && r->len <= sizeof(g->data))
-		memcpy(g->data, r->data, r->len);
+		assert_int_equal(pread(fileno(g->file), g->data, r->len, 0),
+				 (ssize_t)r->len);
+}
+
+static struct got_media got_new(void)
+{
+	struct got_media g = {.file = tmpfile()};
+
+	assert_non_null(g.file);
+	return g;
 }
 
 /* 16 bytes with a NUL in the middle. Its SHA-256, in hex and base64, was
@@ -462,12 +473,15 @@ static void add_media(const char *id, const char *extra)
 
 static struct got_media fetch(const char *id, const char *expect, size_t max)
 {
-	struct got_media g = {0};
+	struct got_media g = got_new();
 
-	assert_int_equal(wa_media_fetch(E.wc, id, expect, max, on_media, &g),
-			 0);
+	assert_int_equal(
+	    wa_media_fetch(E.wc, id, expect, max, fileno(g.file), on_media, &g),
+	    0);
 	run_until(&g.done);
 	assert_int_equal(g.done, 1);
+	fclose(g.file);
+	g.file = NULL;
 	return g;
 }
 
@@ -508,14 +522,16 @@ static void test_media_client_replaced(void **state)
 				    .access_token = TOKEN,
 				    .phone_number_id = PNID};
 	struct wa_client *wc = wa_client_new(E.cm, &cfg);
-	struct got_media g = {0};
+	struct got_media g = got_new();
 
 	reset();
 	add_media("500", NULL);
-	assert_int_equal(wa_media_fetch(wc, "500", NULL, 1024, on_media, &g),
-			 0);
+	assert_int_equal(
+	    wa_media_fetch(wc, "500", NULL, 1024, fileno(g.file), on_media, &g),
+	    0);
 	wa_client_free(wc);
 	run_until(&g.done);
+	fclose(g.file);
 	assert_int_equal(g.result, WA_OK);
 	assert_memory_equal(g.data, BYTES, sizeof(BYTES) - 1);
 }
@@ -569,10 +585,22 @@ static void test_media_errors(void **state)
 	assert_int_equal(fetch("400", NULL, 1024).result, WA_TOKEN_EXPIRED);
 	script("media:400", 131016);
 	assert_int_equal(fetch("400", NULL, 1024).result, WA_RETRY);
+	/* A file that cannot be written (here: opened read-only) is worth
+	 * another try later, not a lost download. */
+	struct got_media w = got_new();
+	int ro = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(ro >= 0);
+	assert_int_equal(
+	    wa_media_fetch(E.wc, "400", NULL, 1024, ro, on_media, &w), 0);
+	run_until(&w.done);
+	close(ro);
+	fclose(w.file);
+	assert_int_equal(w.result, WA_RETRY);
+	assert_non_null(strstr(w.error, "cannot write"));
 	/* A path-like id is refused without a request. */
 	struct got_media x = {0};
-	assert_int_equal(wa_media_fetch(E.wc, "../me", NULL, 10, on_media, &x),
-			 -1);
+	assert_int_equal(
+	    wa_media_fetch(E.wc, "../me", NULL, 10, 1, on_media, &x), -1);
 }
 
 /* ---- curlm ---- */
@@ -619,6 +647,95 @@ static void test_curlm_limits(void **state)
 
 	struct curlm_req bad = {.url = NULL};
 	assert_int_equal(curlm_request(E.cm, &bad, on_raw, &x), -1);
+}
+
+struct sunk {
+	unsigned char data[64];
+	size_t len;
+	int calls, fail;
+};
+
+static int sink(const void *data, size_t len, void *arg)
+{
+	struct sunk *k = arg;
+
+	k->calls++;
+	if (k->fail || len > sizeof(k->data) - k->len)
+		return -1;
+	memcpy(k->data + k->len, data, len);
+	k->len += len;
+	return 0;
+}
+
+struct sunk_res {
+	int done;
+	long status;
+	size_t len, sunk;
+	int sink_failed;
+	char error[256];
+};
+
+static void on_sunk(const struct curlm_res *r, void *arg)
+{
+	struct sunk_res *x = arg;
+
+	x->done++;
+	x->status = r->status;
+	x->len = r->len;
+	x->sunk = r->sunk;
+	x->sink_failed = r->sink_failed;
+	snprintf(x->error, sizeof(x->error), "%s", r->error ? r->error : "");
+}
+
+static struct sunk_res get_sunk(const char *path, struct sunk *k, size_t max)
+{
+	char url[200];
+	struct sunk_res x = {0};
+
+	snprintf(url, sizeof(url), "%s%s", E.base, path);
+	struct curlm_req req = {
+	    .url = url,
+	    .headers =
+		(const char *const[]){"Authorization: Bearer " TOKEN, NULL},
+	    .max_response = max,
+	    .sink = sink,
+	    .sink_arg = k};
+	assert_int_equal(curlm_request(E.cm, &req, on_sunk, &x), 0);
+	run_until(&x.done);
+	return x;
+}
+
+/* A sink gets a 2xx body instead of memory; an error answer is still
+ * kept for the caller to read; a sink's -1 and max_response end it. */
+static void test_curlm_sink(void **state)
+{
+	struct sunk k = {0};
+
+	reset();
+	add_media("600", NULL);
+	struct sunk_res x = get_sunk("/_media/600", &k, 0);
+	assert_string_equal(x.error, "");
+	assert_int_equal(x.status, 200);
+	assert_int_equal(x.len, 0);
+	assert_int_equal(x.sunk, sizeof(BYTES) - 1);
+	assert_int_equal(k.len, sizeof(BYTES) - 1);
+	assert_memory_equal(k.data, BYTES, k.len);
+
+	memset(&k, 0, sizeof(k));
+	x = get_sunk("/_media/601", &k, 0); /* no such media: 404 */
+	assert_int_equal(x.status, 404);
+	assert_true(x.len > 0);
+	assert_int_equal(k.calls, 0);
+
+	k.fail = 1;
+	x = get_sunk("/_media/600", &k, 0);
+	assert_int_equal(x.sink_failed, 1);
+	assert_non_null(strstr(x.error, "could not take"));
+
+	memset(&k, 0, sizeof(k));
+	x = get_sunk("/_media/600", &k, 8);
+	assert_non_null(strstr(x.error, "larger than 8 bytes"));
+	assert_true(k.len <= 8);
 }
 
 /* Shutting down with requests in flight: every callback still runs once,
@@ -685,6 +802,7 @@ int main(void)
 	    cmocka_unit_test(test_media_limits),
 	    cmocka_unit_test(test_media_errors),
 	    cmocka_unit_test(test_curlm_limits),
+	    cmocka_unit_test(test_curlm_sink),
 	    cmocka_unit_test(test_curlm_cancel),
 	    cmocka_unit_test(test_pacer),
 	};
