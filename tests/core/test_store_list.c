@@ -1,0 +1,156 @@
+/* test_store_list: the query plans of the inbox's conversation list
+ * (issue 17). Every filter and search the API can ask for is answered
+ * from an index, newest first, stopping at its page: no query may scan
+ * the messages or conversations table itself, which at a million
+ * messages costs seconds and holds up the poll loop. The SQL is the
+ * store's own (store_conv_plans), not a copy; the plans do not depend on
+ * the data (the store never runs ANALYZE), so an empty store says what a
+ * big one would do. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "store_list.h"
+
+#include "store_fixture.h"
+
+static int setup(void **state)
+{
+	(void)state;
+	return store_fixture_setup("store-list");
+}
+
+/* The names the list's SQL gives messages and conversations (store_list.c):
+ * the tables themselves, c (the listed conversation), m, x and lm. */
+static bool big_table(const char *name, size_t n)
+{
+	static const char *const names[] = {
+	    "messages", "conversations", "c", "m", "x", "lm"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncmp(name, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* A plan line "SCAN <table>" with no index: the whole table is read. A
+ * "SCAN c USING INDEX conversations_updated" walks an index in list
+ * order and stops at the LIMIT, so it is allowed. */
+static bool full_scan(const char *line)
+{
+	if (strncmp(line, "SCAN ", 5) != 0 || strstr(line, " USING "))
+		return false;
+	const char *t = line + 5;
+	size_t n = strcspn(t, " \n");
+	return big_table(t, n);
+}
+
+static void check_plans(struct store *st, const char *what,
+			struct store_conv_filter f)
+{
+	f.now_ms = 1700000000000;
+	if (!f.limit)
+		f.limit = 50;
+	char *plans = store_conv_plans(st, &f);
+
+	if (!plans)
+		fail_msg("%s: no plan: %s", what, store_errmsg(st));
+	if (getenv("SIMPUL_PRINT_PLANS")) /* to look at them by hand */
+		print_message("-- %s\n%s", what, plans);
+	for (char *save, *l = strtok_r(plans, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (full_scan(l))
+			fail_msg("%s: full scan: %s", what, l);
+	free(plans);
+}
+
+static void every_list_uses_an_index(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+	static const char *const boxes[] = {"", "kerja", "otomatis", "lainnya"};
+	static const char *const statuses[] = {"baru", "diproses", "open",
+					       "selesai"};
+	char what[64];
+
+	for (size_t i = 0; i < 4; i++) {
+		check_plans(st, boxes[i],
+			    (struct store_conv_filter){.box = boxes[i]});
+		snprintf(what, sizeof(what), "%s, next page", boxes[i]);
+		check_plans(st, what,
+			    (struct store_conv_filter){.box = boxes[i],
+						       .before_at = 1,
+						       .before_id = 9});
+	}
+	for (size_t i = 0; i < 4; i++)
+		check_plans(st, statuses[i],
+			    (struct store_conv_filter){.box = "kerja",
+						       .status = statuses[i]});
+	check_plans(st, "channel",
+		    (struct store_conv_filter){.channel = "sms"});
+	check_plans(st, "category",
+		    (struct store_conv_filter){.category = "layanan/ktp"});
+	check_plans(st, "category part",
+		    (struct store_conv_filter){.category = "ktp"});
+	check_plans(st, "assignee",
+		    (struct store_conv_filter){.assignee = "siti"});
+	check_plans(st, "no assignee",
+		    (struct store_conv_filter){.assignee = "none"});
+	check_plans(
+	    st, "overdue",
+	    (struct store_conv_filter){.box = "kerja", .overdue = true});
+	check_plans(st, "offset",
+		    (struct store_conv_filter){.box = "kerja", .offset = 5000});
+	store_close(st);
+}
+
+static void every_search_uses_an_index(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+	static const char *const qs[] = {"ktp",	       "got mampet banjir",
+					 "0813555",    "+62 813 555",
+					 "sari wulan", "\"*-:",
+					 "3636"};
+
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		check_plans(st, qs[i], (struct store_conv_filter){.q = qs[i]});
+		check_plans(st, qs[i],
+			    (struct store_conv_filter){.box = "kerja",
+						       .status = "baru",
+						       .q = qs[i],
+						       .before_at = 1,
+						       .before_id = 9});
+	}
+	store_close(st);
+}
+
+/* The rule above catches what it should: a query on an unindexed column
+ * has the plan it forbids. */
+static void the_rule_sees_a_full_scan(void **state)
+{
+	(void)state;
+	assert_true(full_scan("SCAN c"));
+	assert_true(full_scan("SCAN messages"));
+	assert_false(full_scan("SCAN c USING INDEX conversations_updated"));
+	assert_false(full_scan("SCAN k"));
+	assert_false(full_scan("SCAN hit"));
+	assert_false(full_scan("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(every_list_uses_an_index, teardown),
+	    cmocka_unit_test_teardown(every_search_uses_an_index, teardown),
+	    cmocka_unit_test(the_rule_sees_a_full_scan),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
