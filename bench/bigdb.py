@@ -217,6 +217,37 @@ def cases(d, n_contacts):
     ]
 
 
+def run(db, build, runs):
+    """Times every case against a copy of db with simpuld from build;
+    [(label, p50, p95, items, total)]."""
+    H.SIMPULD = os.path.join(build, "daemon", "simpuld")
+    H.SIMPULCTL = os.path.join(build, "daemon", "simpulctl")
+    tmp = tempfile.mkdtemp(prefix="simpul-bigdb-")
+    d = H.Daemon(tmp)
+    shutil.copy(db, d.db)
+    n_contacts = sqlite3.connect(d.db).execute(
+        "SELECT count(*) FROM contacts").fetchone()[0]
+    t = time.monotonic()
+    d.start()  # migrates a store made by an older build
+    print(f"{build}: simpuld ready in {time.monotonic() - t:.1f} s"
+          " (migrations included)", file=sys.stderr)
+    out = []
+    try:
+        for label, path in cases(d, n_contacts):
+            times, j = timed(d, path, runs)
+            items = len(j["items"]) if "items" in j else "-"
+            total = j.get("total", "-")
+            if j.get("more"):
+                total = f">{total}"
+            out.append((label, statistics.median(times),
+                        times[max(0, int(len(times) * .95) - 1)], items,
+                        total))
+    finally:
+        d.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=1_000_000)
@@ -225,46 +256,48 @@ def main():
     ap.add_argument("--contacts", type=int, default=0,
                     help="default: a third of the conversations")
     ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--keep", help="build the store in this directory")
+    ap.add_argument("--keep", help="keep the store built in this directory")
     ap.add_argument("--db", help="time a copy of this store, built before")
+    ap.add_argument("--builds", default=H.BUILD,
+                    help="build directories to compare, comma-separated"
+                    " (e.g. build-before,build): each times its own copy"
+                    " of the same store, one after the other")
     a = ap.parse_args()
-    n_conv = a.conversations or max(1, a.messages * 15 // 100)
-    n_contacts = a.contacts or max(1, n_conv // 3)
-    tmp = tempfile.mkdtemp(prefix="simpul-bigdb-")
-    d = H.Daemon(tmp)
-    if a.db:
-        shutil.copy(a.db, d.db)
-        n_contacts = sqlite3.connect(d.db).execute(
-            "SELECT count(*) FROM contacts").fetchone()[0]
-    else:
+    db = a.db
+    if not db:
+        n_conv = a.conversations or max(1, a.messages * 15 // 100)
+        n_contacts = a.contacts or max(1, n_conv // 3)
+        tmp = a.keep or tempfile.mkdtemp(prefix="simpul-bigdb-")
+        os.makedirs(tmp, exist_ok=True)
+        H.SIMPULD = os.path.join(a.builds.split(",")[0], "daemon", "simpuld")
+        d = H.Daemon(tmp)
         d.start()  # creates the store: every migration, as in the field
         d.stop()
         print(f"filling: {a.messages} messages, {n_conv} conversations,"
               f" {n_contacts} contacts", file=sys.stderr)
         secs = build(d.db, a.messages, n_conv, n_contacts)
         print(f"built in {secs:.0f} s", file=sys.stderr)
-        if a.keep:
-            os.makedirs(a.keep, exist_ok=True)
-            shutil.copy(d.db, os.path.join(a.keep, "simpul.db"))
-    t = time.monotonic()
-    d.start()  # migrates a store made by an older build
-    print(f"store: {os.path.getsize(d.db) / 1e6:.0f} MB; simpuld ready in"
-          f" {time.monotonic() - t:.1f} s")
-    try:
-        print(f"{'request':36} {'p50 ms':>8} {'p95 ms':>8} {'items':>6}"
-              f" {'total':>8}")
-        for label, path in cases(d, n_contacts):
-            times, j = timed(d, path, a.runs)
-            items = len(j.get("items", [])) if "items" in j else "-"
-            total = j.get("total", "-")
-            if j.get("more"):
-                total = f">{total}"
-            print(f"{label:36} {statistics.median(times):8.1f}"
-                  f" {times[max(0, int(len(times) * .95) - 1)]:8.1f}"
-                  f" {items:>6} {total:>8}")
-    finally:
-        d.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        db = d.db
+    print(f"store: {os.path.getsize(db) / 1e6:.0f} MB, "
+          + ", ".join(f"{n} {t}" for t, n in sqlite3.connect(db).execute(
+              "SELECT 'messages', count(*) FROM messages UNION ALL"
+              " SELECT 'conversations', count(*) FROM conversations UNION ALL"
+              " SELECT 'contacts', count(*) FROM contacts")))
+    builds = a.builds.split(",")
+    res = [run(db, b, a.runs) for b in builds]
+    head = f"{'request':36}"
+    for b in builds:
+        w = os.path.basename(b.rstrip("/"))[:17]
+        head += f" | {w + ' p50':>11} {'p95':>7} {'n':>3} {'total':>7}"
+    print(head)
+    for i, (label, *_) in enumerate(res[0]):
+        line = f"{label:36}"
+        for r in res:
+            _, p50, p95, items, total = r[i]
+            line += f" | {p50:11.1f} {p95:7.1f} {items:>3} {total:>7}"
+        print(line)
+    if not a.db and not a.keep:
+        shutil.rmtree(os.path.dirname(db), ignore_errors=True)
 
 
 if __name__ == "__main__":
