@@ -303,8 +303,8 @@ static void page_sql(const struct sqlbuf *b, const struct store_conv_filter *f,
 		 " JOIN contacts k ON k.id = c.contact_id"
 		 " LEFT JOIN messages lm ON lm.id = (SELECT id FROM messages"
 		 "  WHERE conversation_id = c.id"
-		 "  ORDER BY direction = 'in' DESC, at DESC, id DESC LIMIT "
-		 "1)" LIST_ORDER,
+		 "  ORDER BY direction = 'in' DESC, at DESC, id DESC"
+		 "  LIMIT 1)" LIST_ORDER,
 		 b->with, b->from, b->sql,
 		 f->before_id > 0 ? " AND (c.updated_at, c.id) < (:bat, :bid)"
 				  : "",
@@ -569,7 +569,7 @@ static bool plan_of(struct store *st, const char *sql, FILE *out)
 char *store_conv_plans(struct store *st, const struct store_conv_filter *f)
 {
 	struct sqlbuf b = {0};
-	struct search q;
+	struct search q = {0};
 	char sql[4400], *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -582,8 +582,7 @@ char *store_conv_plans(struct store *st, const struct store_conv_filter *f)
 		page_sql(&b, f, sql, sizeof(sql));
 		ok = ok && plan_of(st, sql, out);
 	}
-	if (out)
-		search_free(&q);
+	search_free(&q);
 	if (out)
 		fclose(out);
 	if (!ok) {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "inbox.h"
 #include "store.h"
 #include "store_list.h"
 
@@ -132,6 +133,93 @@ static void every_search_uses_an_index(void **state)
 	store_close(st);
 }
 
+/* Ten residents write 1,100 messages about their KTP, in one group
+ * commit as the daemon would. */
+static void fill(struct store *st)
+{
+	struct inbox *ib = inbox_new(st);
+	char from[32], body[64], sid[32];
+
+	assert_int_equal(inbox_begin(ib), 0);
+	for (int i = 0; i < 1100; i++) {
+		snprintf(from, sizeof(from), "+62812345000%02d", i % 10);
+		snprintf(body, sizeof(body), "mau urus ktp, pesan %d", i);
+		snprintf(sid, sizeof(sid), "ktp-%d", i);
+		struct inbox_msg m = {.channel = "sms",
+				      .from = from,
+				      .body = body,
+				      .at_ms = 1700000000000 + i * 1000,
+				      .source_id = sid};
+		assert_int_equal(inbox_add(ib, &m, NULL), INBOX_STORED);
+	}
+	assert_int_equal(inbox_commit(ib), 0);
+	inbox_free(ib);
+}
+
+static json_t *list(struct store *st, const char *q, int limit,
+		    const char *before)
+{
+	struct store_conv_filter f = {
+	    .q = q, .limit = limit, .now_ms = 1800000000000};
+
+	if (before)
+		assert_true(store_conv_cursor(before, &f));
+	json_t *j = store_conversations_json(st, &f, 0);
+	if (!j)
+		fail_msg("%s: %s", q ? q : "(list)", store_errmsg(st));
+	return j;
+}
+
+/* Search stops at the newest STORE_SEARCH_MSGS matching messages and
+ * says so; whole words and prefixes find the same people; the keyset
+ * pages add up to the one long page. */
+static void search_and_pages(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+	fill(st);
+	static const char *const qs[] = {"ktp", "kt", "KTP urus"};
+
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		json_t *j = list(st, qs[i], 50, NULL);
+		assert_int_equal(json_array_size(json_object_get(j, "items")),
+				 10);
+		assert_true(json_is_true(json_object_get(j, "more")));
+		json_decref(j);
+	}
+	json_t *one = list(st, "0812 3450 0003", 50, NULL);
+	assert_int_equal(json_array_size(json_object_get(one, "items")), 1);
+	json_decref(one);
+
+	json_t *all = list(st, NULL, 50, NULL), *page = list(st, NULL, 3, NULL);
+	json_t *items = json_object_get(all, "items");
+	size_t n = 0;
+	assert_int_equal(json_integer_value(json_object_get(all, "total")), 10);
+	assert_true(json_is_null(json_object_get(all, "next")));
+	for (;;) {
+		json_t *it;
+		size_t k;
+		json_array_foreach(json_object_get(page, "items"), k, it)
+		{
+			json_t *want = json_array_get(items, n++);
+			assert_int_equal(
+			    json_integer_value(json_object_get(it, "id")),
+			    json_integer_value(json_object_get(want, "id")));
+		}
+		const char *next =
+		    json_string_value(json_object_get(page, "next"));
+		if (!next)
+			break;
+		json_t *p = list(st, NULL, 3, next);
+		json_decref(page);
+		page = p;
+	}
+	assert_int_equal(n, 10);
+	json_decref(page);
+	json_decref(all);
+	store_close(st);
+}
+
 /* The rule above catches what it should: a query on an unindexed column
  * has the plan it forbids. */
 static void the_rule_sees_a_full_scan(void **state)
@@ -150,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(every_list_uses_an_index, teardown),
 	    cmocka_unit_test_teardown(every_search_uses_an_index, teardown),
+	    cmocka_unit_test_teardown(search_and_pages, teardown),
 	    cmocka_unit_test(the_rule_sees_a_full_scan),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
