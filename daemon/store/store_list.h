@@ -15,8 +15,10 @@
 
 /* Counting stops here; beyond it "more" is true ("lebih dari 1000"). */
 #define STORE_LIST_COUNT_CAP 1000
-/* Search looks at the newest this many messages that match. */
-#define STORE_SEARCH_MSGS 1000
+/* Search looks at the newest this many messages that match; each costs
+ * a read of its message row (for its conversation), twice (the count and
+ * the page), so this bounds a search's time. */
+#define STORE_SEARCH_MSGS 500
 /* and at most this many people whose name or number matches. */
 #define STORE_SEARCH_CONTACTS 200
 
