@@ -220,6 +220,56 @@ static void search_and_pages(void **state)
 	store_close(st);
 }
 
+static size_t found(struct store *st, const char *q)
+{
+	json_t *j = list(st, q, 50, NULL);
+	size_t n = json_array_size(json_object_get(j, "items"));
+
+	json_decref(j);
+	return n;
+}
+
+static void wa(struct store *st, const char *name, const char *body,
+	       const char *sid)
+{
+	struct inbox *ib = inbox_new(st);
+	struct inbox_msg m = {.channel = "whatsapp",
+			      .from = "6281355550001",
+			      .name = name,
+			      .body = body,
+			      .source_id = sid};
+
+	assert_int_equal(inbox_begin(ib), 0);
+	assert_int_equal(inbox_add(ib, &m, NULL), INBOX_STORED);
+	assert_int_equal(inbox_commit(ib), 0);
+	inbox_free(ib);
+}
+
+/* A store of schema 11 (before contacts_fts) migrates: its people are
+ * found by name and number at once, and a new name is found after the
+ * trigger re-indexes the row. */
+static void people_found_after_migration(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open_version(db, 11, err, sizeof(err));
+
+	assert_non_null(st);
+	wa(st, "Sari Wulandari", "selamat pagi", "old-1");
+	store_close(st);
+	st = open_db();
+	assert_int_equal(store_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(found(st, "sari wulan"), 1);
+	assert_int_equal(found(st, "WULANDARI"), 1);
+	assert_int_equal(found(st, "0813555"), 1);
+	assert_int_equal(found(st, "+62 813 555"), 1);
+	assert_int_equal(found(st, "budi"), 0);
+	wa(st, "Budi Santoso", "ini nomor baru saya", "new-1");
+	assert_int_equal(found(st, "budi sant"), 1);
+	assert_int_equal(found(st, "wulandari"), 0);
+	store_close(st);
+}
+
 /* The rule above catches what it should: a query on an unindexed column
  * has the plan it forbids. */
 static void the_rule_sees_a_full_scan(void **state)
@@ -239,6 +289,7 @@ int main(void)
 	    cmocka_unit_test_teardown(every_list_uses_an_index, teardown),
 	    cmocka_unit_test_teardown(every_search_uses_an_index, teardown),
 	    cmocka_unit_test_teardown(search_and_pages, teardown),
+	    cmocka_unit_test_teardown(people_found_after_migration, teardown),
 	    cmocka_unit_test(the_rule_sees_a_full_scan),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
