@@ -18,7 +18,11 @@
 
 /* Turns what staff typed into an FTS5 query that cannot be a syntax
  * error: every word quoted ("word", or "word"* with star, a prefix), all
- * ANDed. */
+ * ANDed. A word of one or two bytes stays whole: as a prefix it begins
+ * so many words that FTS5 merges a large part of the index (at a million
+ * messages "s"* ~230 ms, "sa"* ~50 ms), and finds little of use. */
+#define FTS_MIN_PREFIX 3
+
 static char *fts_query(const char *q, bool star)
 {
 	size_t n = strlen(q);
@@ -37,13 +41,14 @@ static char *fts_query(const char *q, bool star)
 		if (o != out)
 			*o++ = ' ';
 		*o++ = '"';
+		const char *w = p;
 		for (; *p && *p != ' ' && *p != '\t'; p++) {
 			if (*p == '"')
 				*o++ = '"';
 			*o++ = *p;
 		}
 		*o++ = '"';
-		if (star)
+		if (star && p - w >= FTS_MIN_PREFIX)
 			*o++ = '*';
 	}
 	*o = '\0';

@@ -178,7 +178,8 @@ static void search_and_pages(void **state)
 	(void)state;
 	struct store *st = open_db();
 	fill(st);
-	static const char *const qs[] = {"ktp", "kt", "KTP urus"};
+	/* whole words, and a prefix (no message has the word "pesa") */
+	static const char *const qs[] = {"ktp", "KTP urus", "pesa"};
 
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		json_t *j = list(st, qs[i], 50, NULL);
@@ -187,6 +188,10 @@ static void search_and_pages(void **state)
 		assert_true(json_is_true(json_object_get(j, "more")));
 		json_decref(j);
 	}
+	/* one or two letters are never a prefix (they begin too much) */
+	json_t *none = list(st, "kt", 50, NULL);
+	assert_int_equal(json_array_size(json_object_get(none, "items")), 0);
+	json_decref(none);
 	json_t *one = list(st, "0812 3450 0003", 50, NULL);
 	assert_int_equal(json_array_size(json_object_get(one, "items")), 1);
 	json_decref(one);
