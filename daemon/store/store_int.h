@@ -40,5 +40,7 @@ int store_set_text(struct store *st, const char *sql, const char *v,
 /* A one-off statement (not cached) for SQL built at run time; NULL on a
  * syntax error. The caller finalizes it. */
 sqlite3_stmt *store_prepare(struct store *st, const char *sql);
+/* ["sms","whatsapp"] from group_concat's "sms,whatsapp" (or NULL). */
+json_t *store_channels_json(const char *list);
 
 #endif

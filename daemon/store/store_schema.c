@@ -223,6 +223,38 @@ const char *const store_migrations[] = {
     " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
     " message_id INTEGER NOT NULL REFERENCES messages(id),"
     " PRIMARY KEY(announcement_id, contact_id));",
+    /* 11 -> 12: the inbox's lists at a million messages (issue 17): each
+     * filter walks an index newest-first and stops at its page, instead
+     * of scanning conversations. contacts_kind answers "is this sender a
+     * person" (every box) without reading all contacts; the overdue index
+     * holds only open conversations with a due date (its WHERE is written
+     * the same way in store_list.c, so the planner can use it). */
+    "CREATE INDEX conversations_category ON conversations(category,"
+    " updated_at);"
+    "CREATE INDEX conversations_due ON conversations(updated_at)"
+    " WHERE due_at IS NOT NULL AND status != 'selesai';"
+    "CREATE INDEX contacts_kind ON contacts(kind);"
+    "CREATE INDEX conversations_assignee ON conversations(assignee,"
+    " updated_at);"
+    /* People by any part of their name or raw sender ("sari wulan",
+     * "3636"): a trigram index answers LIKE '%...%' without reading
+     * every contact. It keeps its own copy of the two short columns, so
+     * a trigger re-copies the row as it is now; the external-content
+     * 'delete' would need the old values exactly as indexed, which the
+     * nested update of contacts_staff_name does not give. */
+    "CREATE VIRTUAL TABLE contacts_fts USING fts5(name, raw,"
+    " tokenize='trigram');"
+    "INSERT INTO contacts_fts(rowid, name, raw) SELECT id, name, raw"
+    " FROM contacts;"
+    "CREATE TRIGGER contacts_fts_ai AFTER INSERT ON contacts BEGIN"
+    " INSERT INTO contacts_fts(rowid, name, raw)"
+    " VALUES (new.id, new.name, new.raw); END;"
+    "CREATE TRIGGER contacts_fts_au AFTER UPDATE OF name, raw ON contacts"
+    " BEGIN DELETE FROM contacts_fts WHERE rowid = new.id;"
+    " INSERT INTO contacts_fts(rowid, name, raw)"
+    " SELECT id, name, raw FROM contacts WHERE id = new.id; END;"
+    "CREATE TRIGGER contacts_fts_ad AFTER DELETE ON contacts BEGIN"
+    " DELETE FROM contacts_fts WHERE rowid = old.id; END;",
 };
 
 const int store_nmigrations =

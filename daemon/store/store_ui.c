@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phone.h"
 #include "store_int.h"
 
 /* ---- users ------------------------------------------------------------- */
@@ -245,192 +244,6 @@ int store_audit(struct store *st, const char *user, const char *action,
 	return store_exec_done(st, s);
 }
 
-/* ---- the conversation list --------------------------------------------- */
-
-/* Turns what staff typed into an FTS5 query that cannot be a syntax
- * error: every word becomes a quoted prefix term ("word"*), all ANDed. */
-static char *fts_query(const char *q)
-{
-	size_t n = strlen(q);
-	/* worst case: one-character words, each '"' doubled, quoted and
-	 * starred with a separating space: 3 bytes per input byte + 4 */
-	char *out = malloc(n * 3 + 8), *o = out;
-	const char *p = q;
-
-	if (!out)
-		return NULL;
-	while (*p) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		if (o != out)
-			*o++ = ' ';
-		*o++ = '"';
-		for (; *p && *p != ' ' && *p != '\t'; p++) {
-			if (*p == '"')
-				*o++ = '"';
-			*o++ = *p;
-		}
-		*o++ = '"';
-		*o++ = '*';
-	}
-	*o = '\0';
-	return out;
-}
-
-#define LIST_COLS                                                              \
-	"c.id, c.status, c.category, c.assignee, c.ticket, c.due_at,"          \
-	" c.unread, c.last_channel, c.updated_at, c.last_in_at,"               \
-	" k.id, k.name, k.phone, k.wa_id, k.raw, k.rt,"                        \
-	" (SELECT group_concat(ch) FROM (SELECT DISTINCT channel AS ch"        \
-	"   FROM messages WHERE conversation_id = c.id)),"                     \
-	" lm.body, lm.direction, lm.channel, lm.at, lm.kind, lm.status,"       \
-	" k.kind"
-
-struct sqlbuf {
-	char sql[2048];
-	size_t len;
-	const char *text[12];
-	int ntext;
-};
-
-static void sql_add(struct sqlbuf *b, const char *clause, const char *arg)
-{
-	b->len += (size_t)snprintf(b->sql + b->len, sizeof(b->sql) - b->len,
-				   " AND %s", clause);
-	if (arg)
-		b->text[b->ntext++] = arg;
-}
-
-/* Senders that are not people (operator promos, short codes) have their
- * own box, "Lainnya", out of the clerk's queue. */
-#define NOT_PEOPLE                                                             \
-	"c.contact_id IN (SELECT id FROM contacts WHERE kind IN"               \
-	" ('alnum', 'shortcode', 'invalid'))"
-
-static void add_box(struct sqlbuf *b, const char *box)
-{
-	if (!box || !*box)
-		return;
-	if (strcmp(box, "lainnya") == 0) {
-		sql_add(b, NOT_PEOPLE, NULL);
-		return;
-	}
-	sql_add(b, "NOT " NOT_PEOPLE, NULL);
-	if (strcmp(box, "otomatis") == 0)
-		sql_add(b, "c.status = 'otomatis'", NULL);
-	else /* kerja: what a person still has to look at */
-		sql_add(b, "c.status NOT IN ('otomatis', 'selesai')", NULL);
-}
-
-/* A number in any written form (0813.., 62813.., +62 813..), also only
- * its beginning: the digits as they would follow "+" in E.164. common/
- * phone.c normalises a whole number; a beginning is completed by hand
- * the same way (0 -> 62). Empty when q is not a number. */
-static void number_digits(const char *q, char *out, size_t outlen)
-{
-	char e164[64], d[64];
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (const char *p = q; *p; p++) {
-		if (*p >= '0' && *p <= '9') {
-			if (n + 1 < sizeof(d))
-				d[n++] = *p;
-		} else if (!strchr(" +-.()", *p)) {
-			return;
-		}
-	}
-	d[n] = '\0';
-	if (n < 3)
-		return;
-	enum phone_kind k = phone_normalize(q, e164, sizeof(e164));
-	if (k == PHONE_MOBILE || k == PHONE_FIXED || k == PHONE_FOREIGN)
-		snprintf(out, outlen, "%s", e164 + 1);
-	else if (d[0] == '0')
-		snprintf(out, outlen, "62%s", d + 1);
-	else
-		snprintf(out, outlen, "%s", d);
-}
-
-static void add_search(struct sqlbuf *b, const struct store_conv_filter *f,
-		       const char *fts, const char *digits)
-{
-	if (*digits) {
-		sql_add(b,
-			"c.contact_id IN (SELECT id FROM contacts WHERE"
-			" phone LIKE '+' || ? || '%' OR wa_id LIKE ? || '%'"
-			" OR raw LIKE '%' || ? || '%')",
-			digits);
-		b->text[b->ntext++] = digits;
-		b->text[b->ntext++] = digits;
-		return;
-	}
-	if (!fts)
-		return;
-	sql_add(b,
-		"(c.id IN (SELECT m.conversation_id FROM messages m"
-		" WHERE m.id IN (SELECT rowid FROM messages_fts"
-		" WHERE messages_fts MATCH ?)) OR c.contact_id IN (SELECT id"
-		" FROM contacts WHERE coalesce(name, '') LIKE"
-		" '%' || ? || '%' OR raw LIKE '%' || ? || '%'))",
-		fts);
-	b->text[b->ntext++] = f->q;
-	b->text[b->ntext++] = f->q;
-}
-
-static void build_where(struct sqlbuf *b, const struct store_conv_filter *f,
-			const char *fts, const char *digits)
-{
-	b->len = (size_t)snprintf(b->sql, sizeof(b->sql), " WHERE 1");
-	add_box(b, f->box);
-	if (f->status && strcmp(f->status, "open") == 0)
-		sql_add(b, "c.status != 'selesai'", NULL);
-	else if (f->status && *f->status)
-		sql_add(b, "c.status = ?", f->status);
-	if (f->channel && *f->channel)
-		sql_add(b,
-			"EXISTS (SELECT 1 FROM messages x WHERE"
-			" x.conversation_id = c.id AND x.channel = ?)",
-			f->channel);
-	if (f->category && *f->category) {
-		/* the slug ("layanan/ktp") or its last part ("ktp") */
-		sql_add(b, "(c.category = ? OR c.category LIKE '%/' || ?)",
-			f->category);
-		b->text[b->ntext++] = f->category;
-	}
-	if (f->assignee && strcmp(f->assignee, "none") == 0)
-		sql_add(b, "coalesce(c.assignee, '') = ''", NULL);
-	else if (f->assignee && *f->assignee)
-		sql_add(b, "c.assignee = ?", f->assignee);
-	if (f->overdue)
-		sql_add(b,
-			"c.due_at IS NOT NULL AND c.due_at < :now"
-			" AND c.status != 'selesai'",
-			NULL);
-	add_search(b, f, fts, digits);
-}
-
-/* Binds the texts in order of their '?' and :now by name. */
-static void bind_where(sqlite3_stmt *s, const struct sqlbuf *b, int64_t now_ms)
-{
-	int t = 0, n = sqlite3_bind_parameter_count(s);
-
-	for (int i = 1; i <= n; i++) {
-		const char *name = sqlite3_bind_parameter_name(s, i);
-		if (name && strcmp(name, ":now") == 0)
-			sqlite3_bind_int64(s, i, now_ms);
-		else if (t < b->ntext)
-			store_bind_text(s, i, b->text[t++]);
-	}
-}
-
-static json_t *col_or_null(sqlite3_stmt *s, int i)
-{
-	return store_col_json(s, i);
-}
-
 static json_t *iso_or_null(sqlite3_stmt *s, int i, int tz)
 {
 	char iso[40];
@@ -441,7 +254,7 @@ static json_t *iso_or_null(sqlite3_stmt *s, int i, int tz)
 	return json_string(iso);
 }
 
-static json_t *channels_json(const char *list)
+json_t *store_channels_json(const char *list)
 {
 	json_t *a = json_array();
 	char buf[64];
@@ -451,112 +264,6 @@ static json_t *channels_json(const char *list)
 	     t = strtok_r(NULL, ",", &save))
 		json_array_append_new(a, json_string(t));
 	return a;
-}
-
-static json_t *list_row(sqlite3_stmt *s, int64_t now_ms, int tz)
-{
-	bool has_due = sqlite3_column_type(s, 5) != SQLITE_NULL;
-	int64_t due = sqlite3_column_int64(s, 5);
-	const char *status = (const char *)sqlite3_column_text(s, 1);
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-	json_object_set_new(o, "status", col_or_null(s, 1));
-	json_object_set_new(o, "category", col_or_null(s, 2));
-	json_object_set_new(o, "assignee", col_or_null(s, 3));
-	json_object_set_new(o, "ticket", col_or_null(s, 4));
-	json_object_set_new(o, "due_at", iso_or_null(s, 5, tz));
-	json_object_set_new(o, "due_at_ms", col_or_null(s, 5));
-	json_object_set_new(o, "overdue",
-			    json_boolean(has_due && due < now_ms && status &&
-					 strcmp(status, "selesai") != 0));
-	json_object_set_new(o, "unread",
-			    json_integer(sqlite3_column_int(s, 6)));
-	json_object_set_new(o, "last_channel", col_or_null(s, 7));
-	json_object_set_new(o, "updated_at", iso_or_null(s, 8, tz));
-	json_object_set_new(o, "last_in_at", iso_or_null(s, 9, tz));
-	json_object_set_new(
-	    o, "contact",
-	    json_pack("{sI so so so so so so}", "id",
-		      (json_int_t)sqlite3_column_int64(s, 10), "name",
-		      col_or_null(s, 11), "phone", col_or_null(s, 12), "wa_id",
-		      col_or_null(s, 13), "raw", col_or_null(s, 14), "rt",
-		      col_or_null(s, 15), "kind", col_or_null(s, 23)));
-	json_object_set_new(
-	    o, "channels",
-	    channels_json((const char *)sqlite3_column_text(s, 16)));
-	if (sqlite3_column_type(s, 21) == SQLITE_NULL)
-		json_object_set_new(o, "last", json_null());
-	else
-		json_object_set_new(
-		    o, "last",
-		    json_pack("{so so so so so so}", "body", col_or_null(s, 17),
-			      "direction", col_or_null(s, 18), "channel",
-			      col_or_null(s, 19), "at", iso_or_null(s, 20, tz),
-			      "kind", col_or_null(s, 21), "status",
-			      col_or_null(s, 22)));
-	return o;
-}
-
-static int64_t count_where(struct store *st, const struct sqlbuf *b,
-			   int64_t now_ms)
-{
-	char sql[2200];
-	int64_t n = -1;
-
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM conversations c%s",
-		 b->sql);
-	sqlite3_stmt *s = store_prepare(st, sql);
-	if (!s)
-		return -1;
-	bind_where(s, b, now_ms);
-	if (store_step(st, s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
-json_t *store_conversations_json(struct store *st,
-				 const struct store_conv_filter *f, int tz)
-{
-	struct sqlbuf b = {0};
-	char sql[4096];
-	char *fts = f->q && *f->q ? fts_query(f->q) : NULL;
-	json_t *items = NULL, *out = NULL;
-
-	char digits[72] = "";
-
-	if (f->q && *f->q)
-		number_digits(f->q, digits, sizeof(digits));
-	build_where(&b, f, fts && *fts ? fts : NULL, digits);
-	int64_t total = count_where(st, &b, f->now_ms);
-	/* The last message by the (conversation_id, at) index. */
-	snprintf(sql, sizeof(sql),
-		 "SELECT " LIST_COLS " FROM conversations c"
-		 " JOIN contacts k ON k.id = c.contact_id"
-		 " LEFT JOIN messages lm ON lm.id = (SELECT id FROM messages"
-		 "  WHERE conversation_id = c.id"
-		 "  ORDER BY direction = 'in' DESC, at DESC, id DESC LIMIT 1)"
-		 "%s ORDER BY c.updated_at DESC, c.id DESC LIMIT %d OFFSET %d",
-		 b.sql, f->limit, f->offset);
-	sqlite3_stmt *s = total >= 0 ? store_prepare(st, sql) : NULL;
-	if (!s)
-		goto done;
-	bind_where(s, &b, f->now_ms);
-	items = json_array();
-	int r;
-	while ((r = store_step(st, s)) == SQLITE_ROW)
-		json_array_append_new(items, list_row(s, f->now_ms, tz));
-	sqlite3_finalize(s);
-	if (r != SQLITE_DONE)
-		goto done;
-	out = json_pack("{sO sI si si}", "items", items, "total",
-			(json_int_t)total, "limit", f->limit, "offset",
-			f->offset);
-done:
-	json_decref(items);
-	free(fts);
-	return out;
 }
 
 /* ---- one conversation -------------------------------------------------- */
@@ -616,7 +323,8 @@ json_t *store_conversation_ui_json(struct store *st, int64_t id, int64_t now_ms,
 				 status && strcmp(status, "selesai")));
 		json_object_set_new(
 		    j, "channels",
-		    channels_json((const char *)sqlite3_column_text(s, 5)));
+		    store_channels_json(
+			(const char *)sqlite3_column_text(s, 5)));
 	}
 	sqlite3_reset(s);
 	json_object_set_new(j, "notes", notes_json(st, id, tz));

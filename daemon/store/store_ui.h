@@ -1,6 +1,6 @@
 /* store_ui: the store's part for the staff inbox: users, sessions,
- * private notes, the audit trail, the filtered conversation list with
- * full-text search (FTS5), and the revision number the UI polls. Same
+ * private notes, the audit trail, one conversation as the UI shows it,
+ * and the revision number the UI polls (the list: store_list.h). Same
  * module as store.c (SQL stays inside store*.c). */
 #ifndef SIMPUL_STORE_UI_H
 #define SIMPUL_STORE_UI_H
@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "store.h"
+#include "store_list.h"
 
 struct store_user {
 	int64_t id;
@@ -52,24 +53,6 @@ int64_t store_note_add(struct store *st, int64_t conversation_id,
 int store_audit(struct store *st, const char *user, const char *action,
 		int64_t conversation_id, const char *detail, int64_t now_ms);
 
-struct store_conv_filter {
-	/* kerja: people's conversations still open and not answered
-	 * automatically; otomatis: answered by the rules; lainnya: senders
-	 * that are not people (promos, short codes); NULL/"": all */
-	const char *box;
-	const char *status; /* baru|diproses|menunggu_rt|selesai|otomatis|open */
-	const char *channel; /* sms|whatsapp: has a message on it */
-	const char *category;
-	const char *assignee; /* a user name, or "none" */
-	const char *q; /* message text, the person's name or number */
-	bool overdue;	      /* due_at passed and not selesai */
-	int64_t now_ms;
-	int limit, offset;
-};
-/* {"items":[...], "total", "limit", "offset"}, newest activity first;
- * NULL on a store error (see store_errmsg). */
-json_t *store_conversations_json(struct store *st,
-				 const struct store_conv_filter *f, int tz);
 /* store_conversation_json plus what the UI shows: notes, unread,
  * channels, overdue, last_in_at. */
 json_t *store_conversation_ui_json(struct store *st, int64_t id, int64_t now_ms,

@@ -355,7 +355,8 @@ static int get_conversations(void *ud, struct http_req *req,
 {
 	struct api_ui *u = ud;
 	const char *lim = http_arg(req, "limit"),
-		   *off = http_arg(req, "offset");
+		   *off = http_arg(req, "offset"),
+		   *before = http_arg(req, "before");
 	const char *od = http_arg(req, "overdue");
 	struct store_conv_filter f = {
 	    .box = http_arg(req, "box"),
@@ -376,6 +377,10 @@ static int get_conversations(void *ud, struct http_req *req,
 		f.limit = 50;
 	if (f.offset < 0)
 		f.offset = 0;
+	if (before && *before && !store_conv_cursor(before, &f)) {
+		http_error(resp, 400, "before: the next of a previous page");
+		return HTTP_DONE;
+	}
 	if (f.status && *f.status && strcmp(f.status, "open") &&
 	    !one_of(f.status, statuses, NSTATUSES)) {
 		http_error(resp, 400,

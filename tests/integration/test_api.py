@@ -433,6 +433,17 @@ class ListAndSearch(ApiCase):
         self.assertEqual(len(set(seen)), 7)
         # Newest activity first.
         self.assertEqual(seen[0], "+6281200000006")
+        # The same pages by the keyset cursor ("next"), as the UI asks.
+        keyset, j = [], self.convs(limit=3)
+        while True:
+            self.assertEqual((j["total"], j["more"]), (7, False))
+            keyset += [c["contact"]["phone"] for c in j["items"]]
+            if not j["next"]:
+                break
+            j = self.convs(limit=3, before=j["next"])
+        self.assertEqual(keyset, seen)
+        self.assertEqual(self.c.req("GET", "/api/v1/conversations"
+                                    "?before=x.1")[0], 400)
 
     def test_filters(self):
         self.wa("6281300000001", "lampu jalan mati", name="Andi")

@@ -18,8 +18,10 @@ const PAGE = 50;
 const WA_WINDOW_MS = 24 * 3600 * 1000;
 const STUCK_MS = 2 * 60 * 1000;
 
+// Pages by keyset cursor: cursor is the "next" the page before this one
+// gave ('' for the first), back the cursors of the pages before it.
 const state = {
-  offset: 0, total: 0, open: null, conv: null, box: 'kerja', scrollDown: false,
+  cursor: '', back: [], next: null, total: 0, open: null, conv: null, box: 'kerja', scrollDown: false,
 };
 
 // ---- the list -----------------------------------------------------------
@@ -35,7 +37,7 @@ function filterQuery() {
   add('assignee', $('f-assignee').value);
   if ($('f-overdue').checked) p.set('overdue', '1');
   p.set('limit', PAGE);
-  p.set('offset', state.offset);
+  if (state.cursor) p.set('before', state.cursor);
   return p.toString();
 }
 
@@ -86,13 +88,18 @@ async function loadList() {
   const j = await api('GET', `/api/v1/conversations?${filterQuery()}`);
   if (seq !== listSeq) return;
   state.total = j.total;
+  state.next = j.next;
   const ul = $('conv-list');
   ul.replaceChildren(...j.items.map(listItem));
   if (!j.items.length) ul.append(el('li', 'muted center', 'Tidak ada percakapan di sini.'));
-  const from = j.total ? state.offset + 1 : 0;
-  $('page-info').textContent = `${from}–${state.offset + j.items.length} dari ${j.total}`;
-  $('prev').disabled = state.offset === 0;
-  $('next').disabled = state.offset + j.items.length >= j.total;
+  // The daemon counts up to a cap (and search looks at the newest
+  // matches only): past it, "lebih dari N" rather than a count of all.
+  const skipped = state.back.length * PAGE;
+  const from = j.items.length ? skipped + 1 : 0;
+  const of = j.more ? `lebih dari ${j.total}` : String(j.total);
+  $('page-info').textContent = `${from}–${skipped + j.items.length} dari ${of}`;
+  $('prev').disabled = state.back.length === 0;
+  $('next').disabled = !j.next;
   ul.dataset.loaded = String(seq);
 }
 
@@ -117,8 +124,9 @@ async function loadNewCount() {
   const j = await api('GET', '/api/v1/conversations?box=kerja&status=baru&limit=1');
   if (lastNew >= 0 && j.total > lastNew) beep();
   lastNew = j.total;
-  $('n-kerja').textContent = j.total ? String(j.total) : '';
-  document.title = `${j.total ? `(${j.total}) ` : ''}Kotak Masuk — Simpul`;
+  const n = j.total ? `${j.total}${j.more ? '+' : ''}` : '';
+  $('n-kerja').textContent = n;
+  document.title = `${n ? `(${n}) ` : ''}Kotak Masuk — Simpul`;
 }
 
 async function loadCategories() {
@@ -518,7 +526,11 @@ function fillStatuses() {
 function wire() {
   fillStatuses();
   let qTimer = null;
-  const reload = () => { state.offset = 0; loadList().catch((e) => failed(e, $('f-q'))); };
+  const reload = () => {
+    state.cursor = '';
+    state.back = [];
+    loadList().catch((e) => failed(e, $('f-q')));
+  };
   $('f-q').addEventListener('input', () => { clearTimeout(qTimer); qTimer = setTimeout(reload, 300); });
   for (const id of ['f-status', 'f-channel', 'f-category', 'f-assignee', 'f-overdue']) $(id).addEventListener('change', reload);
   $('filters').addEventListener('submit', (e) => { e.preventDefault(); reload(); });
@@ -529,8 +541,13 @@ function wire() {
       reload();
     });
   }
-  $('prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE); loadList(); });
-  $('next').addEventListener('click', () => { state.offset += PAGE; loadList(); });
+  $('prev').addEventListener('click', () => { state.cursor = state.back.pop() || ''; loadList(); });
+  $('next').addEventListener('click', () => {
+    if (!state.next) return;
+    state.back.push(state.cursor);
+    state.cursor = state.next;
+    loadList();
+  });
   $('back').addEventListener('click', () => go('#/'));
   $('tools-toggle').addEventListener('click', () => setTools($('tools').hidden));
   $('c-status').addEventListener('change', () => act('status', { status: $('c-status').value }, $('c-status'), 'Status diubah.'));
