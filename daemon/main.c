@@ -245,6 +245,14 @@ static int open_web(struct simpuld *d)
 	return api_init(&d->app, d->sms);
 }
 
+/* Logins being hashed are answered now; the rest of the API's state
+ * stays until after http_free (close_parts). */
+static void close_web(struct simpuld *d)
+{
+	(void)d;
+	api_stop();
+}
+
 static int open_ops(struct simpuld *d)
 {
 	return ops_init(&d->app, d->sms);
@@ -343,7 +351,7 @@ static const struct feature {
     {"sms", open_sms, close_sms, reload_sms},
     {"announce", open_announce, close_announce, NULL},
     {"events", open_events, close_events, NULL},
-    {"web", open_web, NULL, NULL},
+    {"web", open_web, close_web, NULL},
     {"ops", open_ops, close_ops, NULL},
     {"debug", open_debug, NULL, NULL},
 };

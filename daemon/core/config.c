@@ -57,6 +57,8 @@ static const struct key_def keys[] = {
     {"http", "https", T_BOOL, S(http_https), "no", 0, 0},
     {"http", "trusted_proxy", T_STR, S(http_trusted_proxy), "", 0, 0},
     {"http", "metrics_allow", T_STR, S(http_metrics_allow), "", 0, 0},
+    {"http", "login_hashes", T_INT, S(http_login_hashes), "1", 1, 16},
+    {"http", "login_queue", T_INT, S(http_login_queue), "8", 0, 1000},
     {"whatsapp", "enabled", T_BOOL, S(wa_enabled), "no", 0, 0},
     {"whatsapp", "verify_token", T_STR, S(wa_verify_token), "", 0, 0},
     {"whatsapp", "app_secret", T_STR, S(wa_app_secret), "", 0, 0},

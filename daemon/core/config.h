@@ -44,6 +44,8 @@ struct config {
 	bool http_https;   /* the inbox is reached over HTTPS */
 	char *http_trusted_proxy; /* addresses whose X-Forwarded-* count */
 	char *http_metrics_allow; /* TCP peers that may GET /metrics */
+	int http_login_hashes;	  /* argon2id hashes at once (threads) */
+	int http_login_queue;	  /* logins waiting for one; more: 503 */
 	char *web_root;
 	/* [whatsapp] */
 	bool wa_enabled;

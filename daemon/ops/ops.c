@@ -37,6 +37,8 @@ static const struct {
     {"webhook_bad_payload", "simpul_webhook_errors_total", "reason=\"payload\"",
      NULL},
     {"webhook_busy", "simpul_webhook_errors_total", "reason=\"busy\"", NULL},
+    {"login_busy", "simpul_http_busy_total", "reason=\"login\"",
+     "Requests answered 503 at once because a limit was reached"},
     {"rule_suppressed", "simpul_rule_suppressions_total", "",
      "Auto-replies held back by the loop-proof rules"},
     {"media_deleted", "simpul_media_deleted_total", "",

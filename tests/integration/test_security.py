@@ -4,14 +4,19 @@ path traversal on static and media routes; SQL injection in search and
 filters; resident-controlled text (body, profile name, document filename,
 caption) returned by the API as inert JSON, byte for byte."""
 import base64
+import ctypes
+import ctypes.util
 import hashlib
 import http.client
 import json
 import os
+import resource
 import select
+import selectors
 import socket
 import sqlite3
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 
@@ -80,6 +85,84 @@ def post_raw(d, path, body, headers):
     m = resp.split(b" ", 2)
     return int(m[1]) if resp.startswith(b"HTTP/1.") and len(m) > 1 \
         else None
+
+
+def slow_hash(password, opslimit):
+    """An argon2id hash string of password made by libsodium (as simpuld's
+    are) with opslimit passes over 64 MiB: verifying it costs that much,
+    whoever does it."""
+    lib = ctypes.CDLL(ctypes.util.find_library("sodium") or
+                      "libsodium.so.23")
+    lib.sodium_init()
+    lib.crypto_pwhash_str_alg.argtypes = [
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulonglong,
+        ctypes.c_ulonglong, ctypes.c_size_t, ctypes.c_int]
+    out = ctypes.create_string_buffer(128)
+    pw = password.encode()
+    alg_argon2id13 = 2
+    assert lib.crypto_pwhash_str_alg(out, pw, len(pw), opslimit, 64 << 20,
+                                     alg_argon2id13) == 0
+    return out.value.decode()
+
+
+def raw_request(method, path, body=b"", headers=None):
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
+           f"Connection: close\r\nContent-Length: {len(body)}\r\n" + \
+           "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    return (head + "\r\n").encode() + body
+
+
+class Exchange:
+    """Requests each on a socket of its own, all in flight together; the
+    answers are collected in the order they arrive (Connection: close, so
+    an answer is complete when the server closes)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sel = selectors.DefaultSelector()
+        self.answers = []  # (tag, status or None, raw head), in order
+
+    def send(self, tag, raw, source=None):
+        s = socket.socket()
+        if source:
+            s.bind((source, 0))
+        s.settimeout(120 * H.TIMEOUT_SCALE)
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(raw)
+        s.setblocking(False)
+        self.sel.register(s, selectors.EVENT_READ, [tag, b""])
+
+    def _read(self, key):
+        s, data = key.fileobj, key.data
+        try:
+            chunk = s.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            data[1] += chunk
+            return
+        self.sel.unregister(s)
+        s.close()
+        head = data[1].split(b"\r\n\r\n", 1)[0]
+        m = head.split(b" ", 2)
+        st = int(m[1]) if head.startswith(b"HTTP/1.") and len(m) > 1 \
+            else None
+        self.answers.append((data[0], st, head))
+
+    def wait(self, pred, timeout=120, what="answers"):
+        end = time.monotonic() + timeout * H.TIMEOUT_SCALE
+        while not pred():
+            left = end - time.monotonic()
+            if left <= 0 or not self.sel.get_map():
+                raise AssertionError(f"timed out waiting for {what}: "
+                                     f"{len(self.answers)} answers")
+            for key, _ in self.sel.select(min(left, 1.0)):
+                self._read(key)
+
+    def got(self, tag):
+        return [a for a in self.answers if a[0] == tag]
 
 
 class Security(Case):
@@ -367,6 +450,75 @@ class Security(Case):
         for x in XSS:
             self.assertIn(json.dumps(x)[1:-1], allj, f"{x!r} changed")
         self.assertIn(json.dumps(XSS[1] + ".pdf")[1:-1], allj)
+
+
+class SlowAndGreedy(Case):
+    """Many logins, slow sockets and half-open uploads at once: the loop
+    keeps answering everyone else."""
+
+    def start(self, **http):
+        self.g = self.graph()
+        self.d = self.daemon(graph_url=self.g.url,
+                             extra={"http": http}).start()
+        r = subprocess.run([H.SIMPULCTL, "-c", self.d.conf, "user", "add",
+                            "siti", "--role", "admin"], input=PASSWORD + "\n",
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return self.d
+
+    def login_status(self):
+        body = json.dumps({"user": "siti", "password": PASSWORD}).encode()
+        st, _ = H.http("POST", self.d.url("/api/v1/login"), body,
+                       {"Content-Type": "application/json"}, timeout=120)
+        return st
+
+    def test_login_burst_does_not_stall_the_loop(self):
+        # One hash at a time, two waiting: of 100 logins at once, most are
+        # turned away at once (503 and Retry-After) instead of holding
+        # the loop for 100 hashes, and /healthz and a webhook are answered
+        # while the accepted ones are still being hashed.
+        d = self.start(login_hashes="1", login_queue="2")
+        # siti's hash takes ~0.5 s to check (16 passes instead of 2), so
+        # the three accepted logins are still outstanding well after the
+        # refusals; the password stays the right one.
+        db = sqlite3.connect(d.db)
+        db.execute("UPDATE users SET hash = ? WHERE name = 'siti'",
+                   (slow_hash(PASSWORD, 16),))
+        db.commit()
+        db.close()
+        login = raw_request(
+            "POST", "/api/v1/login",
+            json.dumps({"user": "siti", "password": PASSWORD}).encode(),
+            {"Content-Type": "application/json"})
+        ex = Exchange(d.port)
+        for _ in range(100):
+            ex.send("login", login)
+        ex.wait(lambda: ex.got("login"), what="a first login answer")
+        ex.send("healthz", raw_request("GET", "/healthz"))
+        p = wa_text("wamid.during-logins", "6281234567090", "tetap masuk")
+        body = json.dumps(p).encode()
+        ex.send("webhook", raw_request(
+            "POST", "/webhook/whatsapp", body,
+            {"Content-Type": "application/json",
+             "X-Hub-Signature-256": H.sign(body)}))
+        ex.wait(lambda: len(ex.answers) == 102, what="every answer")
+        order = [a[0] for a in ex.answers]
+        for tag in ("healthz", "webhook"):
+            self.assertEqual(ex.got(tag)[0][1], 200, tag)
+            # answered while logins were still being checked
+            self.assertIn("login", order[order.index(tag):], tag)
+        logins = ex.got("login")
+        sts = [a[1] for a in logins]
+        self.assertLessEqual(set(sts), {200, 503}, sts)
+        self.assertIn(200, sts)
+        busy = [a for a in logins if a[1] == 503]
+        self.assertTrue(busy, "no login was turned away")
+        for a in busy:
+            self.assertIn(b"\r\nRetry-After: ", a[2])
+        self.assertEqual([m["body"] for m in d.inbox()
+                          if m["direction"] == "in"], ["tetap masuk"])
+        # the right password still works afterwards
+        self.assertEqual(self.login_status(), 200)
 
 
 if __name__ == "__main__":
