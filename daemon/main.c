@@ -426,8 +426,14 @@ static int open_core(struct app *app)
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
 			     app->cfg->retry_base_ms);
 	inbox_on_commit(app->ib, kick_outbox, app->ob);
+	const struct http_limits lim = {
+	    .per_address = (unsigned)app->cfg->http_per_address,
+	    .head_s = (unsigned)app->cfg->http_head_timeout,
+	    .request_s = (unsigned)app->cfg->http_request_timeout,
+	    .upload_memory = (size_t)app->cfg->http_upload_memory << 20,
+	};
 	app->http = http_new(app->loop, app->cfg->http_listen,
-			     app->cfg->http_socket, err, sizeof(err));
+			     app->cfg->http_socket, &lim, err, sizeof(err));
 	if (!app->http) {
 		log_msg(LOG_ERR, "http: %s", err);
 		return -1;
