@@ -886,6 +886,11 @@ static void listener_stop(struct http *h, struct listener *ls)
 {
 	if (!ls->d)
 		return;
+	/* Requests answered while the features closed (logins, webhooks
+	 * answered 503) get their answer sent, as far as the socket takes it
+	 * at once, instead of a closed connection. */
+	if (ls->kick)
+		MHD_run(ls->d);
 	loop_fd_del(h->loop, ls->fd);
 	loop_prepare_del(h->loop, prepare, ls);
 	MHD_stop_daemon(ls->d);

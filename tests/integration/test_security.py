@@ -13,6 +13,7 @@ import os
 import resource
 import select
 import selectors
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -622,6 +623,32 @@ class SlowAndGreedy(Case):
                           if m["direction"] == "in"], ["tetap masuk"])
         # the right password still works afterwards
         self.assertEqual(self.login_status(), 200)
+
+    def test_stop_answers_logins_being_checked(self):
+        # SIGTERM while a hash runs and others wait: each login is
+        # answered (200 for the one hashed, 503 for those never started)
+        # and simpuld stops cleanly (libmicrohttpd aborts on a connection
+        # left suspended).
+        d = self.start(login_hashes="1", login_queue="4")
+        self.add_user()
+        db = sqlite3.connect(d.db)
+        db.execute("UPDATE users SET hash = ? WHERE name = 'siti'",
+                   (slow_hash(PASSWORD, 2 if wrapped() else 32),))
+        db.commit()
+        db.close()
+        login = raw_request(
+            "POST", "/api/v1/login",
+            json.dumps({"user": "siti", "password": PASSWORD}).encode(),
+            {"Content-Type": "application/json"})
+        ex = Exchange(d.port)
+        for _ in range(5):
+            ex.send("login", login)
+        d.ctl("status")  # the loop has taken the logins in by now
+        d.signal(signal.SIGTERM)
+        ex.wait(lambda: len(ex.answers) == 5, what="every login answered")
+        self.assertLessEqual({a[1] for a in ex.answers}, {200, 503},
+                             ex.answers)
+        self.assertEqual(d.proc.wait(60 * H.TIMEOUT_SCALE), 0)
 
     def test_slowloris_from_one_address_does_not_stop_others(self):
         # 2,000 sockets from 127.0.0.2 that never finish their request
