@@ -346,10 +346,91 @@ static void user_action(struct api_ui *u, struct http_req *req,
 
 /* POST /api/v1/users {"name","role","password","replace"}, or
  * {"name","action"}: admins and simpulctl (user add|disable|delete). */
+/* A user being added (or given a new password) while the password is
+ * hashed off the loop: its request is suspended. */
+struct user_wait {
+	struct api_ui *u;
+	struct http_req *req;
+	char name[64];
+	char role[8];
+	bool replace;
+};
+
+static void store_user(struct user_wait *w, const char *hash,
+		       struct http_resp *resp)
+{
+	struct api_ui *u = w->u;
+	int r =
+	    w->replace
+		? store_user_update(u->app->st, w->name, w->role, hash)
+		: store_user_add(u->app->st, w->name, w->role, hash, now_ms(u));
+
+	if (r == STORE_DUP)
+		http_error(resp, 409, "user exists (use --replace)");
+	else if (r == STORE_NOTFOUND)
+		http_error(resp, 404, "no such user");
+	else if (r)
+		http_error(resp, 500, store_errmsg(u->app->st));
+	else {
+		store_audit(u->app->st, http_user(w->req),
+			    w->replace ? "user_update" : "user_add", 0, w->name,
+			    now_ms(u));
+		http_reply_json(
+		    resp, 201,
+		    json_pack("{ss ss}", "name", w->name, "role", w->role));
+	}
+}
+
+static void user_hashed(void *ud, const char *hash)
+{
+	struct user_wait *w = ud;
+	struct http_resp resp = {0};
+
+	if (hash)
+		store_user(w, hash, &resp);
+	else
+		http_error(&resp, 503, "password hashing failed; try again");
+	http_resume(w->req, &resp);
+	free(w);
+}
+
+static int add_user(struct api_ui *u, struct http_req *req,
+		    struct http_resp *resp, json_t *j)
+{
+	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *role = json_string_value(json_object_get(j, "role"));
+	const char *pw = json_string_value(json_object_get(j, "password"));
+	struct user_wait *w;
+
+	if (!valid_user_name(name))
+		http_error(resp, 400, "'name': 1 to 60 of A-Z a-z 0-9 . _ -");
+	else if (!role || (strcmp(role, "staff") && strcmp(role, "admin")))
+		http_error(resp, 400, "'role' must be staff or admin");
+	else if (!pw || strlen(pw) < 8 || strlen(pw) > 200)
+		http_error(resp, 400, "'password' needs 8 to 200 characters");
+	else if (!(w = calloc(1, sizeof(*w))))
+		http_error(resp, 500, "out of memory");
+	else {
+		*w = (struct user_wait){
+		    .u = u,
+		    .req = req,
+		    .replace = json_is_true(json_object_get(j, "replace"))};
+		snprintf(w->name, sizeof(w->name), "%s", name);
+		snprintf(w->role, sizeof(w->role), "%s", role);
+		if (auth_hash_start(u->auth, pw, user_hashed, w) ==
+		    AUTH_PENDING)
+			return HTTP_SUSPEND;
+		free(w);
+		http_error(resp, 503, "server busy; try again");
+		http_add_header(resp, "Retry-After", "1");
+	}
+	return HTTP_DONE;
+}
+
 static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ui *u = ud;
-	char hash[192];
+	int rc = HTTP_DONE;
 
 	if (!is_admin(u, req)) {
 		http_error(resp, 403, "only an admin may add users");
@@ -360,44 +441,12 @@ static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 		return HTTP_DONE;
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *action = json_string_value(json_object_get(j, "action"));
-	if (action) {
+	if (action)
 		user_action(u, req, resp, name, action);
-		json_decref(j);
-		return HTTP_DONE;
-	}
-	const char *role = json_string_value(json_object_get(j, "role"));
-	const char *pw = json_string_value(json_object_get(j, "password"));
-	bool replace = json_is_true(json_object_get(j, "replace"));
-	if (!valid_user_name(name))
-		http_error(resp, 400, "'name': 1 to 60 of A-Z a-z 0-9 . _ -");
-	else if (!role || (strcmp(role, "staff") && strcmp(role, "admin")))
-		http_error(resp, 400, "'role' must be staff or admin");
-	else if (!pw || strlen(pw) < 8 || strlen(pw) > 200)
-		http_error(resp, 400, "'password' needs 8 to 200 characters");
-	else if (auth_hash_password(pw, hash, sizeof(hash)))
-		http_error(resp, 500, "password hashing failed (memory?)");
-	else {
-		int r = replace
-			    ? store_user_update(u->app->st, name, role, hash)
-			    : store_user_add(u->app->st, name, role, hash,
-					     now_ms(u));
-		if (r == STORE_DUP)
-			http_error(resp, 409, "user exists (use --replace)");
-		else if (r == STORE_NOTFOUND)
-			http_error(resp, 404, "no such user");
-		else if (r)
-			http_error(resp, 500, store_errmsg(u->app->st));
-		else {
-			store_audit(u->app->st, http_user(req),
-				    replace ? "user_update" : "user_add", 0,
-				    name, now_ms(u));
-			http_reply_json(
-			    resp, 201,
-			    json_pack("{ss ss}", "name", name, "role", role));
-		}
-	}
+	else
+		rc = add_user(u, req, resp, j);
 	json_decref(j);
-	return HTTP_DONE;
+	return rc;
 }
 
 /* ---- the conversation list --------------------------------------------- */

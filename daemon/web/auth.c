@@ -84,18 +84,51 @@ void auth_free(struct auth *a)
 	free(a);
 }
 
-int auth_hash_password(const char *password, char *out, size_t outlen)
-{
-	char h[crypto_pwhash_STRBYTES];
+/* A new password's hash, made on a worker thread (worker.h). */
+struct hash_job {
+	char password[256];
+	char hash[crypto_pwhash_STRBYTES];
+	bool ok;
+	auth_hash_cb cb;
+	void *ud;
+};
 
-	if (crypto_pwhash_str_alg(h, password, strlen(password),
-				  crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				  crypto_pwhash_MEMLIMIT_INTERACTIVE,
-				  crypto_pwhash_ALG_ARGON2ID13) != 0 ||
-	    strlen(h) >= outlen)
-		return -1;
-	snprintf(out, outlen, "%s", h);
-	return 0;
+static void hash_run(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->ok = crypto_pwhash_str_alg(j->hash, j->password, strlen(j->password),
+				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				      crypto_pwhash_MEMLIMIT_INTERACTIVE,
+				      crypto_pwhash_ALG_ARGON2ID13) == 0;
+	sodium_memzero(j->password, sizeof(j->password));
+}
+
+static void hash_done(void *arg, bool ran)
+{
+	struct hash_job *j = arg;
+
+	j->cb(j->ud, ran && j->ok ? j->hash : NULL);
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+enum auth_result auth_hash_start(struct auth *a, const char *password,
+				 auth_hash_cb cb, void *ud)
+{
+	struct hash_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return AUTH_ERR;
+	snprintf(j->password, sizeof(j->password), "%s", password);
+	j->cb = cb;
+	j->ud = ud;
+	if (!a->hasher || worker_submit(a->hasher, hash_run, hash_done, j)) {
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+		return AUTH_BUSY;
+	}
+	return AUTH_PENDING;
 }
 
 static void hex_random(char out[AUTH_TOKEN_HEX])

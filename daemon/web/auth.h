@@ -48,8 +48,13 @@ struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void),
 void auth_stop(struct auth *a);
 void auth_free(struct auth *a);
 
-/* argon2id hash string of a password; 0 or -1 (out of memory). */
-int auth_hash_password(const char *password, char *out, size_t outlen);
+/* argon2id hash string of a password, made off the loop like a login's
+ * check: AUTH_PENDING, then cb(ud, hash) once, later, on the loop (hash
+ * NULL when it failed or simpuld is stopping); AUTH_BUSY when every hash
+ * slot and queue place is taken, AUTH_ERR (no memory): cb never called. */
+typedef void (*auth_hash_cb)(void *ud, const char *hash);
+enum auth_result auth_hash_start(struct auth *a, const char *password,
+				 auth_hash_cb cb, void *ud);
 
 /* The outcome of a login: token (for the cookie) and csrf on AUTH_OK,
  * retry_s on AUTH_LOCKED and AUTH_BUSY (wait that long). */
