@@ -245,6 +245,14 @@ static int open_web(struct simpuld *d)
 	return api_init(&d->app, d->sms);
 }
 
+/* Logins being hashed are answered now; the rest of the API's state
+ * stays until after http_free (close_parts). */
+static void close_web(struct simpuld *d)
+{
+	(void)d;
+	api_stop();
+}
+
 static int open_ops(struct simpuld *d)
 {
 	return ops_init(&d->app, d->sms);
@@ -343,7 +351,7 @@ static const struct feature {
     {"sms", open_sms, close_sms, reload_sms},
     {"announce", open_announce, close_announce, NULL},
     {"events", open_events, close_events, NULL},
-    {"web", open_web, NULL, NULL},
+    {"web", open_web, close_web, NULL},
     {"ops", open_ops, close_ops, NULL},
     {"debug", open_debug, NULL, NULL},
 };
@@ -418,8 +426,14 @@ static int open_core(struct app *app)
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
 			     app->cfg->retry_base_ms);
 	inbox_on_commit(app->ib, kick_outbox, app->ob);
+	const struct http_limits lim = {
+	    .per_address = (unsigned)app->cfg->http_per_address,
+	    .head_s = (unsigned)app->cfg->http_head_timeout,
+	    .request_s = (unsigned)app->cfg->http_request_timeout,
+	    .upload_memory = (size_t)app->cfg->http_upload_memory << 20,
+	};
 	app->http = http_new(app->loop, app->cfg->http_listen,
-			     app->cfg->http_socket, err, sizeof(err));
+			     app->cfg->http_socket, &lim, err, sizeof(err));
 	if (!app->http) {
 		log_msg(LOG_ERR, "http: %s", err);
 		return -1;

@@ -44,6 +44,12 @@ struct config {
 	bool http_https;   /* the inbox is reached over HTTPS */
 	char *http_trusted_proxy; /* addresses whose X-Forwarded-* count */
 	char *http_metrics_allow; /* TCP peers that may GET /metrics */
+	int http_login_hashes;	  /* argon2id hashes at once (threads) */
+	int http_login_queue;	  /* logins waiting for one; more: 503 */
+	int http_per_address;	  /* TCP connections from one address */
+	int http_head_timeout;	  /* s from connect to the request head */
+	int http_request_timeout; /* s from connect to the request body */
+	int http_upload_memory;	  /* MiB for request bodies being received */
 	char *web_root;
 	/* [whatsapp] */
 	bool wa_enabled;

@@ -1,8 +1,9 @@
 /* core/counters: process-wide event counters that any module bumps and
  * ops/ exports on /metrics. Known names (anything else is exported as
  * simpul_events_total{name="..."}): "webhook_bad_signature",
- * "webhook_bad_payload", "webhook_busy", "rule_suppressed",
- * "media_deleted". No allocation; safe before anything is set up. */
+ * "webhook_bad_payload", "webhook_busy", "login_busy", "upload_busy",
+ * "http_deadline",
+ * "rule_suppressed", "media_deleted". No allocation; safe before anything is set up. */
 #ifndef SIMPUL_COUNTERS_H
 #define SIMPUL_COUNTERS_H
 

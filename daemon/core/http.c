@@ -18,10 +18,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "counters.h"
+#include "http_guard.h"
 #include "loop.h"
 
 #define SMALL_BODY (64 * 1024)
 #define BIG_BODY (3 * 1024 * 1024) /* Meta's webhook payloads stay below */
+/* Every body may take this much without asking the upload budget
+ * (connections x this is bounded by the connection limit), so a real
+ * webhook of a few kB gets through while the budget is full. */
+#define FREE_BODY (16 * 1024)
 
 struct route {
 	char method[8];
@@ -42,6 +48,7 @@ struct listener {
 
 struct http {
 	struct loop *loop;
+	struct http_guard *guard;
 	struct listener tcp, unix_;
 	char *sock_path;
 	int port;
@@ -52,6 +59,7 @@ struct http {
 	struct http_stream *streams; /* open endless responses */
 	char trusted[256];
 	bool https;
+	size_t body_budget, body_used; /* request bodies beyond FREE_BODY */
 };
 
 struct http_req {
@@ -64,7 +72,9 @@ struct http_req {
 	char *path;
 	char *body;
 	size_t len, cap, limit;
-	bool too_big, suspended, answered;
+	size_t expect;	 /* Content-Length, 0 when not given */
+	size_t reserved; /* taken from h->body_budget */
+	bool too_big, no_room, suspended, answered;
 	struct http_resp resp;
 	char user[64];
 	char peer[64];
@@ -373,6 +383,8 @@ static enum MHD_Result queue(struct http_req *req)
 	struct http_resp *r = &req->resp;
 	struct MHD_Response *m;
 
+	http_guard_busy(req->conn); /* the answer is ours to send now */
+
 	if (r->stream) {
 		m = stream_response(r->stream);
 	} else if (r->file) {
@@ -494,6 +506,53 @@ static void note_peer(struct http_req *req)
 		note_proxy(req);
 }
 
+/* Memory for a body beyond FREE_BODY comes out of the upload budget;
+ * false when the budget cannot give it. */
+static bool body_reserve(struct http_req *req, size_t cap)
+{
+	struct http *h = req->h;
+	size_t have = FREE_BODY + req->reserved;
+
+	if (cap <= have)
+		return true;
+	if (h->body_used + (cap - have) > h->body_budget)
+		return false;
+	h->body_used += cap - have;
+	req->reserved += cap - have;
+	return true;
+}
+
+static void busy(struct http_resp *resp)
+{
+	http_error(resp, 503, "busy, retry later");
+	http_add_header(resp, "Retry-After", "5");
+}
+
+/* Decided from the head: a body larger than the route takes is not kept
+ * (413 once it is in: clients that send the whole body before reading
+ * the answer get to read it), one the upload budget has no room for now
+ * is answered 503 before it is read. Neither costs memory. */
+static void check_length(struct http_req *req)
+{
+	const char *cl = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+
+	if (!cl)
+		return; /* chunked: reserved as it comes (append_body) */
+	unsigned long long n = strtoull(cl, &end, 10);
+	if (end == cl || *end)
+		return; /* libmicrohttpd answers a malformed one itself */
+	if (n > req->limit) {
+		req->too_big = true;
+	} else if (!body_reserve(req, (size_t)n + 1)) {
+		counters_add("upload_busy");
+		busy(&req->resp);
+	} else {
+		req->expect = (size_t)n;
+	}
+}
+
 static struct http_req *req_new(struct listener *ls,
 				struct MHD_Connection *conn,
 				const char *method, const char *url)
@@ -527,17 +586,40 @@ static struct http_req *req_new(struct listener *ls,
 			http_error(&req->resp, 401, msg);
 		}
 	}
+	if (!req->resp.status)
+		check_length(req);
 	return req;
+}
+
+/* Doubling, but never past the announced length or the route's limit. */
+static size_t body_cap(const struct http_req *req, size_t need)
+{
+	size_t cap = need * 2;
+
+	if (req->expect && cap > req->expect + 1)
+		cap = req->expect + 1;
+	if (cap > req->limit + 1)
+		cap = req->limit + 1;
+	return cap < need ? need : cap;
 }
 
 static void append_body(struct http_req *req, const char *data, size_t n)
 {
+	if (req->no_room)
+		return;
 	if (req->too_big || req->len + n > req->limit) {
 		req->too_big = true;
 		return;
 	}
 	if (req->len + n + 1 > req->cap) {
-		size_t cap = (req->len + n + 1) * 2;
+		size_t cap = body_cap(req, req->len + n + 1);
+		if (!body_reserve(req, cap)) {
+			req->no_room = true; /* dropped; answered 503 */
+			free(req->body);
+			req->body = NULL;
+			req->len = req->cap = 0;
+			return;
+		}
 		char *p = realloc(req->body, cap);
 		if (!p) {
 			req->too_big = true;
@@ -570,10 +652,16 @@ static enum MHD_Result dispatch(struct http_req *req)
 		http_error(&req->resp, 413, "request body too large");
 		return queue(req);
 	}
+	if (req->no_room) {
+		counters_add("upload_busy");
+		busy(&req->resp);
+		return queue(req);
+	}
 	if (!authorised(req))
 		return queue(req);
 	if (req->route->fn(req->route->ud, req, &req->resp) == HTTP_SUSPEND) {
 		req->suspended = true;
+		http_guard_busy(req->conn);
 		MHD_suspend_connection(req->conn);
 		return MHD_YES;
 	}
@@ -589,6 +677,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct http_req *req = *con_cls;
 
 	if (!req) {
+		http_guard_head(conn);
 		req = req_new(ls, conn, method, url);
 		*con_cls = req;
 		if (req && req->resp.status)
@@ -613,8 +702,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 {
 	struct http_req *req = *con_cls;
 
+	http_guard_idle(conn);
 	if (!req)
 		return;
+	req->h->body_used -= req->reserved;
 	resp_clear(&req->resp);
 	free(req->body);
 	free(req->path);
@@ -662,16 +753,24 @@ static void on_deadline(struct loop *l, void *arg)
 	MHD_run(ls->d);
 }
 
+/* per_address: libmicrohttpd accepts and at once closes a connection
+ * from an address that already holds that many, so one client (however
+ * slow its sockets) cannot take the CONNECTION_LIMIT from the others.
+ * CONNECTION_TIMEOUT is only the idle limit of a response being sent:
+ * the request's own deadlines are http_guard's. */
 static int listener_start(struct http *h, struct listener *ls, int listen_fd,
-			  char *err, size_t errlen)
+			  unsigned per_address, char *err, size_t errlen)
 {
 	ls->h = h;
 	ls->d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, ls, MHD_OPTION_LISTEN_SOCKET,
 		listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, ls,
+		MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->guard,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
+		MHD_OPTION_END);
 	if (!ls->d) {
 		snprintf(err, errlen, "libmicrohttpd failed to start");
 		close(listen_fd);
@@ -750,20 +849,30 @@ fail:
 }
 
 struct http *http_new(struct loop *l, const char *listen_addr,
-		      const char *sock, char *err, size_t errlen)
+		      const char *sock, const struct http_limits *lim,
+		      char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 
+	if (!h)
+		return NULL;
 	h->loop = l;
 	h->unix_.local = true;
+	h->body_budget = lim->upload_memory;
+	h->guard = http_guard_new(l, lim->head_s, lim->request_s);
+	if (!h->guard) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (listen_addr && *listen_addr) {
 		int fd = tcp_socket(listen_addr, &h->port, err, errlen);
-		if (fd < 0 || listener_start(h, &h->tcp, fd, err, errlen))
+		if (fd < 0 || listener_start(h, &h->tcp, fd, lim->per_address,
+					     err, errlen))
 			goto fail;
 	}
 	if (sock && *sock) {
 		int fd = unix_socket(sock, err, errlen);
-		if (fd < 0 || listener_start(h, &h->unix_, fd, err, errlen))
+		if (fd < 0 || listener_start(h, &h->unix_, fd, 0, err, errlen))
 			goto fail;
 		h->sock_path = strdup(sock);
 	}
@@ -777,6 +886,11 @@ static void listener_stop(struct http *h, struct listener *ls)
 {
 	if (!ls->d)
 		return;
+	/* Requests answered while the features closed (logins, webhooks
+	 * answered 503) get their answer sent, as far as the socket takes it
+	 * at once, instead of a closed connection. */
+	if (ls->kick)
+		MHD_run(ls->d);
 	loop_fd_del(h->loop, ls->fd);
 	loop_prepare_del(h->loop, prepare, ls);
 	MHD_stop_daemon(ls->d);
@@ -793,6 +907,7 @@ void http_free(struct http *h)
 		http_stream_wake(s);
 	listener_stop(h, &h->tcp);
 	listener_stop(h, &h->unix_);
+	http_guard_free(h->guard);
 	if (h->sock_path)
 		unlink(h->sock_path);
 	for (size_t i = 0; i < h->nroutes; i++) {

@@ -43,8 +43,20 @@ typedef int (*http_handler)(void *ud, struct http_req *req,
 typedef bool (*http_auth_cb)(void *ud, struct http_req *req,
 			     struct http_resp *resp);
 
+/* What one client may hold (http_guard.h has the deadlines). */
+struct http_limits {
+	unsigned per_address; /* TCP connections from one address; 0: any */
+	unsigned head_s;      /* from connect (or the last answer) to the
+				 end of the request head */
+	unsigned request_s;   /* ... to the end of the request body */
+	/* Bytes all request bodies being received may hold beyond their
+	 * first 16 KiB each; a body without room is answered 503 (with
+	 * Retry-After), before it is read when its length is announced. */
+	size_t upload_memory;
+};
+
 struct http *http_new(struct loop *l, const char *listen, const char *sock,
-		      char *err, size_t errlen);
+		      const struct http_limits *lim, char *err, size_t errlen);
 void http_free(struct http *h);
 int http_route(struct http *h, const char *method, const char *path, int flags,
 	       http_handler fn, void *ud);

@@ -298,6 +298,11 @@ int api_init(struct app *app, const struct sms *sms)
 	       api_ui_routes(the_ui);
 }
 
+void api_stop(void)
+{
+	api_ui_stop(the_ui);
+}
+
 void api_free(void)
 {
 	api_ui_free(the_ui);

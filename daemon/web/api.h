@@ -11,6 +11,9 @@ struct sms;
 /* Registers the routes; sms (NULL when the modem is disabled) answers the
  * modem part of /api/v1/status. */
 int api_init(struct app *app, const struct sms *sms);
+/* Answers the requests it still holds suspended (logins being checked);
+ * before http_free. */
+void api_stop(void);
 /* Frees what api_init made (call after http_free). */
 void api_free(void);
 /* Queues text to a conversation's resident on the channel they used last;

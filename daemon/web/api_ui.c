@@ -9,6 +9,7 @@
 #include "app.h"
 #include "auth.h"
 #include "config.h"
+#include "counters.h"
 #include "gsm.h"
 #include "http.h"
 #include "log.h"
@@ -126,12 +127,87 @@ static int get_static(void *ud, struct http_req *req, struct http_resp *resp)
 
 /* ---- login ------------------------------------------------------------- */
 
+static void retry_after(struct http_resp *resp, int64_t seconds)
+{
+	char ra[24];
+
+	snprintf(ra, sizeof(ra), "%lld", (long long)seconds);
+	http_add_header(resp, "Retry-After", ra);
+}
+
+static void answer_locked(struct http_resp *resp, int64_t retry)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg),
+		 "Terlalu banyak percobaan gagal. Coba lagi dalam %lld %s.",
+		 (long long)(retry < 60 ? retry : (retry + 59) / 60),
+		 retry < 60 ? "detik" : "menit");
+	http_error(resp, 429, msg);
+	retry_after(resp, retry);
+}
+
+static void answer_login(struct api_ui *u, struct http_req *req,
+			 struct http_resp *resp, const char *name,
+			 const struct auth_login *res)
+{
+	char cookie[200];
+
+	switch (res->result) {
+	case AUTH_OK:
+		auth_cookie(res->token, http_is_https(req), cookie,
+			    sizeof(cookie));
+		http_add_header(resp, "Set-Cookie", cookie);
+		store_audit(u->app->st, name, "login", 0, http_peer(req),
+			    now_ms(u));
+		http_reply_json(
+		    resp, 200,
+		    json_pack("{ss ss}", "user", name, "csrf", res->csrf));
+		break;
+	case AUTH_BAD:
+		store_audit(u->app->st, name, "login_failed", 0, http_peer(req),
+			    now_ms(u));
+		http_error(resp, 401, "Nama pengguna atau kata sandi salah.");
+		break;
+	case AUTH_LOCKED:
+		answer_locked(resp, res->retry_s);
+		break;
+	case AUTH_BUSY:
+		/* Many logins at once (or an attack): the hashes are capped,
+		 * so the rest of simpuld keeps its CPU and memory. */
+		counters_add("login_busy");
+		http_error(resp, 503,
+			   "Server sedang sibuk. Coba masuk lagi sebentar.");
+		retry_after(resp, res->retry_s);
+		break;
+	default:
+		http_error(resp, 500, store_errmsg(u->app->st));
+	}
+}
+
+/* A login whose password is being hashed: its request is suspended. */
+struct login_wait {
+	struct api_ui *u;
+	struct http_req *req;
+	char name[64];
+};
+
+static void login_done(void *ud, const struct auth_login *res)
+{
+	struct login_wait *w = ud;
+	struct http_resp resp = {0};
+
+	answer_login(w->u, w->req, &resp, w->name, res);
+	http_resume(w->req, &resp);
+	free(w);
+}
+
 static int post_login(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ui *u = ud;
 	const char *ct = http_header(req, "Content-Type");
-	char token[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX], cookie[200];
-	int64_t retry = 0;
+	struct auth_login res;
+	int rc = HTTP_DONE;
 
 	/* A cross-site form cannot send application/json without a CORS
 	 * preflight, which we never grant: no login CSRF. */
@@ -144,44 +220,28 @@ static int post_login(void *ud, struct http_req *req, struct http_resp *resp)
 		return HTTP_DONE;
 	const char *name = json_string_value(json_object_get(j, "user"));
 	const char *pw = json_string_value(json_object_get(j, "password"));
+	struct login_wait *w = calloc(1, sizeof(*w));
 	if (!name || !pw || !*name || strlen(name) > 60 || strlen(pw) > 200) {
 		http_error(resp, 400, "'user' and 'password' are required");
 		goto done;
 	}
-	switch (auth_login(u->auth, name, pw, http_peer(req), token, csrf,
-			   &retry)) {
-	case AUTH_OK:
-		auth_cookie(token, http_is_https(req), cookie, sizeof(cookie));
-		http_add_header(resp, "Set-Cookie", cookie);
-		store_audit(u->app->st, name, "login", 0, http_peer(req),
-			    now_ms(u));
-		http_reply_json(
-		    resp, 200,
-		    json_pack("{ss ss}", "user", name, "csrf", csrf));
-		break;
-	case AUTH_BAD:
-		store_audit(u->app->st, name, "login_failed", 0, http_peer(req),
-			    now_ms(u));
-		http_error(resp, 401, "Nama pengguna atau kata sandi salah.");
-		break;
-	case AUTH_LOCKED: {
-		char msg[160], ra[24];
-		snprintf(msg, sizeof(msg),
-			 "Terlalu banyak percobaan gagal. Coba lagi dalam %lld"
-			 " %s.",
-			 (long long)(retry < 60 ? retry : (retry + 59) / 60),
-			 retry < 60 ? "detik" : "menit");
-		http_error(resp, 429, msg);
-		snprintf(ra, sizeof(ra), "%lld", (long long)retry);
-		http_add_header(resp, "Retry-After", ra);
-		break;
+	if (!w) {
+		http_error(resp, 500, "out of memory");
+		goto done;
 	}
-	default:
-		http_error(resp, 500, store_errmsg(u->app->st));
+	*w = (struct login_wait){.u = u, .req = req};
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	if (auth_login_start(u->auth, name, pw, http_peer(req), login_done, w,
+			     &res) == AUTH_PENDING) {
+		w = NULL; /* login_done answers and frees it */
+		rc = HTTP_SUSPEND;
+	} else {
+		answer_login(u, req, resp, name, &res);
 	}
 done:
+	free(w);
 	json_decref(j);
-	return HTTP_DONE;
+	return rc;
 }
 
 static int post_logout(void *ud, struct http_req *req, struct http_resp *resp)
@@ -286,10 +346,91 @@ static void user_action(struct api_ui *u, struct http_req *req,
 
 /* POST /api/v1/users {"name","role","password","replace"}, or
  * {"name","action"}: admins and simpulctl (user add|disable|delete). */
+/* A user being added (or given a new password) while the password is
+ * hashed off the loop: its request is suspended. */
+struct user_wait {
+	struct api_ui *u;
+	struct http_req *req;
+	char name[64];
+	char role[8];
+	bool replace;
+};
+
+static void store_user(struct user_wait *w, const char *hash,
+		       struct http_resp *resp)
+{
+	struct api_ui *u = w->u;
+	int r =
+	    w->replace
+		? store_user_update(u->app->st, w->name, w->role, hash)
+		: store_user_add(u->app->st, w->name, w->role, hash, now_ms(u));
+
+	if (r == STORE_DUP)
+		http_error(resp, 409, "user exists (use --replace)");
+	else if (r == STORE_NOTFOUND)
+		http_error(resp, 404, "no such user");
+	else if (r)
+		http_error(resp, 500, store_errmsg(u->app->st));
+	else {
+		store_audit(u->app->st, http_user(w->req),
+			    w->replace ? "user_update" : "user_add", 0, w->name,
+			    now_ms(u));
+		http_reply_json(
+		    resp, 201,
+		    json_pack("{ss ss}", "name", w->name, "role", w->role));
+	}
+}
+
+static void user_hashed(void *ud, const char *hash)
+{
+	struct user_wait *w = ud;
+	struct http_resp resp = {0};
+
+	if (hash)
+		store_user(w, hash, &resp);
+	else
+		http_error(&resp, 503, "password hashing failed; try again");
+	http_resume(w->req, &resp);
+	free(w);
+}
+
+static int add_user(struct api_ui *u, struct http_req *req,
+		    struct http_resp *resp, json_t *j)
+{
+	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *role = json_string_value(json_object_get(j, "role"));
+	const char *pw = json_string_value(json_object_get(j, "password"));
+	struct user_wait *w;
+
+	if (!valid_user_name(name))
+		http_error(resp, 400, "'name': 1 to 60 of A-Z a-z 0-9 . _ -");
+	else if (!role || (strcmp(role, "staff") && strcmp(role, "admin")))
+		http_error(resp, 400, "'role' must be staff or admin");
+	else if (!pw || strlen(pw) < 8 || strlen(pw) > 200)
+		http_error(resp, 400, "'password' needs 8 to 200 characters");
+	else if (!(w = calloc(1, sizeof(*w))))
+		http_error(resp, 500, "out of memory");
+	else {
+		*w = (struct user_wait){
+		    .u = u,
+		    .req = req,
+		    .replace = json_is_true(json_object_get(j, "replace"))};
+		snprintf(w->name, sizeof(w->name), "%s", name);
+		snprintf(w->role, sizeof(w->role), "%s", role);
+		if (auth_hash_start(u->auth, pw, user_hashed, w) ==
+		    AUTH_PENDING)
+			return HTTP_SUSPEND;
+		free(w);
+		http_error(resp, 503, "server busy; try again");
+		http_add_header(resp, "Retry-After", "1");
+	}
+	return HTTP_DONE;
+}
+
 static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ui *u = ud;
-	char hash[192];
+	int rc = HTTP_DONE;
 
 	if (!is_admin(u, req)) {
 		http_error(resp, 403, "only an admin may add users");
@@ -300,44 +441,12 @@ static int post_users(void *ud, struct http_req *req, struct http_resp *resp)
 		return HTTP_DONE;
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *action = json_string_value(json_object_get(j, "action"));
-	if (action) {
+	if (action)
 		user_action(u, req, resp, name, action);
-		json_decref(j);
-		return HTTP_DONE;
-	}
-	const char *role = json_string_value(json_object_get(j, "role"));
-	const char *pw = json_string_value(json_object_get(j, "password"));
-	bool replace = json_is_true(json_object_get(j, "replace"));
-	if (!valid_user_name(name))
-		http_error(resp, 400, "'name': 1 to 60 of A-Z a-z 0-9 . _ -");
-	else if (!role || (strcmp(role, "staff") && strcmp(role, "admin")))
-		http_error(resp, 400, "'role' must be staff or admin");
-	else if (!pw || strlen(pw) < 8 || strlen(pw) > 200)
-		http_error(resp, 400, "'password' needs 8 to 200 characters");
-	else if (auth_hash_password(pw, hash, sizeof(hash)))
-		http_error(resp, 500, "password hashing failed (memory?)");
-	else {
-		int r = replace
-			    ? store_user_update(u->app->st, name, role, hash)
-			    : store_user_add(u->app->st, name, role, hash,
-					     now_ms(u));
-		if (r == STORE_DUP)
-			http_error(resp, 409, "user exists (use --replace)");
-		else if (r == STORE_NOTFOUND)
-			http_error(resp, 404, "no such user");
-		else if (r)
-			http_error(resp, 500, store_errmsg(u->app->st));
-		else {
-			store_audit(u->app->st, http_user(req),
-				    replace ? "user_update" : "user_add", 0,
-				    name, now_ms(u));
-			http_reply_json(
-			    resp, 201,
-			    json_pack("{ss ss}", "name", name, "role", role));
-		}
-	}
+	else
+		rc = add_user(u, req, resp, j);
 	json_decref(j);
-	return HTTP_DONE;
+	return rc;
 }
 
 /* ---- the conversation list --------------------------------------------- */
@@ -680,13 +789,21 @@ struct api_ui *api_ui_new(struct app *app)
 	if (!u)
 		return NULL;
 	u->app = app;
-	u->auth = auth_new(app->st, app->clock_ms);
+	u->auth =
+	    auth_new(app->st, app->clock_ms, app->loop,
+		     app->cfg->http_login_hashes, app->cfg->http_login_queue);
 	if (!u->auth) {
 		free(u);
 		return NULL;
 	}
 	http_set_auth(app->http, auth_http_check, u->auth);
 	return u;
+}
+
+void api_ui_stop(struct api_ui *u)
+{
+	if (u)
+		auth_stop(u->auth);
 }
 
 void api_ui_free(struct api_ui *u)

@@ -14,6 +14,8 @@ struct http_resp;
 
 /* Also installs the session check (auth.h) as the http auth hook. */
 struct api_ui *api_ui_new(struct app *app);
+/* Answers the logins still being checked (before http_free). */
+void api_ui_stop(struct api_ui *u);
 void api_ui_free(struct api_ui *u);
 int api_ui_routes(struct api_ui *u);
 /* POST /api/v1/conversations/{id}/{action} for every action but reply:

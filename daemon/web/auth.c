@@ -9,6 +9,7 @@
 #include "http.h"
 #include "store.h"
 #include "store_ui.h"
+#include "worker.h"
 
 /* Failed logins by key, kept in memory: a restart forgets them, which is
  * fine for an office PC's brute force protection and costs no disk write
@@ -40,6 +41,7 @@ static const struct throttle_rule rules[] = {
 struct auth {
 	struct store *st;
 	int64_t (*clock_ms)(void);
+	struct worker *hasher; /* NULL once stopped */
 	struct throttle t[NTHROTTLE];
 };
 
@@ -51,7 +53,8 @@ static const char dummy_hash[crypto_pwhash_STRBYTES] =
 	"$argon2id$v=19$m=65536,t=2,p=1$y3WlmLteJol1aN0qR0NFww$"
 	"9s/GV/B7DE9LGoEBzu9nD3EF9i0DqQ7P1INmIgpxSGE";
 
-struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void))
+struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void),
+		      struct loop *l, int hashes, int queue)
 {
 	struct auth *a = calloc(1, sizeof(*a));
 
@@ -59,26 +62,73 @@ struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void))
 		return NULL;
 	a->st = st;
 	a->clock_ms = clock_ms;
+	a->hasher = worker_new(l, hashes, queue);
+	if (!a->hasher) {
+		free(a);
+		return NULL;
+	}
 	return a;
+}
+
+void auth_stop(struct auth *a)
+{
+	if (!a)
+		return;
+	worker_free(a->hasher);
+	a->hasher = NULL;
 }
 
 void auth_free(struct auth *a)
 {
+	auth_stop(a);
 	free(a);
 }
 
-int auth_hash_password(const char *password, char *out, size_t outlen)
-{
-	char h[crypto_pwhash_STRBYTES];
+/* A new password's hash, made on a worker thread (worker.h). */
+struct hash_job {
+	char password[256];
+	char hash[crypto_pwhash_STRBYTES];
+	bool ok;
+	auth_hash_cb cb;
+	void *ud;
+};
 
-	if (crypto_pwhash_str_alg(h, password, strlen(password),
-				  crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				  crypto_pwhash_MEMLIMIT_INTERACTIVE,
-				  crypto_pwhash_ALG_ARGON2ID13) != 0 ||
-	    strlen(h) >= outlen)
-		return -1;
-	snprintf(out, outlen, "%s", h);
-	return 0;
+static void hash_run(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->ok = crypto_pwhash_str_alg(j->hash, j->password, strlen(j->password),
+				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				      crypto_pwhash_MEMLIMIT_INTERACTIVE,
+				      crypto_pwhash_ALG_ARGON2ID13) == 0;
+	sodium_memzero(j->password, sizeof(j->password));
+}
+
+static void hash_done(void *arg, bool ran)
+{
+	struct hash_job *j = arg;
+
+	j->cb(j->ud, ran && j->ok ? j->hash : NULL);
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+enum auth_result auth_hash_start(struct auth *a, const char *password,
+				 auth_hash_cb cb, void *ud)
+{
+	struct hash_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return AUTH_ERR;
+	snprintf(j->password, sizeof(j->password), "%s", password);
+	j->cb = cb;
+	j->ud = ud;
+	if (!a->hasher || worker_submit(a->hasher, hash_run, hash_done, j)) {
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+		return AUTH_BUSY;
+	}
+	return AUTH_PENDING;
 }
 
 static void hex_random(char out[AUTH_TOKEN_HEX])
@@ -170,14 +220,82 @@ static void throttle_keys(const char *user, const char *peer, char keys[3][160])
 
 /* ---- login ------------------------------------------------------------- */
 
-enum auth_result auth_login(struct auth *a, const char *user,
-			    const char *password, const char *peer,
-			    char token[AUTH_TOKEN_HEX],
-			    char csrf[AUTH_TOKEN_HEX], int64_t *retry_s)
+/* A login on its way through the hasher. The worker thread reads hash
+ * and password and writes ok, nothing else; the rest is the loop's. */
+struct login_job {
+	struct auth *a;
+	char user[64], peer[64];
+	char password[256];
+	char hash[192];
+	int64_t uid; /* 0: no such user, checked against dummy_hash */
+	bool ok;
+	auth_login_cb cb;
+	void *ud;
+};
+
+static void login_run(void *arg)
 {
+	struct login_job *j = arg;
+
+	j->ok = crypto_pwhash_str_verify(j->uid ? j->hash : dummy_hash,
+					 j->password, strlen(j->password)) == 0;
+	sodium_memzero(j->password, sizeof(j->password));
+}
+
+/* The user may have been disabled, deleted or given a new password while
+ * the hash ran: only the account as it is now counts. */
+static bool still_same(struct login_job *j, int r, const struct store_user *u)
+{
+	return r == STORE_OK && j->uid && u->id == j->uid && !u->disabled &&
+	       strcmp(u->hash, j->hash) == 0;
+}
+
+static enum auth_result login_finish(struct login_job *j,
+				     struct auth_login *res)
+{
+	struct auth *a = j->a;
 	char keys[3][160], th[AUTH_TOKEN_HEX];
 	struct store_user u;
-	int64_t now = a->clock_ms(), wait = 0;
+	int64_t now = a->clock_ms();
+
+	int r = store_user_get(a->st, j->user, &u);
+	if (r == STORE_ERR)
+		return AUTH_ERR;
+	throttle_keys(j->user, j->peer, keys);
+	if (!j->ok || !still_same(j, r, &u)) {
+		for (int i = 0; i < 3; i++)
+			throttle_fail(a, keys[i], &rules[i]);
+		return AUTH_BAD;
+	}
+	throttle_clear(a, keys[0]);
+	throttle_clear(a, keys[2]);
+	hex_random(res->token);
+	hex_random(res->csrf);
+	token_hash(res->token, th);
+	store_session_purge(a->st, now);
+	if (store_session_add(a->st, th, u.id, res->csrf, j->peer, now,
+			      now + AUTH_SESSION_MS))
+		return AUTH_ERR;
+	return AUTH_OK;
+}
+
+static void login_done(void *arg, bool ran)
+{
+	struct login_job *j = arg;
+	struct auth_login res = {.retry_s = 1};
+
+	/* Not ran: simpuld is stopping; the client may try again. */
+	res.result = ran ? login_finish(j, &res) : AUTH_BUSY;
+	j->cb(j->ud, &res);
+	sodium_memzero(&res, sizeof(res));
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+static int64_t throttled_for(struct auth *a, const char *user, const char *peer)
+{
+	char keys[3][160];
+	int64_t wait = 0;
 
 	throttle_keys(user, peer, keys);
 	for (int i = 0; i < 3; i++) {
@@ -185,31 +303,57 @@ enum auth_result auth_login(struct auth *a, const char *user,
 		if (w > wait)
 			wait = w;
 	}
+	return wait;
+}
+
+static struct login_job *login_job_new(struct auth *a, const char *user,
+				       const char *password, const char *peer,
+				       const struct store_user *u)
+{
+	struct login_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->a = a;
+	snprintf(j->user, sizeof(j->user), "%s", user);
+	snprintf(j->peer, sizeof(j->peer), "%s", peer ? peer : "");
+	snprintf(j->password, sizeof(j->password), "%s", password);
+	if (u) {
+		j->uid = u->id;
+		snprintf(j->hash, sizeof(j->hash), "%s", u->hash);
+	}
+	return j;
+}
+
+enum auth_result auth_login_start(struct auth *a, const char *user,
+				  const char *password, const char *peer,
+				  auth_login_cb cb, void *ud,
+				  struct auth_login *res)
+{
+	struct store_user u;
+	int64_t wait = throttled_for(a, user, peer);
+
+	memset(res, 0, sizeof(*res));
 	if (wait > 0) {
-		*retry_s = (wait + 999) / 1000;
-		return AUTH_LOCKED;
+		res->retry_s = (wait + 999) / 1000;
+		return res->result = AUTH_LOCKED;
 	}
 	int r = store_user_get(a->st, user, &u);
 	if (r == STORE_ERR)
-		return AUTH_ERR;
-	bool ok =
-	    crypto_pwhash_str_verify(r == STORE_OK ? u.hash : dummy_hash,
-				     password, strlen(password)) == 0;
-	if (!ok || r != STORE_OK || u.disabled) {
-		for (int i = 0; i < 3; i++)
-			throttle_fail(a, keys[i], &rules[i]);
-		return AUTH_BAD;
+		return res->result = AUTH_ERR;
+	struct login_job *j =
+	    login_job_new(a, user, password, peer, r == STORE_OK ? &u : NULL);
+	if (!j)
+		return res->result = AUTH_ERR;
+	j->cb = cb;
+	j->ud = ud;
+	if (!a->hasher || worker_submit(a->hasher, login_run, login_done, j)) {
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+		res->retry_s = 1;
+		return res->result = AUTH_BUSY;
 	}
-	throttle_clear(a, keys[0]);
-	throttle_clear(a, keys[2]);
-	hex_random(token);
-	hex_random(csrf);
-	token_hash(token, th);
-	store_session_purge(a->st, now);
-	if (store_session_add(a->st, th, u.id, csrf, peer, now,
-			      now + AUTH_SESSION_MS))
-		return AUTH_ERR;
-	return AUTH_OK;
+	return res->result = AUTH_PENDING;
 }
 
 int auth_session(struct auth *a, struct http_req *req, struct store_user *u,

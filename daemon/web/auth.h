@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct loop;
 struct store;
 struct http_req;
 struct http_resp;
@@ -27,21 +28,52 @@ struct store_user;
 
 struct auth;
 
-enum auth_result { AUTH_OK, AUTH_BAD, AUTH_LOCKED, AUTH_ERR };
+enum auth_result {
+	AUTH_OK,
+	AUTH_BAD,
+	AUTH_LOCKED,  /* too many failures just now: wait */
+	AUTH_BUSY,    /* every hash slot and queue place taken: retry soon */
+	AUTH_PENDING, /* being checked off the loop: the callback answers */
+	AUTH_ERR,
+};
 
-struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void));
+/* Passwords are checked on hashes worker threads, with queue more
+ * logins waiting for them (worker.h): an argon2id hash never runs on the
+ * poll loop. */
+struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void),
+		      struct loop *l, int hashes, int queue);
+/* Lets the hashes being computed finish and answers every login still
+ * waiting (their callbacks run, with AUTH_BUSY for those never started);
+ * before http_free, whose connections must not be left suspended. */
+void auth_stop(struct auth *a);
 void auth_free(struct auth *a);
 
-/* argon2id hash string of a password; 0 or -1 (out of memory). */
-int auth_hash_password(const char *password, char *out, size_t outlen);
+/* argon2id hash string of a password, made off the loop like a login's
+ * check: AUTH_PENDING, then cb(ud, hash) once, later, on the loop (hash
+ * NULL when it failed or simpuld is stopping); AUTH_BUSY when every hash
+ * slot and queue place is taken, AUTH_ERR (no memory): cb never called. */
+typedef void (*auth_hash_cb)(void *ud, const char *hash);
+enum auth_result auth_hash_start(struct auth *a, const char *password,
+				 auth_hash_cb cb, void *ud);
 
-/* Checks the password and opens a session: token (for the cookie) and
- * csrf are filled on AUTH_OK; *retry_s on AUTH_LOCKED (too many
- * failures just now: wait that long). */
-enum auth_result auth_login(struct auth *a, const char *user,
-			    const char *password, const char *peer,
-			    char token[AUTH_TOKEN_HEX],
-			    char csrf[AUTH_TOKEN_HEX], int64_t *retry_s);
+/* The outcome of a login: token (for the cookie) and csrf on AUTH_OK,
+ * retry_s on AUTH_LOCKED and AUTH_BUSY (wait that long). */
+struct auth_login {
+	enum auth_result result;
+	char token[AUTH_TOKEN_HEX];
+	char csrf[AUTH_TOKEN_HEX];
+	int64_t retry_s;
+};
+typedef void (*auth_login_cb)(void *ud, const struct auth_login *res);
+
+/* Starts checking a password. AUTH_PENDING: the hash runs on a worker
+ * thread and cb(ud, res) is called once, later, on the loop, with the
+ * outcome (a session opened on AUTH_OK). Anything else is the outcome at
+ * once, in *res, and cb is never called. */
+enum auth_result auth_login_start(struct auth *a, const char *user,
+				  const char *password, const char *peer,
+				  auth_login_cb cb, void *ud,
+				  struct auth_login *res);
 /* The session of the request's cookie: STORE_OK with user and csrf. */
 int auth_session(struct auth *a, struct http_req *req, struct store_user *u,
 		 char csrf[AUTH_TOKEN_HEX]);

@@ -4,14 +4,21 @@ path traversal on static and media routes; SQL injection in search and
 filters; resident-controlled text (body, profile name, document filename,
 caption) returned by the API as inert JSON, byte for byte."""
 import base64
+import ctypes
+import ctypes.util
 import hashlib
 import http.client
 import json
 import os
+import resource
 import select
+import selectors
+import signal
 import socket
 import sqlite3
 import subprocess
+import threading
+import time
 import urllib.parse
 import urllib.request
 
@@ -80,6 +87,182 @@ def post_raw(d, path, body, headers):
     m = resp.split(b" ", 2)
     return int(m[1]) if resp.startswith(b"HTTP/1.") and len(m) > 1 \
         else None
+
+
+def slow_hash(password, opslimit):
+    """An argon2id hash string of password made by libsodium (as simpuld's
+    are) with opslimit passes over 64 MiB: verifying it costs that much,
+    whoever does it."""
+    lib = ctypes.CDLL(ctypes.util.find_library("sodium") or
+                      "libsodium.so.23")
+    lib.sodium_init()
+    lib.crypto_pwhash_str_alg.argtypes = [
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulonglong,
+        ctypes.c_ulonglong, ctypes.c_size_t, ctypes.c_int]
+    out = ctypes.create_string_buffer(128)
+    pw = password.encode()
+    alg_argon2id13 = 2
+    assert lib.crypto_pwhash_str_alg(out, pw, len(pw), opslimit, 64 << 20,
+                                     alg_argon2id13) == 0
+    return out.value.decode()
+
+
+def wrapped():
+    """simpuld runs under valgrind (tests/valgrind) or is built with ASan
+    (tests/sanitize): its memory and speed are not its own."""
+    return bool(os.environ.get("SIMPUL_WRAP")) or "ASAN_OPTIONS" in os.environ
+
+
+def vm_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def raw_request(method, path, body=b"", headers=None):
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
+           f"Connection: close\r\nContent-Length: {len(body)}\r\n" + \
+           "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    return (head + "\r\n").encode() + body
+
+
+class Exchange:
+    """Requests each on a socket of its own, all in flight together; the
+    answers are collected in the order they arrive (Connection: close, so
+    an answer is complete when the server closes)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sel = selectors.DefaultSelector()
+        self.answers = []  # (tag, status or None, raw head), in order
+
+    def send(self, tag, raw, source=None):
+        s = socket.socket()
+        if source:
+            s.bind((source, 0))
+        s.settimeout(120 * H.TIMEOUT_SCALE)
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(raw)
+        s.setblocking(False)
+        self.sel.register(s, selectors.EVENT_READ, [tag, b""])
+
+    def _read(self, key):
+        s, data = key.fileobj, key.data
+        try:
+            chunk = s.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            data[1] += chunk
+            return
+        self.sel.unregister(s)
+        s.close()
+        head = data[1].split(b"\r\n\r\n", 1)[0]
+        m = head.split(b" ", 2)
+        st = int(m[1]) if head.startswith(b"HTTP/1.") and len(m) > 1 \
+            else None
+        self.answers.append((data[0], st, head))
+
+    def wait(self, pred, timeout=120, what="answers"):
+        end = time.monotonic() + timeout * H.TIMEOUT_SCALE
+        while not pred():
+            left = end - time.monotonic()
+            if left <= 0 or not self.sel.get_map():
+                raise AssertionError(f"timed out waiting for {what}: "
+                                     f"{len(self.answers)} answers")
+            for key, _ in self.sel.select(min(left, 1.0)):
+                self._read(key)
+
+    def got(self, tag):
+        return [a for a in self.answers if a[0] == tag]
+
+
+class Slowloris:
+    """n sockets from source that send a request head a byte at a time,
+    forever (one byte per socket every half second), until stopped."""
+
+    HEAD = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+
+    def __init__(self, port, n, source="127.0.0.2"):
+        self.socks = []
+        for _ in range(n):
+            s = socket.socket()
+            s.setblocking(False)
+            s.bind((source, 0))
+            s.connect_ex(("127.0.0.1", port))  # completes in the kernel
+            self.socks.append(s)
+        self.started = {}   # fileno -> head sent
+        self.closed = set()  # filenos the server closed
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _send(self, s):
+        data = b"a" if self.started.get(s.fileno()) else self.HEAD
+        try:
+            s.send(data)
+            self.started[s.fileno()] = True
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError as e:  # not connected yet, or closed by the server
+            if e.errno not in (107, 11):  # ENOTCONN, EAGAIN
+                with self.lock:
+                    self.closed.add(s.fileno())
+
+    def _trickle(self):
+        while not self.stopping.is_set():
+            for s in self.socks:
+                with self.lock:
+                    if s.fileno() in self.closed:
+                        continue
+                self._send(s)
+            self.stopping.wait(0.5)
+
+    def poll_closed(self):
+        """Notes the sockets the server has closed; returns how many are
+        still open."""
+        p = select.poll()
+        with self.lock:
+            live = [s for s in self.socks if s.fileno() not in self.closed]
+        for s in live:
+            p.register(s, select.POLLIN | select.POLLHUP | select.POLLERR)
+        ready = dict(p.poll(1000))
+        for s in live:
+            if s.fileno() not in ready:
+                continue
+            try:
+                gone = s.recv(4096) == b""
+            except (BlockingIOError, InterruptedError):
+                gone = False
+            except OSError:
+                gone = True
+            if gone:
+                with self.lock:
+                    self.closed.add(s.fileno())
+        with self.lock:
+            return len(self.socks) - len(self.closed)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join()
+        for s in self.socks:
+            s.close()
+
+
+def raise_fd_limit(need):
+    """At least need file descriptors for this process (and the simpuld it
+    starts): the soft limit raised up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        if hard != resource.RLIM_INFINITY and hard < need:
+            raise AssertionError(f"ulimit -Hn is {hard}; the test needs "
+                                 f"{need} file descriptors")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
 
 class Security(Case):
@@ -367,6 +550,207 @@ class Security(Case):
         for x in XSS:
             self.assertIn(json.dumps(x)[1:-1], allj, f"{x!r} changed")
         self.assertIn(json.dumps(XSS[1] + ".pdf")[1:-1], allj)
+
+
+class SlowAndGreedy(Case):
+    """Many logins, slow sockets and half-open uploads at once: the loop
+    keeps answering everyone else."""
+
+    def start(self, **http):
+        self.g = self.graph()
+        self.d = self.daemon(graph_url=self.g.url,
+                             extra={"http": http}).start()
+        return self.d
+
+    def add_user(self):
+        r = subprocess.run([H.SIMPULCTL, "-c", self.d.conf, "user", "add",
+                            "siti", "--role", "admin"], input=PASSWORD + "\n",
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def login_status(self):
+        body = json.dumps({"user": "siti", "password": PASSWORD}).encode()
+        st, _ = H.http("POST", self.d.url("/api/v1/login"), body,
+                       {"Content-Type": "application/json"}, timeout=120)
+        return st
+
+    def test_login_burst_does_not_stall_the_loop(self):
+        # One hash at a time, two waiting: of 100 logins at once, most are
+        # turned away at once (503 and Retry-After) instead of holding
+        # the loop for 100 hashes, and /healthz and a webhook are answered
+        # while the accepted ones are still being hashed.
+        d = self.start(login_hashes="1", login_queue="2")
+        self.add_user()
+        # siti's hash takes ~1 s to check (32 passes instead of 2), so
+        # the three accepted logins are still outstanding well after the
+        # refusals; the password stays the right one. (Under valgrind
+        # every hash is that slow already.)
+        db = sqlite3.connect(d.db)
+        db.execute("UPDATE users SET hash = ? WHERE name = 'siti'",
+                   (slow_hash(PASSWORD, 2 if wrapped() else 32),))
+        db.commit()
+        db.close()
+        login = raw_request(
+            "POST", "/api/v1/login",
+            json.dumps({"user": "siti", "password": PASSWORD}).encode(),
+            {"Content-Type": "application/json"})
+        ex = Exchange(d.port)
+        for _ in range(100):
+            ex.send("login", login)
+        ex.wait(lambda: ex.got("login"), what="a first login answer")
+        ex.send("healthz", raw_request("GET", "/healthz"))
+        p = wa_text("wamid.during-logins", "6281234567090", "tetap masuk")
+        body = json.dumps(p).encode()
+        ex.send("webhook", raw_request(
+            "POST", "/webhook/whatsapp", body,
+            {"Content-Type": "application/json",
+             "X-Hub-Signature-256": H.sign(body)}))
+        ex.wait(lambda: len(ex.answers) == 102, what="every answer")
+        order = [a[0] for a in ex.answers]
+        for tag in ("healthz", "webhook"):
+            self.assertEqual(ex.got(tag)[0][1], 200, tag)
+            # answered while logins were still being checked
+            self.assertIn("login", order[order.index(tag):], tag)
+        logins = ex.got("login")
+        sts = [a[1] for a in logins]
+        self.assertLessEqual(set(sts), {200, 503}, sts)
+        self.assertIn(200, sts)
+        busy = [a for a in logins if a[1] == 503]
+        self.assertTrue(busy, "no login was turned away")
+        for a in busy:
+            self.assertIn(b"\r\nRetry-After: ", a[2])
+        self.assertEqual([m["body"] for m in d.inbox()
+                          if m["direction"] == "in"], ["tetap masuk"])
+        # the right password still works afterwards
+        self.assertEqual(self.login_status(), 200)
+
+    def test_stop_answers_logins_being_checked(self):
+        # SIGTERM while a hash runs and others wait: each login is
+        # answered (200 for the one hashed, 503 for those never started)
+        # and simpuld stops cleanly (libmicrohttpd aborts on a connection
+        # left suspended).
+        d = self.start(login_hashes="1", login_queue="4")
+        self.add_user()
+        db = sqlite3.connect(d.db)
+        db.execute("UPDATE users SET hash = ? WHERE name = 'siti'",
+                   (slow_hash(PASSWORD, 2 if wrapped() else 32),))
+        db.commit()
+        db.close()
+        login = raw_request(
+            "POST", "/api/v1/login",
+            json.dumps({"user": "siti", "password": PASSWORD}).encode(),
+            {"Content-Type": "application/json"})
+        ex = Exchange(d.port)
+        for _ in range(5):
+            ex.send("login", login)
+        d.ctl("status")  # the loop has taken the logins in by now
+        d.signal(signal.SIGTERM)
+        ex.wait(lambda: len(ex.answers) == 5, what="every login answered")
+        self.assertLessEqual({a[1] for a in ex.answers}, {200, 503},
+                             ex.answers)
+        self.assertEqual(d.proc.wait(60 * H.TIMEOUT_SCALE), 0)
+
+    def test_slowloris_from_one_address_does_not_stop_others(self):
+        # 2,000 sockets from 127.0.0.2 that never finish their request
+        # head: at most per_address_limit of them are kept, and those are
+        # closed at the head deadline although they keep sending a byte
+        # every half second; meanwhile 127.0.0.1 gets /healthz and the
+        # webhook answered.
+        n = 2000
+        raise_fd_limit(n + 500)
+        d = self.start(per_address_limit="16", head_timeout="2",
+                       request_timeout="4")
+        loris = Slowloris(d.port, n)
+        try:
+            self.assertEqual(H.http("GET", d.url("/healthz"),
+                                    timeout=60)[0], 200)
+            p = wa_text("wamid.beside-loris", "6281234567091", "lewat")
+            self.assertEqual(post_webhook(d, p)[0], 200)
+            # (180 s: a connect whose SYN was dropped while the backlog
+            # was full is retried by the kernel for up to 127 s)
+            H.wait_for(lambda: loris.poll_closed() == 0, timeout=180,
+                       what="every slow socket closed by simpuld")
+        finally:
+            loris.stop()
+        # those kept were closed by the deadline, not by their client
+        st, metrics = unix_get("/metrics", d.sock)
+        deadline = [line for line in metrics.decode().splitlines()
+                    if line.startswith("simpul_http_deadline_total ")]
+        self.assertTrue(deadline and int(deadline[0].split()[1]) >= 1,
+                        deadline)
+        self.assertEqual([m["body"] for m in d.inbox()
+                          if m["direction"] == "in"], ["lewat"])
+
+    def test_half_open_uploads_stay_within_memory(self):
+        # 250 webhooks with a signature header announce 3 MB each and send
+        # 2.9 MB of it, then hold: simpuld stays under 64 MB of RSS (its
+        # peak, VmHWM), those it has no room for are answered 503 with
+        # Retry-After before their body is read, and a real (small)
+        # webhook still gets through while the others are held.
+        n, announced, sent = 250, 3_000_000, 2_900_000
+        raise_fd_limit(n + 500)
+        d = self.start(per_address_limit="0", head_timeout="600",
+                       request_timeout="600")
+        # under ASan or valgrind the tool's own memory comes on top
+        limit_kb = 64 * 1024 + (vm_kb(d.proc.pid, "VmHWM")
+                                if wrapped() else 0)
+        head = ("POST /webhook/whatsapp HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/json\r\n"
+                f"Content-Length: {announced}\r\n"
+                f"X-Hub-Signature-256: sha256={'0' * 64}\r\n\r\n").encode()
+        chunk = b"x" * 65536
+        ups = []  # [socket, body bytes sent, answer head or None, closed]
+        try:
+            for _ in range(n):
+                s = socket.create_connection(("127.0.0.1", d.port),
+                                             timeout=60 * H.TIMEOUT_SCALE)
+                s.sendall(head)
+                s.setblocking(False)
+                ups.append([s, 0, None, False])
+
+            def pump():
+                for u in ups:
+                    s = u[0]
+                    if u[3]:
+                        continue
+                    try:
+                        got = s.recv(65536)
+                        if got:
+                            u[2] = (u[2] or b"") + got
+                        else:
+                            u[3] = True
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                    except OSError:
+                        u[3] = True
+                    if u[1] < sent and not u[3] and u[2] is None:
+                        try:
+                            u[1] += s.send(chunk[:sent - u[1]])
+                        except (BlockingIOError, InterruptedError):
+                            pass
+                        except OSError:
+                            u[3] = True
+                return all(u[1] >= sent or u[2] is not None or u[3]
+                           for u in ups)
+
+            H.wait_for(pump, timeout=300, interval=0.001,
+                       what="every upload sent, answered or closed")
+            peak_kb = vm_kb(d.proc.pid, "VmHWM")
+            self.assertLess(peak_kb, limit_kb, f"peak RSS {peak_kb} kB")
+            answered = [u[2] for u in ups if u[2]]
+            busy = [a for a in answered if a.startswith(b"HTTP/1.1 503")]
+            self.assertTrue(busy, [a[:40] for a in answered[:5]])
+            for a in busy:
+                self.assertIn(b"\r\nRetry-After: ", a)
+            # held uploads are not answered: still being read
+            self.assertTrue([u for u in ups if u[2] is None and not u[3]])
+            p = wa_text("wamid.beside-uploads", "6281234567092", "kecil")
+            self.assertEqual(post_webhook(d, p)[0], 200)
+        finally:
+            for u in ups:
+                u[0].close()
+        self.assertEqual([m["body"] for m in d.inbox()
+                          if m["direction"] == "in"], ["kecil"])
 
 
 if __name__ == "__main__":
