@@ -64,6 +64,31 @@ def proc_mem_mb(pid, field):
     return float("nan")
 
 
+def proc_io(pid):
+    """/proc/PID/io as a dict: write_bytes (what the process caused to be
+    written to the block layer, page-cache writeback included), wchar
+    (bytes passed to write/pwrite) and syscw (write calls)."""
+    with open(f"/proc/{pid}/io") as f:
+        return {k: int(v) for k, v in (ln.split(": ") for ln in f)}
+
+
+class MemSampler:
+    """Peak RssAnon (the process's own anonymous memory, not the shared
+    library pages) and VmRSS, sampled each time it is called."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.anon = 0.0
+        self.rss = 0.0
+
+    def __call__(self):
+        try:
+            self.anon = max(self.anon, proc_mem_mb(self.pid, "RssAnon"))
+            self.rss = max(self.rss, proc_mem_mb(self.pid, "VmRSS"))
+        except OSError:
+            pass
+
+
 def inject(sim, n):
     # The SIM800 profile holds SMS at the "SMSC" until "SMS Ready" (about
     # a second after boot), in a queue of 256: beyond that, wait first.
@@ -92,11 +117,14 @@ def sim_commands(sim):
         return None
 
 
-def wait_done(proc, sim, count, n, timeout):
+def wait_done(proc, sim, count, n, timeout, sample=None):
     """Poll until the SIM is empty and the store holds n; returns the
-    elapsed time at that moment, or raises."""
+    elapsed time at that moment, or raises. sample() is called at each
+    poll (every 50 ms)."""
     end = time.monotonic() + timeout
     while True:
+        if sample:
+            sample()
         if proc.poll() is not None:
             raise RuntimeError(f"reader exited with {proc.returncode}")
         # The SIM first (cheap, and it does not load the reader), then
@@ -137,13 +165,16 @@ def run_simpul(tmp, n, timeout):
             import json
             return sum(1 for m in json.loads(r.stdout)
                        if m["direction"] == "in")
-        got = wait_done(d.proc, sim, count, n, timeout)
+        mem = MemSampler(d.proc.pid)
+        got = wait_done(d.proc, sim, count, n, timeout, mem)
         secs = time.monotonic() - t0
         cpu = proc_cpu(d.proc.pid)
         rss = proc_mem_mb(d.proc.pid, "VmHWM")
         now = proc_mem_mb(d.proc.pid, "VmRSS")
+        mem()
         return dict(secs=secs, cpu=cpu, rss=rss, now=now, stored=got,
-                    at=sim_commands(sim))
+                    at=sim_commands(sim), anon=mem.anon,
+                    anon_end=proc_mem_mb(d.proc.pid, "RssAnon"))
     finally:
         if d:
             d.stop()
@@ -219,13 +250,16 @@ def run_gammu(tmp, n, timeout):
                     c.close()
             except sqlite3.Error:
                 return 0
-        got = wait_done(proc, sim, count, n, timeout)
+        mem = MemSampler(proc.pid)
+        got = wait_done(proc, sim, count, n, timeout, mem)
         secs = time.monotonic() - t0
         cpu = proc_cpu(proc.pid)
         rss = proc_mem_mb(proc.pid, "VmHWM")
         now = proc_mem_mb(proc.pid, "VmRSS")
+        mem()
         return dict(secs=secs, cpu=cpu, rss=rss, now=now, stored=got,
-                    at=sim_commands(sim))
+                    at=sim_commands(sim), anon=mem.anon,
+                    anon_end=proc_mem_mb(proc.pid, "RssAnon"))
     finally:
         if proc and proc.poll() is None:
             proc.terminate()
@@ -235,6 +269,121 @@ def run_gammu(tmp, n, timeout):
                 proc.kill()
                 proc.wait()
         sim.stop()
+
+
+def store_files(db):
+    return sum(os.path.getsize(db + ext) for ext in ("", "-wal")
+               if os.path.exists(db + ext))
+
+
+def outbox_state(db):
+    """(inbound messages, outbound messages, outbound not yet final)."""
+    try:
+        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
+        try:
+            return c.execute(
+                "SELECT sum(direction = 'in'), sum(direction = 'out'),"
+                " sum(direction = 'out' AND status IN ('queued', 'sending'))"
+                " FROM messages").fetchone()
+        finally:
+            c.close()
+    except sqlite3.Error:
+        return (0, 0, 0)
+
+
+def run_live(tmp, n, timeout, rules):
+    """simpuld idle on an empty SIM, then N SMS arrive while it runs.
+    Returns its idle memory, the peak during the burst, and what it wrote
+    per SMS from the first arrival until every auto-reply is sent and the
+    writes stop (/proc/PID/io and the store files' growth)."""
+    sim = H.Sim(tmp, profile="sim800", args=("--capacity", str(max(n, 30))))
+    d = None
+    try:
+        rdir = None
+        if rules == "office":
+            rdir = os.path.join(tmp, "rules.d")
+            os.mkdir(rdir)
+            shutil.copy(os.path.join(TOP, "etc", "rules.d",
+                                     "00-office.ini"), rdir)
+        d = H.Daemon(tmp, modem_device=sim.link, rules_dir=rdir,
+                     extra={"general": {"log_level": "info"}})
+        d.start()
+        pid = d.proc.pid
+        # Idle: the modem is up and there is nothing to do.
+        time.sleep(3)
+        idle_anon = proc_mem_mb(pid, "RssAnon")
+        idle_rss = proc_mem_mb(pid, "VmRSS")
+        io0, cpu0, size0 = proc_io(pid), proc_cpu(pid), store_files(d.db)
+        mem = MemSampler(pid)
+        t0 = time.monotonic()
+        for i in range(n):
+            sim.sms(f"+62812{300000 + i:06d}", TEXTS[i % len(TEXTS)].format(i=i))
+            if i % 10 == 0:
+                mem()
+        end = time.monotonic() + timeout
+        last, still = None, 0
+        while time.monotonic() < end:
+            mem()
+            ins, outs, pending = (x or 0 for x in outbox_state(d.db))
+            io = proc_io(pid)
+            if ins >= n and not pending and not sim.stored():
+                # done when nothing has been written for 0.5 s
+                still = still + 1 if io["wchar"] == last else 0
+                if still >= 10:
+                    break
+            last = io["wchar"]
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"not done after {timeout} s: {ins}/{n} in, "
+                               f"{pending} replies pending")
+        secs = time.monotonic() - t0 - 0.5
+        io1 = proc_io(pid)
+        per = {k: (io1[k] - io0[k]) / n
+               for k in ("write_bytes", "wchar", "syscw")}
+        return dict(idle_anon=idle_anon, idle_rss=idle_rss,
+                    anon=mem.anon, rss=mem.rss, secs=secs,
+                    cpu=proc_cpu(pid) - cpu0, replies=outs,
+                    growth=(store_files(d.db) - size0) / n, **per)
+    finally:
+        if d:
+            d.stop()
+        sim.stop()
+
+
+def live_report(a):
+    print(f"live: simpuld idle on an empty SIM, then {a.n} SMS arrive "
+          f"(rules: {a.rules}); {a.repeat} runs")
+    runs = []
+    for k in range(a.repeat):
+        tmp = tempfile.mkdtemp(prefix="simpul-bench-live-")
+        try:
+            r = run_live(tmp, a.n, a.timeout, a.rules)
+            runs.append(r)
+            print(f"  run {k + 1}: idle RssAnon {r['idle_anon']:.2f} MB "
+                  f"(VmRSS {r['idle_rss']:.1f}); peak RssAnon "
+                  f"{r['anon']:.2f} MB (VmRSS {r['rss']:.1f}); "
+                  f"{r['replies']} replies; {r['secs']:.2f} s, "
+                  f"CPU {r['cpu']:.2f} s; per SMS: write_bytes "
+                  f"{r['write_bytes'] / 1024:.1f} KB, wchar "
+                  f"{r['wchar'] / 1024:.1f} KB, {r['syscw']:.1f} write "
+                  f"calls, store growth {r['growth'] / 1024:.1f} KB",
+                  flush=True)
+        except Exception as e:
+            print(f"  run {k + 1}: failed: {e} (logs in {tmp})")
+            a.keep = True
+        finally:
+            if not a.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
+    if not runs:
+        return
+    m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print(f"\nmedian of {len(runs)}: idle RssAnon {m['idle_anon']:.2f} MB "
+          f"of VmRSS {m['idle_rss']:.1f} MB; drain peak RssAnon "
+          f"{m['anon']:.2f} MB of VmRSS {m['rss']:.1f} MB")
+    print(f"  per inbound SMS with its auto-reply: write_bytes "
+          f"{m['write_bytes'] / 1024:.1f} KB, wchar {m['wchar'] / 1024:.1f} "
+          f"KB in {m['syscw']:.1f} write calls; store files grew "
+          f"{m['growth'] / 1024:.1f} KB; CPU {m['cpu'] * 1000 / a.n:.2f} ms")
 
 
 def median_of(runs, key):
@@ -254,12 +403,22 @@ def main():
     ap.add_argument("--only", choices=("simpul", "gammu"))
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directories (logs)")
+    ap.add_argument("--live", action="store_true",
+                    help="simpuld only: idle memory, then N SMS arriving "
+                    "while it runs; peak RssAnon and bytes written per SMS")
+    ap.add_argument("--rules", choices=("office", "shipped"),
+                    default="shipped",
+                    help="rules for --live (default shipped: every SMS "
+                    "gets its auto-reply)")
     a = ap.parse_args()
 
     for exe in (H.SIMPULD, H.SIMPULCTL, H.MODEMSIM):
         if not os.path.exists(exe):
             sys.exit(f"{exe} missing: build first, set SIMPUL_BUILD")
 
+    if a.live:
+        live_report(a)
+        return
     readers = []
     if a.only != "gammu":
         readers.append(("simpul", run_simpul))
@@ -283,6 +442,7 @@ def main():
                 print(f"  {name} run {k + 1}: {r['secs']:.2f} s, "
                       f"cpu {r['cpu']:.2f} s, peak RSS {r['rss']:.1f} MB, "
                       f"RSS at end {r['now']:.1f} MB, "
+                      f"RssAnon peak {r['anon']:.1f} MB, "
                       f"stored {r['stored']}/{a.n}, "
                       f"AT commands {fmt(r['at'], 'd')}", flush=True)
             except Exception as e:
@@ -294,15 +454,18 @@ def main():
                     shutil.rmtree(tmp, ignore_errors=True)
         if runs:
             results[name] = {key: median_of(runs, key)
-                             for key in ("secs", "cpu", "rss", "now", "at")}
+                             for key in ("secs", "cpu", "rss", "now", "at",
+                                         "anon", "anon_end")}
 
     print()
     print(f"{'median of ' + str(a.repeat):<14}{'seconds':>10}{'CPU s':>10}"
-          f"{'peak RSS MB':>13}{'RSS end MB':>12}{'AT cmds':>10}")
+          f"{'peak RSS MB':>13}{'RSS end MB':>12}{'AT cmds':>10}"
+          f"{'RssAnon pk':>12}{'RssAnon end':>12}")
     for name, m in results.items():
         print(f"{name:<14}{fmt(m['secs'], '.2f'):>10}{fmt(m['cpu'], '.3f'):>10}"
               f"{fmt(m['rss'], '.1f'):>13}{fmt(m['now'], '.1f'):>12}"
-              f"{fmt(m['at'], '.0f'):>10}")
+              f"{fmt(m['at'], '.0f'):>10}{fmt(m['anon'], '.1f'):>12}"
+              f"{fmt(m['anon_end'], '.1f'):>12}")
     if "simpul" in results and "gammu-smsd" in results:
         s, g = results["simpul"], results["gammu-smsd"]
 
@@ -311,7 +474,8 @@ def main():
                 return "-"
             return f"{g[key] / s[key]:.1f}x"
         print(f"{'gammu/simpul':<14}{ratio('secs'):>10}{ratio('cpu'):>10}"
-              f"{ratio('rss'):>13}{ratio('now'):>12}{ratio('at'):>10}")
+              f"{ratio('rss'):>13}{ratio('now'):>12}{ratio('at'):>10}"
+              f"{ratio('anon'):>12}{ratio('anon_end'):>12}")
     elif "gammu-smsd" not in results and a.only != "simpul":
         print("(no gammu-smsd figures: see above why)")
 

@@ -28,6 +28,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -227,14 +228,90 @@ def run_wrk(d, tag, conns, threads, duration, pool_per_thread, senders, tmp):
     return {k: int(v) for k, v in kv.items()}, set(texts)
 
 
+# ---- the stdlib-Python receiver ------------------------------------------
+
+# What a user would write instead of simpul: verify the signature, store
+# the message durably (WAL, synchronous=FULL, one commit per request,
+# exactly once by wamid), answer 200. No rules, no replies.
+PY_RECEIVER = r"""
+import hashlib, hmac, json, sqlite3, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+SECRET, DB = sys.argv[1].encode(), sys.argv[2]
+lock = threading.Lock()
+db = sqlite3.connect(DB, check_same_thread=False, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA synchronous=FULL")
+db.execute("CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY,"
+           " wamid TEXT UNIQUE, sender TEXT, body TEXT, at INTEGER)")
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def reply(self, code):
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        sig = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(sig, self.headers.get(
+                "X-Hub-Signature-256", "")):
+            return self.reply(401)
+        rows = []
+        for e in json.loads(body).get("entry", []):
+            for c in e.get("changes", []):
+                for m in c.get("value", {}).get("messages", []):
+                    rows.append((m["id"], m["from"],
+                                 m.get("text", {}).get("body", ""),
+                                 int(m.get("timestamp", 0))))
+        with lock:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR IGNORE INTO messages(wamid, sender,"
+                           " body, at) VALUES (?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+        self.reply(200)
+
+srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3])), H)
+print("ready", flush=True)
+srv.serve_forever()
+"""
+
+
+class PyReceiver:
+    """The receiver above as a process; quacks like H.Daemon for the
+    clients (port, url, proc) and counts what it stored."""
+
+    def __init__(self, tmp):
+        self.port = H.free_port()
+        self.db = os.path.join(tmp, "pyrecv.db")
+        script = os.path.join(tmp, "pyrecv.py")
+        with open(script, "w") as f:
+            f.write(PY_RECEIVER)
+        self.proc = subprocess.Popen(
+            [sys.executable, script, H.APP_SECRET, self.db, str(self.port)],
+            stdout=subprocess.PIPE, text=True,
+            stderr=open(os.path.join(tmp, "pyrecv.log"), "w"))
+        self.proc.stdout.readline()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def counts(self):
+        import sqlite3
+        c = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
+        try:
+            return collections.Counter(dict(c.execute(
+                "SELECT body, count(*) FROM messages GROUP BY body")))
+        finally:
+            c.close()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 # ---- the store ----------------------------------------------------------
-
-def stored_counts(d, limit):
-    msgs = d.inbox(limit=limit)
-    return collections.Counter(m["body"] for m in msgs
-                               if m["direction"] == "in"
-                               and m["channel"] == "whatsapp")
-
 
 def stored_counts_db(d):
     """The same count read straight from the database (read-only): the
@@ -271,8 +348,13 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_python(a, tmp):
-    g, d = start_daemon(tmp, a.rules)
+def bench_python(a, tmp, target="simpul", rules=None):
+    """The python client against simpuld (rules: none or shipped) or
+    against the stdlib-Python receiver (target "pyrecv")."""
+    if target == "pyrecv":
+        g, d = None, PyReceiver(tmp)
+    else:
+        g, d = start_daemon(tmp, rules or a.rules)
     try:
         print(f"preparing {a.requests} signed bodies...", flush=True)
         bodies = make_bodies("py", 0, a.requests, a.senders)
@@ -283,16 +365,20 @@ def bench_python(a, tmp):
         ok = [r for r in results if r[1] == 200]
         lat = sorted(r[2] for r in ok)
         statuses = collections.Counter(r[1] for r in results)
-        print(f"\npython client: {a.connections} connections "
+        name = "python receiver" if target == "pyrecv" else \
+            f"simpuld, rules {rules or a.rules}"
+        print(f"\n{name} / python client: {a.connections} connections "
               f"({a.procs} processes), {len(results)} requests in "
               f"{wall:.2f} s")
         print(f"  {len(ok) / wall:8.0f} requests/s answered 200")
         print(f"  latency p50 {percentile(lat, 50) * 1000:.2f} ms, "
               f"p99 {percentile(lat, 99) * 1000:.2f} ms, "
               f"max {lat[-1] * 1000 if lat else float('nan'):.2f} ms")
-        print(f"  statuses {dict(statuses)}; simpuld CPU {cpu:.2f} s "
+        print(f"  statuses {dict(statuses)}; server CPU {cpu:.2f} s "
               f"({cpu / wall * 100:.0f}% of one core)")
-        got = stored_counts(d, len(results) + 100)
+        # From the database: with replies in the inbox an API page of
+        # len(results) would not reach every inbound message.
+        got = d.counts() if target == "pyrecv" else stored_counts_db(d)
         ok_texts = [r[0] for r in ok]
         missing = sum(1 for t in ok_texts if got.get(t, 0) == 0)
         dup = sum(1 for t in ok_texts if got.get(t, 0) > 1)
@@ -303,14 +389,49 @@ def bench_python(a, tmp):
         return len(ok) / wall, percentile(lat, 50), percentile(lat, 99)
     finally:
         d.stop()
-        g.stop()
+        if g:
+            g.stop()
 
 
-def bench_wrk(a, tmp):
+def compare(a):
+    """simpuld with the shipped rules, with none, and the Python receiver,
+    one after the other, --repeat times; medians and ratios."""
+    targets = [("simpul shipped", "simpul", "shipped"),
+               ("simpul none", "simpul", "none"),
+               ("python recv", "pyrecv", None)]
+    runs = {name: [] for name, _, _ in targets}
+    for k in range(a.repeat):
+        for name, target, rules in targets:
+            tmp = tempfile.mkdtemp(prefix="simpul-bench-wh-cmp-")
+            try:
+                fn = bench_wrk if a.client == "wrk" else bench_python
+                runs[name].append(fn(a, tmp, target, rules))
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nmedian of {a.repeat} rounds ({a.client} client, "
+          f"{a.connections} connections)")
+    print(f"{'server':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+          f"{'p99 range ms':>18}")
+    med = {}
+    for name, rs in runs.items():
+        med[name] = [statistics.median(r[i] for r in rs) for i in range(3)]
+        p99s = sorted(r[2] * 1000 for r in rs)
+        print(f"{name:<16}{med[name][0]:10.0f}{med[name][1] * 1000:10.2f}"
+              f"{med[name][2] * 1000:10.2f}"
+              f"{p99s[0]:9.1f}-{p99s[-1]:.1f}")
+    py = med["python recv"][0]
+    for name in ("simpul shipped", "simpul none"):
+        print(f"{name} / python receiver: {med[name][0] / py:.2f}x req/s")
+
+
+def bench_wrk(a, tmp, target="simpul", rules=None):
     if not shutil.which("wrk"):
         print("\nwrk: not installed (apt-get install wrk); skipped")
         return None
-    g, d = start_daemon(tmp, a.rules)
+    if target == "pyrecv":
+        g, d = None, PyReceiver(tmp)
+    else:
+        g, d = start_daemon(tmp, rules or a.rules)
     try:
         threads = min(a.wrk_threads, a.connections)
         pool = a.wrk_pool // threads
@@ -322,16 +443,18 @@ def bench_wrk(a, tmp):
         cpu = proc_cpu(d.proc.pid) - cpu0
         secs = res["duration_us"] / 1e6
         rps = res["requests"] / secs
-        print(f"wrk: {a.connections} connections, {threads} threads, "
+        name = "python receiver" if target == "pyrecv" else \
+            f"simpuld, rules {rules or a.rules}"
+        print(f"{name} / wrk: {a.connections} connections, {threads} threads, "
               f"{res['requests']} requests in {secs:.2f} s")
         print(f"  {rps:8.0f} requests/s "
               f"({res['non200']} not 200, {res['errors']} socket errors, "
               f"pool wrapped {res['wraps']} times)")
         print(f"  latency p50 {res['p50_us'] / 1000:.2f} ms, "
               f"p99 {res['p99_us'] / 1000:.2f} ms, "
-              f"max {res['max_us'] / 1000:.2f} ms; simpuld CPU {cpu:.2f} s "
+              f"max {res['max_us'] / 1000:.2f} ms; server CPU {cpu:.2f} s "
               f"({cpu / secs * 100:.0f}% of one core)")
-        got = stored_counts_db(d)
+        got = d.counts() if target == "pyrecv" else stored_counts_db(d)
         ours = sum(got.get(t, 0) for t in texts)
         dup = sum(1 for t in texts if got.get(t, 0) > 1)
         # wrk does not say which requests were answered; requests cut off
@@ -347,7 +470,8 @@ def bench_wrk(a, tmp):
         return rps, res["p50_us"] / 1e6, res["p99_us"] / 1e6
     finally:
         d.stop()
-        g.stop()
+        if g:
+            g.stop()
 
 
 def main():
@@ -370,6 +494,12 @@ def main():
     ap.add_argument("--client", choices=("python", "wrk", "both"),
                     default="both")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--vs-python", action="store_true",
+                    help="simpuld with the shipped "
+                    "rules, with none, and a stdlib-Python receiver that "
+                    "only stores, one after the other, --repeat rounds, "
+                    "with --client python (default) or wrk")
+    ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
 
     for exe in (H.SIMPULD, H.SIMPULCTL):
@@ -377,6 +507,11 @@ def main():
             sys.exit(f"{exe} missing: build first, set SIMPUL_BUILD")
     print(f"signed webhooks, durable group commits, loopback, "
           f"{os.cpu_count()} CPUs, rules: {a.rules}")
+    if a.vs_python:
+        if a.client == "both":
+            a.client = "python"
+        compare(a)
+        return
     rows = []
     for name, fn in (("python", bench_python), ("wrk", bench_wrk)):
         if a.client not in (name, "both"):
