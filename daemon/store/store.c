@@ -12,11 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Every distinct statement of the daemon, with room: ~120 call sites
- * (store_stmt, store_scalar64, store_set_text) today, and store_stmt
- * fails once the cache is full. */
-#define MAX_STMTS 192
-
+/* One cached statement per call site's SQL text (~125 today). The cache
+ * grows as sites are first reached: a fixed size would make the first
+ * statement past it fail, and with it the store, some weeks after start. */
 struct cached {
 	const char *sql;
 	sqlite3_stmt *st;
@@ -24,8 +22,8 @@ struct cached {
 
 struct store {
 	sqlite3 *db;
-	struct cached stmts[MAX_STMTS];
-	int nstmts;
+	struct cached *stmts;
+	int nstmts, cap;
 	int fail_after;
 	char err[256];
 };
@@ -46,6 +44,20 @@ const char *store_errmsg(struct store *st)
 	return st->err;
 }
 
+static int cache_grow(struct store *st)
+{
+	int cap = st->cap ? 2 * st->cap : 128;
+	struct cached *n = realloc(st->stmts, (size_t)cap * sizeof(*n));
+
+	if (!n) {
+		snprintf(st->err, sizeof(st->err), "prepare: out of memory");
+		return -1;
+	}
+	st->stmts = n;
+	st->cap = cap;
+	return 0;
+}
+
 sqlite3_stmt *store_stmt(struct store *st, const char *sql)
 {
 	for (int i = 0; i < st->nstmts; i++)
@@ -55,8 +67,9 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql)
 			return st->stmts[i].st;
 		}
 	sqlite3_stmt *s = NULL;
-	if (st->nstmts == MAX_STMTS ||
-	    sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (st->nstmts == st->cap && cache_grow(st))
+		return NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		set_err(st, "prepare");
 		return NULL;
 	}
@@ -223,6 +236,7 @@ void store_close(struct store *st)
 		return;
 	for (int i = 0; i < st->nstmts; i++)
 		sqlite3_finalize(st->stmts[i].st);
+	free(st->stmts);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -271,8 +285,7 @@ void store_rollback(struct store *st)
 }
 
 /* UPDATE ... SET <text column> = ?1 WHERE id = ?2 */
-int store_set_text(struct store *st, const char *sql, const char *v,
-		   int64_t id)
+int store_set_text(struct store *st, const char *sql, const char *v, int64_t id)
 {
 	sqlite3_stmt *s = store_stmt(st, sql);
 

@@ -11,6 +11,7 @@
 #include "inbox.h"
 #include "inbox_one.h"
 #include "store.h"
+#include "store_int.h"
 #include "store_people.h"
 #include "wa_inbox.h"
 #include "wa_parse.h"
@@ -359,10 +360,32 @@ static void conversation_state_is_kept(void **state)
 	store_close(st);
 }
 
+/* Every call site caches its statement, for the life of the daemon: more
+ * sites than any fixed room must still all work (the cache once held 96,
+ * then 192, and the next statement failed, and with it the message). */
+static void statement_cache_has_no_ceiling(void **state)
+{
+	enum { N = 600 };
+	static char sql[N][40];
+	struct store *st = open_db();
+
+	(void)state;
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < N; i++) {
+			snprintf(sql[i], sizeof(sql[i]), "SELECT %d", i);
+			sqlite3_stmt *s = store_stmt(st, sql[i]);
+			assert_non_null(s);
+			assert_int_equal(store_step(st, s), SQLITE_ROW);
+			assert_int_equal(sqlite3_column_int(s, 0), i);
+		}
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(migrates_from_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(statement_cache_has_no_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrates_from_each_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(staff_name_wins_over_profile, setup, teardown),
