@@ -92,8 +92,10 @@ static void test_real_captures(void **state)
 			assert_null(m.text);
 			rejected++;
 		}
-		if (!reference_decode(d.pdu, &ref))
+		if (!reference_decode(d.pdu, &ref)) {
+			pdu_message_clear(&m);
 			continue;
+		}
 		if (ref.PDU == SMS_Submit) {
 			assert_int_equal(rc, 0);
 			assert_int_equal(m.kind, PDU_SUBMIT);
