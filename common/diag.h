@@ -14,9 +14,9 @@ struct diag;
 
 struct diag *diag_new(void);
 void diag_free(struct diag *d);
-void diag_add(struct diag *d, enum diag_level lvl, const char *file,
-	      int line, const char *section, const char *key, const char *fmt,
-	      ...) __attribute__((format(printf, 7, 8)));
+void diag_add(struct diag *d, enum diag_level lvl, const char *file, int line,
+	      const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 size_t diag_errors(const struct diag *d);
 size_t diag_warnings(const struct diag *d);
 size_t diag_count(const struct diag *d);

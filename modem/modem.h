@@ -24,50 +24,54 @@ enum modem_state {
 	MODEM_FATAL,	/* SIM PUK or wrong PIN: needs a human */
 };
 
-enum modem_log_level { MODEM_LOG_DEBUG, MODEM_LOG_INFO, MODEM_LOG_WARN,
-		       MODEM_LOG_ERR };
+enum modem_log_level {
+	MODEM_LOG_DEBUG,
+	MODEM_LOG_INFO,
+	MODEM_LOG_WARN,
+	MODEM_LOG_ERR
+};
 
 struct modem_config {
-	const char *device;    /* "/dev/ttyUSB2" or "auto" */
-	const char *pin;       /* NULL or "" if the SIM has none */
-	const char *storage;   /* "SM" (default), "ME" or "MT" */
+	const char *device;	  /* "/dev/ttyUSB2" or "auto" */
+	const char *pin;	  /* NULL or "" if the SIM has none */
+	const char *storage;	  /* "SM" (default), "ME" or "MT" */
 	const char *ussd_balance; /* e.g. "*888#"; NULL disables */
 	unsigned balance_interval_s;
-	unsigned cmd_timeout_ms;  /* default 10000; +CMGS gets 60000 */
-	unsigned baud;		  /* default 115200 */
-	unsigned hangup_rings;	  /* hang up a call on this ring (default 2) */
+	unsigned cmd_timeout_ms; /* default 10000; +CMGS gets 60000 */
+	unsigned baud;		 /* default 115200 */
+	unsigned hangup_rings;	 /* hang up a call on this ring (default 2) */
 };
 
 /* One SMS-DELIVER read from the modem: a whole message or one part of a
  * concatenated one (TS 23.040 9.2.3.24.1 / .8). */
 struct modem_sms {
-	int index;		/* storage index; -1 for +CMT routed SMS */
-	char sender[40];	/* "+6281234567890", "081...", or "TELKOMSEL" */
-	bool sender_alnum;	/* TP-OA type of number alphanumeric */
+	int index;	   /* storage index; -1 for +CMT routed SMS */
+	char sender[40];   /* "+6281234567890", "081...", or "TELKOMSEL" */
+	bool sender_alnum; /* TP-OA type of number alphanumeric */
 	char smsc[40];
-	int64_t scts;		/* SMSC timestamp, unix seconds UTC */
-	int ref;		/* concatenation reference, 0 if single */
-	bool ref16;		/* 16-bit reference IE */
-	int parts, seq;		/* 1,1 if single */
-	const char *text;	/* UTF-8; NULL when not decodable */
-	bool binary;		/* 8-bit data / WAP push: not a resident's text */
-	const char *pdu_hex;	/* the raw PDU line as read */
-	const char *error;	/* non-NULL: decode failed, why */
-	bool outgoing;		/* an SMS-SUBMIT kept on the SIM (ours, or a
-				   second-hand SIM's): not from anyone */
+	int64_t scts;	     /* SMSC timestamp, unix seconds UTC */
+	int ref;	     /* concatenation reference, 0 if single */
+	bool ref16;	     /* 16-bit reference IE */
+	int parts, seq;	     /* 1,1 if single */
+	const char *text;    /* UTF-8; NULL when not decodable */
+	bool binary;	     /* 8-bit data / WAP push: not a resident's text */
+	const char *pdu_hex; /* the raw PDU line as read */
+	const char *error;   /* non-NULL: decode failed, why */
+	bool outgoing;	     /* an SMS-SUBMIT kept on the SIM (ours, or a
+				second-hand SIM's): not from anyone */
 };
 
-struct modem_report {		/* SMS-STATUS-REPORT, TS 23.040 9.2.2.3 */
+struct modem_report { /* SMS-STATUS-REPORT, TS 23.040 9.2.2.3 */
 	int index;
-	int mr;			/* matches the TP-MR of our SMS-SUBMIT */
+	int mr; /* matches the TP-MR of our SMS-SUBMIT */
 	char recipient[40];
-	int status;		/* TP-ST: 0..31 done, 32..63 pending, 64+ fail */
+	int status; /* TP-ST: 0..31 done, 32..63 pending, 64+ fail */
 	int64_t done_at;
 };
 
 struct modem_health {
-	int rssi_dbm;		/* 0 when unknown */
-	int creg_stat;		/* +CREG stat, -1 unknown */
+	int rssi_dbm;  /* 0 when unknown */
+	int creg_stat; /* +CREG stat, -1 unknown */
 	char operator_name[40];
 	int64_t network_time;	/* from +CCLK/network, 0 unknown */
 	char balance_text[200]; /* last USSD balance answer */
@@ -79,8 +83,8 @@ struct modem_health {
 
 enum modem_send_result {
 	MODEM_SEND_OK,
-	MODEM_SEND_RETRY,	/* transient (no network, CMS 330-332, timeout) */
-	MODEM_SEND_FAILED,	/* permanent (CMS 304, bad number) */
+	MODEM_SEND_RETRY,  /* transient (no network, CMS 330-332, timeout) */
+	MODEM_SEND_FAILED, /* permanent (CMS 304, bad number) */
 };
 
 struct modem_ops {

@@ -84,7 +84,8 @@ static void send_cb(void *ud, const struct at_response *r)
 		 m->health.model);
 	modem_send_finish(m, res, why);
 	if (reinit_needed) {
-		modem_reinit(m, why); /* CMS 300-303, SIM errors (doc/modem.md) */
+		modem_reinit(m,
+			     why); /* CMS 300-303, SIM errors (doc/modem.md) */
 		return;
 	}
 	modem_act_done(m);

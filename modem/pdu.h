@@ -12,17 +12,17 @@ enum pdu_kind { PDU_DELIVER, PDU_SUBMIT, PDU_STATUS_REPORT, PDU_UNKNOWN };
 
 struct pdu_message {
 	enum pdu_kind kind;
-	char number[40];	/* sender (DELIVER) / recipient (SUBMIT, REPORT) */
-	bool number_alnum;	/* type of number 101 (TS 23.040 9.1.2.5) */
+	char number[40];   /* sender (DELIVER) / recipient (SUBMIT, REPORT) */
+	bool number_alnum; /* type of number 101 (TS 23.040 9.1.2.5) */
 	char smsc[40];
-	int64_t scts;		/* unix seconds UTC; 0 unknown */
-	int ref, parts, seq;	/* concatenation; 0,1,1 when single */
+	int64_t scts;	     /* unix seconds UTC; 0 unknown */
+	int ref, parts, seq; /* concatenation; 0,1,1 when single */
 	bool ref16;
-	bool binary;		/* 8-bit data, WAP push, ... */
-	char *text;		/* UTF-8, malloc'd; NULL for binary */
-	int mr;			/* TP-MR (SUBMIT, STATUS-REPORT) */
-	int status;		/* TP-ST (STATUS-REPORT) */
-	int64_t done_at;	/* TP-DT (STATUS-REPORT) */
+	bool binary;	 /* 8-bit data, WAP push, ... */
+	char *text;	 /* UTF-8, malloc'd; NULL for binary */
+	int mr;		 /* TP-MR (SUBMIT, STATUS-REPORT) */
+	int status;	 /* TP-ST (STATUS-REPORT) */
+	int64_t done_at; /* TP-DT (STATUS-REPORT) */
 };
 
 /* Decodes one hex PDU line as read after +CMGR/+CMGL/+CMT/+CDS
@@ -36,8 +36,8 @@ void pdu_message_clear(struct pdu_message *m);
 
 /* One SMS-SUBMIT segment ready for AT+CMGS=<tpdu_len> (PDU mode). */
 struct pdu_segment {
-	char hex[400];		/* SMSC octet(s) + TPDU, hex */
-	int tpdu_len;		/* octets without the SMSC part */
+	char hex[400]; /* SMSC octet(s) + TPDU, hex */
+	int tpdu_len;  /* octets without the SMSC part */
 };
 
 /* Encodes text (UTF-8) to 1..n SMS-SUBMIT segments: GSM-7 with the
@@ -51,7 +51,7 @@ int pdu_encode_submit(const char *to, const char *text, const char *smsc,
 
 /* Encodes an SMS-DELIVER (for the simulator and tests). */
 int pdu_encode_deliver(const char *from, const char *text, const char *smsc,
-		       int64_t scts, int ref, struct pdu_segment *segs,
-		       int max, char *err, size_t errlen);
+		       int64_t scts, int ref, struct pdu_segment *segs, int max,
+		       char *err, size_t errlen);
 
 #endif

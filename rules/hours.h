@@ -78,8 +78,7 @@ void hours_today(const struct hours *h, int64_t t, char *buf, size_t n);
 void hours_format_next_open(const struct hours *h, int64_t t, char *buf,
 			    size_t n);
 /* "Rabu 15/07/2026" */
-void hours_format_date(const struct hours *h, int64_t t, char *buf,
-		       size_t n);
+void hours_format_date(const struct hours *h, int64_t t, char *buf, size_t n);
 /* The longest text hours_today can produce on this calendar. */
 size_t hours_today_maxlen(const struct hours *h);
 /* The weekly hours in force at t (an override such as Ramadan counts):

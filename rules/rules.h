@@ -89,15 +89,15 @@ struct rules_result {
 	char *reply;		/* malloc'd, NULL: send nothing */
 	int segments;		/* SMS segments of reply */
 	bool ucs2;		/* reply needs UCS-2 */
-	bool closer;	   /* thanks or ok only: a short "Sama-sama" */
-	int nchoices;	   /* >1: the scores were close, a numbered choice */
+	bool closer;		/* thanks or ok only: a short "Sama-sama" */
+	int nchoices; /* >1: the scores were close, a numbered choice */
 	const struct rules_rule *choice[3];
-	char choices[96];  /* what the next digit answers, for the daemon to
-			    * keep: "kk,drainase", "menu", "" nothing */
-	int menu_choice;   /* the digit this message answered, 0 none */
-	bool silent;	   /* the rule never replies (spam, promotions) */
-	char why[160];		/* how the rule matched, for the log */
-	char reason_buf[160];	/* storage behind suppressed */
+	char choices[96];     /* what the next digit answers, for the daemon to
+			       * keep: "kk,drainase", "menu", "" nothing */
+	int menu_choice;      /* the digit this message answered, 0 none */
+	bool silent;	      /* the rule never replies (spam, promotions) */
+	char why[160];	      /* how the rule matched, for the log */
+	char reason_buf[160]; /* storage behind suppressed */
 };
 
 /* Loads every dir/NAME.ini in name order and the holidays file (NULL: none).

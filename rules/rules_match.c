@@ -303,8 +303,10 @@ static const char *const closer_extra[] = {
     "lurah",  NULL};
 
 /* Words that make a message a greeting (the menu answers it) besides
- * rules_salutations, as opposed to fillers alone ("mau tanya", "pak lurah ada?"). Normalised. */
-static const char *const greeting_words[] = {"p", "menu", "horas", "sugeng", "tabe", NULL};
+ * rules_salutations, as opposed to fillers alone ("mau tanya", "pak lurah
+ * ada?"). Normalised. */
+static const char *const greeting_words[] = {"p",      "menu", "horas",
+					     "sugeng", "tabe", NULL};
 static const char *const honorifics[] = {
     "lurah", "k",   "kk",    "min", "admin", "pak",  "bapak", "bu",
     "ibu",   "kak", "kakak", "mas", "mbak",  "bang", "om",    NULL};

@@ -49,7 +49,7 @@ static enum rules_sender sender_of(const char *kind)
 /* Messages that are not a resident's words get no auto-reply. */
 static bool answerable(const struct inbox_msg *m)
 {
-	static const char *const skip[] = {"binary", "error", "reaction",
+	static const char *const skip[] = {"binary",	  "error",  "reaction",
 					   "unsupported", "system", "notice"};
 
 	if (m->status && strcmp(m->status, "received") != 0 &&
@@ -75,10 +75,10 @@ static bool is_own_number(struct autoreply *ar, const char *peer)
 static const char *status_label(const char *status)
 {
 	static const char *const map[][2] = {
-		{"baru", "sudah kami terima"},
-		{"diproses", "sedang diproses"},
-		{"menunggu_rt", "menunggu konfirmasi Ketua RT"},
-		{"selesai", "sudah selesai"},
+	    {"baru", "sudah kami terima"},
+	    {"diproses", "sedang diproses"},
+	    {"menunggu_rt", "menunggu konfirmasi Ketua RT"},
+	    {"selesai", "sudah selesai"},
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -164,8 +164,9 @@ static int open_ticket(struct autoreply *ar, struct inbox_ctx *ctx,
 
 	if (autoreply_new_ticket(ar->rules, ctx->st, now_s, ref, reflen))
 		return -1;
-	int64_t due_at = res->due_at ? res->due_at
-				     : rules_add_working_days(ar->rules, now_s, 3);
+	int64_t due_at = res->due_at
+			     ? res->due_at
+			     : rules_add_working_days(ar->rules, now_s, 3);
 	if (store_conversation_ticket(ctx->st, ctx->conv.id, ref, res->category,
 				      due_at * 1000))
 		return -1;
@@ -180,22 +181,22 @@ static void fill_input(struct inbox_ctx *ctx, const struct store_history *h,
 		       struct rules_input *in)
 {
 	*in = (struct rules_input){
-		.channel = ctx->msg->channel,
-		.from = ctx->peer,
-		.kind = sender_of(ctx->sender_kind),
-		.text = ctx->msg->body ? ctx->msg->body : "",
-		.now = ctx->now_ms / 1000,
-		.name = ctx->contact.name[0] ? ctx->contact.name : NULL,
-		.rt = ctx->contact.rt[0] ? ctx->contact.rt : NULL,
-		.ticket = ctx->conv.ticket[0] ? ctx->conv.ticket : NULL,
-		.auto_replies_last_hour = h->auto_last_hour,
-		.last_closed_reply = h->last_closed_auto / 1000,
-		.last_staff_reply = h->last_staff / 1000,
-		.last_auto_reply = h->last_auto / 1000,
-		.last_auto_reply_text = h->last_auto_text,
-		.same_text_count = h->same_text_10min,
-		.last_choices = h->last_choices[0] ? h->last_choices : NULL,
-		.closer_sent = h->closer_sent,
+	    .channel = ctx->msg->channel,
+	    .from = ctx->peer,
+	    .kind = sender_of(ctx->sender_kind),
+	    .text = ctx->msg->body ? ctx->msg->body : "",
+	    .now = ctx->now_ms / 1000,
+	    .name = ctx->contact.name[0] ? ctx->contact.name : NULL,
+	    .rt = ctx->contact.rt[0] ? ctx->contact.rt : NULL,
+	    .ticket = ctx->conv.ticket[0] ? ctx->conv.ticket : NULL,
+	    .auto_replies_last_hour = h->auto_last_hour,
+	    .last_closed_reply = h->last_closed_auto / 1000,
+	    .last_staff_reply = h->last_staff / 1000,
+	    .last_auto_reply = h->last_auto / 1000,
+	    .last_auto_reply_text = h->last_auto_text,
+	    .same_text_count = h->same_text_10min,
+	    .last_choices = h->last_choices[0] ? h->last_choices : NULL,
+	    .closer_sent = h->closer_sent,
 	};
 }
 
@@ -310,8 +311,9 @@ int autoreply_reload(struct autoreply *ar)
 		log_msg(r ? LOG_WARN : LOG_ERR, "rules: %s", diag_line(d, i));
 	diag_free(d);
 	if (!r) {
-		log_msg(LOG_ERR, "rules in %s have errors: still answering "
-				 "with the previous rules",
+		log_msg(LOG_ERR,
+			"rules in %s have errors: still answering "
+			"with the previous rules",
 			ar->app->cfg->rules_dir);
 		return -1;
 	}
@@ -343,7 +345,7 @@ static void on_inotify(struct loop *l, int fd, short revents, void *arg)
 	if (ar->reload_timer)
 		loop_timer_cancel(l, ar->reload_timer);
 	ar->reload_timer =
-		loop_timer_add(l, RELOAD_DEBOUNCE_MS, on_reload_timer, ar);
+	    loop_timer_add(l, RELOAD_DEBOUNCE_MS, on_reload_timer, ar);
 }
 
 static void watch_dir(struct autoreply *ar)
@@ -353,7 +355,7 @@ static void watch_dir(struct autoreply *ar)
 		return;
 	if (inotify_add_watch(ar->inotify_fd, ar->app->cfg->rules_dir,
 			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE |
-				      IN_CREATE) < 0) {
+				  IN_CREATE) < 0) {
 		close(ar->inotify_fd);
 		ar->inotify_fd = -1;
 		return;
@@ -399,15 +401,17 @@ static void dry_run(struct autoreply *ar, json_t *j, FILE *out)
 	const char *at = json_string_value(json_object_get(j, "at"));
 	const char *ch = json_string_value(json_object_get(j, "channel"));
 	char norm[80];
-	enum phone_kind k = phone_normalize(from ? from : "", norm, sizeof(norm));
-	int64_t t = at ? parse_local(ar->rules, at) : app_now_ms(ar->app) / 1000;
+	enum phone_kind k =
+	    phone_normalize(from ? from : "", norm, sizeof(norm));
+	int64_t t =
+	    at ? parse_local(ar->rules, at) : app_now_ms(ar->app) / 1000;
 	struct rules_input in = {
-		.channel = ch ? ch : "sms",
-		.from = norm,
-		.kind = sender_of(phone_kind_name(k)),
-		.text = json_string_value(json_object_get(j, "text")),
-		.now = t,
-		.same_text_count = 1,
+	    .channel = ch ? ch : "sms",
+	    .from = norm,
+	    .kind = sender_of(phone_kind_name(k)),
+	    .text = json_string_value(json_object_get(j, "text")),
+	    .now = t,
+	    .same_text_count = 1,
 	};
 
 	if (!in.text || t < 0) {
@@ -445,8 +449,8 @@ static int post_test(void *ud, struct http_req *req, struct http_resp *resp)
 
 static void add_canned(void *ud, const char *name, const char *text)
 {
-	json_array_append_new(ud, json_pack("{ss ss}", "rule", name, "text",
-					    text));
+	json_array_append_new(ud,
+			      json_pack("{ss ss}", "rule", name, "text", text));
 }
 
 /* GET /api/v1/canned[?conversation=ID]: the rules' replies as canned
@@ -460,8 +464,8 @@ static int get_canned(void *ud, struct http_req *req, struct http_resp *resp)
 	struct rules_input in = {.channel = "sms",
 				 .now = app_now_ms(ar->app) / 1000};
 
-	if (cid && store_conversation_get(ar->app->st, atoll(cid), &c) ==
-			   STORE_OK &&
+	if (cid &&
+	    store_conversation_get(ar->app->st, atoll(cid), &c) == STORE_OK &&
 	    store_contact_get(ar->app->st, c.contact_id, &k) == STORE_OK) {
 		in.channel = c.last_channel[0] ? c.last_channel : "sms";
 		in.name = k.name[0] ? k.name : NULL;
@@ -493,8 +497,9 @@ struct autoreply *autoreply_new(struct app *app)
 			diag_line(d, i));
 	diag_free(d);
 	if (!ar->rules) {
-		log_msg(LOG_ERR, "cannot start without valid rules in %s; fix "
-				 "them (simpuld -n shows every error)",
+		log_msg(LOG_ERR,
+			"cannot start without valid rules in %s; fix "
+			"them (simpuld -n shows every error)",
 			app->cfg->rules_dir);
 		free(ar);
 		return NULL;
@@ -524,8 +529,7 @@ void autoreply_free(struct autoreply *ar)
 	free(ar);
 }
 
-void autoreply_set_rt_hook(struct autoreply *ar, autoreply_rt_hook fn,
-			   void *ud)
+void autoreply_set_rt_hook(struct autoreply *ar, autoreply_rt_hook fn, void *ud)
 {
 	ar->rt_hook = fn;
 	ar->rt_ud = ud;

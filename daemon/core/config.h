@@ -39,9 +39,9 @@ struct config {
 	char *media_dir;
 	int media_retention_days;
 	/* [http] */
-	char *http_listen; /* host:port, "" disables TCP */
-	char *http_socket; /* unix socket for simpulctl */
-	bool http_https;   /* the inbox is reached over HTTPS */
+	char *http_listen;	  /* host:port, "" disables TCP */
+	char *http_socket;	  /* unix socket for simpulctl */
+	bool http_https;	  /* the inbox is reached over HTTPS */
 	char *http_trusted_proxy; /* addresses whose X-Forwarded-* count */
 	char *http_metrics_allow; /* TCP peers that may GET /metrics */
 	int http_login_hashes;	  /* argon2id hashes at once (threads) */
@@ -80,17 +80,17 @@ struct config {
 	int part_timeout_s;  /* incomplete multipart stored after this */
 	/* [events]: the event log and its MQTT publisher (city hub) */
 	bool events_enabled;
-	char *events_office;	   /* office id, one MQTT topic level */
-	char *events_broker;	   /* broker address (an IP: no DNS wait) */
+	char *events_office; /* office id, one MQTT topic level */
+	char *events_broker; /* broker address (an IP: no DNS wait) */
 	int events_port;
-	char *events_username;	   /* per-office credentials */
+	char *events_username; /* per-office credentials */
 	char *events_password;
-	char *events_cafile;	   /* TLS when set */
+	char *events_cafile; /* TLS when set */
 	char *events_certfile;
 	char *events_keyfile;
-	bool events_personal;	   /* also phone numbers (default: no) */
-	int events_interval_ms;	   /* how often the capture runs */
-	int events_keep_days;	   /* acknowledged events kept this long */
+	bool events_personal;	/* also phone numbers (default: no) */
+	int events_interval_ms; /* how often the capture runs */
+	int events_keep_days;	/* acknowledged events kept this long */
 };
 
 /* Parses path into a new struct; NULL if any error (all of them in d). */

@@ -3,7 +3,8 @@
  * simpul_events_total{name="..."}): "webhook_bad_signature",
  * "webhook_bad_payload", "webhook_busy", "login_busy", "upload_busy",
  * "http_deadline",
- * "rule_suppressed", "media_deleted". No allocation; safe before anything is set up. */
+ * "rule_suppressed", "media_deleted". No allocation; safe before anything is
+ * set up. */
 #ifndef SIMPUL_COUNTERS_H
 #define SIMPUL_COUNTERS_H
 

@@ -23,7 +23,7 @@
 #include "loop.h"
 
 #define SMALL_BODY (64 * 1024)
-#define BIG_BODY (3 * 1024 * 1024) /* Meta's webhook payloads stay below */
+#define BIG_BODY   (3 * 1024 * 1024) /* Meta's webhook payloads stay below */
 /* Every body may take this much without asking the upload budget
  * (connections x this is bounded by the connection limit), so a real
  * webhook of a few kB gets through while the budget is full. */
@@ -40,9 +40,9 @@ struct route {
 
 struct listener {
 	struct MHD_Daemon *d;
-	int fd;	       /* MHD's epoll fd */
+	int fd; /* MHD's epoll fd */
 	bool local;
-	bool kick;     /* a request was resumed: run MHD at once */
+	bool kick; /* a request was resumed: run MHD at once */
 	struct http *h;
 };
 
@@ -57,6 +57,7 @@ struct http {
 	http_auth_cb auth;
 	void *auth_ud;
 	struct http_stream *streams; /* open endless responses */
+	bool stopping;		     /* http_free: streams end, never sleep */
 	char trusted[256];
 	bool https;
 	size_t body_budget, body_used; /* request bodies beyond FREE_BODY */
@@ -87,8 +88,8 @@ struct http_req {
 void http_add_header(struct http_resp *resp, const char *name,
 		     const char *value)
 {
-	if (resp->nheaders < 8 &&
-	    asprintf(&resp->headers[resp->nheaders], "%s: %s", name, value) >= 0)
+	if (resp->nheaders < 8 && asprintf(&resp->headers[resp->nheaders],
+					   "%s: %s", name, value) >= 0)
 		resp->nheaders++;
 }
 
@@ -113,8 +114,8 @@ void http_take(struct http_resp *resp, int status, char *body, size_t len,
 
 void http_json(struct http_resp *resp, int status, char *json_owned)
 {
-	http_take(resp, status, json_owned,
-		  json_owned ? strlen(json_owned) : 0, "application/json");
+	http_take(resp, status, json_owned, json_owned ? strlen(json_owned) : 0,
+		  "application/json");
 }
 
 void http_error(struct http_resp *resp, int status, const char *message)
@@ -205,11 +206,11 @@ const char *http_user(const struct http_req *r)
 
 /* ---- routing ----------------------------------------------------------- */
 
-int http_route(struct http *h, const char *method, const char *path,
-	       int flags, http_handler fn, void *ud)
+int http_route(struct http *h, const char *method, const char *path, int flags,
+	       http_handler fn, void *ud)
 {
 	struct route *p =
-		realloc(h->routes, (h->nroutes + 1) * sizeof(*h->routes));
+	    realloc(h->routes, (h->nroutes + 1) * sizeof(*h->routes));
 
 	if (!p)
 		return -1;
@@ -316,6 +317,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	size_t n = s->fill(s->ud, buf, max);
 
 	(void)pos;
+	/* At stop the last MHD_run (listener_stop) reads the woken streams
+	 * again: one that slept now would be suspended when MHD_stop_daemon
+	 * runs, and libmicrohttpd aborts on that. */
+	if (n == 0 && s->h->stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (n == 0) {
 		s->asleep = true;
 		MHD_suspend_connection(s->conn);
@@ -426,8 +432,8 @@ static enum MHD_Result queue(struct http_req *req)
 		MHD_add_response_header(m, r->headers[i], colon + 2);
 		*colon = ':';
 	}
-	enum MHD_Result res = MHD_queue_response(req->conn, (unsigned)r->status,
-						 m);
+	enum MHD_Result res =
+	    MHD_queue_response(req->conn, (unsigned)r->status, m);
 	MHD_destroy_response(m);
 	req->answered = true;
 	return res;
@@ -490,15 +496,15 @@ static void note_proxy(struct http_req *req)
 static void note_peer(struct http_req *req)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 	snprintf(req->peer, sizeof(req->peer), "%s", "local");
 	if (req->local || !ci || !ci->client_addr)
 		return;
 	getnameinfo(ci->client_addr,
 		    ci->client_addr->sa_family == AF_INET6
-			    ? sizeof(struct sockaddr_in6)
-			    : sizeof(struct sockaddr_in),
+			? sizeof(struct sockaddr_in6)
+			: sizeof(struct sockaddr_in),
 		    req->peer, sizeof(req->peer), NULL, 0, NI_NUMERICHOST);
 	snprintf(req->tcp_peer, sizeof(req->tcp_peer), "%s", req->peer);
 	req->https = req->h->https;
@@ -554,8 +560,8 @@ static void check_length(struct http_req *req)
 }
 
 static struct http_req *req_new(struct listener *ls,
-				struct MHD_Connection *conn,
-				const char *method, const char *url)
+				struct MHD_Connection *conn, const char *method,
+				const char *url)
 {
 	struct http_req *req = calloc(1, sizeof(*req));
 
@@ -571,8 +577,8 @@ static struct http_req *req_new(struct listener *ls,
 	bool wrong = false;
 	req->route = find_route(ls->h, method, url, &wrong);
 	req->limit = req->route && (req->route->flags & HTTP_BIG_BODY)
-			     ? BIG_BODY
-			     : SMALL_BODY;
+			 ? BIG_BODY
+			 : SMALL_BODY;
 	if (!req->route)
 		http_error(&req->resp, wrong ? 405 : 404,
 			   wrong ? "method not allowed" : "not found");
@@ -697,8 +703,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return dispatch(req);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_req *req = *con_cls;
 
@@ -763,21 +769,20 @@ static int listener_start(struct http *h, struct listener *ls, int listen_fd,
 {
 	ls->h = h;
 	ls->d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, ls, MHD_OPTION_LISTEN_SOCKET,
-		listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, ls,
-		MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->guard,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
-		MHD_OPTION_END);
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, on_request, ls, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, ls,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->guard,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address, MHD_OPTION_END);
 	if (!ls->d) {
 		snprintf(err, errlen, "libmicrohttpd failed to start");
 		close(listen_fd);
 		return -1;
 	}
 	const union MHD_DaemonInfo *di =
-		MHD_get_daemon_info(ls->d, MHD_DAEMON_INFO_EPOLL_FD);
+	    MHD_get_daemon_info(ls->d, MHD_DAEMON_INFO_EPOLL_FD);
 	ls->fd = di->epoll_fd;
 	loop_fd_add(h->loop, ls->fd, POLLIN, on_readable, ls);
 	loop_prepare_add(h->loop, prepare, on_deadline, ls);
@@ -817,8 +822,8 @@ static int tcp_socket(const char *listen_addr, int *port, char *err,
 	socklen_t sl = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	*port = ntohs(ss.ss_family == AF_INET6
-			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
-			      : ((struct sockaddr_in *)&ss)->sin_port);
+			  ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			  : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -848,9 +853,8 @@ fail:
 	return -1;
 }
 
-struct http *http_new(struct loop *l, const char *listen_addr,
-		      const char *sock, const struct http_limits *lim,
-		      char *err, size_t errlen)
+struct http *http_new(struct loop *l, const char *listen_addr, const char *sock,
+		      const struct http_limits *lim, char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 
@@ -903,6 +907,7 @@ void http_free(struct http *h)
 		return;
 	/* libmicrohttpd aborts when stopped with a suspended connection:
 	 * wake every sleeping stream; stopping then closes them. */
+	h->stopping = true;
 	for (struct http_stream *s = h->streams; s; s = s->next)
 		http_stream_wake(s);
 	listener_stop(h, &h->tcp);

@@ -22,7 +22,7 @@ struct http_resp {
 	const char *content_type; /* static string */
 	char *headers[8];	  /* malloc'd "Name: value" lines */
 	int nheaders;
-	const char *file; /* serve this file instead of body */
+	const char *file;	    /* serve this file instead of body */
 	struct http_stream *stream; /* an endless body (http_stream_start) */
 };
 

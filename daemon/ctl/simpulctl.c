@@ -48,7 +48,7 @@ static long request(const char *sock, const char *method, const char *path,
 	char url[512];
 	long status = 0;
 	struct curl_slist *h =
-		curl_slist_append(NULL, "Content-Type: application/json");
+	    curl_slist_append(NULL, "Content-Type: application/json");
 
 	snprintf(url, sizeof(url), "http://localhost%s", path);
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
@@ -112,8 +112,7 @@ static int print_list(const char *body, bool as_json, const char *key)
 		puts(s);
 		free(s);
 	} else if (json_is_array(arr)) {
-		json_array_foreach(arr, i, m)
-			print_message(m);
+		json_array_foreach(arr, i, m) print_message(m);
 	}
 	json_decref(j);
 	return 0;
@@ -139,44 +138,45 @@ static int call(const char *sock, const char *method, const char *path,
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: simpulctl [-c FILE] COMMAND ...\n"
-		"       simpulctl -h|--help, -V|--version\n"
-		"  -c FILE                        configuration (default\n"
-		"                                 " SIMPUL_SYSCONFDIR
-		"/simpul.ini)\n"
-		"  inbox [--json] [--limit N]     newest messages first\n"
-		"  show CONVERSATION [--json]     one conversation\n"
-		"  send --channel sms|whatsapp --to NUMBER TEXT\n"
-		"  reply CONVERSATION TEXT        on the resident's channel\n"
-		"  status                         daemon, modem and queue\n"
-		"  rules check                    validate rules.d\n"
-		"  rules test [--channel C] [--from N] [--at \"YYYY-MM-DD "
-		"HH:MM\"] TEXT\n"
-		"                                 dry run: which rule, which "
-		"reply\n"
-		"  rt request CONVERSATION [--service S]\n"
-		"                                 ask the resident's Ketua RT "
-		"to confirm\n"
-		"  rt list [--all] [--json]       RT confirmation requests\n"
-		"  user add NAME [--role staff|admin] [--replace]\n"
-		"                                 a web inbox user; the "
-		"password from\n"
-		"                                 the terminal (twice) or "
-		"stdin\n"
-		"  user list | disable NAME | delete NAME\n"
-		"                                 web inbox users; a new "
-		"password,\n"
-		"                                 disable and delete end their "
-		"sessions\n"
-		"  doctor [--json]                check modem, SIM, clock, disk,\n"
-		"                                 database, settings; exit 1 on "
-		"a problem\n"
-		"  backup FILE                    online copy of the database "
-		"(written\n"
-		"                                 by simpuld, mode 0600)\n"
-		"exit status: 0 on success, 1 on an error reported or found, "
-		"2 on a\nusage error (simpulctl(1))\n");
+	fprintf(
+	    f,
+	    "usage: simpulctl [-c FILE] COMMAND ...\n"
+	    "       simpulctl -h|--help, -V|--version\n"
+	    "  -c FILE                        configuration (default\n"
+	    "                                 " SIMPUL_SYSCONFDIR
+	    "/simpul.ini)\n"
+	    "  inbox [--json] [--limit N]     newest messages first\n"
+	    "  show CONVERSATION [--json]     one conversation\n"
+	    "  send --channel sms|whatsapp --to NUMBER TEXT\n"
+	    "  reply CONVERSATION TEXT        on the resident's channel\n"
+	    "  status                         daemon, modem and queue\n"
+	    "  rules check                    validate rules.d\n"
+	    "  rules test [--channel C] [--from N] [--at \"YYYY-MM-DD "
+	    "HH:MM\"] TEXT\n"
+	    "                                 dry run: which rule, which "
+	    "reply\n"
+	    "  rt request CONVERSATION [--service S]\n"
+	    "                                 ask the resident's Ketua RT "
+	    "to confirm\n"
+	    "  rt list [--all] [--json]       RT confirmation requests\n"
+	    "  user add NAME [--role staff|admin] [--replace]\n"
+	    "                                 a web inbox user; the "
+	    "password from\n"
+	    "                                 the terminal (twice) or "
+	    "stdin\n"
+	    "  user list | disable NAME | delete NAME\n"
+	    "                                 web inbox users; a new "
+	    "password,\n"
+	    "                                 disable and delete end their "
+	    "sessions\n"
+	    "  doctor [--json]                check modem, SIM, clock, disk,\n"
+	    "                                 database, settings; exit 1 on "
+	    "a problem\n"
+	    "  backup FILE                    online copy of the database "
+	    "(written\n"
+	    "                                 by simpuld, mode 0600)\n"
+	    "exit status: 0 on success, 1 on an error reported or found, "
+	    "2 on a\nusage error (simpulctl(1))\n");
 }
 
 static char *json_body(const char *fmt, ...)
@@ -233,8 +233,8 @@ static int cmd_send(const char *sock, int argc, char **argv)
 	}
 	if (!to || !text)
 		return usage(stderr), 2;
-	char *b = json_body("{ss ss ss}", "channel", channel, "to", to, "text",
-			    text);
+	char *b =
+	    json_body("{ss ss ss}", "channel", channel, "to", to, "text", text);
 	int rc = call(sock, "POST", "/api/v1/messages", b, false, NULL);
 	free(b);
 	return rc;
@@ -274,12 +274,12 @@ static int rules_check(const char *sock)
 		rc = fail_body(st, out);
 	} else {
 		json_array_foreach(json_object_get(j, "messages"), i, line)
-			fprintf(stderr, "%s\n", json_string_value(line));
+		    fprintf(stderr, "%s\n", json_string_value(line));
 		rc = json_is_true(json_object_get(j, "ok")) ? 0 : 1;
 		if (!rc)
 			printf("rules ok: %lld rules\n",
 			       (long long)json_integer_value(
-				       json_object_get(j, "rules")));
+				   json_object_get(j, "rules")));
 	}
 	json_decref(j);
 	free(out);
@@ -306,8 +306,8 @@ static int rules_test(const char *sock, int argc, char **argv)
 		return usage(stderr), 2;
 	char *b = at ? json_body("{ss ss ss ss}", "channel", channel, "from",
 				 from, "at", at, "text", text)
-		     : json_body("{ss ss ss}", "channel", channel, "from",
-				 from, "text", text);
+		     : json_body("{ss ss ss}", "channel", channel, "from", from,
+				 "text", text);
 	char *out = NULL;
 	long st = request(sock, "POST", "/api/v1/rules/test", b, &out);
 	int rc = st == 200 ? (fputs(out, stdout), 0) : fail_body(st, out);
@@ -445,10 +445,10 @@ static int rt_list_cmd(const char *sock, int argc, char **argv)
 			all = true;
 	}
 	char *out = NULL;
-	long st = request(sock, "GET",
-			  all ? "/api/v1/rt/requests?all=1"
-			      : "/api/v1/rt/requests",
-			  NULL, &out);
+	long st =
+	    request(sock, "GET",
+		    all ? "/api/v1/rt/requests?all=1" : "/api/v1/rt/requests",
+		    NULL, &out);
 	json_t *j = json_loads(out, 0, NULL);
 	int rc = 0;
 	size_t i;
@@ -459,21 +459,18 @@ static int rt_list_cmd(const char *sock, int argc, char **argv)
 		fputs(out, stdout);
 		putchar('\n');
 	} else {
-		json_array_foreach(j, i, r)
-			printf("#%-5lld %s %-11s RT %s %-16s conv %-5lld %-10s "
-			       "%s\n",
-			       (long long)json_integer_value(
-				       json_object_get(r, "id")),
-			       json_string_value(json_object_get(r, "code")),
-			       json_string_value(json_object_get(r, "state")),
-			       json_string_value(json_object_get(r, "rt")),
-			       json_string_value(
-				       json_object_get(r, "head_phone")),
-			       (long long)json_integer_value(
-				       json_object_get(r, "conversation")),
-			       json_string_value(json_object_get(r, "service")),
-			       json_string_value(
-				       json_object_get(r, "created_at")));
+		json_array_foreach(j, i, r) printf(
+		    "#%-5lld %s %-11s RT %s %-16s conv %-5lld %-10s "
+		    "%s\n",
+		    (long long)json_integer_value(json_object_get(r, "id")),
+		    json_string_value(json_object_get(r, "code")),
+		    json_string_value(json_object_get(r, "state")),
+		    json_string_value(json_object_get(r, "rt")),
+		    json_string_value(json_object_get(r, "head_phone")),
+		    (long long)json_integer_value(
+			json_object_get(r, "conversation")),
+		    json_string_value(json_object_get(r, "service")),
+		    json_string_value(json_object_get(r, "created_at")));
 	}
 	json_decref(j);
 	free(out);
@@ -539,8 +536,8 @@ static int doctor_offline(const char *sock, const char *conf)
 {
 	char what[600];
 
-	snprintf(what, sizeof(what),
-		 "simpuld tidak bisa dihubungi di %s", sock);
+	snprintf(what, sizeof(what), "simpuld tidak bisa dihubungi di %s",
+		 sock);
 	doctor_line("fail", "daemon", what, "simpuld is not reachable",
 		    "'systemctl status simpul' dan 'journalctl -u simpul'",
 		    "'systemctl status simpul' and 'journalctl -u simpul'");
@@ -573,16 +570,17 @@ static int cmd_doctor_at(const char *sock, const char *conf, int argc,
 	else if (!j)
 		rc = fail_body(st, out);
 	else if (as_json)
-		rc = (puts(out), json_is_true(json_object_get(j, "ok")) ? 0 : 1);
+		rc =
+		    (puts(out), json_is_true(json_object_get(j, "ok")) ? 0 : 1);
 	else {
 		json_array_foreach(json_object_get(j, "checks"), i, c)
-			doctor_line(
-				json_string_value(json_object_get(c, "level")),
-				json_string_value(json_object_get(c, "name")),
-				json_string_value(json_object_get(c, "text_id")),
-				json_string_value(json_object_get(c, "text_en")),
-				json_string_value(json_object_get(c, "fix")),
-				json_string_value(json_object_get(c, "fix_en")));
+		    doctor_line(
+			json_string_value(json_object_get(c, "level")),
+			json_string_value(json_object_get(c, "name")),
+			json_string_value(json_object_get(c, "text_id")),
+			json_string_value(json_object_get(c, "text_en")),
+			json_string_value(json_object_get(c, "fix")),
+			json_string_value(json_object_get(c, "fix_en")));
 		rc = json_is_true(json_object_get(j, "ok")) ? 0 : 1;
 	}
 	json_decref(j);
@@ -619,10 +617,10 @@ static int cmd_backup(const char *sock, int argc, char **argv)
 	if (st != 200 || !j)
 		rc = fail_body(st, out);
 	else
-		printf("cadangan tersimpan / backup written: %s (%lld bytes)\n",
-		       json_string_value(json_object_get(j, "path")),
-		       (long long)json_integer_value(
-			       json_object_get(j, "bytes")));
+		printf(
+		    "cadangan tersimpan / backup written: %s (%lld bytes)\n",
+		    json_string_value(json_object_get(j, "path")),
+		    (long long)json_integer_value(json_object_get(j, "bytes")));
 	json_decref(j);
 	free(out);
 	free(b);
@@ -633,10 +631,10 @@ static const struct {
 	const char *name;
 	int (*fn)(const char *sock, int argc, char **argv);
 } commands[] = {
-	{"inbox", cmd_inbox}, {"show", cmd_show},     {"send", cmd_send},
-	{"reply", cmd_reply}, {"status", cmd_status}, {"user", cmd_user},
-	{"rules", cmd_rules}, {"rt", cmd_rt},	      {"doctor", cmd_doctor},
-	{"backup", cmd_backup},
+    {"inbox", cmd_inbox},   {"show", cmd_show},	    {"send", cmd_send},
+    {"reply", cmd_reply},   {"status", cmd_status}, {"user", cmd_user},
+    {"rules", cmd_rules},   {"rt", cmd_rt},	    {"doctor", cmd_doctor},
+    {"backup", cmd_backup},
 };
 
 int main(int argc, char **argv)
@@ -645,13 +643,12 @@ int main(int argc, char **argv)
 	int opt;
 
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	/* "+": options stop at the command, whose own options follow. */
-	while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		if (opt == 'c')
 			path = optarg;
 		else if (opt == 'h')

@@ -175,8 +175,8 @@ static int note(struct store *st, int64_t conv, const char *text, int64_t now)
 }
 
 /* Queues text to the resident of conv on the channel they used last, as
- * api_reply does (outbox_route), but inside the caller's transaction (the caller kicks
- * the outbox after commit). */
+ * api_reply does (outbox_route), but inside the caller's transaction (the
+ * caller kicks the outbox after commit). */
 static int tell_resident(struct rt *rt, int64_t conv_id, const char *text,
 			 int64_t now)
 {
@@ -871,11 +871,11 @@ static int post_request(void *ud, struct http_req *req, struct http_resp *resp)
 		http_error(resp, 500, store_errmsg(rt->app->st));
 	else
 		http_reply_json(resp, 201,
-			   json_pack("{sI ss ss ss ss ss ss}", "id",
-				     (json_int_t)id, "code", r.code, "rt", r.rt,
-				     "head_name", r.head_name, "head_phone",
-				     r.head_phone, "state", r.state, "service",
-				     r.service));
+				json_pack("{sI ss ss ss ss ss ss}", "id",
+					  (json_int_t)id, "code", r.code, "rt",
+					  r.rt, "head_name", r.head_name,
+					  "head_phone", r.head_phone, "state",
+					  r.state, "service", r.service));
 	return HTTP_DONE;
 }
 

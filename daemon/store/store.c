@@ -809,6 +809,17 @@ void store_iso8601(int64_t ms, int tz, char *out, size_t outlen)
 		 (a / 60) % 60);
 }
 
+/* A time column (ms) as ISO 8601 in the office's zone, or null. */
+json_t *store_col_iso(sqlite3_stmt *s, int i, int tz)
+{
+	char iso[40];
+
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return json_null();
+	store_iso8601(sqlite3_column_int64(s, i), tz, iso, sizeof(iso));
+	return json_string(iso);
+}
+
 json_t *store_col_json(sqlite3_stmt *s, int i)
 {
 	switch (sqlite3_column_type(s, i)) {

@@ -20,6 +20,7 @@ int store_step(struct store *st, sqlite3_stmt *s);
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 void store_col_copy(sqlite3_stmt *s, int i, char *out, size_t outlen);
 json_t *store_col_json(sqlite3_stmt *s, int i);
+json_t *store_col_iso(sqlite3_stmt *s, int i, int tz);
 /* A step result as STORE_OK (a row), STORE_NOTFOUND (none), STORE_ERR. */
 int store_row_result(int sqlite_rc);
 /* Steps a statement that returns no rows: STORE_OK or STORE_ERR. */

@@ -393,16 +393,6 @@ static void budget_off(struct store *st)
 
 /* ---- the answer --------------------------------------------------------- */
 
-static json_t *iso_or_null(sqlite3_stmt *s, int i, int tz)
-{
-	char iso[40];
-
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	store_iso8601(sqlite3_column_int64(s, i), tz, iso, sizeof(iso));
-	return json_string(iso);
-}
-
 static json_t *list_contact(sqlite3_stmt *s)
 {
 	return json_pack("{sI so so so so so so}", "id",
@@ -419,7 +409,7 @@ static json_t *list_last(sqlite3_stmt *s, int tz)
 		return json_null();
 	return json_pack("{so so so so so so}", "body", store_col_json(s, 17),
 			 "direction", store_col_json(s, 18), "channel",
-			 store_col_json(s, 19), "at", iso_or_null(s, 20, tz),
+			 store_col_json(s, 19), "at", store_col_iso(s, 20, tz),
 			 "kind", store_col_json(s, 21), "status",
 			 store_col_json(s, 22));
 }
@@ -436,7 +426,7 @@ static json_t *list_row(sqlite3_stmt *s, int64_t now_ms, int tz)
 	json_object_set_new(o, "category", store_col_json(s, 2));
 	json_object_set_new(o, "assignee", store_col_json(s, 3));
 	json_object_set_new(o, "ticket", store_col_json(s, 4));
-	json_object_set_new(o, "due_at", iso_or_null(s, 5, tz));
+	json_object_set_new(o, "due_at", store_col_iso(s, 5, tz));
 	json_object_set_new(o, "due_at_ms", store_col_json(s, 5));
 	json_object_set_new(o, "overdue",
 			    json_boolean(has_due && due < now_ms && status &&
@@ -444,8 +434,8 @@ static json_t *list_row(sqlite3_stmt *s, int64_t now_ms, int tz)
 	json_object_set_new(o, "unread",
 			    json_integer(sqlite3_column_int(s, 6)));
 	json_object_set_new(o, "last_channel", store_col_json(s, 7));
-	json_object_set_new(o, "updated_at", iso_or_null(s, 8, tz));
-	json_object_set_new(o, "last_in_at", iso_or_null(s, 9, tz));
+	json_object_set_new(o, "updated_at", store_col_iso(s, 8, tz));
+	json_object_set_new(o, "last_in_at", store_col_iso(s, 9, tz));
 	json_object_set_new(o, "contact", list_contact(s));
 	json_object_set_new(
 	    o, "channels",

@@ -16,7 +16,8 @@ struct store_backup {
 
 int store_ping(struct store *st)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM sqlite_master");
+	sqlite3_stmt *s =
+	    store_prepare(st, "SELECT count(*) FROM sqlite_master");
 	int r = s ? sqlite3_step(s) : SQLITE_ERROR;
 
 	sqlite3_finalize(s);
@@ -163,11 +164,11 @@ int store_backup_finish(struct store_backup *b, char *err, size_t errlen)
 int store_media_expired(struct store *st, int64_t before_ms, int64_t *ids,
 			char (*files)[512], int max)
 {
-	sqlite3_stmt *s =
-	    store_prepare(st, "SELECT id, json_extract(media, '$.file') FROM messages"
-			" WHERE media IS NOT NULL AND json_valid(media)"
-			" AND json_extract(media, '$.file') IS NOT NULL"
-			" AND at < ?1 ORDER BY id LIMIT ?2");
+	sqlite3_stmt *s = store_prepare(
+	    st, "SELECT id, json_extract(media, '$.file') FROM messages"
+		" WHERE media IS NOT NULL AND json_valid(media)"
+		" AND json_extract(media, '$.file') IS NOT NULL"
+		" AND at < ?1 ORDER BY id LIMIT ?2");
 	int n = 0, r;
 
 	if (!s)

@@ -244,16 +244,6 @@ int store_audit(struct store *st, const char *user, const char *action,
 	return store_exec_done(st, s);
 }
 
-static json_t *iso_or_null(sqlite3_stmt *s, int i, int tz)
-{
-	char iso[40];
-
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	store_iso8601(sqlite3_column_int64(s, i), tz, iso, sizeof(iso));
-	return json_string(iso);
-}
-
 json_t *store_channels_json(const char *list)
 {
 	json_t *a = json_array();
@@ -280,12 +270,12 @@ static json_t *notes_json(struct store *st, int64_t id, int tz)
 	sqlite3_bind_int64(s, 1, id);
 	while (store_step(st, s) == SQLITE_ROW)
 		json_array_append_new(
-		    arr,
-		    json_pack("{sI so so so sI}", "id",
-			      (json_int_t)sqlite3_column_int64(s, 0), "author",
-			      store_col_json(s, 1), "body",
-			      store_col_json(s, 2), "at", iso_or_null(s, 3, tz),
-			      "at_ms", (json_int_t)sqlite3_column_int64(s, 3)));
+		    arr, json_pack("{sI so so so sI}", "id",
+				   (json_int_t)sqlite3_column_int64(s, 0),
+				   "author", store_col_json(s, 1), "body",
+				   store_col_json(s, 2), "at",
+				   store_col_iso(s, 3, tz), "at_ms",
+				   (json_int_t)sqlite3_column_int64(s, 3)));
 	sqlite3_reset(s);
 	return arr;
 }
@@ -311,11 +301,11 @@ json_t *store_conversation_ui_json(struct store *st, int64_t id, int64_t now_ms,
 		const char *status = (const char *)sqlite3_column_text(s, 4);
 		json_object_set_new(j, "unread",
 				    json_integer(sqlite3_column_int(s, 0)));
-		json_object_set_new(j, "last_in_at", iso_or_null(s, 1, tz));
+		json_object_set_new(j, "last_in_at", store_col_iso(s, 1, tz));
 		json_object_set_new(j, "last_in_at_ms", store_col_json(s, 1));
 		json_object_set_new(j, "last_channel", store_col_json(s, 2));
 		json_object_set_new(j, "due_at_ms", store_col_json(s, 3));
-		json_object_set_new(j, "due_at", iso_or_null(s, 3, tz));
+		json_object_set_new(j, "due_at", store_col_iso(s, 3, tz));
 		json_object_set_new(
 		    j, "overdue",
 		    json_boolean(has_due &&

@@ -50,8 +50,8 @@ struct auth {
  * as known ones and do not reveal which names exist. A constant, so start-up
  * does not spend 64 MiB computing it. */
 static const char dummy_hash[crypto_pwhash_STRBYTES] =
-	"$argon2id$v=19$m=65536,t=2,p=1$y3WlmLteJol1aN0qR0NFww$"
-	"9s/GV/B7DE9LGoEBzu9nD3EF9i0DqQ7P1INmIgpxSGE";
+    "$argon2id$v=19$m=65536,t=2,p=1$y3WlmLteJol1aN0qR0NFww$"
+    "9s/GV/B7DE9LGoEBzu9nD3EF9i0DqQ7P1INmIgpxSGE";
 
 struct auth *auth_new(struct store *st, int64_t (*clock_ms)(void),
 		      struct loop *l, int hashes, int queue)

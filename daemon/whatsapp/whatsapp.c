@@ -26,11 +26,11 @@
 
 #define MAX_PENDING 256
 #define MAX_BATCH   500 /* messages + statuses in one webhook */
-#define MEDIA_MAX (100 * 1024 * 1024)
+#define MEDIA_MAX   (100 * 1024 * 1024)
 #define MEDIA_TRIES 5
 /* A download on its way: never served, never kept across a start. */
 #define MEDIA_TMP ".dl-"
-#define PACE_MS 6000 /* at most one message per 6 s to one user */
+#define PACE_MS	  6000 /* at most one message per 6 s to one user */
 
 struct pending {
 	struct http_req *req;
@@ -103,8 +103,9 @@ static int post_webhook(void *ud, struct http_req *req, struct http_resp *resp)
 
 	if (wa_verify_signature(w->app->cfg->wa_app_secret, body, len,
 				http_header(req, "X-Hub-Signature-256"))) {
-		log_msg(LOG_WARN, "webhook from %s: missing or wrong "
-				  "X-Hub-Signature-256; nothing stored",
+		log_msg(LOG_WARN,
+			"webhook from %s: missing or wrong "
+			"X-Hub-Signature-256; nothing stored",
 			http_peer(req));
 		counters_add("webhook_bad_signature");
 		http_error(resp, 401, "invalid signature");
@@ -220,10 +221,10 @@ static void dispatch(struct loop *l, void *arg)
 static const char *ext_for(const char *mime)
 {
 	static const char *const map[][2] = {
-		{"image/jpeg", "jpg"}, {"image/png", "png"},
-		{"image/webp", "webp"}, {"application/pdf", "pdf"},
-		{"audio/ogg", "ogg"},	{"audio/mpeg", "mp3"},
-		{"video/mp4", "mp4"},	{"audio/aac", "aac"},
+	    {"image/jpeg", "jpg"},  {"image/png", "png"},
+	    {"image/webp", "webp"}, {"application/pdf", "pdf"},
+	    {"audio/ogg", "ogg"},   {"audio/mpeg", "mp3"},
+	    {"video/mp4", "mp4"},   {"audio/aac", "aac"},
 	};
 
 	for (size_t i = 0; mime && i < sizeof(map) / sizeof(map[0]); i++)
@@ -492,11 +493,12 @@ static void resume_one(void *ud, int64_t id, const char *media)
 	if (mid) {
 		struct wa_message m = {0};
 		m.media.id = mid;
-		m.media.sha256 = json_string_value(json_object_get(j, "sha256"));
+		m.media.sha256 =
+		    json_string_value(json_object_get(j, "sha256"));
 		m.media.mime_type =
-			json_string_value(json_object_get(j, "mime_type"));
+		    json_string_value(json_object_get(j, "mime_type"));
 		m.media.filename =
-			json_string_value(json_object_get(j, "filename"));
+		    json_string_value(json_object_get(j, "filename"));
 		fetch_media(w, id, &m);
 	}
 	json_decref(j);
@@ -534,8 +536,9 @@ static void sent_cb(const struct wa_outcome *o, void *arg)
 	case WA_FALLBACK_SMS:
 		if (w->app->cfg->wa_sms_fallback && j->to[0] == '+' &&
 		    outbox_has_channel(ob, "sms")) {
-			log_msg(LOG_INFO, "message %lld to %s: %s; sending by "
-					  "SMS instead",
+			log_msg(LOG_INFO,
+				"message %lld to %s: %s; sending by "
+				"SMS instead",
 				(long long)j->id, j->to, o->error_text);
 			outbox_reroute(ob, j->id, "sms", j->to, o->error_text);
 		} else {
@@ -549,9 +552,10 @@ static void sent_cb(const struct wa_outcome *o, void *arg)
 	case WA_TOKEN_EXPIRED:
 		log_msg(LOG_ERR, "WhatsApp access token expired or revoked: "
 				 "replace [whatsapp] access_token and reload");
-		inbox_notice(w->app->ib, "wa_token",
-			     "Token WhatsApp kedaluwarsa. Admin perlu mengganti "
-			     "access_token di simpul.ini lalu reload.");
+		inbox_notice(
+		    w->app->ib, "wa_token",
+		    "Token WhatsApp kedaluwarsa. Admin perlu mengganti "
+		    "access_token di simpul.ini lalu reload.");
 		outbox_retry(ob, j->id, o->error_text, 600000);
 		break;
 	case WA_FAILED:
@@ -630,11 +634,11 @@ struct wa *wa_new(struct app *app)
 			   "X-Hub-Signature-256");
 	loop_prepare_add(app->loop, prepare, dispatch, w);
 	struct outbox_driver drv = {
-		.channel = "whatsapp",
-		.ready = drv_ready,
-		.send = drv_send,
-		.interval_ms = 0,
-		.ud = w,
+	    .channel = "whatsapp",
+	    .ready = drv_ready,
+	    .send = drv_send,
+	    .interval_ms = 0,
+	    .ud = w,
 	};
 	outbox_add_driver(app->ob, &drv);
 	tmp_clean(w);

@@ -15,7 +15,7 @@
 #define MAX_CLIENTS 8
 #define MAX_SENT    256
 #define MAX_PENDING 256
-#define MAX_CALLS 64
+#define MAX_CALLS   64
 
 enum profile { PROFILE_SIM800, PROFILE_E3531 };
 
@@ -27,9 +27,9 @@ enum timer_kind {
 	T_CUSD,	 /* data: the USSD answer */
 	T_HANG_END,
 	T_NOREG_END,
-	T_REPORT,  /* arg: mr, data: recipient; status report arrives */
-	T_PENDING, /* deliver messages waiting at the SMSC */
-	T_RING,	   /* arg: call id; the next ring of an incoming call */
+	T_REPORT,   /* arg: mr, data: recipient; status report arrives */
+	T_PENDING,  /* deliver messages waiting at the SMSC */
+	T_RING,	    /* arg: call id; the next ring of an incoming call */
 	T_CALL_END, /* arg: call id; ^CEND after our AT+CHUP (E3531) */
 };
 

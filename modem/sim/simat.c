@@ -576,9 +576,8 @@ static const struct {
     {"+CMGD", false, sms_cmgd},	    {"+CMGS", false, sms_cmgs},
     {"+CFUN", false, do_cfun},	    {"+CLIP", false, do_ok},
     {"+CRC", false, do_ok},	    {"+CMMS", false, do_ok},
-    {"+CHUP", false, do_chup},
-    {"^PORTSEL", true, do_portsel}, {"^SYSINFO", true, do_sysinfo},
-    {"^CURC", true, do_curc},
+    {"+CHUP", false, do_chup},	    {"^PORTSEL", true, do_portsel},
+    {"^SYSINFO", true, do_sysinfo}, {"^CURC", true, do_curc},
 };
 
 static void do_extended(struct sim *sim, const struct cmd *c)

@@ -78,29 +78,29 @@ static void shipped_config_is_clean(void **state)
 static void every_error_with_its_line(void **state)
 {
 	struct config *c;
-	char *errs = load("[modem]\n"			/* 1 */
-			  "devise = /dev/ttyUSB0\n"	/* 2 unknown */
-			  "balance_interval = soon\n"	/* 3 not int */
-			  "[http]\n"			/* 4 */
-			  "listen = localhost\n"	/* 5 no port */
-			  "[outbox]\n"			/* 6 */
-			  "retry_max = 0\n"		/* 7 range */
-			  "[whatsap]\n"			/* 8 section */
-			  "x = 1\n"			/* 9 */
-			  "[modem]\n"			/* 10 twice */
-			  "garbage line\n",		/* 11 syntax */
+	char *errs = load("[modem]\n"		      /* 1 */
+			  "devise = /dev/ttyUSB0\n"   /* 2 unknown */
+			  "balance_interval = soon\n" /* 3 not int */
+			  "[http]\n"		      /* 4 */
+			  "listen = localhost\n"      /* 5 no port */
+			  "[outbox]\n"		      /* 6 */
+			  "retry_max = 0\n"	      /* 7 range */
+			  "[whatsap]\n"		      /* 8 section */
+			  "x = 1\n"		      /* 9 */
+			  "[modem]\n"		      /* 10 twice */
+			  "garbage line\n",	      /* 11 syntax */
 			  &c);
 	assert_null(c);
 	const char *want[] = {
-		":2: error: unknown key 'devise' in [modem]; did you mean "
-		"'device'?",
-		":3: error: balance_interval: 'soon' is not a whole number",
-		":5: error: listen: 'localhost' is not host:port",
-		":7: error: retry_max: '0' is not a whole number from 1 to 100",
-		":8: error: unknown section [whatsap]; did you mean "
-		"[whatsapp]?",
-		":10: error: section [modem] appears twice",
-		":11: error: expected 'key = value'",
+	    ":2: error: unknown key 'devise' in [modem]; did you mean "
+	    "'device'?",
+	    ":3: error: balance_interval: 'soon' is not a whole number",
+	    ":5: error: listen: 'localhost' is not host:port",
+	    ":7: error: retry_max: '0' is not a whole number from 1 to 100",
+	    ":8: error: unknown section [whatsap]; did you mean "
+	    "[whatsapp]?",
+	    ":10: error: section [modem] appears twice",
+	    ":11: error: expected 'key = value'",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(errs, want[i]))
@@ -125,8 +125,10 @@ static void bad_bool_and_url(void **state)
 			  "graph_url = ftp://x\n",
 			  &c);
 	assert_null(c);
-	assert_non_null(strstr(errs, ":2: error: enabled: 'maybe' is not yes or no"));
-	assert_non_null(strstr(errs, ":4: error: graph_url: 'ftp://x' must start"));
+	assert_non_null(
+	    strstr(errs, ":2: error: enabled: 'maybe' is not yes or no"));
+	assert_non_null(
+	    strstr(errs, ":4: error: graph_url: 'ftp://x' must start"));
 	free(errs);
 }
 
@@ -142,12 +144,12 @@ static void missing_file_is_an_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_config_with_defaults),
-		cmocka_unit_test(shipped_config_is_clean),
-		cmocka_unit_test(every_error_with_its_line),
-		cmocka_unit_test(whatsapp_enabled_needs_secrets),
-		cmocka_unit_test(bad_bool_and_url),
-		cmocka_unit_test(missing_file_is_an_error),
+	    cmocka_unit_test(good_config_with_defaults),
+	    cmocka_unit_test(shipped_config_is_clean),
+	    cmocka_unit_test(every_error_with_its_line),
+	    cmocka_unit_test(whatsapp_enabled_needs_secrets),
+	    cmocka_unit_test(bad_bool_and_url),
+	    cmocka_unit_test(missing_file_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,8 +73,10 @@ static void staff_name_wins_over_profile(void **state)
 {
 	struct store *st = open_db();
 	struct inbox *ib = inbox_new(st);
-	struct inbox_msg m = {.channel = "whatsapp", .from = "6281355550001",
-			      .name = "Sari", .body = "halo",
+	struct inbox_msg m = {.channel = "whatsapp",
+			      .from = "6281355550001",
+			      .name = "Sari",
+			      .body = "halo",
 			      .source_id = "wamid.s1"};
 	struct store_contact k;
 	int64_t id;
@@ -83,8 +85,7 @@ static void staff_name_wins_over_profile(void **state)
 	assert_int_equal(store_contact_upsert(st, NULL, "6281355550001", NULL,
 					      "mobile", NULL, 1, &k),
 			 STORE_OK);
-	struct store_contact_edit e = {.name = "Bu Sari Wulandari",
-				       .rw = "05"};
+	struct store_contact_edit e = {.name = "Bu Sari Wulandari", .rw = "05"};
 	assert_int_equal(store_contact_edit(st, k.id, &e, 2), STORE_OK);
 	m.name = "S@ri";
 	m.source_id = "wamid.s2";
@@ -93,8 +94,8 @@ static void staff_name_wins_over_profile(void **state)
 	assert_string_equal(k.name, "Bu Sari Wulandari");
 	json_t *page = store_contact_page_json(st, k.id, 0);
 	json_t *c = json_object_get(page, "contact");
-	assert_string_equal(json_string_value(json_object_get(c, "profile_name")),
-			    "S@ri");
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "profile_name")), "S@ri");
 	assert_string_equal(json_string_value(json_object_get(c, "rw")), "05");
 	json_decref(page);
 	e = (struct store_contact_edit){.name = ""};
@@ -157,12 +158,13 @@ static void sms_and_whatsapp_are_one_contact(void **state)
 	assert_int_equal(inbox_one(ib, &b, &idb), INBOX_STORED);
 	json_t *j = store_inbox_json(st, 10, 0, 0);
 	json_t *m0 = json_array_get(j, 0), *m1 = json_array_get(j, 1);
-	assert_int_equal(json_integer_value(json_object_get(m0, "conversation")),
-			 json_integer_value(json_object_get(m1, "conversation")));
+	assert_int_equal(
+	    json_integer_value(json_object_get(m0, "conversation")),
+	    json_integer_value(json_object_get(m1, "conversation")));
 	assert_string_equal(json_string_value(json_object_get(m0, "peer")),
 			    "+6281234567890");
 	json_t *c = store_conversation_json(
-		st, json_integer_value(json_object_get(m0, "conversation")), 0);
+	    st, json_integer_value(json_object_get(m0, "conversation")), 0);
 	json_t *k = json_object_get(c, "contact");
 	assert_string_equal(json_string_value(json_object_get(k, "name")),
 			    "Bu Sri");
@@ -179,8 +181,8 @@ static int enqueue_reply(void *ud, struct inbox_ctx *ctx)
 	return store_outbox_enqueue(ctx->st, ctx->conv.id, ctx->contact.id,
 				    ctx->msg->channel, ctx->peer, "balasan",
 				    "auto", ctx->now_ms) < 0
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
 /* A disk error at any statement of the inbound transaction leaves
@@ -219,8 +221,7 @@ static void inbound_is_atomic(void **state)
 			assert_int_equal(msgs, 0);
 			assert_int_equal(q, 0);
 			/* and the message can be stored again afterwards */
-			assert_int_equal(inbox_one(ib, &m, NULL),
-					 INBOX_STORED);
+			assert_int_equal(inbox_one(ib, &m, NULL), INBOX_STORED);
 		}
 		inbox_free(ib);
 		store_close(st);
@@ -245,8 +246,8 @@ static void sending_goes_back_to_queue_after_crash(void **state)
 	store_contact_upsert(st, "+6281234567890", NULL, NULL, "mobile", NULL,
 			     1000, &c);
 	store_conversation_for(st, c.id, 1000, &conv, &created);
-	int64_t id = store_outbox_enqueue(st, conv.id, c.id, "sms",
-					  "+6281234567890", "halo", "auto", 1000);
+	int64_t id = store_outbox_enqueue(
+	    st, conv.id, c.id, "sms", "+6281234567890", "halo", "auto", 1000);
 	assert_true(id > 0);
 	assert_int_equal(store_outbox_next(st, "sms", 2000, &o), STORE_OK);
 	free(o.body);
@@ -283,8 +284,8 @@ static void status_never_downgrades(void **state)
 	assert_int_equal(wa_inbox_status(st, &late), 0);
 	json_t *j = store_inbox_json(st, 1, 0, 0);
 	assert_string_equal(
-		json_string_value(json_object_get(json_array_get(j, 0), "status")),
-		"read");
+	    json_string_value(json_object_get(json_array_get(j, 0), "status")),
+	    "read");
 	json_decref(j);
 	store_close(st);
 }
@@ -384,18 +385,29 @@ static void statement_cache_has_no_ceiling(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(migrates_from_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(statement_cache_has_no_ceiling, setup, teardown),
-		cmocka_unit_test_setup_teardown(migrates_from_each_version, setup, teardown),
-		cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(staff_name_wins_over_profile, setup, teardown),
-		cmocka_unit_test_setup_teardown(duplicate_stored_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(sms_and_whatsapp_are_one_contact, setup, teardown),
-		cmocka_unit_test_setup_teardown(inbound_is_atomic, setup, teardown),
-		cmocka_unit_test_setup_teardown(sending_goes_back_to_queue_after_crash, setup, teardown),
-		cmocka_unit_test_setup_teardown(status_never_downgrades, setup, teardown),
-		cmocka_unit_test_setup_teardown(parts_dedupe_even_after_assembly, setup, teardown),
-		cmocka_unit_test_setup_teardown(conversation_state_is_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(migrates_from_empty, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(statement_cache_has_no_ceiling,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(migrates_from_each_version, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(staff_name_wins_over_profile, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(duplicate_stored_once, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(sms_and_whatsapp_are_one_contact,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(inbound_is_atomic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		sending_goes_back_to_queue_after_crash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(status_never_downgrades, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(parts_dedupe_even_after_assembly,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(conversation_state_is_kept, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

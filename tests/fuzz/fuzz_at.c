@@ -30,7 +30,8 @@ static void trace_cb(void *ud, enum at_event ev, const char *line, size_t len)
 	if (ev == AT_EV_LINE || ev == AT_EV_PDU) {
 		FUZZ_CHECK(line != NULL);
 		FUZZ_CHECK(strlen(line) == len);
-		FUZZ_CHECK(!memchr(line, '\r', len) && !memchr(line, '\n', len));
+		FUZZ_CHECK(!memchr(line, '\r', len) &&
+			   !memchr(line, '\n', len));
 	}
 	t->h = (t->h ^ (uint64_t)ev) * 0x100000001b3ull;
 	for (size_t i = 0; line && i < len; i++)
@@ -48,8 +49,10 @@ static struct trace syntax_run(const uint8_t *d, size_t n, const uint8_t *sizes,
 
 	FUZZ_CHECK(s != NULL);
 	while (i < n) {
-		size_t len = mode == 0 ? n : mode == 1 ? 1
-				       : (size_t)(sizes[k++ % nsizes] % 97) + 1;
+		size_t len = mode == 0 ? n
+			     : mode == 1
+				 ? 1
+				 : (size_t)(sizes[k++ % nsizes] % 97) + 1;
 		if (len > n - i)
 			len = n - i;
 		at_syntax_feed(s, d + i, len);
@@ -96,16 +99,24 @@ static void walk_line(const char *line)
 		return;
 	for (int i = 0; i < 12 && !at_iter_at_end(&it); i++) {
 		switch (i % 4) {
-		case 0: at_iter_next_number(&it, &v); break;
-		case 1: at_iter_next_string(&it, s, sizeof(s));
-			FUZZ_CHECK(strlen(s) < sizeof(s)); break;
-		case 2: at_iter_next_hex(&it, &h); break;
-		default: at_iter_skip(&it); break;
+		case 0:
+			at_iter_next_number(&it, &v);
+			break;
+		case 1:
+			at_iter_next_string(&it, s, sizeof(s));
+			FUZZ_CHECK(strlen(s) < sizeof(s));
+			break;
+		case 2:
+			at_iter_next_hex(&it, &h);
+			break;
+		default:
+			at_iter_skip(&it);
+			break;
 		}
 	}
 	/* The same line through the prefixes the modem code uses. */
-	static const char *const pfx[] = {"+CMGL:", "+CREG:", "+CMTI:",
-					  "+CSQ:", "+CPMS:", "+CUSD:"};
+	static const char *const pfx[] = {
+	    "+CMGL:", "+CREG:", "+CMTI:", "+CSQ:", "+CPMS:", "+CUSD:"};
 	for (size_t p = 0; p < sizeof(pfx) / sizeof(pfx[0]); p++) {
 		if (!at_iter_begin(&it, line, pfx[p]))
 			continue;
@@ -149,7 +160,8 @@ static void urc_cb(void *ud, const char *line, const char *pdu)
 	walk_line(line);
 	if (pdu)
 		FUZZ_CHECK(strlen(pdu) <= AT_LINE_MAX);
-	if ((c->flags & 0x20) && strncmp(line, "RDY", 3) == 0 && c->resets < 3) {
+	if ((c->flags & 0x20) && strncmp(line, "RDY", 3) == 0 &&
+	    c->resets < 3) {
 		c->resets++;
 		at_reset(c->at);
 	}
@@ -163,15 +175,23 @@ static void garbage_cb(void *ud, enum at_event ev)
 static void queue_some(struct chat *c)
 {
 	switch (c->requeued % 5) {
-	case 0: at_send(c->at, "AT+CMGL=4", "+CMGL:", 5000, cmd_cb, c); break;
-	case 1: at_send(c->at, "AT+CREG?", "+CREG:|+CEREG:", 5000, cmd_cb, c);
+	case 0:
+		at_send(c->at, "AT+CMGL=4", "+CMGL:", 5000, cmd_cb, c);
 		break;
-	case 2: at_send_pdu(c->at, "AT+CMGS=12", "+CMGS:",
-			    "0001000C9126181234567800000441F1980C", 60000,
-			    cmd_cb, c);
+	case 1:
+		at_send(c->at, "AT+CREG?", "+CREG:|+CEREG:", 5000, cmd_cb, c);
 		break;
-	case 3: at_send(c->at, "AT+CGMI", NULL, 5000, cmd_cb, c); break;
-	default: at_send(c->at, "AT+CMGR=1", "+CMGR:", 5000, cmd_cb, c); break;
+	case 2:
+		at_send_pdu(c->at, "AT+CMGS=12",
+			    "+CMGS:", "0001000C9126181234567800000441F1980C",
+			    60000, cmd_cb, c);
+		break;
+	case 3:
+		at_send(c->at, "AT+CGMI", NULL, 5000, cmd_cb, c);
+		break;
+	default:
+		at_send(c->at, "AT+CMGR=1", "+CMGR:", 5000, cmd_cb, c);
+		break;
 	}
 }
 

@@ -37,14 +37,14 @@ static void match(const struct rules *r, const char *text, const char *from,
 		  enum rules_sender kind, int64_t now)
 {
 	struct rules_input in = {
-		.channel = kind == RULES_WA_ONLY ? "whatsapp" : "sms",
-		.from = from,
-		.kind = kind,
-		.text = text,
-		.now = now,
-		.name = "Ibu Sari",
-		.rt = "RT 03",
-		.same_text_count = 1,
+	    .channel = kind == RULES_WA_ONLY ? "whatsapp" : "sms",
+	    .from = from,
+	    .kind = kind,
+	    .text = text,
+	    .now = now,
+	    .name = "Ibu Sari",
+	    .rt = "RT 03",
+	    .same_text_count = 1,
 	};
 	struct rules_result res;
 
@@ -94,12 +94,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rules *r = rules_load(dir, sep ? hol_path : NULL, d);
 	FUZZ_CHECK((r != NULL) == (diag_errors(d) == 0));
 	if (r) {
-		/* Mon 2026-07-06 09:00 WITA, Sunday night, a holiday-ish date */
+		/* Mon 2026-07-06 09:00 WITA, Sunday night, a holiday-ish date
+		 */
 		static const int64_t times[] = {1783299600, 1783180800,
 						1786406400};
 		static const char *const texts[] = {
-		    "ktp", "Selamat pagi, mau urus KTP", "CEK KLS-2607-0015",
-		    "menu", "1", "", "sampah menumpuk di RT 03 😡"};
+		    "ktp",
+		    "Selamat pagi, mau urus KTP",
+		    "CEK KLS-2607-0015",
+		    "menu",
+		    "1",
+		    "",
+		    "sampah menumpuk di RT 03 😡"};
 		for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 			match(r, texts[i], "+6281234567890", RULES_MOBILE,
 			      times[i % 3]);

@@ -25,9 +25,9 @@ static struct store *st;
 static void setup(void)
 {
 	static const char *const bodies[] = {
-	    "Selamat pagi, mau urus KTP", "sampah menumpuk di RT 03",
+	    "Selamat pagi, mau urus KTP",   "sampah menumpuk di RT 03",
 	    "\"quoted\" AND NOT (x OR y*)", "Robert'); DROP TABLE messages;--",
-	    "<script>alert(1)</script>", "surat pindah 😀"};
+	    "<script>alert(1)</script>",    "surat pindah 😀"};
 	char err[256], sid[32];
 
 	if (st)
@@ -76,8 +76,8 @@ static int64_t total(const struct store_conv_filter *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const statuses[] = {"baru", "diproses",
-					       "menunggu_rt", "selesai", "open"};
+	static const char *const statuses[] = {
+	    "baru", "diproses", "menunggu_rt", "selesai", "open"};
 	static const char *const chans[] = {"sms", "whatsapp"};
 	const char *field[7] = {0};
 

@@ -123,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char good[160];
 		sign(body, len, good, sizeof(good));
 		if (strcmp(hdr, good) != 0) {
-			FUZZ_CHECK(wa_verify_signature(secret, body, len,
-						       hdr) != 0);
+			FUZZ_CHECK(
+			    wa_verify_signature(secret, body, len, hdr) != 0);
 			return 0; /* 401: nothing parsed, nothing stored */
 		}
 	}

@@ -580,26 +580,29 @@ class SlowAndGreedy(Case):
                        {"Content-Type": "application/json"}, timeout=120)
         return st
 
+    def slow_login(self, d):
+        """Adds siti with a hash that takes ~1 s to check (32 passes
+        instead of 2; under valgrind every hash is that slow already), so
+        accepted logins stay outstanding well after the refusals; the
+        password stays the right one. Returns her login request."""
+        self.add_user()
+        db = sqlite3.connect(d.db)
+        db.execute("UPDATE users SET hash = ? WHERE name = 'siti'",
+                   (slow_hash(PASSWORD, 2 if wrapped() else 32),))
+        db.commit()
+        db.close()
+        return raw_request(
+            "POST", "/api/v1/login",
+            json.dumps({"user": "siti", "password": PASSWORD}).encode(),
+            {"Content-Type": "application/json"})
+
     def test_login_burst_does_not_stall_the_loop(self):
         # One hash at a time, two waiting: of 100 logins at once, most are
         # turned away at once (503 and Retry-After) instead of holding
         # the loop for 100 hashes, and /healthz and a webhook are answered
         # while the accepted ones are still being hashed.
         d = self.start(login_hashes="1", login_queue="2")
-        self.add_user()
-        # siti's hash takes ~1 s to check (32 passes instead of 2), so
-        # the three accepted logins are still outstanding well after the
-        # refusals; the password stays the right one. (Under valgrind
-        # every hash is that slow already.)
-        db = sqlite3.connect(d.db)
-        db.execute("UPDATE users SET hash = ? WHERE name = 'siti'",
-                   (slow_hash(PASSWORD, 2 if wrapped() else 32),))
-        db.commit()
-        db.close()
-        login = raw_request(
-            "POST", "/api/v1/login",
-            json.dumps({"user": "siti", "password": PASSWORD}).encode(),
-            {"Content-Type": "application/json"})
+        login = self.slow_login(d)
         ex = Exchange(d.port)
         for _ in range(100):
             ex.send("login", login)
@@ -636,16 +639,7 @@ class SlowAndGreedy(Case):
         # and simpuld stops cleanly (libmicrohttpd aborts on a connection
         # left suspended).
         d = self.start(login_hashes="1", login_queue="4")
-        self.add_user()
-        db = sqlite3.connect(d.db)
-        db.execute("UPDATE users SET hash = ? WHERE name = 'siti'",
-                   (slow_hash(PASSWORD, 2 if wrapped() else 32),))
-        db.commit()
-        db.close()
-        login = raw_request(
-            "POST", "/api/v1/login",
-            json.dumps({"user": "siti", "password": PASSWORD}).encode(),
-            {"Content-Type": "application/json"})
+        login = self.slow_login(d)
         ex = Exchange(d.port)
         for _ in range(5):
             ex.send("login", login)

@@ -55,7 +55,8 @@ static int reference_decode(const char *hex, GSM_SMSMessage *sms)
 	unsigned char buf[600];
 	size_t len = strlen(hex), parsed = 0;
 
-	if (len % 2 || len / 2 > sizeof(buf) || !DecodeHexBin(buf, (const unsigned char *)hex, len))
+	if (len % 2 || len / 2 > sizeof(buf) ||
+	    !DecodeHexBin(buf, (const unsigned char *)hex, len))
 		return 0;
 	len /= 2;
 	GSM_SetDefaultReceivedSMSData(sms);
@@ -84,8 +85,8 @@ static void test_real_captures(void **state)
 		snprintf(path, sizeof(path), "%s/%s", data_dir, e->d_name);
 		assert_int_equal(read_dump(path, &d), 0);
 		files++;
-		int rc = pdu_decode(d.pdu, true, d.announced, &m, err,
-				    sizeof(err));
+		int rc =
+		    pdu_decode(d.pdu, true, d.announced, &m, err, sizeof(err));
 		if (rc < 0) {
 			/* Kept raw with a visible reason, never silently. */
 			assert_true(strlen(err) > 0);
@@ -134,9 +135,8 @@ static void decode_dump(const char *name, struct pdu_message *m)
 
 	snprintf(path, sizeof(path), "%s/%s", data_dir, name);
 	assert_int_equal(read_dump(path, &d), 0);
-	assert_int_equal(pdu_decode(d.pdu, true, d.announced, m, err,
-				    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    pdu_decode(d.pdu, true, d.announced, m, err, sizeof(err)), 0);
 }
 
 static void test_indonesian_deliver(void **state)
@@ -258,13 +258,11 @@ static void test_corrupt(void **state)
 	assert_non_null(strstr(err, "corrupted PDU"));
 	assert_null(m.text);
 	/* Not hex at all. */
-	assert_int_equal(pdu_decode("07913GZZ", true, -1, &m, err,
-				    sizeof(err)),
+	assert_int_equal(pdu_decode("07913GZZ", true, -1, &m, err, sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "hex"));
 	assert_int_equal(pdu_decode("", true, -1, &m, err, sizeof(err)), -1);
-	assert_int_equal(pdu_decode("05", true, -1, &m, err, sizeof(err)),
-			 -1);
+	assert_int_equal(pdu_decode("05", true, -1, &m, err, sizeof(err)), -1);
 	/* FF padding is what broken phones do: accepted. */
 	snprintf(hex, sizeof(hex), "%sFFFFFF", seg[0].hex);
 	assert_int_equal(pdu_decode(hex, true, -1, &m, err, sizeof(err)), 0);
@@ -273,9 +271,8 @@ static void test_corrupt(void **state)
 	/* Junk after the message: only past the announced length. */
 	snprintf(hex, sizeof(hex), "%s1234", seg[0].hex);
 	assert_int_equal(pdu_decode(hex, true, -1, &m, err, sizeof(err)), -1);
-	assert_int_equal(pdu_decode(hex, true, seg[0].tpdu_len, &m, err,
-				    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    pdu_decode(hex, true, seg[0].tpdu_len, &m, err, sizeof(err)), 0);
 	assert_string_equal(m.text, "Halo");
 	pdu_message_clear(&m);
 }
@@ -363,7 +360,9 @@ static void test_gsm7(void **state)
 
 static void test_extension_chars(void **state)
 {
-	check_roundtrip("Harga \xE2\x82\xAC" "5 [a] {b} ~c ^d \\e |f", 0, 1);
+	check_roundtrip("Harga \xE2\x82\xAC"
+			"5 [a] {b} ~c ^d \\e |f",
+			0, 1);
 	/* 80 euro signs = 160 septets (ESC + char each): one segment. */
 	char text[81 * 3 + 1] = "";
 
@@ -424,9 +423,9 @@ static void test_smsc_and_deliver(void **state)
 					   0, true, seg, 2, err, sizeof(err)),
 			 1);
 	assert_int_equal(strncmp(seg[0].hex, "05912618164231", 14), 0);
-	assert_int_equal(pdu_decode(seg[0].hex, true, seg[0].tpdu_len, &m, err,
-				    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    pdu_decode(seg[0].hex, true, seg[0].tpdu_len, &m, err, sizeof(err)),
+	    0);
 	assert_string_equal(m.smsc, "+62816124");
 	pdu_message_clear(&m);
 
@@ -434,9 +433,9 @@ static void test_smsc_and_deliver(void **state)
 					    "+62816124", 1767225600, 0, seg, 2,
 					    err, sizeof(err)),
 			 1);
-	assert_int_equal(pdu_decode(seg[0].hex, true, seg[0].tpdu_len, &m, err,
-				    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    pdu_decode(seg[0].hex, true, seg[0].tpdu_len, &m, err, sizeof(err)),
+	    0);
 	assert_int_equal(m.kind, PDU_DELIVER);
 	assert_string_equal(m.number, "+6281311112222");
 	assert_string_equal(m.text, "Mohon info KTP");

@@ -27,7 +27,8 @@ static void check_case(const char *name)
 	snprintf(dir, sizeof(dir), "%srules.d", prefix);
 	snprintf(hol, sizeof(hol), "%sholidays.ini", prefix);
 	snprintf(exp, sizeof(exp), "%sexpected", prefix);
-	struct rules *r = rules_load(dir, access(hol, R_OK) == 0 ? hol : NULL, d);
+	struct rules *r =
+	    rules_load(dir, access(hol, R_OK) == 0 ? hol : NULL, d);
 	FILE *f = fopen(exp, "r");
 	if (!f)
 		fail_msg("%s: no expected file", name);
@@ -38,8 +39,8 @@ static void check_case(const char *name)
 		if (got && strncmp(got, prefix, strlen(prefix)) == 0)
 			got += strlen(prefix);
 		if (!got || strcmp(got, line) != 0)
-			fail_msg("%s line %zu:\n  want: %s\n  got:  %s", name, i,
-				 line, got ? got : "(nothing)");
+			fail_msg("%s line %zu:\n  want: %s\n  got:  %s", name,
+				 i, line, got ? got : "(nothing)");
 	}
 	fclose(f);
 	if (i != diag_count(d))
@@ -72,7 +73,7 @@ static void test_bad_cases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_cases),
+	    cmocka_unit_test(test_bad_cases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

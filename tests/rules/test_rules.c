@@ -290,16 +290,24 @@ static void test_loop_protection(void **state)
 	     "own number"},
 	    {"deny list", {.from = "081111111111", .text = "ktp"}, "deny"},
 	    {"budget",
-	     {.from = "081298765432", .text = "ktp", .auto_replies_last_hour = 3},
+	     {.from = "081298765432",
+	      .text = "ktp",
+	      .auto_replies_last_hour = 3},
 	     "budget"},
 	    {"budget ok",
-	     {.from = "081298765432", .text = "ktp", .auto_replies_last_hour = 2},
+	     {.from = "081298765432",
+	      .text = "ktp",
+	      .auto_replies_last_hour = 2},
 	     NULL},
 	    {"staff replied",
-	     {.from = "081298765432", .text = "ktp", .last_staff_reply = now - 240},
+	     {.from = "081298765432",
+	      .text = "ktp",
+	      .last_staff_reply = now - 240},
 	     "staff replied"},
 	    {"staff long ago",
-	     {.from = "081298765432", .text = "ktp", .last_staff_reply = now - 600},
+	     {.from = "081298765432",
+	      .text = "ktp",
+	      .last_staff_reply = now - 600},
 	     NULL},
 	    {"echo of our reply",
 	     {.from = "081298765432",
@@ -432,7 +440,8 @@ static void test_choice_and_closer(void **state)
 	 * code does not run into "Buka" */
 	in = input("lampu jalan mati di RT 05", CLOSED_SAT);
 	rules_match(r, &in, &res);
-	assert_non_null(strstr(res.reply, "Cek status: CEK -. Buka lagi Senin"));
+	assert_non_null(
+	    strstr(res.reply, "Cek status: CEK -. Buka lagi Senin"));
 	rules_result_free(&res);
 }
 

@@ -6,9 +6,8 @@
 
 #include "inbox.h"
 
-static inline enum inbox_result inbox_one(struct inbox *ib,
-					  const struct inbox_msg *m,
-					  int64_t *id)
+static inline enum inbox_result
+inbox_one(struct inbox *ib, const struct inbox_msg *m, int64_t *id)
 {
 	if (inbox_begin(ib))
 		return INBOX_FAILED;
