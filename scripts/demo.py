@@ -176,6 +176,10 @@ def run(a):
     rc = 0
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
+    # A shell starts a background job with SIGINT ignored, and Python then
+    # leaves it so: the demo started from a script ('scripts/demo &')
+    # would ignore Ctrl-C and 'kill -INT' for good.
+    signal.signal(signal.SIGINT, on_signal)
     try:
         start(a, procs)
     except KeyboardInterrupt:
