@@ -808,8 +808,12 @@ static int tcp_socket(const char *listen_addr, int *port, char *err,
 	}
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A deep accept queue: under a flood of connects the kernel completes
+	 * them all, and libmicrohttpd takes each and closes those over the
+	 * per-address limit at once. With a short queue the rest wait in SYN
+	 * retries (up to 127 s), and so do the real clients among them. */
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-	    listen(fd, 64) < 0) {
+	    listen(fd, SOMAXCONN) < 0) {
 		snprintf(err, errlen, "[http] listen %s: %s", listen_addr,
 			 strerror(errno));
 		freeaddrinfo(ai);
