@@ -528,10 +528,18 @@ static bool body_reserve(struct http_req *req, size_t cap)
 	return true;
 }
 
+void http_retry_after(struct http_resp *resp, int64_t seconds)
+{
+	char ra[24];
+
+	snprintf(ra, sizeof(ra), "%lld", (long long)seconds);
+	http_add_header(resp, "Retry-After", ra);
+}
+
 static void busy(struct http_resp *resp)
 {
 	http_error(resp, 503, "busy, retry later");
-	http_add_header(resp, "Retry-After", "5");
+	http_retry_after(resp, 5);
 }
 
 /* Decided from the head: a body larger than the route takes is not kept

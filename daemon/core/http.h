@@ -120,5 +120,8 @@ void http_reply_json(struct http_resp *resp, int status, struct json_t *j);
 void http_error(struct http_resp *resp, int status, const char *message);
 void http_add_header(struct http_resp *resp, const char *name,
 		     const char *value);
+/* A Retry-After header of so many seconds (RFC 9110 10.2.3), for a 429 or
+ * a 503. */
+void http_retry_after(struct http_resp *resp, int64_t seconds);
 
 #endif

@@ -127,14 +127,6 @@ static int get_static(void *ud, struct http_req *req, struct http_resp *resp)
 
 /* ---- login ------------------------------------------------------------- */
 
-static void retry_after(struct http_resp *resp, int64_t seconds)
-{
-	char ra[24];
-
-	snprintf(ra, sizeof(ra), "%lld", (long long)seconds);
-	http_add_header(resp, "Retry-After", ra);
-}
-
 static void answer_locked(struct http_resp *resp, int64_t retry)
 {
 	char msg[160];
@@ -144,7 +136,7 @@ static void answer_locked(struct http_resp *resp, int64_t retry)
 		 (long long)(retry < 60 ? retry : (retry + 59) / 60),
 		 retry < 60 ? "detik" : "menit");
 	http_error(resp, 429, msg);
-	retry_after(resp, retry);
+	http_retry_after(resp, retry);
 }
 
 static void answer_login(struct api_ui *u, struct http_req *req,
@@ -178,7 +170,7 @@ static void answer_login(struct api_ui *u, struct http_req *req,
 		counters_add("login_busy");
 		http_error(resp, 503,
 			   "Server sedang sibuk. Coba masuk lagi sebentar.");
-		retry_after(resp, res->retry_s);
+		http_retry_after(resp, res->retry_s);
 		break;
 	default:
 		http_error(resp, 500, store_errmsg(u->app->st));
@@ -422,7 +414,7 @@ static int add_user(struct api_ui *u, struct http_req *req,
 			return HTTP_SUSPEND;
 		free(w);
 		http_error(resp, 503, "server busy; try again");
-		http_add_header(resp, "Retry-After", "1");
+		http_retry_after(resp, 1);
 	}
 	return HTTP_DONE;
 }

@@ -84,6 +84,13 @@ void auth_free(struct auth *a)
 	free(a);
 }
 
+/* A job that held a password (or its hash) leaves no copy in the heap. */
+static void wipe_free(void *p, size_t n)
+{
+	sodium_memzero(p, n);
+	free(p);
+}
+
 /* A new password's hash, made on a worker thread (worker.h). */
 struct hash_job {
 	char password[256];
@@ -109,8 +116,7 @@ static void hash_done(void *arg, bool ran)
 	struct hash_job *j = arg;
 
 	j->cb(j->ud, ran && j->ok ? j->hash : NULL);
-	sodium_memzero(j, sizeof(*j));
-	free(j);
+	wipe_free(j, sizeof(*j));
 }
 
 enum auth_result auth_hash_start(struct auth *a, const char *password,
@@ -124,8 +130,7 @@ enum auth_result auth_hash_start(struct auth *a, const char *password,
 	j->cb = cb;
 	j->ud = ud;
 	if (!a->hasher || worker_submit(a->hasher, hash_run, hash_done, j)) {
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		wipe_free(j, sizeof(*j));
 		return AUTH_BUSY;
 	}
 	return AUTH_PENDING;
@@ -288,8 +293,7 @@ static void login_done(void *arg, bool ran)
 	res.result = ran ? login_finish(j, &res) : AUTH_BUSY;
 	j->cb(j->ud, &res);
 	sodium_memzero(&res, sizeof(res));
-	sodium_memzero(j, sizeof(*j));
-	free(j);
+	wipe_free(j, sizeof(*j));
 }
 
 static int64_t throttled_for(struct auth *a, const char *user, const char *peer)
@@ -348,8 +352,7 @@ enum auth_result auth_login_start(struct auth *a, const char *user,
 	j->cb = cb;
 	j->ud = ud;
 	if (!a->hasher || worker_submit(a->hasher, login_run, login_done, j)) {
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		wipe_free(j, sizeof(*j));
 		res->retry_s = 1;
 		return res->result = AUTH_BUSY;
 	}

@@ -378,12 +378,9 @@ static void media_retry(struct loop *l, void *arg)
 	enqueue(j); /* at the back: the others have waited too */
 }
 
-static void media_stored(struct media_job *j, const char *path, size_t len)
+/* The message's media column: what staff see of the download. */
+static void media_record(struct media_job *j, json_t *m)
 {
-	json_t *m =
-	    json_pack("{ss ss ss sI ss*}", "id", j->media_id, "mime_type",
-		      j->mime, "file", path, "size", (json_int_t)len,
-		      "filename", j->filename[0] ? j->filename : NULL);
 	char *s = json_dumps(m, JSON_COMPACT);
 
 	store_message_media(j->w->app->st, j->message_id, s);
@@ -391,18 +388,21 @@ static void media_stored(struct media_job *j, const char *path, size_t len)
 	json_decref(m);
 }
 
+static void media_stored(struct media_job *j, const char *path, size_t len)
+{
+	media_record(j, json_pack("{ss ss ss sI ss*}", "id", j->media_id,
+				  "mime_type", j->mime, "file", path, "size",
+				  (json_int_t)len, "filename",
+				  j->filename[0] ? j->filename : NULL));
+}
+
 /* Given up: staff see why instead of an endless spinner. */
 static void media_given_up(struct media_job *j, const char *why)
 {
-	json_t *m =
-	    json_pack("{ss ss ss ss ss*}", "id", j->media_id, "mime_type",
-		      j->mime, "sha256", j->sha256, "error", why, "filename",
-		      j->filename[0] ? j->filename : NULL);
-	char *txt = json_dumps(m, JSON_COMPACT);
-
-	store_message_media(j->w->app->st, j->message_id, txt);
-	free(txt);
-	json_decref(m);
+	media_record(j, json_pack("{ss ss ss ss ss*}", "id", j->media_id,
+				  "mime_type", j->mime, "sha256", j->sha256,
+				  "error", why, "filename",
+				  j->filename[0] ? j->filename : NULL));
 }
 
 static void media_done(const struct wa_media_res *r, void *arg)

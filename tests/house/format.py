@@ -27,18 +27,18 @@ def main():
         print("clang-format is not installed (scripts/deps installs it)\n"
               "0 passed, 1 failed")
         return 1
-    todo = list(files(top))
+    paths = list(files(top))
     # one run for all files; its warnings name the files that differ
-    r = subprocess.run([tool, "--dry-run", "--Werror"] + todo,
+    r = subprocess.run([tool, "--dry-run", "--Werror"] + paths,
                        capture_output=True, text=True, cwd=top)
-    differ = {f for f in todo if f + ":" in r.stderr}
+    differ = {f for f in paths if f + ":" in r.stderr}
     if r.returncode and not differ:
         print(r.stderr[-2000:] + "\n0 passed, 1 failed")
         return 1
     for f in sorted(differ):
         rel = os.path.relpath(f, top)
         print(f"{rel}: not as .clang-format says (clang-format -i {rel})")
-    good, bad = len(todo) - len(differ), len(differ)
+    good, bad = len(paths) - len(differ), len(differ)
     print(f"{good} passed, {bad} failed")
     return 1 if bad else 0
 
