@@ -276,26 +276,52 @@ def store_files(db):
                if os.path.exists(db + ext))
 
 
-def outbox_state(db):
-    """(inbound messages, outbound messages, outbound not yet final)."""
+def outbox_state(db, after=0):
+    """(inbound messages, outbound messages, outbound not yet final), of
+    the messages with an id above `after` (a range on the rowid: cheap in
+    a store of 1,000,000 messages)."""
     try:
         c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
         try:
             return c.execute(
                 "SELECT sum(direction = 'in'), sum(direction = 'out'),"
                 " sum(direction = 'out' AND status IN ('queued', 'sending'))"
-                " FROM messages").fetchone()
+                " FROM messages WHERE id > ?", (after,)).fetchone()
         finally:
             c.close()
     except sqlite3.Error:
         return (0, 0, 0)
 
 
-def run_live(tmp, n, timeout, rules):
+def max_id(db):
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return c.execute("SELECT coalesce(max(id), 0) FROM messages"
+                         ).fetchone()[0]
+    finally:
+        c.close()
+
+
+def clerk_requests(d, db):
+    """The staff inbox's requests of bench/bigdb.py, each once, as a
+    clerk opening the lists and searching would make them: they fill
+    SQLite's page cache from a big store."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bigdb
+    n = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute(
+        "SELECT count(*) FROM contacts").fetchone()[0]
+    for _label, path in bigdb.cases(d, n):
+        bigdb.get(d, path)
+
+
+def run_live(tmp, n, timeout, rules, store=None):
     """simpuld idle on an empty SIM, then N SMS arrive while it runs.
     Returns its idle memory, the peak during the burst, and what it wrote
     per SMS from the first arrival until every auto-reply is sent and the
-    writes stop (/proc/PID/io and the store files' growth)."""
+    writes stop (/proc/PID/io and the store files' growth). With `store`
+    (a store built by bench/bigdb.py), simpuld runs on a copy of it and
+    the clerk's list and search requests are made after the idle
+    reading, before the SMS arrive."""
     sim = H.Sim(tmp, profile="sim800", args=("--capacity", str(max(n, 30))))
     d = None
     try:
@@ -307,12 +333,19 @@ def run_live(tmp, n, timeout, rules):
                                      "00-office.ini"), rdir)
         d = H.Daemon(tmp, modem_device=sim.link, rules_dir=rdir,
                      extra={"general": {"log_level": "info"}})
+        if store:
+            shutil.copy(store, d.db)
+        base = max_id(d.db) if store else 0
         d.start()
         pid = d.proc.pid
         # Idle: the modem is up and there is nothing to do.
         time.sleep(3)
         idle_anon = proc_mem_mb(pid, "RssAnon")
         idle_rss = proc_mem_mb(pid, "VmRSS")
+        clerk_anon = None
+        if store:
+            clerk_requests(d, d.db)
+            clerk_anon = proc_mem_mb(pid, "RssAnon")
         io0, cpu0, size0 = proc_io(pid), proc_cpu(pid), store_files(d.db)
         mem = MemSampler(pid)
         t0 = time.monotonic()
@@ -324,7 +357,7 @@ def run_live(tmp, n, timeout, rules):
         last, still = None, 0
         while time.monotonic() < end:
             mem()
-            ins, outs, pending = (x or 0 for x in outbox_state(d.db))
+            ins, outs, pending = (x or 0 for x in outbox_state(d.db, base))
             io = proc_io(pid)
             if ins >= n and not pending and not sim.stored():
                 # done when nothing has been written for 0.5 s
@@ -341,6 +374,7 @@ def run_live(tmp, n, timeout, rules):
         per = {k: (io1[k] - io0[k]) / n
                for k in ("write_bytes", "wchar", "syscw")}
         return dict(idle_anon=idle_anon, idle_rss=idle_rss,
+                    clerk_anon=clerk_anon,
                     anon=mem.anon, rss=mem.rss, secs=secs,
                     cpu=proc_cpu(pid) - cpu0, replies=outs,
                     growth=(store_files(d.db) - size0) / n, **per)
@@ -357,10 +391,12 @@ def live_report(a):
     for k in range(a.repeat):
         tmp = tempfile.mkdtemp(prefix="simpul-bench-live-")
         try:
-            r = run_live(tmp, a.n, a.timeout, a.rules)
+            r = run_live(tmp, a.n, a.timeout, a.rules, a.db)
             runs.append(r)
+            clerk = ("" if r["clerk_anon"] is None else
+                     f"after the clerk's requests {r['clerk_anon']:.2f} MB; ")
             print(f"  run {k + 1}: idle RssAnon {r['idle_anon']:.2f} MB "
-                  f"(VmRSS {r['idle_rss']:.1f}); peak RssAnon "
+                  f"(VmRSS {r['idle_rss']:.1f}); {clerk}peak RssAnon "
                   f"{r['anon']:.2f} MB (VmRSS {r['rss']:.1f}); "
                   f"{r['replies']} replies; {r['secs']:.2f} s, "
                   f"CPU {r['cpu']:.2f} s; per SMS: write_bytes "
@@ -376,7 +412,11 @@ def live_report(a):
                 shutil.rmtree(tmp, ignore_errors=True)
     if not runs:
         return
-    m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    m = {k: statistics.median(r[k] for r in runs)
+         for k in runs[0] if runs[0][k] is not None}
+    if a.db:
+        print(f"\nstore: a copy of {a.db}, {os.path.getsize(a.db) >> 20} MB"
+              f"; RssAnon after the clerk's requests {m['clerk_anon']:.2f} MB")
     print(f"\nmedian of {len(runs)}: idle RssAnon {m['idle_anon']:.2f} MB "
           f"of VmRSS {m['idle_rss']:.1f} MB; drain peak RssAnon "
           f"{m['anon']:.2f} MB of VmRSS {m['rss']:.1f} MB")
@@ -410,6 +450,10 @@ def main():
                     default="shipped",
                     help="rules for --live (default shipped: every SMS "
                     "gets its auto-reply)")
+    ap.add_argument("--db", metavar="FILE",
+                    help="for --live: run on a copy of this store (one "
+                    "built by bench/bigdb.py --keep), with the clerk's "
+                    "list and search requests before the SMS arrive")
     a = ap.parse_args()
 
     for exe in (H.SIMPULD, H.SIMPULCTL, H.MODEMSIM):
