@@ -36,6 +36,7 @@
 #include "rt.h"
 #include "sms.h"
 #include "store.h"
+#include "walsync.h"
 #include "whatsapp.h"
 #include "log.h"
 
@@ -422,6 +423,7 @@ static int open_core(struct app *app)
 			"%d message(s) were being sent when simpuld "
 			"stopped; queued again",
 			n);
+	app->ws = walsync_new(app->loop, store_wal_path(app->st));
 	app->ib = inbox_new(app->st);
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
 			     app->cfg->retry_base_ms);
@@ -467,6 +469,7 @@ static void close_parts(struct simpuld *d)
 	for (size_t i = NFEATURES; i-- > 0;)
 		if (features[i].close)
 			features[i].close(d);
+	walsync_free(app->ws); /* answers wait for it: before http_free */
 	http_free(app->http);
 	api_free();
 	outbox_free(app->ob);

@@ -25,6 +25,7 @@ struct store {
 	struct cached *stmts;
 	int nstmts, cap;
 	int fail_after;
+	bool unsynced; /* in a store_begin_unsynced() transaction */
 	char err[256];
 };
 
@@ -246,12 +247,60 @@ int store_begin(struct store *st)
 	return store_exec(st, "BEGIN IMMEDIATE");
 }
 
+/* ---- commits synced by the caller (core/walsync) ----------------------- */
+
+const char *store_wal_path(struct store *st)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+	sqlite3_stmt *s = NULL;
+	bool wal = false;
+
+	if (!db || !db[0])
+		return NULL; /* in memory: nothing to sync */
+	/* journal_mode=WAL is refused where shared memory is not possible
+	 * (https://www.sqlite.org/wal.html): then NORMAL would not be
+	 * made durable by syncing a -wal file at all. */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
+				      "wal") == 0;
+	sqlite3_finalize(s);
+	return wal ? sqlite3_filename_wal(db) : NULL;
+}
+
+/* synchronous can only change outside a transaction ("Safety level may
+ * not be changed inside a transaction", pragma.c), so around it. Not
+ * through store_exec: the test failure hook must never leave the
+ * connection at NORMAL for the commits that follow. */
+static void resync(struct store *st)
+{
+	if (st->unsynced && sqlite3_exec(st->db, "PRAGMA synchronous=FULL",
+					 NULL, NULL, NULL) == SQLITE_OK)
+		st->unsynced = false;
+}
+
+int store_begin_unsynced(struct store *st)
+{
+	resync(st);
+	if (st->unsynced || sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL",
+					 NULL, NULL, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	st->unsynced = true;
+	if (store_begin(st)) {
+		resync(st);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
 int store_commit(struct store *st)
 {
 	if (store_exec(st, "COMMIT")) {
 		store_rollback(st);
 		return STORE_ERR;
 	}
+	resync(st);
 	return STORE_OK;
 }
 
@@ -282,6 +331,7 @@ void store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec(st, "ROLLBACK");
 	st->fail_after = saved;
+	resync(st);
 }
 
 /* UPDATE ... SET <text column> = ?1 WHERE id = ?2 */
