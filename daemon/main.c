@@ -427,6 +427,7 @@ static int open_core(struct app *app)
 	app->ib = inbox_new(app->st);
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
 			     app->cfg->retry_base_ms);
+	outbox_use_walsync(app->ob, app->ws);
 	inbox_on_commit(app->ib, kick_outbox, app->ob);
 	const struct http_limits lim = {
 	    .per_address = (unsigned)app->cfg->http_per_address,

@@ -129,6 +129,11 @@ int64_t store_outbox_next_due(struct store *st, const char *channel);
 int store_outbox_set(struct store *st, int64_t id, const char *status,
 		     const char *external_id, const char *error,
 		     int64_t next_at);
+/* The same in a transaction of its own committed without a sync
+ * (store_begin_unsynced): the caller waits for core/walsync. */
+int store_outbox_set_unsynced(struct store *st, int64_t id, const char *status,
+			      const char *external_id, const char *error,
+			      int64_t next_at);
 int store_outbox_attempts(struct store *st, int64_t id);
 int store_outbox_change_channel(struct store *st, int64_t id,
 				const char *channel, const char *to);
