@@ -221,6 +221,11 @@ int walsync_waiting(const struct walsync *ws)
 	return ws->nw;
 }
 
+bool walsync_busy(const struct walsync *ws)
+{
+	return ws->tk.running;
+}
+
 void walsync_stop(struct walsync *ws)
 {
 	if (!ws || !ws->wk)

@@ -179,6 +179,17 @@ static int migrate(struct store *st, int to)
 	return STORE_OK;
 }
 
+/* SQLite's allocation statistics take a global mutex around every
+ * sqlite3_malloc and sqlite3_free (SQLITE_CONFIG_MEMSTATUS, on by
+ * default): ~3% of simpuld's CPU under a webhook flood, for figures
+ * nothing here reads (no sqlite3_memory_used, no soft heap limit). Only
+ * possible before SQLite initialises; later calls are refused harmlessly
+ * (SQLITE_MISUSE). */
+static void no_memstatus(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_open_version(const char *path, int to, char *err,
 				 size_t errlen)
 {
@@ -186,6 +197,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 
 	if (!st)
 		return NULL;
+	no_memstatus();
 	/* Residents' messages are personal data: the database is created
 	 * 0600 whatever the umask, and SQLite gives its -wal and -shm the
 	 * database file's mode (unix VFS, robust_open). */
@@ -753,39 +765,48 @@ static int conv_state_get(struct store *st, int64_t conv,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
+/* One pass over the conversation's rows (index messages_conv) for what
+ * were five aggregate queries, each its own scan of them: this runs for
+ * every inbound message that the rules may answer. A failed step leaves
+ * the zeros, as each query did. */
+static void history_counts(struct store *st, int64_t conv, const char *text,
+			   int64_t now_ms, struct store_history *h)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st, "SELECT count(CASE WHEN direction = 'out' AND author = 'auto'"
+		" AND at > ?2 THEN 1 END),"
+		" coalesce(max(CASE WHEN direction = 'out'"
+		" AND author = 'auto' THEN at END), 0),"
+		" coalesce(max(CASE WHEN direction = 'out' AND author = 'auto'"
+		" AND kind = 'closed' THEN at END), 0),"
+		" coalesce(max(CASE WHEN direction = 'out'"
+		" AND author IS NOT NULL AND author != 'auto'"
+		" AND author != 'system' THEN at END), 0),"
+		" count(CASE WHEN direction = 'in' AND at > ?3"
+		" AND body = ?4 THEN 1 END)"
+		" FROM messages WHERE conversation_id = ?1");
+
+	if (!s)
+		return;
+	sqlite3_bind_int64(s, 1, conv);
+	sqlite3_bind_int64(s, 2, now_ms - 3600000);
+	sqlite3_bind_int64(s, 3, now_ms - 600000);
+	store_bind_text(s, 4, text);
+	if (store_step(st, s) == SQLITE_ROW) {
+		h->auto_last_hour = sqlite3_column_int(s, 0);
+		h->last_auto = sqlite3_column_int64(s, 1);
+		h->last_closed_auto = sqlite3_column_int64(s, 2);
+		h->last_staff = sqlite3_column_int64(s, 3);
+		h->same_text_10min = sqlite3_column_int(s, 4);
+	}
+	sqlite3_reset(s);
+}
+
 int store_history(struct store *st, int64_t conv, const char *text,
 		  int64_t now_ms, struct store_history *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->auto_last_hour = (int)store_scalar64(
-	    st,
-	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
-	    " AND direction = 'out' AND author = 'auto' AND at > ?2",
-	    conv, now_ms - 3600000, NULL);
-	h->last_auto =
-	    store_scalar64(st,
-			   "SELECT coalesce(max(at), 0) FROM messages"
-			   " WHERE conversation_id = ?1"
-			   " AND direction = 'out' AND author = 'auto'",
-			   conv, 0, NULL);
-	h->last_closed_auto =
-	    store_scalar64(st,
-			   "SELECT coalesce(max(at), 0) FROM messages"
-			   " WHERE conversation_id = ?1 AND direction = 'out'"
-			   " AND author = 'auto' AND kind = 'closed'",
-			   conv, 0, NULL);
-	h->last_staff =
-	    store_scalar64(st,
-			   "SELECT coalesce(max(at), 0) FROM messages"
-			   " WHERE conversation_id = ?1 AND direction = 'out'"
-			   " AND author IS NOT NULL AND author != 'auto'"
-			   " AND author != 'system'",
-			   conv, 0, NULL);
-	h->same_text_10min = (int)store_scalar64(
-	    st,
-	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
-	    " AND direction = 'in' AND at > ?2 AND body = ?3",
-	    conv, now_ms - 600000, text ? text : "");
+	history_counts(st, conv, text, now_ms, h);
 	sqlite3_stmt *s =
 	    store_stmt(st, "SELECT body FROM messages"
 			   " WHERE conversation_id = ?"

@@ -241,11 +241,17 @@ static void commit_pending(struct wa *w)
 	}
 }
 
+/* While a WAL sync runs, webhooks committed now would wait for the next
+ * sync anyway: they are gathered until it ends, then committed as one
+ * group (fewer, larger commits: the pages a commit rewrites, indexes and
+ * FTS5 structure, are written once for all of them). */
 static uint64_t prepare(struct loop *l, void *arg)
 {
 	struct wa *w = arg;
+	bool gather =
+	    w->app->ws && walsync_busy(w->app->ws) && w->npend < MAX_PENDING;
 
-	return w->commit_soon ? 0 : UINT64_MAX;
+	return w->commit_soon && !gather ? 0 : UINT64_MAX;
 }
 
 static void dispatch(struct loop *l, void *arg)
