@@ -479,10 +479,6 @@ class MediaDownloads(Case):
         self.assertEqual(self.files(), [os.path.basename(path)])
 
 
-if __name__ == "__main__":
-    harness.main()
-
-
 class WalSyncHeld(Case):
     """A webhook is answered 200 only once its commit is on disk. While
     the disk holds the WAL's sync (tests/support/syncgate.c), the message
@@ -518,3 +514,7 @@ class WalSyncHeld(Case):
         self.assertEqual(answers, [200])
         ids = [m["source_id"] for m in d.inbox() if m["direction"] == "in"]
         self.assertEqual(ids.count("wamid.held.1"), 1)
+
+
+if __name__ == "__main__":
+    harness.main()
