@@ -36,6 +36,7 @@
 #include "rt.h"
 #include "sms.h"
 #include "store.h"
+#include "walsync.h"
 #include "whatsapp.h"
 #include "log.h"
 
@@ -422,9 +423,11 @@ static int open_core(struct app *app)
 			"%d message(s) were being sent when simpuld "
 			"stopped; queued again",
 			n);
+	app->ws = walsync_new(app->loop, store_wal_path(app->st));
 	app->ib = inbox_new(app->st);
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
 			     app->cfg->retry_base_ms);
+	outbox_use_walsync(app->ob, app->ws);
 	inbox_on_commit(app->ib, kick_outbox, app->ob);
 	const struct http_limits lim = {
 	    .per_address = (unsigned)app->cfg->http_per_address,
@@ -467,6 +470,7 @@ static void close_parts(struct simpuld *d)
 	for (size_t i = NFEATURES; i-- > 0;)
 		if (features[i].close)
 			features[i].close(d);
+	walsync_free(app->ws); /* answers wait for it: before http_free */
 	http_free(app->http);
 	api_free();
 	outbox_free(app->ob);

@@ -178,10 +178,13 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 	enum announce_cmd cmd = announce_parse(
 	    m->body, a->app->cfg->announce_topics, topic, sizeof(topic));
 	if (cmd == ANNOUNCE_NONE) {
+		/* The words first: the store's look is a scan of the
+		 * conversation, and most messages are no thank-you. */
+		if (!is_ack(m->body))
+			return 0;
 		int64_t last =
 		    store_last_reply_of_kind(ctx->st, ctx->conv.id, "announce");
-		if (!last || ctx->now_ms - last > ACK_WINDOW_MS ||
-		    !is_ack(m->body))
+		if (!last || ctx->now_ms - last > ACK_WINDOW_MS)
 			return 0;
 		log_msg(LOG_INFO,
 			"no auto-reply to %s: thanks for an "

@@ -18,6 +18,7 @@ struct inbox;
 struct outbox;
 struct http;
 struct rules;
+struct walsync;
 
 struct app {
 	struct loop *loop;
@@ -26,6 +27,9 @@ struct app {
 	struct inbox *ib;
 	struct outbox *ob;
 	struct http *http;
+	/* Syncs the WAL off the loop for commits made unsynced (webhook
+	 * groups); NULL when the store is not in WAL mode. */
+	struct walsync *ws;
 	const char *config_path;
 	int64_t (*clock_ms)(void); /* wall clock (tests may fake it) */
 	/* The office calendar (hours, time zone, holidays) of the rules in

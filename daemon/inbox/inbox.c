@@ -158,6 +158,14 @@ int inbox_begin(struct inbox *ib)
 	return 0;
 }
 
+int inbox_begin_unsynced(struct inbox *ib)
+{
+	if (store_begin_unsynced(ib->st))
+		return -1;
+	ib->in_batch = true;
+	return 0;
+}
+
 enum inbox_result inbox_add(struct inbox *ib, const struct inbox_msg *m,
 			    int64_t *message_id)
 {

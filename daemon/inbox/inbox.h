@@ -71,6 +71,9 @@ enum inbox_result { INBOX_STORED, INBOX_DUPLICATE, INBOX_FAILED };
  * together). Each add runs in a savepoint, so one failing message does not
  * take the others with it. */
 int inbox_begin(struct inbox *ib);
+/* The same, committed without syncing the WAL (store_begin_unsynced):
+ * nothing in it is acknowledged before core/walsync reports it synced. */
+int inbox_begin_unsynced(struct inbox *ib);
 enum inbox_result inbox_add(struct inbox *ib, const struct inbox_msg *m,
 			    int64_t *message_id);
 int inbox_commit(struct inbox *ib);

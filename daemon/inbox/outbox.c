@@ -9,14 +9,19 @@
 
 #include "loop.h"
 #include "store.h"
+#include "walsync.h"
 
 #define MAX_DRIVERS    4
 #define MAX_BACKOFF_MS (60 * 60 * 1000)
 
 struct chan {
 	struct outbox_driver drv;
+	struct outbox *ob;
 	int64_t inflight; /* message id, 0 if none */
 	uint64_t next_ok; /* monotonic ms: pacing */
+	/* Claimed 'sending', waiting for the WAL sync before it goes. */
+	char to[80];
+	char *body;
 };
 
 struct outbox {
@@ -30,6 +35,7 @@ struct outbox {
 	bool stopped; /* shutting down: record outcomes, start nothing */
 	outbox_hold_fn hold;
 	void *hold_ud;
+	struct walsync *ws; /* NULL: every state change synced by COMMIT */
 };
 
 struct outbox *outbox_new(struct loop *l, struct store *st, int retry_max,
@@ -58,7 +64,12 @@ void outbox_free(struct outbox *ob)
 void outbox_add_driver(struct outbox *ob, const struct outbox_driver *drv)
 {
 	if (ob->nchans < MAX_DRIVERS)
-		ob->chans[ob->nchans++] = (struct chan){.drv = *drv};
+		ob->chans[ob->nchans++] = (struct chan){.drv = *drv, .ob = ob};
+}
+
+void outbox_use_walsync(struct outbox *ob, struct walsync *ws)
+{
+	ob->ws = ws;
 }
 
 static struct chan *chan_by_name(struct outbox *ob, const char *name)
@@ -157,6 +168,82 @@ static int next_free(struct outbox *ob, struct chan *c, struct store_out *m)
 	return -1;
 }
 
+/* The driver paces this recipient: the message goes back to the queue
+ * untouched by the network. That needs no sync: if a power cut loses
+ * it, the synced claim says 'sending', queued again at start. */
+static void paced(struct outbox *ob, struct chan *c, int ms)
+{
+	int64_t id = c->inflight;
+
+	if (!ob->ws || store_outbox_set_unsynced(ob->st, id, "queued", NULL,
+						 NULL, clock_wall_ms() + ms)) {
+		outbox_retry(ob, id, NULL, ms);
+		return;
+	}
+	c->inflight = 0;
+	outbox_kick(ob);
+}
+
+static void go(struct outbox *ob, struct chan *c, const char *to,
+	       const char *body)
+{
+	int64_t id = c->inflight;
+	int r = c->drv.send(c->drv.ud, id, to, body);
+
+	if (r > 0) {
+		c->next_ok = loop_now_ms();
+		paced(ob, c, r);
+	} else if (r < 0) {
+		outbox_failed(ob, id, "could not start sending");
+	}
+}
+
+/* The claim is on disk: only now may the message leave, so that a
+ * power cut cannot forget an attempt that reached the network (the
+ * attempt counts toward retry_max). */
+static void claimed(void *arg, bool ok)
+{
+	struct chan *c = arg;
+	struct outbox *ob = c->ob;
+	char *body = c->body;
+
+	c->body = NULL;
+	if (!ok)
+		outbox_retry(ob, c->inflight, "cannot sync the store", 0);
+	else if (ob->stopped)
+		c->inflight = 0; /* left 'sending': queued again at start */
+	else
+		go(ob, c, c->to, body);
+	free(body);
+}
+
+/* Claimed with one commit whose sync waits off the loop (walsync); else
+ * (no walsync, or inside a caller's transaction, where synchronous
+ * cannot change) the COMMIT syncs and the message goes at once. */
+static void claim(struct outbox *ob, struct chan *c, struct store_out *m)
+{
+	bool lazy =
+	    ob->ws && store_outbox_set_unsynced(ob->st, m->id, "sending", NULL,
+						NULL, 0) == STORE_OK;
+
+	if (!lazy &&
+	    store_outbox_set(ob->st, m->id, "sending", NULL, NULL, 0)) {
+		free(m->body);
+		return;
+	}
+	c->inflight = m->id;
+	c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
+	if (!lazy) {
+		go(ob, c, m->to, m->body);
+		free(m->body);
+		return;
+	}
+	snprintf(c->to, sizeof(c->to), "%s", m->to);
+	c->body = m->body;
+	if (walsync_after_commit(ob->ws, claimed, c) != 0)
+		claimed(c, false);
+}
+
 static void start_one(struct outbox *ob, struct chan *c)
 {
 	struct store_out m;
@@ -166,20 +253,7 @@ static void start_one(struct outbox *ob, struct chan *c)
 		return;
 	if (next_free(ob, c, &m))
 		return;
-	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
-		free(m.body);
-		return;
-	}
-	c->inflight = m.id;
-	c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
-	int r = c->drv.send(c->drv.ud, m.id, m.to, m.body);
-	free(m.body);
-	if (r > 0) {
-		c->next_ok = loop_now_ms();
-		outbox_retry(ob, m.id, NULL, r);
-	} else if (r < 0) {
-		outbox_failed(ob, m.id, "could not start sending");
-	}
+	claim(ob, c, &m);
 }
 
 /* At shutdown the channels cancel what is in flight, and each
@@ -206,11 +280,24 @@ void outbox_kick(struct outbox *ob)
 	schedule(ob);
 }
 
+static void sent_synced(void *arg, bool ok)
+{
+}
+
+/* 'sent' needs no sync of its own before the next step: the next claim
+ * on any channel waits for a sync that covers it, and until then a power
+ * cut can only make it 'sending' again, queued at start: one more copy,
+ * as for any message cut off in flight (outbox.h). The sync is still
+ * asked for, so the window stays a few ms when nothing follows. */
 void outbox_sent(struct outbox *ob, int64_t id, const char *external_id)
 {
 	struct chan *c = chan_of(ob, id);
 
-	store_outbox_set(ob->st, id, "sent", external_id, NULL, 0);
+	if (!ob->ws ||
+	    store_outbox_set_unsynced(ob->st, id, "sent", external_id, NULL,
+				      0) ||
+	    walsync_after_commit(ob->ws, sent_synced, NULL))
+		store_outbox_set(ob->st, id, "sent", external_id, NULL, 0);
 	if (c)
 		c->inflight = 0;
 	outbox_kick(ob);

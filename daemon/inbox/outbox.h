@@ -32,6 +32,10 @@ struct outbox_driver {
 struct outbox *outbox_new(struct loop *l, struct store *st, int retry_max,
 			  int retry_base_ms);
 void outbox_free(struct outbox *ob);
+/* Claims ('sending') and 'sent' are then committed without a sync on
+ * the loop; a message leaves only once its claim is synced. */
+struct walsync;
+void outbox_use_walsync(struct outbox *ob, struct walsync *ws);
 void outbox_add_driver(struct outbox *ob, const struct outbox_driver *drv);
 /* A driver for that channel was added (e.g. the modem is enabled). */
 bool outbox_has_channel(struct outbox *ob, const char *channel);

@@ -25,6 +25,7 @@ struct store {
 	struct cached *stmts;
 	int nstmts, cap;
 	int fail_after;
+	bool unsynced; /* in a store_begin_unsynced() transaction */
 	char err[256];
 };
 
@@ -178,6 +179,17 @@ static int migrate(struct store *st, int to)
 	return STORE_OK;
 }
 
+/* SQLite's allocation statistics take a global mutex around every
+ * sqlite3_malloc and sqlite3_free (SQLITE_CONFIG_MEMSTATUS, on by
+ * default): ~3% of simpuld's CPU under a webhook flood, for figures
+ * nothing here reads (no sqlite3_memory_used, no soft heap limit). Only
+ * possible before SQLite initialises; later calls are refused harmlessly
+ * (SQLITE_MISUSE). */
+static void no_memstatus(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_open_version(const char *path, int to, char *err,
 				 size_t errlen)
 {
@@ -185,6 +197,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 
 	if (!st)
 		return NULL;
+	no_memstatus();
 	/* Residents' messages are personal data: the database is created
 	 * 0600 whatever the umask, and SQLite gives its -wal and -shm the
 	 * database file's mode (unix VFS, robust_open). */
@@ -246,12 +259,60 @@ int store_begin(struct store *st)
 	return store_exec(st, "BEGIN IMMEDIATE");
 }
 
+/* ---- commits synced by the caller (core/walsync) ----------------------- */
+
+const char *store_wal_path(struct store *st)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+	sqlite3_stmt *s = NULL;
+	bool wal = false;
+
+	if (!db || !db[0])
+		return NULL; /* in memory: nothing to sync */
+	/* journal_mode=WAL is refused where shared memory is not possible
+	 * (https://www.sqlite.org/wal.html): then NORMAL would not be
+	 * made durable by syncing a -wal file at all. */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
+				      "wal") == 0;
+	sqlite3_finalize(s);
+	return wal ? sqlite3_filename_wal(db) : NULL;
+}
+
+/* synchronous can only change outside a transaction ("Safety level may
+ * not be changed inside a transaction", pragma.c), so around it. Not
+ * through store_exec: the test failure hook must never leave the
+ * connection at NORMAL for the commits that follow. */
+static void resync(struct store *st)
+{
+	if (st->unsynced && sqlite3_exec(st->db, "PRAGMA synchronous=FULL",
+					 NULL, NULL, NULL) == SQLITE_OK)
+		st->unsynced = false;
+}
+
+int store_begin_unsynced(struct store *st)
+{
+	resync(st);
+	if (st->unsynced || sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL",
+					 NULL, NULL, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	st->unsynced = true;
+	if (store_begin(st)) {
+		resync(st);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
 int store_commit(struct store *st)
 {
 	if (store_exec(st, "COMMIT")) {
 		store_rollback(st);
 		return STORE_ERR;
 	}
+	resync(st);
 	return STORE_OK;
 }
 
@@ -282,6 +343,7 @@ void store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec(st, "ROLLBACK");
 	st->fail_after = saved;
+	resync(st);
 }
 
 /* UPDATE ... SET <text column> = ?1 WHERE id = ?2 */
@@ -346,10 +408,17 @@ static const char SQL_C_ID[] =
 static const char SQL_C_INSERT[] =
     "INSERT INTO contacts(phone, wa_id, raw, kind, name, created_at,"
     " updated_at) VALUES(?, ?, ?, ?, ?, ?, ?)";
+/* Only when it changes something: naming `name` in the SET fires the
+ * trigram index's trigger (contacts_fts_au: a delete and an insert into
+ * contacts_fts, with FTS5's flush) even when the name is the same, and
+ * this runs for every inbound message (~9% of simpuld's CPU under a
+ * webhook flood). contacts.updated_at is read by nothing. */
 static const char SQL_C_FILL[] =
-    "UPDATE contacts SET phone = coalesce(phone, ?),"
-    " wa_id = coalesce(wa_id, ?), name = coalesce(?, name),"
-    " updated_at = ? WHERE id = ?";
+    "UPDATE contacts SET phone = coalesce(phone, ?1),"
+    " wa_id = coalesce(wa_id, ?2), name = coalesce(?3, name),"
+    " updated_at = ?4 WHERE id = ?5 AND NOT ("
+    " (?1 IS NULL OR phone IS NOT NULL) AND (?2 IS NULL OR wa_id IS NOT NULL)"
+    " AND (?3 IS NULL OR (staff_name IS NULL AND ?3 IS name)))";
 
 static int contact_find(struct store *st, const char *phone, const char *wa_id,
 			const char *raw, struct store_contact *out)
@@ -420,6 +489,8 @@ int store_contact_upsert(struct store *st, const char *phone, const char *wa_id,
 	if (contact_fill(st, out->id, *out->phone ? NULL : phone,
 			 *out->wa_id ? NULL : wa_id, name, now_ms))
 		return STORE_ERR;
+	if (sqlite3_changes(st->db) == 0)
+		return STORE_OK; /* as found: nothing to read again */
 	return store_contact_get(st, out->id, out);
 }
 
@@ -681,93 +752,6 @@ int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return v;
-}
-
-static int conv_state_get(struct store *st, int64_t conv,
-			  struct store_history *h)
-{
-	sqlite3_stmt *s = store_stmt(st, "SELECT last_choices, closer_sent"
-					 " FROM conv_state"
-					 " WHERE conversation_id = ?");
-	int rc;
-
-	if (!s)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, conv);
-	rc = store_step(st, s);
-	if (rc == SQLITE_ROW) {
-		store_col_copy(s, 0, h->last_choices, sizeof(h->last_choices));
-		h->closer_sent = sqlite3_column_int(s, 1) != 0;
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
-}
-
-int store_history(struct store *st, int64_t conv, const char *text,
-		  int64_t now_ms, struct store_history *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->auto_last_hour = (int)store_scalar64(
-	    st,
-	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
-	    " AND direction = 'out' AND author = 'auto' AND at > ?2",
-	    conv, now_ms - 3600000, NULL);
-	h->last_auto =
-	    store_scalar64(st,
-			   "SELECT coalesce(max(at), 0) FROM messages"
-			   " WHERE conversation_id = ?1"
-			   " AND direction = 'out' AND author = 'auto'",
-			   conv, 0, NULL);
-	h->last_closed_auto =
-	    store_scalar64(st,
-			   "SELECT coalesce(max(at), 0) FROM messages"
-			   " WHERE conversation_id = ?1 AND direction = 'out'"
-			   " AND author = 'auto' AND kind = 'closed'",
-			   conv, 0, NULL);
-	h->last_staff =
-	    store_scalar64(st,
-			   "SELECT coalesce(max(at), 0) FROM messages"
-			   " WHERE conversation_id = ?1 AND direction = 'out'"
-			   " AND author IS NOT NULL AND author != 'auto'"
-			   " AND author != 'system'",
-			   conv, 0, NULL);
-	h->same_text_10min = (int)store_scalar64(
-	    st,
-	    "SELECT count(*) FROM messages WHERE conversation_id = ?1"
-	    " AND direction = 'in' AND at > ?2 AND body = ?3",
-	    conv, now_ms - 600000, text ? text : "");
-	sqlite3_stmt *s =
-	    store_stmt(st, "SELECT body FROM messages"
-			   " WHERE conversation_id = ?"
-			   " AND direction = 'out' AND author = 'auto'"
-			   " ORDER BY at DESC, id DESC LIMIT 1");
-	if (!s)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, conv);
-	if (store_step(st, s) == SQLITE_ROW)
-		store_col_copy(s, 0, h->last_auto_text,
-			       sizeof(h->last_auto_text));
-	sqlite3_reset(s);
-	return conv_state_get(st, conv, h);
-}
-
-int store_conv_state(struct store *st, int64_t conv, const char *choices,
-		     bool closer_sent, int64_t now_ms)
-{
-	sqlite3_stmt *s = store_stmt(
-	    st, "INSERT INTO conv_state(conversation_id, last_choices,"
-		" closer_sent, updated_at) VALUES(?1, coalesce(?2, ''), ?3, ?4)"
-		" ON CONFLICT(conversation_id) DO UPDATE SET"
-		" last_choices = coalesce(?2, last_choices),"
-		" closer_sent = max(closer_sent, ?3), updated_at = ?4");
-
-	if (!s)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, conv);
-	store_bind_text(s, 2, choices);
-	sqlite3_bind_int(s, 3, closer_sent);
-	sqlite3_bind_int64(s, 4, now_ms);
-	return store_exec_done(st, s) ? STORE_ERR : STORE_OK;
 }
 
 int store_message_kind(struct store *st, int64_t id, const char *kind)

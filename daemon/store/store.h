@@ -25,6 +25,14 @@ int store_version(struct store *st);
 const char *store_errmsg(struct store *st);
 
 int store_begin(struct store *st);
+/* A transaction whose COMMIT writes the WAL without syncing it
+ * (synchronous=NORMAL): the caller acknowledges nothing in it before
+ * core/walsync has synced the WAL file. store_commit and store_rollback
+ * set synchronous=FULL again, so every other commit stays synced. */
+int store_begin_unsynced(struct store *st);
+/* The "-wal" file to sync after such a commit; NULL when the store is
+ * not in WAL mode (in memory, or WAL refused): then use store_begin. */
+const char *store_wal_path(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 /* Nested savepoint inside a transaction (one per group-committed item). */
@@ -121,6 +129,11 @@ int64_t store_outbox_next_due(struct store *st, const char *channel);
 int store_outbox_set(struct store *st, int64_t id, const char *status,
 		     const char *external_id, const char *error,
 		     int64_t next_at);
+/* The same in a transaction of its own committed without a sync
+ * (store_begin_unsynced): the caller waits for core/walsync. */
+int store_outbox_set_unsynced(struct store *st, int64_t id, const char *status,
+			      const char *external_id, const char *error,
+			      int64_t next_at);
 int store_outbox_attempts(struct store *st, int64_t id);
 int store_outbox_change_channel(struct store *st, int64_t id,
 				const char *channel, const char *to);

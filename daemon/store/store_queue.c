@@ -109,6 +109,19 @@ int store_outbox_set(struct store *st, int64_t id, const char *status,
 	return store_exec_done(st, s);
 }
 
+int store_outbox_set_unsynced(struct store *st, int64_t id, const char *status,
+			      const char *external_id, const char *error,
+			      int64_t next_at)
+{
+	if (store_begin_unsynced(st))
+		return STORE_ERR;
+	if (store_outbox_set(st, id, status, external_id, error, next_at)) {
+		store_rollback(st);
+		return STORE_ERR;
+	}
+	return store_commit(st);
+}
+
 int store_outbox_attempts(struct store *st, int64_t id)
 {
 	sqlite3_stmt *s =

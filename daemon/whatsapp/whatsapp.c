@@ -21,6 +21,7 @@
 #include "wa_inbox.h"
 #include "wa_parse.h"
 #include "wa_send.h"
+#include "walsync.h"
 #include "log.h"
 #include "counters.h"
 
@@ -185,30 +186,72 @@ static void answer(struct pending *p, int status)
 	wa_batch_free(p->batch);
 }
 
+/* A group committed but not yet synced: its webhooks wait for the WAL
+ * sync (core/walsync) before any is answered 200. */
+struct group {
+	int n;
+	struct pending pend[MAX_PENDING];
+	bool ok[MAX_PENDING];
+};
+
+static void answer_group(struct group *g, bool durable)
+{
+	for (int i = 0; i < g->n; i++)
+		answer(&g->pend[i], durable && g->ok[i] ? 200 : 500);
+}
+
+static void group_synced(void *arg, bool ok)
+{
+	answer_group(arg, ok);
+	free(arg);
+}
+
 /* Group commit: every webhook that arrived in this loop iteration is
- * stored in one transaction, then each is answered. */
+ * stored in one transaction, then each is answered: once a WAL sync that
+ * started after the COMMIT has ended, off the loop when the store is in
+ * WAL mode (the loop meanwhile reads and stores the next group), else by
+ * the COMMIT itself (synchronous=FULL). Meta retries anything not
+ * answered 200, and the retry is found a duplicate. */
 static void commit_pending(struct wa *w)
 {
-	int ok[MAX_PENDING], n = w->npend;
-	bool began = inbox_begin(w->app->ib) == 0;
+	struct walsync *ws = w->app->ws;
+	struct group *g = ws ? malloc(sizeof(*g)) : NULL;
+	struct group full;
+	bool began;
 
-	for (int i = 0; i < n; i++)
-		ok[i] = began && add_batch(w, w->pend[i].batch) == 0;
+	if (!g)
+		g = &full;
+	g->n = w->npend;
+	memcpy(g->pend, w->pend, (size_t)g->n * sizeof(*g->pend));
+	w->npend = 0;
+	w->commit_soon = false;
+	began = (g == &full ? inbox_begin(w->app->ib)
+			    : inbox_begin_unsynced(w->app->ib)) == 0;
+	for (int i = 0; i < g->n; i++)
+		g->ok[i] = began && add_batch(w, g->pend[i].batch) == 0;
 	bool committed = began && inbox_commit(w->app->ib) == 0;
 	if (began && !committed)
 		log_msg(LOG_ERR, "webhook commit failed: %s",
 			store_errmsg(w->app->st));
-	for (int i = 0; i < n; i++)
-		answer(&w->pend[i], committed && ok[i] ? 200 : 500);
-	w->npend = 0;
-	w->commit_soon = false;
+	if (g == &full || !committed ||
+	    walsync_after_commit(ws, group_synced, g) != 0) {
+		answer_group(g, committed && g == &full);
+		if (g != &full)
+			free(g);
+	}
 }
 
+/* While a WAL sync runs, webhooks committed now would wait for the next
+ * sync anyway: they are gathered until it ends, then committed as one
+ * group (fewer, larger commits: the pages a commit rewrites, indexes and
+ * FTS5 structure, are written once for all of them). */
 static uint64_t prepare(struct loop *l, void *arg)
 {
 	struct wa *w = arg;
+	bool gather =
+	    w->app->ws && walsync_busy(w->app->ws) && w->npend < MAX_PENDING;
 
-	return w->commit_soon ? 0 : UINT64_MAX;
+	return w->commit_soon && !gather ? 0 : UINT64_MAX;
 }
 
 static void dispatch(struct loop *l, void *arg)
@@ -659,6 +702,9 @@ void wa_free(struct wa *w)
 		return;
 	for (int i = 0; i < w->npend; i++)
 		answer(&w->pend[i], 503);
+	/* The groups waiting for their sync are answered now (synced on
+	 * this thread), or they would point into a freed wa. */
+	walsync_stop(w->app->ws);
 	loop_prepare_del(w->app->loop, prepare, w);
 	w->closing = true;
 	curlm_free(w->cm); /* cancels sends: their callbacks see the client */

@@ -479,5 +479,42 @@ class MediaDownloads(Case):
         self.assertEqual(self.files(), [os.path.basename(path)])
 
 
+class WalSyncHeld(Case):
+    """A webhook is answered 200 only once its commit is on disk. While
+    the disk holds the WAL's sync (tests/support/syncgate.c), the message
+    is already stored and simpuld keeps serving (simpulctl reads the
+    inbox), but the webhook is not answered; once the sync is let go it is
+    answered 200, and the message is stored once."""
+
+    def test_answer_waits_for_the_sync(self):
+        gate = os.path.join(self.tmp, "hold-wal-sync")
+        g = self.graph()
+        d = self.daemon(graph_url=g.url)
+        d.env["LD_PRELOAD"] = os.path.join(harness.BUILD, "tests",
+                                           "libsyncgate.so")
+        d.env["SIMPUL_TEST_SYNC_GATE"] = gate
+        # ASan wants its runtime first in the library list (tests/sanitize)
+        d.env["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
+                                 ":verify_asan_link_order=0").lstrip(":")
+        d.start()
+        open(gate, "w").close()
+        answers = []
+        body = wa_text("wamid.held.1", "6281234500001", "halo")
+        t = threading.Thread(target=lambda: answers.append(
+            post_webhook(d, body)[0]), daemon=True)
+        t.start()
+        try:
+            wait_for(lambda: any(m["source_id"] == "wamid.held.1"
+                                 for m in d.inbox()),
+                     what="the message stored while its sync is held")
+            self.assertEqual(answers, [], "answered before its sync")
+        finally:
+            os.unlink(gate)
+        t.join(60 * harness.TIMEOUT_SCALE)
+        self.assertEqual(answers, [200])
+        ids = [m["source_id"] for m in d.inbox() if m["direction"] == "in"]
+        self.assertEqual(ids.count("wamid.held.1"), 1)
+
+
 if __name__ == "__main__":
     harness.main()
