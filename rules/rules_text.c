@@ -62,6 +62,18 @@ static bool is_filler(const char *tok)
 	       rules_in_list(tok, fillers);
 }
 
+/* gsm_transliterate changes only '`' and TAB of ASCII, both into
+ * separators as they are themselves: text without a byte >= 0x80 (most
+ * messages) skips its table walk per character, a sixth of a message's
+ * matching. */
+static bool ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s & 0x80)
+			return false;
+	return true;
+}
+
 /* Lower case, transliterated, every non-alphanumeric byte a separator;
  * runs of single letters joined ("K T P" -> "ktp"); repeated letters
  * collapsed ("ktppp" -> "ktp", "halooo" -> "halo"). Digits are kept
@@ -73,7 +85,8 @@ void rules_tokenize(const char *text, struct tokens *t)
 	int nw = 0;
 
 	snprintf(raw, sizeof(raw), "%s", text ? text : "");
-	gsm_transliterate(raw);
+	if (!ascii_only(raw))
+		gsm_transliterate(raw);
 	for (char *p = raw; *p; p++)
 		*p = isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80)
 			 ? (char)tolower((unsigned char)*p)
@@ -203,17 +216,6 @@ int rules_tok_match(const char *kw, const char *in)
 	return 0;
 }
 
-/* The meaningful (non-filler) tokens of t, in order. */
-int rules_content(const struct tokens *t, const char **out)
-{
-	int n = 0;
-
-	for (int i = 0; i < t->n; i++)
-		if (!t->filler[i])
-			out[n++] = t->tok[i];
-	return n;
-}
-
 /* A number as comparable digits (62812...): common/phone.c is the one
  * place that knows Indonesian number forms. "" for anything that is not a
  * phone number (alphanumeric senders, short codes). */
@@ -241,8 +243,9 @@ void rules_tracef(FILE *f, const char *fmt, ...)
 
 bool rules_in_list(const char *tok, const char *const *list)
 {
+	/* the first letter first: the lists are walked for every word */
 	for (; *list; list++)
-		if (strcmp(*list, tok) == 0)
+		if (**list == *tok && strcmp(*list, tok) == 0)
 			return true;
 	return false;
 }
