@@ -1,13 +1,15 @@
 /* The keyword index, built once at load (issue 17). Every word of every
  * keyword, negative phrase and context word gets an id; one hash table
- * maps a word to its id, and every deletion of one letter of a typo-able
- * word (rules_tok_match: 5 letters or more) to the ids it comes from. A
- * message word is then looked up once instead of compared with every
- * keyword of every rule: its exact id, plus the words one edit away,
- * found through its own one-letter deletions (an insertion, deletion,
- * substitution or swap of neighbours leaves a common deletion: the
- * symmetric-delete method) and confirmed with rules_tok_match itself, so
- * a hit is exactly what comparing with every keyword found. */
+ * maps a word to its id and its classes (filler, greeting, closer,
+ * place: the word lists), and every deletion of one letter of a
+ * typo-able word (rules_tok_match: 5 letters or more) to the ids it
+ * comes from. A message word is then looked up once instead of compared
+ * with every keyword of every rule and every list: its classes, its
+ * exact id, plus the words one edit away, found through its own
+ * one-letter deletions (an insertion, deletion, substitution or swap of
+ * neighbours leaves a deletion in common: the symmetric-delete method)
+ * and confirmed with rules_tok_match itself, so a hit is exactly what
+ * comparing with every keyword found. */
 
 #include "rules_int.h"
 
@@ -26,6 +28,7 @@ struct slot {
 	int exact; /* the id of the word key, -1: key is only a deletion */
 	int *near; /* typo-able words that key equals or is a deletion of */
 	int nnear;
+	unsigned cls; /* enum word_class */
 };
 
 struct word {
@@ -170,10 +173,40 @@ static size_t phrase_keys(const struct phrase *p, int n, int *words)
 	return keys;
 }
 
-/* Enough slots for every word and every deletion, at most half full. */
+static const struct word_list *const all_lists[] = {rules_text_lists,
+						    rules_match_lists};
+
+/* The words of the lists of rules_text.c and rules_match.c get their
+ * classes. */
+static bool add_classes(struct rules_index *ix)
+{
+	for (size_t k = 0; k < sizeof(all_lists) / sizeof(*all_lists); k++)
+		for (const struct word_list *l = all_lists[k]; l->words; l++)
+			for (const char *const *w = l->words; *w; w++) {
+				struct slot *s = put(ix, *w);
+				if (!s)
+					return false;
+				s->cls |= l->cls;
+			}
+	return true;
+}
+
+static size_t class_keys(void)
+{
+	size_t keys = 0;
+
+	for (size_t k = 0; k < sizeof(all_lists) / sizeof(*all_lists); k++)
+		for (const struct word_list *l = all_lists[k]; l->words; l++)
+			for (const char *const *w = l->words; *w; w++)
+				keys++;
+	return keys;
+}
+
+/* Enough slots for every word, every deletion and every listed word, at
+ * most half full. */
 static bool alloc_index(struct rules_index *ix, const struct rules *r)
 {
-	size_t keys = 0, size = 16;
+	size_t keys = class_keys(), size = 16;
 	int words = 0;
 
 	for (int i = 0; i < r->nrules; i++) {
@@ -195,7 +228,7 @@ static bool alloc_index(struct rules_index *ix, const struct rules *r)
 struct rules_index *rules_index_build(struct rules *r)
 {
 	struct rules_index *ix = calloc(1, sizeof(*ix));
-	bool ok = ix && alloc_index(ix, r);
+	bool ok = ix && alloc_index(ix, r) && add_classes(ix);
 
 	for (int i = 0; ok && i < r->nrules; i++)
 		ok = index_rule(ix, &r->rule[i], i);
@@ -260,6 +293,7 @@ void rules_index_hits(const struct rules_index *ix, const char *tok,
 	char d[TYPO_CAP];
 
 	h->n = 0;
+	h->cls = s ? s->cls : 0;
 	if (s && s->exact >= 0)
 		hit(h, s->exact);
 	near_hits(ix, s, tok, h);

@@ -112,6 +112,8 @@ const char *rules_closed_suffix(const char *text);
 /* Lower case, transliterated, single letters joined, repeats collapsed;
  * fillers (greetings, honorifics) marked. */
 void rules_tokenize(const char *text, struct tokens *t);
+/* The same words, no filler marked (rules_choose looks them up). */
+void rules_words(const char *text, struct tokens *t);
 int rules_edit_distance(const char *a, const char *b);
 /* 0 no, 1 exact, 2 one-letter typo (keywords of 5 letters or more) */
 int rules_tok_match(const char *kw, const char *in);
@@ -125,16 +127,34 @@ void rules_addf(char *buf, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* tok is one of the NULL-terminated list */
 bool rules_in_list(const char *tok, const char *const *list);
-/* Greeting words, NULL-terminated (rules_text.c). */
-extern const char *const rules_salutations[];
 
 /* ----------------------------------------------------- rules_index.c */
 
+/* What a word is besides a keyword, from the word lists of rules_text.c
+ * and rules_match.c, looked up in the same hash as the keywords. */
+enum word_class {
+	WC_FILLER = 1u << 0,	    /* a greeting or filler: no request */
+	WC_SALUTATION = 1u << 1,    /* makes a message a greeting */
+	WC_HONORIFIC = 1u << 2,	    /* "pak", "min": a call */
+	WC_CLOSER = 1u << 3,	    /* "makasih", "ok": closes a talk */
+	WC_CLOSER_EXTRA = 1u << 4,  /* may stand around a closer word */
+	WC_PLACE = 1u << 5,	    /* a complaint's place or duration */
+	WC_DURATION_UNIT = 1u << 6, /* after a number: "3 hari" */
+};
+struct word_list {
+	const char *const *words; /* NULL-terminated */
+	unsigned cls;
+};
+/* NULL-terminated tables of the lists (rules_text.c, rules_match.c) */
+extern const struct word_list rules_text_lists[], rules_match_lists[];
+
 /* The keyword words one message word matches (rules_tok_match != 0), by
- * id; n = -1 when there are more than HIT_MAX (then rules_hit compares). */
+ * id; n = -1 when there are more than HIT_MAX (then rules_hit compares).
+ * cls: its word classes. */
 #define HIT_MAX 8
 struct hits {
 	int n;
+	unsigned cls;
 	int id[HIT_MAX];
 };
 

@@ -112,14 +112,16 @@ struct msg {
 	struct hits h[MAX_TOKENS];   /* per word of t, fillers too */
 };
 
-static void msg_init(struct msg *m, const struct rules *r,
-		     const struct tokens *t)
+/* Looks up every word of t, marking its fillers (rules_words left them
+ * unmarked: the index knows them). */
+static void msg_init(struct msg *m, const struct rules *r, struct tokens *t)
 {
 	m->ix = r->ix;
 	m->t = t;
 	m->n = 0;
 	for (int i = 0; i < t->n; i++) {
 		rules_index_hits(r->ix, t->tok[i], &m->h[i]);
+		t->filler[i] = m->h[i].cls & WC_FILLER;
 		if (!t->filler[i]) {
 			m->ti[m->n] = i;
 			m->tok[m->n++] = t->tok[i];
@@ -214,19 +216,16 @@ static const char *const duration_words[] = {
     "terus",	"lama",	   "kemarin", "semalam", NULL};
 
 /* A complaint's place or duration, in all the words (fillers too). */
-static bool place_or_duration(const struct tokens *t)
+static bool place_or_duration(const struct msg *m)
 {
+	const struct tokens *t = m->t;
+
 	for (int i = 0; i < t->n; i++) {
-		const char *w = t->tok[i];
-		bool num_next =
-		    i + 1 < t->n && isdigit((unsigned char)t->tok[i + 1][0]);
-		if (rules_in_list(w, place_words) ||
-		    rules_in_list(w, duration_words))
+		if (m->h[i].cls & WC_PLACE)
 			return true;
-		if (isdigit((unsigned char)w[0]) && i + 1 < t->n &&
-		    rules_in_list(t->tok[i + 1], duration_units))
+		if (isdigit((unsigned char)t->tok[i][0]) && i + 1 < t->n &&
+		    (m->h[i + 1].cls & WC_DURATION_UNIT))
 			return true;
-		(void)num_next;
 	}
 	return false;
 }
@@ -315,7 +314,7 @@ static int score_all(const struct rules *r, const struct rules_input *in,
 {
 	int nc = 0, n = m->n;
 	bool covered[MAX_TOKENS] = {false}, all = n > 0;
-	bool place = place_or_duration(m->t);
+	bool place = place_or_duration(m);
 
 	for (int q = 0; q < (nri < 0 ? r->nrules : nri); q++) {
 		const struct rules_rule *rule = &r->rule[nri < 0 ? q : ri[q]];
@@ -385,25 +384,36 @@ static const char *const closer_extra[] = {
     "lurah",  NULL};
 
 /* Words that make a message a greeting (the menu answers it) besides
- * rules_salutations, as opposed to fillers alone ("mau tanya", "pak lurah
- * ada?"). Normalised. */
+ * the salutations of rules_text.c, as opposed to fillers alone ("mau tanya",
+ * "pak lurah ada?"). Normalised. */
 static const char *const greeting_words[] = {"p",      "menu", "horas",
 					     "sugeng", "tabe", NULL};
 static const char *const honorifics[] = {
     "lurah", "k",   "kk",    "min", "admin", "pak",  "bapak", "bu",
     "ibu",   "kak", "kakak", "mas", "mbak",  "bang", "om",    NULL};
 
+const struct word_list rules_match_lists[] = {
+    {place_words, WC_PLACE},
+    {duration_words, WC_PLACE},
+    {duration_units, WC_DURATION_UNIT},
+    {closer_core, WC_CLOSER},
+    {closer_extra, WC_CLOSER_EXTRA},
+    {greeting_words, WC_SALUTATION},
+    {honorifics, WC_HONORIFIC},
+    {NULL, 0},
+};
+
 /* Only a greeting (fillers and honorifics around it), or only a call
  * ("min", "pak"): answer the menu. */
-static bool is_greeting(const struct tokens *t)
+static bool is_greeting(const struct msg *m)
 {
+	const struct tokens *t = m->t;
 	bool greet = false, call = t->n > 0;
 
 	for (int i = 0; i < t->n; i++) {
-		bool h = rules_in_list(t->tok[i], honorifics);
+		bool h = m->h[i].cls & WC_HONORIFIC;
 		call = call && h;
-		if (rules_in_list(t->tok[i], rules_salutations) ||
-		    rules_in_list(t->tok[i], greeting_words))
+		if (m->h[i].cls & WC_SALUTATION)
 			greet = true;
 		else if (!t->filler[i] && !h)
 			return false;
@@ -412,15 +422,15 @@ static bool is_greeting(const struct tokens *t)
 }
 
 /* A message of thanks or "ok" only: a closer, never the menu. */
-static bool is_closer(const struct tokens *t)
+static bool is_closer(const struct msg *m)
 {
+	const struct tokens *t = m->t;
 	bool core = false;
 
 	for (int i = 0; i < t->n; i++) {
-		const char *w = t->tok[i];
-		if (rules_in_list(w, closer_core))
+		if (m->h[i].cls & WC_CLOSER)
 			core = true;
-		else if (!t->filler[i] && !rules_in_list(w, closer_extra))
+		else if (!t->filler[i] && !(m->h[i].cls & WC_CLOSER_EXTRA))
 			return false;
 	}
 	return core;
@@ -511,7 +521,7 @@ const struct rules_rule *rules_choose(const struct rules *r,
 	const struct rules_rule *rule;
 	char ref[32];
 
-	rules_tokenize(in->text, &t);
+	rules_words(in->text, &t);
 	msg_init(&m, r, &t);
 	const char **tok = m.tok;
 	int n = m.n;
@@ -530,7 +540,7 @@ const struct rules_rule *rules_choose(const struct rules *r,
 			     ref, rule->name);
 		return rule;
 	}
-	if (is_closer(&t)) {
+	if (is_closer(&m)) {
 		res->closer = true;
 		snprintf(res->why, sizeof(res->why), "thanks or ok only");
 		rules_tracef(tr, "closer: thanks or ok only\n");
@@ -554,7 +564,7 @@ const struct rules_rule *rules_choose(const struct rules *r,
 		free(c);
 	if (rule || res->nchoices > 1)
 		return rule;
-	if (is_greeting(&t) && r->menu >= 0) {
+	if (is_greeting(&m) && r->menu >= 0) {
 		rule = &r->rule[r->menu];
 		const char *no = rules_gate(r, rule, in, open);
 		rules_tracef(tr, "greeting only -> [menu]%s%s\n",

@@ -21,7 +21,7 @@ bool rules_uses(const char *text, enum template_var v)
  * keeps only "kk hilang". */
 /* Salutations: the words that make a message a greeting (rules_match.c)
  * and fillers too. Normalised. */
-const char *const rules_salutations[] = {
+static const char *const salutations[] = {
     "asalamualaikum", "asalamu", "alaikum",
     "asalamualaikom", "salam",	 "halo",
     "helo",	      "hai",	 "hi",
@@ -56,10 +56,15 @@ static const char *const fillers[] = {
     "bae",	 "lah",	      "lho",	       "to",
     "pripun",	 "bagimana",  "gimana",	       NULL};
 
+const struct word_list rules_text_lists[] = {
+    {salutations, WC_SALUTATION | WC_FILLER},
+    {fillers, WC_FILLER},
+    {NULL, 0},
+};
+
 static bool is_filler(const char *tok)
 {
-	return rules_in_list(tok, rules_salutations) ||
-	       rules_in_list(tok, fillers);
+	return rules_in_list(tok, salutations) || rules_in_list(tok, fillers);
 }
 
 /* gsm_transliterate changes only '`' and TAB of ASCII, both into
@@ -79,6 +84,13 @@ static bool ascii_only(const char *s)
  * collapsed ("ktppp" -> "ktp", "halooo" -> "halo"). Digits are kept
  * as they are (ticket numbers). */
 void rules_tokenize(const char *text, struct tokens *t)
+{
+	rules_words(text, t);
+	for (int i = 0; i < t->n; i++)
+		t->filler[i] = is_filler(t->tok[i]);
+}
+
+void rules_words(const char *text, struct tokens *t)
 {
 	char raw[1024];
 	char *words[MAX_TOKENS];
@@ -126,7 +138,7 @@ void rules_tokenize(const char *text, struct tokens *t)
 				out[w++] = out[r];
 		out[w] = '\0';
 		t->tok[t->n] = out;
-		t->filler[t->n] = is_filler(out);
+		t->filler[t->n] = false;
 		t->n++;
 		used += w + 1;
 	}
