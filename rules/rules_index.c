@@ -23,25 +23,35 @@
 #define TYPO_MIN 5
 #define TYPO_CAP 39
 
+/* Keys live in one text arena and lists in one link arena, by offset:
+ * ~2,000 keys for the shipped rules, 16 bytes a slot, and no malloc per
+ * key or per list (RssAnon counts, issue 17). */
 struct slot {
-	char *key; /* NULL: empty */
-	int exact; /* the id of the word key, -1: key is only a deletion */
-	int *near; /* typo-able words that key equals or is a deletion of */
-	int nnear;
-	unsigned cls; /* enum word_class */
+	uint32_t key;  /* offset in text; 0: empty */
+	int32_t exact; /* the id of the word key, -1: key is only a deletion */
+	int32_t near;  /* link chain of the typo-able words that key equals
+			* or is a deletion of; -1 none */
+	uint32_t cls;  /* enum word_class */
+};
+
+struct link {
+	int32_t id, next;
 };
 
 struct word {
-	char *text;
-	int *rule; /* rules with a keyword phrase starting with it, in order */
-	int nrule;
+	uint32_t text; /* offset in text */
+	int32_t rules; /* link chain: rules with a phrase starting with it */
 };
 
 struct rules_index {
+	char *text;
+	size_t ntext, captext;
+	struct link *link;
+	int nlink, caplink;
 	struct word *word;
 	int nword, cap;
 	struct slot *slot;
-	size_t mask;
+	size_t mask, used;
 };
 
 static uint32_t hash(const char *s)
@@ -58,31 +68,78 @@ static struct slot *probe(const struct rules_index *ix, const char *key)
 {
 	size_t i = hash(key) & ix->mask;
 
-	while (ix->slot[i].key && strcmp(ix->slot[i].key, key) != 0)
+	while (ix->slot[i].key && strcmp(ix->text + ix->slot[i].key, key) != 0)
 		i = (i + 1) & ix->mask;
 	return &ix->slot[i];
 }
 
+static bool grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 64;
+
+	while (n < need)
+		n *= 2;
+	if (n == *cap)
+		return true;
+	void *q = realloc(*p, n * size);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+/* Twice the slots, every key placed again; false when out of memory. */
+static bool rehash(struct rules_index *ix)
+{
+	size_t size = 2 * (ix->mask + 1);
+	struct slot *old = ix->slot, *s = calloc(size, sizeof(*s));
+
+	if (!s)
+		return false;
+	ix->slot = s;
+	ix->mask = size - 1;
+	for (size_t i = 0; i < size / 2; i++)
+		if (old[i].key)
+			*probe(ix, ix->text + old[i].key) = old[i];
+	free(old);
+	return true;
+}
+
+/* The slot of key, added when new (the table at most half full). */
 static struct slot *put(struct rules_index *ix, const char *key)
 {
 	struct slot *s = probe(ix, key);
+	size_t n = strlen(key) + 1;
 
-	if (!s->key) {
-		s->key = strdup(key);
-		s->exact = -1;
-	}
-	return s->key ? s : NULL;
+	if (s->key)
+		return s;
+	if (2 * (ix->used + 1) > ix->mask + 1)
+		return rehash(ix) ? put(ix, key) : NULL;
+	if (!grow((void **)&ix->text, &ix->captext, ix->ntext + n, 1))
+		return NULL;
+	memcpy(ix->text + ix->ntext, key, n);
+	*s = (struct slot){(uint32_t)ix->ntext, -1, -1, 0};
+	ix->ntext += n;
+	ix->used++;
+	return s;
 }
 
-static bool append(int **list, int *n, int v)
+/* id in front of the chain at *head, unless it is there already: the
+ * same id comes in a row ("kk": both deletions are "k"; a rule's
+ * phrases one after another). */
+static bool push(struct rules_index *ix, int32_t *head, int id)
 {
-	if (*n && (*list)[*n - 1] == v)
-		return true; /* "kk": both deletions are "k" */
-	int *p = realloc(*list, (size_t)(*n + 1) * sizeof(*p));
-	if (!p)
+	size_t cap = (size_t)ix->caplink;
+
+	if (*head >= 0 && ix->link[*head].id == id)
+		return true;
+	if (!grow((void **)&ix->link, &cap, (size_t)ix->nlink + 1,
+		  sizeof(*ix->link)))
 		return false;
-	*list = p;
-	p[(*n)++] = v;
+	ix->caplink = (int)cap;
+	ix->link[ix->nlink] = (struct link){id, *head};
+	*head = ix->nlink++;
 	return true;
 }
 
@@ -97,9 +154,14 @@ static int intern(struct rules_index *ix, const char *w)
 		return s->exact;
 	if (ix->nword == ix->cap)
 		return -1; /* cannot happen: cap counts every word */
-	ix->word[ix->nword] = (struct word){s->key, NULL, 0};
+	ix->word[ix->nword] = (struct word){s->key, -1};
 	s->exact = ix->nword++;
 	return s->exact;
+}
+
+static const char *word_text(const struct rules_index *ix, int id)
+{
+	return ix->text + ix->word[id].text;
 }
 
 static bool typo_able(const char *w)
@@ -110,18 +172,19 @@ static bool typo_able(const char *w)
 }
 
 /* w and its one-letter deletions lead to id. */
-static bool add_near(struct rules_index *ix, const char *w, int id)
+static bool add_near(struct rules_index *ix, int id)
 {
-	char d[TYPO_CAP];
-	size_t n = strlen(w);
-	struct slot *s = put(ix, w);
+	char w[TYPO_CAP], d[TYPO_CAP];
+	size_t n = strlen(word_text(ix, id));
+	struct slot *s;
 
-	if (!s || !append(&s->near, &s->nnear, id))
+	memcpy(w, word_text(ix, id), n + 1); /* put() may move the text */
+	if (!(s = put(ix, w)) || !push(ix, &s->near, id))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		memcpy(d, w, i);
 		memcpy(d + i, w + i + 1, n - i);
-		if (!(s = put(ix, d)) || !append(&s->near, &s->nnear, id))
+		if (!(s = put(ix, d)) || !push(ix, &s->near, id))
 			return false;
 	}
 	return true;
@@ -143,10 +206,8 @@ static bool index_rule(struct rules_index *ix, struct rules_rule *rule, int ri)
 {
 	for (int k = 0; k < rule->nkw; k++) {
 		struct phrase *p = &rule->kw[k];
-		if (!index_phrase(ix, p))
-			return false;
-		struct word *w = p->n ? &ix->word[p->id[0]] : NULL;
-		if (w && !append(&w->rule, &w->nrule, ri))
+		if (!index_phrase(ix, p) ||
+		    (p->n && !push(ix, &ix->word[p->id[0]].rules, ri)))
 			return false;
 	}
 	for (int k = 0; k < rule->nneg; k++)
@@ -159,18 +220,6 @@ static bool index_rule(struct rules_index *ix, struct rules_rule *rule, int ri)
 		if ((rule->ctx_id[k] = intern(ix, rule->ctx[k])) < 0)
 			return false;
 	return true;
-}
-
-static size_t phrase_keys(const struct phrase *p, int n, int *words)
-{
-	size_t keys = 0;
-
-	for (int k = 0; k < n; k++)
-		for (int j = 0; j < p[k].n; j++) {
-			keys += 1 + strlen(p[k].tok[j]);
-			(*words)++;
-		}
-	return keys;
 }
 
 static const struct word_list *const all_lists[] = {rules_text_lists,
@@ -191,38 +240,41 @@ static bool add_classes(struct rules_index *ix)
 	return true;
 }
 
-static size_t class_keys(void)
+static int count_words(const struct rules *r)
 {
-	size_t keys = 0;
-
-	for (size_t k = 0; k < sizeof(all_lists) / sizeof(*all_lists); k++)
-		for (const struct word_list *l = all_lists[k]; l->words; l++)
-			for (const char *const *w = l->words; *w; w++)
-				keys++;
-	return keys;
-}
-
-/* Enough slots for every word, every deletion and every listed word, at
- * most half full. */
-static bool alloc_index(struct rules_index *ix, const struct rules *r)
-{
-	size_t keys = class_keys(), size = 16;
-	int words = 0;
+	int n = 0;
 
 	for (int i = 0; i < r->nrules; i++) {
 		const struct rules_rule *x = &r->rule[i];
-		keys += phrase_keys(x->kw, x->nkw, &words);
-		keys += phrase_keys(x->neg, x->nneg, &words);
-		for (int k = 0; k < x->nctx; k++, words++)
-			keys += 1 + strlen(x->ctx[k]);
+		for (int k = 0; k < x->nkw; k++)
+			n += x->kw[k].n;
+		for (int k = 0; k < x->nneg; k++)
+			n += x->neg[k].n;
+		n += x->nctx;
 	}
-	while (size < 2 * keys)
-		size *= 2;
-	ix->mask = size - 1;
-	ix->cap = words;
-	ix->slot = calloc(size, sizeof(*ix->slot));
-	ix->word = calloc((size_t)words + 1, sizeof(*ix->word));
-	return ix->slot && ix->word;
+	return n;
+}
+
+static bool alloc_index(struct rules_index *ix, const struct rules *r)
+{
+	ix->cap = count_words(r);
+	ix->word = calloc((size_t)ix->cap + 1, sizeof(*ix->word));
+	ix->slot = calloc(256, sizeof(*ix->slot));
+	ix->mask = 255;
+	ix->text = calloc(1, 1); /* offset 0 is no key */
+	ix->ntext = ix->captext = 1;
+	return ix->word && ix->slot && ix->text;
+}
+
+/* The arenas grew by doubling: give back what they will never use. */
+static void trim(struct rules_index *ix)
+{
+	char *t = realloc(ix->text, ix->ntext);
+	struct link *l =
+	    realloc(ix->link, (size_t)(ix->nlink ? ix->nlink : 1) * sizeof(*l));
+
+	ix->text = t ? t : ix->text;
+	ix->link = l ? l : ix->link;
 }
 
 struct rules_index *rules_index_build(struct rules *r)
@@ -233,10 +285,12 @@ struct rules_index *rules_index_build(struct rules *r)
 	for (int i = 0; ok && i < r->nrules; i++)
 		ok = index_rule(ix, &r->rule[i], i);
 	for (int v = 0; ok && v < ix->nword; v++)
-		if (typo_able(ix->word[v].text))
-			ok = add_near(ix, ix->word[v].text, v);
-	if (ok)
+		if (typo_able(word_text(ix, v)))
+			ok = add_near(ix, v);
+	if (ok) {
+		trim(ix);
 		return ix;
+	}
 	rules_index_free(ix);
 	return NULL;
 }
@@ -245,12 +299,8 @@ void rules_index_free(struct rules_index *ix)
 {
 	if (!ix)
 		return;
-	for (size_t i = 0; ix->slot && i <= ix->mask; i++) {
-		free(ix->slot[i].key); /* the words' text too */
-		free(ix->slot[i].near);
-	}
-	for (int v = 0; ix->word && v < ix->nword; v++)
-		free(ix->word[v].rule);
+	free(ix->text);
+	free(ix->link);
 	free(ix->slot);
 	free(ix->word);
 	free(ix);
@@ -280,9 +330,9 @@ static void hit(struct hits *h, int id)
 static void near_hits(const struct rules_index *ix, const struct slot *s,
 		      const char *tok, struct hits *h)
 {
-	for (int i = 0; s && i < s->nnear; i++)
-		if (rules_tok_match(ix->word[s->near[i]].text, tok))
-			hit(h, s->near[i]);
+	for (int32_t l = s ? s->near : -1; l >= 0; l = ix->link[l].next)
+		if (rules_tok_match(word_text(ix, ix->link[l].id), tok))
+			hit(h, ix->link[l].id);
 }
 
 void rules_index_hits(const struct rules_index *ix, const char *tok,
@@ -311,15 +361,21 @@ bool rules_hit(const struct rules_index *ix, const struct hits *h,
 	       const char *tok, int id)
 {
 	if (h->n < 0)
-		return rules_tok_match(ix->word[id].text, tok) != 0;
+		return rules_tok_match(word_text(ix, id), tok) != 0;
 	for (int i = 0; i < h->n; i++)
 		if (h->id[i] == id)
 			return true;
 	return false;
 }
 
-const int *rules_index_rules(const struct rules_index *ix, int id, int *n)
+int rules_index_rules(const struct rules_index *ix, int id, int *out, int max)
 {
-	*n = ix->word[id].nrule;
-	return ix->word[id].rule;
+	int n = 0;
+
+	for (int32_t l = ix->word[id].rules; l >= 0; l = ix->link[l].next)
+		if (n < max)
+			out[n++] = ix->link[l].id;
+		else
+			return -1;
+	return n;
 }

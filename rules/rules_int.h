@@ -168,9 +168,9 @@ void rules_index_hits(const struct rules_index *ix, const char *tok,
 /* rules_tok_match(the word of id, tok) != 0, h being tok's hits */
 bool rules_hit(const struct rules_index *ix, const struct hits *h,
 	       const char *tok, int id);
-/* The rules (indices, ascending) with a keyword phrase whose first word
- * is id; *n of them. */
-const int *rules_index_rules(const struct rules_index *ix, int id, int *n);
+/* The rules (indices, in no order) with a keyword phrase whose first
+ * word is id, into out; how many, -1 when more than max. */
+int rules_index_rules(const struct rules_index *ix, int id, int *out, int max);
 
 /* ------------------------------------------------------- rules_ini.c */
 

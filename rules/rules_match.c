@@ -187,14 +187,17 @@ static bool add_sorted(int *a, int *n, int v)
  * list; then every rule is scored. */
 static int candidates(const struct msg *m, int *out)
 {
-	int nc = 0, nr;
+	int nc = 0, rl[CAND_MAX];
 
 	for (int k = 0; k < m->n; k++) {
 		const struct hits *h = &m->h[m->ti[k]];
 		if (h->n < 0)
 			return -1;
 		for (int i = 0; i < h->n; i++) {
-			const int *rl = rules_index_rules(m->ix, h->id[i], &nr);
+			int nr =
+			    rules_index_rules(m->ix, h->id[i], rl, CAND_MAX);
+			if (nr < 0)
+				return -1;
 			for (int j = 0; j < nr; j++)
 				if (!add_sorted(out, &nc, rl[j]))
 					return -1;
