@@ -238,6 +238,10 @@ struct rules *rules_load(const char *dir, const char *holidays_path,
 		rules_check_choice(&L);
 	}
 	bool ok = diag_errors(mine) == 0;
+	if (ok && !(r->ix = rules_index_build(r))) {
+		diag_add(mine, DIAG_ERROR, dir, 0, NULL, NULL, "out of memory");
+		ok = false;
+	}
 	diag_append(d, mine);
 	diag_free(mine);
 	if (ok)
@@ -252,29 +256,31 @@ fail:
 	return NULL;
 }
 
+static void free_phrases(struct phrase *p, int n)
+{
+	for (int k = 0; k < n; k++) {
+		for (int j = 0; j < p[k].n; j++)
+			free(p[k].tok[j]);
+		free(p[k].tok);
+		free(p[k].id);
+		free(p[k].text);
+	}
+	free(p);
+}
+
 void rules_free(struct rules *r)
 {
 	if (!r)
 		return;
+	rules_index_free(r->ix);
 	for (int i = 0; i < r->nrules; i++) {
 		struct rules_rule *x = &r->rule[i];
-		for (int k = 0; k < x->nkw; k++) {
-			for (int j = 0; j < x->kw[k].n; j++)
-				free(x->kw[k].tok[j]);
-			free(x->kw[k].tok);
-			free(x->kw[k].text);
-		}
-		free(x->kw);
-		for (int k = 0; k < x->nneg; k++) {
-			for (int j = 0; j < x->neg[k].n; j++)
-				free(x->neg[k].tok[j]);
-			free(x->neg[k].tok);
-			free(x->neg[k].text);
-		}
-		free(x->neg);
+		free_phrases(x->kw, x->nkw);
+		free_phrases(x->neg, x->nneg);
 		for (int k = 0; k < x->nctx; k++)
 			free(x->ctx[k]);
 		free(x->ctx);
+		free(x->ctx_id);
 		free(x->title);
 		free(x->name);
 		free(x->file);

@@ -363,6 +363,7 @@ static void add_phrase(struct kw_ctx *k, const char *word, bool negative)
 	p = &p[(*count)++];
 	p->text = strdup(text);
 	p->weight = weight;
+	p->id = NULL; /* rules_index_build */
 	p->n = 0;
 	p->tok = calloc((size_t)t.n, sizeof(char *));
 	for (int i = 0; i < t.n; i++)

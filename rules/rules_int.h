@@ -8,6 +8,7 @@
  *   rules_text.c   words: tokenising, typos, fillers; small helpers
  *   rules_match.c  scoring a message, the numbered choice, closers, digits
  *   rules_reply.c  suppression, rendering the reply, the dry run
+ *   rules_index.c  the keyword index built at load: word -> id, typos
  */
 #ifndef SIMPUL_RULES_INT_H
 #define SIMPUL_RULES_INT_H
@@ -45,6 +46,7 @@ struct phrase {
 	char *text; /* as written, for messages */
 	int n;
 	char **tok; /* normalised tokens */
+	int *id;    /* their ids in the keyword index */
 	int weight;
 };
 
@@ -61,7 +63,8 @@ struct rules_rule {
 	int priority, due_days;
 	struct phrase *neg; /* negative phrases: subtract their weight */
 	int nneg;
-	char **ctx; /* context words: +1 each, at most 2 */
+	char **ctx;  /* context words: +1 each, at most 2 */
+	int *ctx_id; /* their ids in the keyword index */
 	int nctx;
 	enum kind kind;
 	char *title; /* for a numbered choice: "Syarat KK" */
@@ -80,6 +83,7 @@ struct rules {
 	char *menu_target[10];
 	int menu_target_line[10];
 	char *menu_file;
+	struct rules_index *ix; /* built once everything is loaded */
 };
 
 /* The state of one rules_load: the set being built and where problems
@@ -108,11 +112,11 @@ const char *rules_closed_suffix(const char *text);
 /* Lower case, transliterated, single letters joined, repeats collapsed;
  * fillers (greetings, honorifics) marked. */
 void rules_tokenize(const char *text, struct tokens *t);
+/* The same words, no filler marked (rules_choose looks them up). */
+void rules_words(const char *text, struct tokens *t);
 int rules_edit_distance(const char *a, const char *b);
 /* 0 no, 1 exact, 2 one-letter typo (keywords of 5 letters or more) */
 int rules_tok_match(const char *kw, const char *in);
-/* The meaningful (non-filler) tokens of t, in order; returns how many. */
-int rules_content(const struct tokens *t, const char **out);
 /* A number as comparable digits (62812...), "" when not a phone number. */
 void rules_phone_key(const char *number, char *buf, size_t n);
 /* fprintf to f, nothing when f is NULL (the dry run's trace) */
@@ -123,8 +127,50 @@ void rules_addf(char *buf, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* tok is one of the NULL-terminated list */
 bool rules_in_list(const char *tok, const char *const *list);
-/* Greeting words, NULL-terminated (rules_text.c). */
-extern const char *const rules_salutations[];
+
+/* ----------------------------------------------------- rules_index.c */
+
+/* What a word is besides a keyword, from the word lists of rules_text.c
+ * and rules_match.c, looked up in the same hash as the keywords. */
+enum word_class {
+	WC_FILLER = 1u << 0,	    /* a greeting or filler: no request */
+	WC_SALUTATION = 1u << 1,    /* makes a message a greeting */
+	WC_HONORIFIC = 1u << 2,	    /* "pak", "min": a call */
+	WC_CLOSER = 1u << 3,	    /* "makasih", "ok": closes a talk */
+	WC_CLOSER_EXTRA = 1u << 4,  /* may stand around a closer word */
+	WC_PLACE = 1u << 5,	    /* a complaint's place or duration */
+	WC_DURATION_UNIT = 1u << 6, /* after a number: "3 hari" */
+};
+struct word_list {
+	const char *const *words; /* NULL-terminated */
+	unsigned cls;
+};
+/* NULL-terminated tables of the lists (rules_text.c, rules_match.c) */
+extern const struct word_list rules_text_lists[], rules_match_lists[];
+
+/* The keyword words one message word matches (rules_tok_match != 0), by
+ * id; n = -1 when there are more than HIT_MAX (then rules_hit compares).
+ * cls: its word classes. */
+#define HIT_MAX 8
+struct hits {
+	int n;
+	unsigned cls;
+	int id[HIT_MAX];
+};
+
+/* Interns every keyword, negative and context word of r (phrase->id,
+ * rule->ctx_id) and indexes them; NULL when out of memory. */
+struct rules_index *rules_index_build(struct rules *r);
+void rules_index_free(struct rules_index *ix);
+/* Looks the message word tok up once: h gets what it matches. */
+void rules_index_hits(const struct rules_index *ix, const char *tok,
+		      struct hits *h);
+/* rules_tok_match(the word of id, tok) != 0, h being tok's hits */
+bool rules_hit(const struct rules_index *ix, const struct hits *h,
+	       const char *tok, int id);
+/* The rules (indices, in no order) with a keyword phrase whose first
+ * word is id, into out; how many, -1 when more than max. */
+int rules_index_rules(const struct rules_index *ix, int id, int *out, int max);
 
 /* ------------------------------------------------------- rules_ini.c */
 

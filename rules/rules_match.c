@@ -91,6 +91,9 @@ static const struct rules_rule *by_fallback(const struct rules *r,
 #define MIN_SCORE   3
 #define CLOSE	    1
 #define MAX_CHOICES 3
+/* Rules scored from a buffer on the stack; a message whose words start
+ * keyword phrases of more rules scores every rule on the heap. */
+#define CAND_MAX 24
 
 struct cand {
 	const struct rules_rule *rule;
@@ -99,11 +102,46 @@ struct cand {
 	char expl[200];
 };
 
-/* Where the phrase starts in tok (not in used[]), or -1; the tokens it
- * takes are written to at[]. */
-static int find_phrase(const struct phrase *p, const char **tok, int n,
+/* One message against the keyword index: each word looked up once. */
+struct msg {
+	const struct rules_index *ix;
+	const struct tokens *t;
+	int n;			     /* the meaningful (non-filler) words */
+	const char *tok[MAX_TOKENS]; /* them, in order */
+	int ti[MAX_TOKENS];	     /* their index in t */
+	struct hits h[MAX_TOKENS];   /* per word of t, fillers too */
+};
+
+/* Looks up every word of t, marking its fillers (rules_words left them
+ * unmarked: the index knows them). */
+static void msg_init(struct msg *m, const struct rules *r, struct tokens *t)
+{
+	m->ix = r->ix;
+	m->t = t;
+	m->n = 0;
+	for (int i = 0; i < t->n; i++) {
+		rules_index_hits(r->ix, t->tok[i], &m->h[i]);
+		t->filler[i] = m->h[i].cls & WC_FILLER;
+		if (!t->filler[i]) {
+			m->ti[m->n] = i;
+			m->tok[m->n++] = t->tok[i];
+		}
+	}
+}
+
+/* Meaningful word k is keyword word id (rules_tok_match). */
+static bool word_is(const struct msg *m, int k, int id)
+{
+	return rules_hit(m->ix, &m->h[m->ti[k]], m->tok[k], id);
+}
+
+/* Where the phrase starts in m's words (not in used[]), or -1; the words
+ * it takes are written to at[]. */
+static int find_phrase(const struct phrase *p, const struct msg *m,
 		       const bool *used, enum match_mode mode, int *at)
 {
+	int n = m->n;
+
 	for (int i = 0; i < n; i++) {
 		int k = i, j = 0;
 		if (mode != MATCH_ANY && i > 0)
@@ -112,8 +150,7 @@ static int find_phrase(const struct phrase *p, const char **tok, int n,
 			int gap = j ? 2 : 1; /* one word may sit between */
 			int found = -1;
 			for (int g = 0; g < gap && k + g < n && found < 0; g++)
-				if (!used[k + g] &&
-				    rules_tok_match(p->tok[j], tok[k + g]))
+				if (!used[k + g] && word_is(m, k + g, p->id[j]))
 					found = k + g;
 			if (found < 0)
 				break;
@@ -125,6 +162,48 @@ static int find_phrase(const struct phrase *p, const char **tok, int n,
 			return i;
 	}
 	return -1;
+}
+
+/* v into the ascending list a (no repeats); false when it is full. */
+static bool add_sorted(int *a, int *n, int v)
+{
+	int i = *n;
+
+	while (i > 0 && a[i - 1] > v)
+		i--;
+	if (i > 0 && a[i - 1] == v)
+		return true;
+	if (*n == CAND_MAX)
+		return false;
+	memmove(a + i + 1, a + i, (size_t)(*n - i) * sizeof(*a));
+	a[i] = v;
+	(*n)++;
+	return true;
+}
+
+/* The rules worth scoring, in file order: those with a keyword phrase
+ * whose first word is in the message (a phrase is found from its first
+ * word on). -1: more than CAND_MAX, or a word with too many hits to
+ * list; then every rule is scored. */
+static int candidates(const struct msg *m, int *out)
+{
+	int nc = 0, rl[CAND_MAX];
+
+	for (int k = 0; k < m->n; k++) {
+		const struct hits *h = &m->h[m->ti[k]];
+		if (h->n < 0)
+			return -1;
+		for (int i = 0; i < h->n; i++) {
+			int nr =
+			    rules_index_rules(m->ix, h->id[i], rl, CAND_MAX);
+			if (nr < 0)
+				return -1;
+			for (int j = 0; j < nr; j++)
+				if (!add_sorted(out, &nc, rl[j]))
+					return -1;
+		}
+	}
+	return nc;
 }
 
 static const char *const place_words[] = {
@@ -140,25 +219,22 @@ static const char *const duration_words[] = {
     "terus",	"lama",	   "kemarin", "semalam", NULL};
 
 /* A complaint's place or duration, in all the words (fillers too). */
-static bool place_or_duration(const struct tokens *t)
+static bool place_or_duration(const struct msg *m)
 {
+	const struct tokens *t = m->t;
+
 	for (int i = 0; i < t->n; i++) {
-		const char *w = t->tok[i];
-		bool num_next =
-		    i + 1 < t->n && isdigit((unsigned char)t->tok[i + 1][0]);
-		if (rules_in_list(w, place_words) ||
-		    rules_in_list(w, duration_words))
+		if (m->h[i].cls & WC_PLACE)
 			return true;
-		if (isdigit((unsigned char)w[0]) && i + 1 < t->n &&
-		    rules_in_list(t->tok[i + 1], duration_units))
+		if (isdigit((unsigned char)t->tok[i][0]) && i + 1 < t->n &&
+		    (m->h[i + 1].cls & WC_DURATION_UNIT))
 			return true;
-		(void)num_next;
 	}
 	return false;
 }
 
-/* The keywords of rule in tok: their weight sum, c->used and c->expl. */
-static int keyword_sum(const struct rules_rule *rule, const char **tok, int n,
+/* The keywords of rule in m: their weight sum, c->used and c->expl. */
+static int keyword_sum(const struct rules_rule *rule, const struct msg *m,
 		       struct cand *c)
 {
 	int sum = 0, at[MAX_TOKENS];
@@ -166,7 +242,7 @@ static int keyword_sum(const struct rules_rule *rule, const char **tok, int n,
 	for (int k = 0; k < rule->nkw; k++) {
 		const struct phrase *p = &rule->kw[k];
 		if (p->n > MAX_TOKENS ||
-		    find_phrase(p, tok, n, c->used, rule->mode, at) < 0)
+		    find_phrase(p, m, c->used, rule->mode, at) < 0)
 			continue;
 		for (int j = 0; j < p->n; j++)
 			c->used[at[j]] = true;
@@ -179,14 +255,16 @@ static int keyword_sum(const struct rules_rule *rule, const char **tok, int n,
 
 /* Context words are looked for among all the words, fillers too: "bikin"
  * is a filler for keywords but says that a document is wanted. */
-static int context_sum(const struct rules_rule *rule, const struct tokens *t,
+static int context_sum(const struct rules_rule *rule, const struct msg *m,
 		       struct cand *c)
 {
+	const struct tokens *t = m->t;
 	int sum = 0;
 
 	for (int k = 0; k < rule->nctx && sum < 2; k++)
 		for (int i = 0; i < t->n; i++)
-			if (rules_tok_match(rule->ctx[k], t->tok[i])) {
+			if (rules_hit(m->ix, &m->h[i], t->tok[i],
+				      rule->ctx_id[k])) {
 				sum++;
 				rules_addf(c->expl, sizeof(c->expl),
 					   " + context '%s' 1", rule->ctx[k]);
@@ -195,7 +273,7 @@ static int context_sum(const struct rules_rule *rule, const struct tokens *t,
 	return sum;
 }
 
-static int negative_sum(const struct rules_rule *rule, const char **tok, int n,
+static int negative_sum(const struct rules_rule *rule, const struct msg *m,
 			struct cand *c)
 {
 	int sum = 0, at[MAX_TOKENS];
@@ -204,7 +282,7 @@ static int negative_sum(const struct rules_rule *rule, const char **tok, int n,
 	for (int k = 0; k < rule->nneg; k++) {
 		const struct phrase *p = &rule->neg[k];
 		if (p->n > MAX_TOKENS ||
-		    find_phrase(p, tok, n, none, MATCH_ANY, at) < 0)
+		    find_phrase(p, m, none, MATCH_ANY, at) < 0)
 			continue;
 		sum += p->weight;
 		rules_addf(c->expl, sizeof(c->expl), " - negative '%s' %d",
@@ -213,35 +291,41 @@ static int negative_sum(const struct rules_rule *rule, const char **tok, int n,
 	return sum;
 }
 
-/* Scores every keyword rule into c[], best first; returns how many
- * reached MIN_SCORE and passed their gate. */
+/* Scores one keyword rule into x; false when no keyword of it matched. */
+static bool score_one(const struct rules_rule *rule, const struct msg *m,
+		      bool place, struct cand *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->rule = rule;
+	int kw = keyword_sum(rule, m, x);
+	if (kw == 0)
+		return false;
+	x->score = kw + context_sum(rule, m, x);
+	if (rule->kind == KIND_COMPLAINT && kw >= 2 && place) {
+		x->score += 2;
+		rules_addf(x->expl, sizeof(x->expl), " + place/duration 2");
+	}
+	x->score -= negative_sum(rule, m, x);
+	return true;
+}
+
+/* Scores the keyword rules ri[] (every rule when nri < 0) into c[],
+ * best first; returns how many reached MIN_SCORE and passed their gate. */
 static int score_all(const struct rules *r, const struct rules_input *in,
-		     bool open, const struct tokens *t, const char **tok, int n,
+		     bool open, const struct msg *m, const int *ri, int nri,
 		     struct cand *c, bool *all_keywords, FILE *tr)
 {
-	int nc = 0;
+	int nc = 0, n = m->n;
 	bool covered[MAX_TOKENS] = {false}, all = n > 0;
-	bool place = place_or_duration(t);
+	bool place = place_or_duration(m);
 
-	for (int i = 0; i < r->nrules; i++) {
-		const struct rules_rule *rule = &r->rule[i];
-		struct cand *x = &c[nc];
-		if (rule->mode == MATCH_FALLBACK)
+	for (int q = 0; q < (nri < 0 ? r->nrules : nri); q++) {
+		const struct rules_rule *rule = &r->rule[nri < 0 ? q : ri[q]];
+		if (rule->mode == MATCH_FALLBACK ||
+		    !score_one(rule, m, place, &c[nc]))
 			continue;
-		memset(x, 0, sizeof(*x));
-		x->rule = rule;
-		int kw = keyword_sum(rule, tok, n, x);
-		if (kw == 0)
-			continue;
-		x->score = kw + context_sum(rule, t, x);
-		if (rule->kind == KIND_COMPLAINT && kw >= 2 && place) {
-			x->score += 2;
-			rules_addf(x->expl, sizeof(x->expl),
-				   " + place/duration 2");
-		}
-		x->score -= negative_sum(rule, tok, n, x);
 		for (int k = 0; k < n; k++)
-			covered[k] = covered[k] || x->used[k];
+			covered[k] = covered[k] || c[nc].used[k];
 		nc++;
 	}
 	for (int k = 0; k < n; k++)
@@ -303,25 +387,36 @@ static const char *const closer_extra[] = {
     "lurah",  NULL};
 
 /* Words that make a message a greeting (the menu answers it) besides
- * rules_salutations, as opposed to fillers alone ("mau tanya", "pak lurah
- * ada?"). Normalised. */
+ * the salutations of rules_text.c, as opposed to fillers alone ("mau tanya",
+ * "pak lurah ada?"). Normalised. */
 static const char *const greeting_words[] = {"p",      "menu", "horas",
 					     "sugeng", "tabe", NULL};
 static const char *const honorifics[] = {
     "lurah", "k",   "kk",    "min", "admin", "pak",  "bapak", "bu",
     "ibu",   "kak", "kakak", "mas", "mbak",  "bang", "om",    NULL};
 
+const struct word_list rules_match_lists[] = {
+    {place_words, WC_PLACE},
+    {duration_words, WC_PLACE},
+    {duration_units, WC_DURATION_UNIT},
+    {closer_core, WC_CLOSER},
+    {closer_extra, WC_CLOSER_EXTRA},
+    {greeting_words, WC_SALUTATION},
+    {honorifics, WC_HONORIFIC},
+    {NULL, 0},
+};
+
 /* Only a greeting (fillers and honorifics around it), or only a call
  * ("min", "pak"): answer the menu. */
-static bool is_greeting(const struct tokens *t)
+static bool is_greeting(const struct msg *m)
 {
+	const struct tokens *t = m->t;
 	bool greet = false, call = t->n > 0;
 
 	for (int i = 0; i < t->n; i++) {
-		bool h = rules_in_list(t->tok[i], honorifics);
+		bool h = m->h[i].cls & WC_HONORIFIC;
 		call = call && h;
-		if (rules_in_list(t->tok[i], rules_salutations) ||
-		    rules_in_list(t->tok[i], greeting_words))
+		if (m->h[i].cls & WC_SALUTATION)
 			greet = true;
 		else if (!t->filler[i] && !h)
 			return false;
@@ -330,15 +425,15 @@ static bool is_greeting(const struct tokens *t)
 }
 
 /* A message of thanks or "ok" only: a closer, never the menu. */
-static bool is_closer(const struct tokens *t)
+static bool is_closer(const struct msg *m)
 {
+	const struct tokens *t = m->t;
 	bool core = false;
 
 	for (int i = 0; i < t->n; i++) {
-		const char *w = t->tok[i];
-		if (rules_in_list(w, closer_core))
+		if (m->h[i].cls & WC_CLOSER)
 			core = true;
-		else if (!t->filler[i] && !rules_in_list(w, closer_extra))
+		else if (!t->filler[i] && !(m->h[i].cls & WC_CLOSER_EXTRA))
 			return false;
 	}
 	return core;
@@ -423,13 +518,16 @@ const struct rules_rule *rules_choose(const struct rules *r,
 				      struct rules_result *res, FILE *tr)
 {
 	struct tokens t;
-	const char *tok[MAX_TOKENS];
-	struct cand *c;
+	struct msg m;
+	struct cand cbuf[CAND_MAX], *c = cbuf;
+	int ri[CAND_MAX];
 	const struct rules_rule *rule;
 	char ref[32];
 
-	rules_tokenize(in->text, &t);
-	int n = rules_content(&t, tok);
+	rules_words(in->text, &t);
+	msg_init(&m, r, &t);
+	const char **tok = m.tok;
+	int n = m.n;
 	if (tr) {
 		rules_tracef(tr, "words:");
 		for (int i = 0; i < t.n; i++)
@@ -445,7 +543,7 @@ const struct rules_rule *rules_choose(const struct rules *r,
 			     ref, rule->name);
 		return rule;
 	}
-	if (is_closer(&t)) {
+	if (is_closer(&m)) {
 		res->closer = true;
 		snprintf(res->why, sizeof(res->why), "thanks or ok only");
 		rules_tracef(tr, "closer: thanks or ok only\n");
@@ -460,15 +558,16 @@ const struct rules_rule *rules_choose(const struct rules *r,
 	}
 	rules_tracef(tr, "scores:\n");
 	bool all_keywords = false;
-	c = calloc((size_t)r->nrules + 1, sizeof(*c));
-	if (!c)
+	int nri = candidates(&m, ri);
+	if (nri < 0 && !(c = calloc((size_t)r->nrules + 1, sizeof(*c))))
 		return NULL;
-	int nc = score_all(r, in, open, &t, tok, n, c, &all_keywords, tr);
+	int nc = score_all(r, in, open, &m, ri, nri, c, &all_keywords, tr);
 	rule = nc > 0 ? pick(res, c, nc, all_keywords) : NULL;
-	free(c);
+	if (c != cbuf)
+		free(c);
 	if (rule || res->nchoices > 1)
 		return rule;
-	if (is_greeting(&t) && r->menu >= 0) {
+	if (is_greeting(&m) && r->menu >= 0) {
 		rule = &r->rule[r->menu];
 		const char *no = rules_gate(r, rule, in, open);
 		rules_tracef(tr, "greeting only -> [menu]%s%s\n",

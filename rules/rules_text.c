@@ -21,7 +21,7 @@ bool rules_uses(const char *text, enum template_var v)
  * keeps only "kk hilang". */
 /* Salutations: the words that make a message a greeting (rules_match.c)
  * and fillers too. Normalised. */
-const char *const rules_salutations[] = {
+static const char *const salutations[] = {
     "asalamualaikum", "asalamu", "alaikum",
     "asalamualaikom", "salam",	 "halo",
     "helo",	      "hai",	 "hi",
@@ -56,10 +56,27 @@ static const char *const fillers[] = {
     "bae",	 "lah",	      "lho",	       "to",
     "pripun",	 "bagimana",  "gimana",	       NULL};
 
+const struct word_list rules_text_lists[] = {
+    {salutations, WC_SALUTATION | WC_FILLER},
+    {fillers, WC_FILLER},
+    {NULL, 0},
+};
+
 static bool is_filler(const char *tok)
 {
-	return rules_in_list(tok, rules_salutations) ||
-	       rules_in_list(tok, fillers);
+	return rules_in_list(tok, salutations) || rules_in_list(tok, fillers);
+}
+
+/* gsm_transliterate changes only '`' and TAB of ASCII, both into
+ * separators as they are themselves: text without a byte >= 0x80 (most
+ * messages) skips its table walk per character, a sixth of a message's
+ * matching. */
+static bool ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s & 0x80)
+			return false;
+	return true;
 }
 
 /* Lower case, transliterated, every non-alphanumeric byte a separator;
@@ -68,12 +85,20 @@ static bool is_filler(const char *tok)
  * as they are (ticket numbers). */
 void rules_tokenize(const char *text, struct tokens *t)
 {
+	rules_words(text, t);
+	for (int i = 0; i < t->n; i++)
+		t->filler[i] = is_filler(t->tok[i]);
+}
+
+void rules_words(const char *text, struct tokens *t)
+{
 	char raw[1024];
 	char *words[MAX_TOKENS];
 	int nw = 0;
 
 	snprintf(raw, sizeof(raw), "%s", text ? text : "");
-	gsm_transliterate(raw);
+	if (!ascii_only(raw))
+		gsm_transliterate(raw);
 	for (char *p = raw; *p; p++)
 		*p = isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80)
 			 ? (char)tolower((unsigned char)*p)
@@ -113,7 +138,7 @@ void rules_tokenize(const char *text, struct tokens *t)
 				out[w++] = out[r];
 		out[w] = '\0';
 		t->tok[t->n] = out;
-		t->filler[t->n] = is_filler(out);
+		t->filler[t->n] = false;
 		t->n++;
 		used += w + 1;
 	}
@@ -203,17 +228,6 @@ int rules_tok_match(const char *kw, const char *in)
 	return 0;
 }
 
-/* The meaningful (non-filler) tokens of t, in order. */
-int rules_content(const struct tokens *t, const char **out)
-{
-	int n = 0;
-
-	for (int i = 0; i < t->n; i++)
-		if (!t->filler[i])
-			out[n++] = t->tok[i];
-	return n;
-}
-
 /* A number as comparable digits (62812...): common/phone.c is the one
  * place that knows Indonesian number forms. "" for anything that is not a
  * phone number (alphanumeric senders, short codes). */
@@ -241,8 +255,9 @@ void rules_tracef(FILE *f, const char *fmt, ...)
 
 bool rules_in_list(const char *tok, const char *const *list)
 {
+	/* the first letter first: the lists are walked for every word */
 	for (; *list; list++)
-		if (strcmp(*list, tok) == 0)
+		if (**list == *tok && strcmp(*list, tok) == 0)
 			return true;
 	return false;
 }
