@@ -205,7 +205,16 @@ struct store *store_open_version(const char *path, int to, char *err,
 	 * flushes otherwise spill to /var/tmp, ~136 KB written per inbound
 	 * SMS with its reply (the SD card on a Pi), and a statement journal
 	 * is never read after a crash, so durability is unchanged. */
-	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	/* page_size=1024 for a new store: a WAL frame is a whole page, and a
+	 * commit touches one page in each of ~25 b-trees (the messages, the
+	 * conversation and the contact with their indexes, FTS5), so 4 KiB
+	 * pages wrote ~180 KB per inbound SMS with its reply and 1 KiB ~70
+	 * KB (bench/README.md, issue 17). It must come before journal_mode:
+	 * switching to WAL writes the header of an empty database. On a store
+	 * that exists it does nothing (in WAL mode the page size is fixed
+	 * without a VACUUM outside WAL), so old stores keep 4 KiB. */
+	if (store_exec(st, "PRAGMA page_size=1024;"
+			   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			   "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"))
 		goto fail;
 	int v = store_version(st);
