@@ -49,6 +49,11 @@ void outbox_set_hold(struct outbox *ob, outbox_hold_fn fn, void *ud);
 void outbox_kick(struct outbox *ob);
 
 void outbox_sent(struct outbox *ob, int64_t id, const char *external_id);
+/* outbox_sent() with also(ud) (the driver's own rows) written in the
+ * same transaction as 'sent'; also returns 0 when done. If that fails,
+ * also(ud) is called again and 'sent' written, each on its own. */
+void outbox_sent_also(struct outbox *ob, int64_t id, const char *external_id,
+		      int (*also)(void *ud), void *ud);
 void outbox_retry(struct outbox *ob, int64_t id, const char *reason,
 		  int64_t delay_ms);
 void outbox_failed(struct outbox *ob, int64_t id, const char *reason);
