@@ -291,7 +291,7 @@ def outbox_state(db):
         return (0, 0, 0)
 
 
-def run_live(tmp, n, timeout, rules):
+def run_live(tmp, n, timeout, rules, gap=0.0):
     """simpuld idle on an empty SIM, then N SMS arrive while it runs.
     Returns its idle memory, the peak during the burst, and what it wrote
     per SMS from the first arrival until every auto-reply is sent and the
@@ -318,8 +318,10 @@ def run_live(tmp, n, timeout, rules):
         t0 = time.monotonic()
         for i in range(n):
             sim.sms(f"+62812{300000 + i:06d}", TEXTS[i % len(TEXTS)].format(i=i))
-            if i % 10 == 0:
+            if i % 10 == 0 or gap:
                 mem()
+            if gap:  # one at a time: each reply goes out before the next
+                time.sleep(gap)
         end = time.monotonic() + timeout
         last, still = None, 0
         while time.monotonic() < end:
@@ -357,7 +359,7 @@ def live_report(a):
     for k in range(a.repeat):
         tmp = tempfile.mkdtemp(prefix="simpul-bench-live-")
         try:
-            r = run_live(tmp, a.n, a.timeout, a.rules)
+            r = run_live(tmp, a.n, a.timeout, a.rules, a.gap)
             runs.append(r)
             print(f"  run {k + 1}: idle RssAnon {r['idle_anon']:.2f} MB "
                   f"(VmRSS {r['idle_rss']:.1f}); peak RssAnon "
@@ -406,6 +408,9 @@ def main():
     ap.add_argument("--live", action="store_true",
                     help="simpuld only: idle memory, then N SMS arriving "
                     "while it runs; peak RssAnon and bytes written per SMS")
+    ap.add_argument("--gap", type=float, default=0.0,
+                    help="for --live: seconds between two arrivals (default"
+                    " 0: all at once; 1.5: one by one, as in an office)")
     ap.add_argument("--rules", choices=("office", "shipped"),
                     default="shipped",
                     help="rules for --live (default shipped: every SMS "

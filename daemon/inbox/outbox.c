@@ -15,8 +15,9 @@
 
 struct chan {
 	struct outbox_driver drv;
-	int64_t inflight; /* message id, 0 if none */
-	uint64_t next_ok; /* monotonic ms: pacing */
+	int64_t inflight;	  /* message id, 0 if none */
+	uint64_t next_ok;	  /* monotonic ms: pacing */
+	struct store_out claimed; /* by outbox_claim(), if claimed.id */
 };
 
 struct outbox {
@@ -50,6 +51,7 @@ void outbox_free(struct outbox *ob)
 {
 	if (!ob)
 		return;
+	outbox_unclaim(ob);
 	if (ob->timer)
 		loop_timer_cancel(ob->loop, ob->timer);
 	free(ob);
@@ -157,19 +159,16 @@ static int next_free(struct outbox *ob, struct chan *c, struct store_out *m)
 	return -1;
 }
 
-static void start_one(struct outbox *ob, struct chan *c)
+static bool can_start(struct chan *c)
 {
-	struct store_out m;
+	return !c->inflight && !c->claimed.id && loop_now_ms() >= c->next_ok &&
+	       (!c->drv.ready || c->drv.ready(c->drv.ud));
+}
 
-	if (c->inflight || loop_now_ms() < c->next_ok ||
-	    (c->drv.ready && !c->drv.ready(c->drv.ud)))
-		return;
-	if (next_free(ob, c, &m))
-		return;
-	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
-		free(m.body);
-		return;
-	}
+/* A message marked 'sending' in a commit that has returned goes to its
+ * channel's driver. */
+static void send_claimed(struct outbox *ob, struct chan *c, struct store_out m)
+{
 	c->inflight = m.id;
 	c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
 	int r = c->drv.send(c->drv.ud, m.id, m.to, m.body);
@@ -179,6 +178,61 @@ static void start_one(struct outbox *ob, struct chan *c)
 		outbox_retry(ob, m.id, NULL, r);
 	} else if (r < 0) {
 		outbox_failed(ob, m.id, "could not start sending");
+	}
+}
+
+static void start_one(struct outbox *ob, struct chan *c)
+{
+	struct store_out m = c->claimed;
+
+	if (m.id) {
+		c->claimed.id = 0;
+		send_claimed(ob, c, m);
+		return;
+	}
+	if (!can_start(c))
+		return;
+	if (next_free(ob, c, &m))
+		return;
+	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
+		free(m.body);
+		return;
+	}
+	send_claimed(ob, c, m);
+}
+
+/* The claim joins the caller's transaction (an inbound SMS with the
+ * reply it queued): one WAL sync fewer per reply (issue 17). It is
+ * written by that transaction's COMMIT, which returns only once durable
+ * (synchronous=FULL), before outbox_kick() hands the message to its
+ * driver; so, as with a claim of its own, a crash after the send started
+ * finds it 'sending' and sends it again (README, "Delivery guarantees"),
+ * never silently twice. Nothing starts here: a rolled-back transaction
+ * takes the claims with it (outbox_unclaim). */
+void outbox_claim(struct outbox *ob)
+{
+	for (int i = 0; i < ob->nchans && !ob->stopped; i++) {
+		struct chan *c = &ob->chans[i];
+		struct store_out m;
+
+		if (!can_start(c) || next_free(ob, c, &m))
+			continue;
+		if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
+			free(m.body);
+			continue;
+		}
+		c->claimed = m;
+	}
+}
+
+void outbox_unclaim(struct outbox *ob)
+{
+	for (int i = 0; i < ob->nchans; i++) {
+		struct chan *c = &ob->chans[i];
+
+		if (c->claimed.id)
+			free(c->claimed.body);
+		c->claimed.id = 0;
 	}
 }
 

@@ -87,8 +87,12 @@ static int on_sms(void *ud, const struct modem_sms *p)
 				  app_now_ms(s->app));
 	else if (r > 0)
 		r = 0;
+	/* The reply goes out after this commit: claimed in it (outbox.h) */
+	if (r == 0)
+		outbox_claim(s->app->ob);
 	if (r || inbox_commit(s->app->ib)) {
 		inbox_rollback(s->app->ib);
+		outbox_unclaim(s->app->ob);
 		log_msg(LOG_ERR,
 			"an incoming SMS (SIM index %d) could not be "
 			"stored; it stays on the SIM and is read "
