@@ -201,6 +201,19 @@ static void start_one(struct outbox *ob, struct chan *c)
 	send_claimed(ob, c, m);
 }
 
+static void claim_one(struct outbox *ob, struct chan *c)
+{
+	struct store_out m;
+
+	if (ob->stopped || !can_start(c) || next_free(ob, c, &m))
+		return;
+	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
+		free(m.body);
+		return;
+	}
+	c->claimed = m;
+}
+
 /* The claim joins the caller's transaction (an inbound SMS with the
  * reply it queued): one WAL sync fewer per reply (issue 17). It is
  * written by that transaction's COMMIT, which returns only once durable
@@ -211,18 +224,8 @@ static void start_one(struct outbox *ob, struct chan *c)
  * takes the claims with it (outbox_unclaim). */
 void outbox_claim(struct outbox *ob)
 {
-	for (int i = 0; i < ob->nchans && !ob->stopped; i++) {
-		struct chan *c = &ob->chans[i];
-		struct store_out m;
-
-		if (!can_start(c) || next_free(ob, c, &m))
-			continue;
-		if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
-			free(m.body);
-			continue;
-		}
-		c->claimed = m;
-	}
+	for (int i = 0; i < ob->nchans; i++)
+		claim_one(ob, &ob->chans[i]);
 }
 
 void outbox_unclaim(struct outbox *ob)
@@ -270,10 +273,11 @@ void outbox_sent(struct outbox *ob, int64_t id, const char *external_id)
 	outbox_kick(ob);
 }
 
-/* One commit instead of two for the driver's last rows and 'sent'
- * (bench/README.md, issue 17: every commit is a WAL sync on the SD
- * card). Still committed before outbox_kick(), which may claim the next
- * message: a claim must be durable before its send starts. */
+/* One commit instead of three for the driver's last rows, 'sent' and
+ * the claim of the channel's next message, if one is waiting (a burst;
+ * bench/README.md, issue 17: every commit is a WAL sync on the SD card).
+ * The claim is durable when the COMMIT returns, before outbox_kick()
+ * starts its send (outbox_claim). */
 void outbox_sent_also(struct outbox *ob, int64_t id, const char *external_id,
 		      int (*also)(void *ud), void *ud)
 {
@@ -282,9 +286,15 @@ void outbox_sent_also(struct outbox *ob, int64_t id, const char *external_id,
 	if (store_begin(ob->st) == STORE_OK) {
 		if (also(ud) == 0 &&
 		    store_outbox_set(ob->st, id, "sent", external_id, NULL,
-				     0) == STORE_OK &&
-		    store_commit(ob->st) == STORE_OK)
-			goto done;
+				     0) == STORE_OK) {
+			if (c) {
+				c->inflight = 0;
+				claim_one(ob, c);
+			}
+			if (store_commit(ob->st) == STORE_OK)
+				goto done;
+			outbox_unclaim(ob);
+		}
 		store_rollback(ob->st);
 	}
 	/* Not in one transaction: each on its own, as before. */
