@@ -314,7 +314,7 @@ def clerk_requests(d, db):
         bigdb.get(d, path)
 
 
-def run_live(tmp, n, timeout, rules, store=None):
+def run_live(tmp, n, timeout, rules, store=None, gap=0.0):
     """simpuld idle on an empty SIM, then N SMS arrive while it runs.
     Returns its idle memory, the peak during the burst, and what it wrote
     per SMS from the first arrival until every auto-reply is sent and the
@@ -351,8 +351,10 @@ def run_live(tmp, n, timeout, rules, store=None):
         t0 = time.monotonic()
         for i in range(n):
             sim.sms(f"+62812{300000 + i:06d}", TEXTS[i % len(TEXTS)].format(i=i))
-            if i % 10 == 0:
+            if i % 10 == 0 or gap:
                 mem()
+            if gap:  # one at a time: each reply goes out before the next
+                time.sleep(gap)
         end = time.monotonic() + timeout
         last, still = None, 0
         while time.monotonic() < end:
@@ -391,7 +393,7 @@ def live_report(a):
     for k in range(a.repeat):
         tmp = tempfile.mkdtemp(prefix="simpul-bench-live-")
         try:
-            r = run_live(tmp, a.n, a.timeout, a.rules, a.db)
+            r = run_live(tmp, a.n, a.timeout, a.rules, a.db, a.gap)
             runs.append(r)
             clerk = ("" if r["clerk_anon"] is None else
                      f"after the clerk's requests {r['clerk_anon']:.2f} MB; ")
@@ -446,6 +448,9 @@ def main():
     ap.add_argument("--live", action="store_true",
                     help="simpuld only: idle memory, then N SMS arriving "
                     "while it runs; peak RssAnon and bytes written per SMS")
+    ap.add_argument("--gap", type=float, default=0.0,
+                    help="for --live: seconds between two arrivals (default"
+                    " 0: all at once; 1.5: one by one, as in an office)")
     ap.add_argument("--rules", choices=("office", "shipped"),
                     default="shipped",
                     help="rules for --live (default shipped: every SMS "

@@ -22,6 +22,8 @@ struct chan {
 	/* Claimed 'sending', waiting for the WAL sync before it goes. */
 	char to[80];
 	char *body;
+	/* Claimed in a caller's durable commit (outbox_claim), if its id. */
+	struct store_out claimed;
 };
 
 struct outbox {
@@ -56,6 +58,7 @@ void outbox_free(struct outbox *ob)
 {
 	if (!ob)
 		return;
+	outbox_unclaim(ob);
 	if (ob->timer)
 		loop_timer_cancel(ob->loop, ob->timer);
 	free(ob);
@@ -244,16 +247,71 @@ static void claim(struct outbox *ob, struct chan *c, struct store_out *m)
 		claimed(c, false);
 }
 
+static bool can_start(struct chan *c)
+{
+	return !c->inflight && !c->claimed.id && loop_now_ms() >= c->next_ok &&
+	       (!c->drv.ready || c->drv.ready(c->drv.ud));
+}
+
+/* A message claimed in its caller's commit (outbox_claim) goes at once:
+ * that COMMIT was synced before it returned. Any other is claimed here
+ * (claim: with its own commit, synced off the loop). */
 static void start_one(struct outbox *ob, struct chan *c)
+{
+	struct store_out m = c->claimed;
+
+	if (m.id) {
+		c->claimed.id = 0;
+		c->inflight = m.id;
+		c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
+		go(ob, c, m.to, m.body);
+		free(m.body);
+		return;
+	}
+	if (!can_start(c) || next_free(ob, c, &m))
+		return;
+	claim(ob, c, &m);
+}
+
+static void claim_one(struct outbox *ob, struct chan *c)
 {
 	struct store_out m;
 
-	if (c->inflight || loop_now_ms() < c->next_ok ||
-	    (c->drv.ready && !c->drv.ready(c->drv.ud)))
+	/* Not in a commit that walsync syncs later: the send would start
+	 * before the claim is durable (outbox.h). */
+	if (ob->stopped || store_in_unsynced(ob->st) || !can_start(c) ||
+	    next_free(ob, c, &m))
 		return;
-	if (next_free(ob, c, &m))
+	if (store_outbox_set(ob->st, m.id, "sending", NULL, NULL, 0)) {
+		free(m.body);
 		return;
-	claim(ob, c, &m);
+	}
+	c->claimed = m;
+}
+
+/* The claim joins the caller's transaction (an inbound SMS with the
+ * reply it queued): one WAL sync fewer per reply (issue 17). It is
+ * written by that transaction's COMMIT, which returns only once durable
+ * (synchronous=FULL), before outbox_kick() hands the message to its
+ * driver; so, as with a claim of its own, a crash after the send started
+ * finds it 'sending' and sends it again (README, "Delivery guarantees"),
+ * never silently twice. Nothing starts here: a rolled-back transaction
+ * takes the claims with it (outbox_unclaim). */
+void outbox_claim(struct outbox *ob)
+{
+	for (int i = 0; i < ob->nchans; i++)
+		claim_one(ob, &ob->chans[i]);
+}
+
+void outbox_unclaim(struct outbox *ob)
+{
+	for (int i = 0; i < ob->nchans; i++) {
+		struct chan *c = &ob->chans[i];
+
+		if (c->claimed.id)
+			free(c->claimed.body);
+		c->claimed.id = 0;
+	}
 }
 
 /* At shutdown the channels cancel what is in flight, and each
@@ -298,6 +356,39 @@ void outbox_sent(struct outbox *ob, int64_t id, const char *external_id)
 				      0) ||
 	    walsync_after_commit(ob->ws, sent_synced, NULL))
 		store_outbox_set(ob->st, id, "sent", external_id, NULL, 0);
+	if (c)
+		c->inflight = 0;
+	outbox_kick(ob);
+}
+
+/* One commit instead of three for the driver's last rows, 'sent' and
+ * the claim of the channel's next message, if one is waiting (a burst;
+ * bench/README.md, issue 17: every commit is a WAL sync on the SD card).
+ * The claim is durable when the COMMIT returns, before outbox_kick()
+ * starts its send (outbox_claim). */
+void outbox_sent_also(struct outbox *ob, int64_t id, const char *external_id,
+		      int (*also)(void *ud), void *ud)
+{
+	struct chan *c = chan_of(ob, id);
+
+	if (store_begin(ob->st) == STORE_OK) {
+		if (also(ud) == 0 &&
+		    store_outbox_set(ob->st, id, "sent", external_id, NULL,
+				     0) == STORE_OK) {
+			if (c) {
+				c->inflight = 0;
+				claim_one(ob, c);
+			}
+			if (store_commit(ob->st) == STORE_OK)
+				goto done;
+			outbox_unclaim(ob);
+		}
+		store_rollback(ob->st);
+	}
+	/* Not in one transaction: each on its own, as before. */
+	also(ud);
+	store_outbox_set(ob->st, id, "sent", external_id, NULL, 0);
+done:
 	if (c)
 		c->inflight = 0;
 	outbox_kick(ob);

@@ -51,8 +51,21 @@ void outbox_set_hold(struct outbox *ob, outbox_hold_fn fn, void *ud);
 /* Look at the queue now (after a commit that enqueued, or a channel that
  * became ready). */
 void outbox_kick(struct outbox *ob);
+/* Inside an open transaction: marks 'sending' the message each idle
+ * channel would start next, in that transaction. Only for a transaction
+ * whose COMMIT is durable when it returns (synchronous=FULL, as
+ * store_commit): the next outbox_kick() after that COMMIT sends them
+ * without a commit of their own. If the transaction is rolled back,
+ * outbox_unclaim() before anything else. */
+void outbox_claim(struct outbox *ob);
+void outbox_unclaim(struct outbox *ob);
 
 void outbox_sent(struct outbox *ob, int64_t id, const char *external_id);
+/* outbox_sent() with also(ud) (the driver's own rows) written in the
+ * same transaction as 'sent'; also returns 0 when done. If that fails,
+ * also(ud) is called again and 'sent' written, each on its own. */
+void outbox_sent_also(struct outbox *ob, int64_t id, const char *external_id,
+		      int (*also)(void *ud), void *ud);
 void outbox_retry(struct outbox *ob, int64_t id, const char *reason,
 		  int64_t delay_ms);
 void outbox_failed(struct outbox *ob, int64_t id, const char *reason);

@@ -28,6 +28,11 @@ struct sms {
 	uint64_t part_timer;
 	bool low_credit_noted;
 	char sending_to[80];
+	/* The last part's TP-MR, written with 'sent' (on_part_sent) */
+	struct {
+		int64_t id;
+		int mr, part, nparts;
+	} last;
 	/* Own copies: a reload frees the config the modem settings came from */
 	char device[256], pin[32], storage[8], ussd[32];
 	enum modem_state state;
@@ -82,8 +87,12 @@ static int on_sms(void *ud, const struct modem_sms *p)
 				  app_now_ms(s->app));
 	else if (r > 0)
 		r = 0;
+	/* The reply goes out after this commit: claimed in it (outbox.h) */
+	if (r == 0)
+		outbox_claim(s->app->ob);
 	if (r || inbox_commit(s->app->ib)) {
 		inbox_rollback(s->app->ib);
+		outbox_unclaim(s->app->ob);
 		log_msg(LOG_ERR,
 			"an incoming SMS (SIM index %d) could not be "
 			"stored; it stays on the SIM and is read "
@@ -118,15 +127,39 @@ static int on_report(void *ud, const struct modem_report *rep)
 	return 0;
 }
 
+static int mr_add(struct sms *s, int64_t id, int part, int nparts, int mr)
+{
+	if (store_sms_mr_add(s->app->st, id, mr, s->sending_to,
+			     app_now_ms(s->app)) == STORE_OK)
+		return 0;
+	log_msg(LOG_WARN,
+		"sms %lld: part %d of %d sent but not recorded (%s); "
+		"after a restart it may be sent again",
+		(long long)id, part + 1, nparts, store_errmsg(s->app->st));
+	return -1;
+}
+
+static int last_mr_add(void *ud)
+{
+	struct sms *s = ud;
+	return mr_add(s, s->last.id, s->last.part, s->last.nparts, s->last.mr);
+}
+
 static void on_sent(void *ud, uint64_t send_id, enum modem_send_result res,
 		    const int *mrs, int nmrs, const char *reason)
 {
 	struct sms *s = ud;
 	int64_t id = (int64_t)send_id;
+	bool last = s->last.id == id;
 
+	if (last && res != MODEM_SEND_OK)
+		last_mr_add(s); /* not expected: the last part ends a send */
 	switch (res) {
 	case MODEM_SEND_OK: /* each part's TP-MR was kept by on_part_sent */
-		outbox_sent(s->app->ob, id, NULL);
+		if (last)
+			outbox_sent_also(s->app->ob, id, NULL, last_mr_add, s);
+		else
+			outbox_sent(s->app->ob, id, NULL);
 		break;
 	case MODEM_SEND_RETRY:
 		log_msg(LOG_WARN, "sms %lld to %s not sent: %s; trying again",
@@ -137,23 +170,35 @@ static void on_sent(void *ud, uint64_t send_id, enum modem_send_result res,
 		outbox_failed(s->app->ob, id, reason);
 		break;
 	}
+	if (s->last.id == id)
+		s->last.id = 0;
 }
 
 /* Every part's TP-MR, so any part's status report finds us; the rows
  * also count the parts that went out, so a send cut off by a crash or a
- * failed part goes on from the next part (drv_send). */
+ * failed part goes on from the next part (drv_send). A part's row is
+ * committed before the next part is asked for. The last part's row is
+ * kept for on_sent(), which the modem calls next, before anything else
+ * (modem_send.c send_cb), and committed with 'sent' in one transaction
+ * (issue 17: one WAL sync fewer per SMS). That adds no state after a
+ * crash: both or neither are stored; neither is the message 'sending'
+ * with the last part not counted, which is also where a crash before
+ * that row's own commit left it: it is sent again from the last part. A
+ * status report is read from the modem after on_sent() returns, so it
+ * finds the row. */
 static void on_part_sent(void *ud, uint64_t send_id, int part, int nparts,
 			 int mr)
 {
 	struct sms *s = ud;
 
-	if (store_sms_mr_add(s->app->st, (int64_t)send_id, mr, s->sending_to,
-			     app_now_ms(s->app)))
-		log_msg(LOG_WARN,
-			"sms %lld: part %d of %d sent but not recorded (%s); "
-			"after a restart it may be sent again",
-			(long long)send_id, part + 1, nparts,
-			store_errmsg(s->app->st));
+	if (part + 1 == nparts) {
+		s->last.id = (int64_t)send_id;
+		s->last.mr = mr;
+		s->last.part = part;
+		s->last.nparts = nparts;
+		return;
+	}
+	mr_add(s, (int64_t)send_id, part, nparts, mr);
 }
 
 static void on_state(void *ud, enum modem_state st, const char *why)

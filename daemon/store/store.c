@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* One cached statement per call site's SQL text (~125 today). The cache
@@ -26,6 +25,11 @@ struct store {
 	int nstmts, cap;
 	int fail_after;
 	bool unsynced; /* in a store_begin_unsynced() transaction */
+	/* Messages are indexed for search by the transaction that stores
+	 * them, in one statement before its COMMIT (schema 14: no insert
+	 * trigger): the first message id not yet indexed, 0 if none. */
+	int64_t fts_from;
+	bool fts_at_commit; /* schema >= 14 */
 	char err[256];
 };
 
@@ -218,7 +222,16 @@ struct store *store_open_version(const char *path, int to, char *err,
 	 * flushes otherwise spill to /var/tmp, ~136 KB written per inbound
 	 * SMS with its reply (the SD card on a Pi), and a statement journal
 	 * is never read after a crash, so durability is unchanged. */
-	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	/* page_size=1024 for a new store: a WAL frame is a whole page, and a
+	 * commit touches one page in each of ~25 b-trees (the messages, the
+	 * conversation and the contact with their indexes, FTS5), so 4 KiB
+	 * pages wrote ~180 KB per inbound SMS with its reply and 1 KiB ~70
+	 * KB (bench/README.md, issue 17). It must come before journal_mode:
+	 * switching to WAL writes the header of an empty database. On a store
+	 * that exists it does nothing (in WAL mode the page size is fixed
+	 * without a VACUUM outside WAL), so old stores keep 4 KiB. */
+	if (store_exec(st, "PRAGMA page_size=1024;"
+			   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			   "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"))
 		goto fail;
 	int v = store_version(st);
@@ -231,6 +244,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 	}
 	if (migrate(st, to))
 		goto fail;
+	st->fts_at_commit = store_version(st) >= 14;
 	return st;
 fail:
 	snprintf(err, errlen, "%s", st->err);
@@ -306,9 +320,42 @@ int store_begin_unsynced(struct store *st)
 	return STORE_OK;
 }
 
+/* Indexes for search the messages stored since the last call, in one
+ * statement (bench/README.md "Findings" 1). With a trigger per INSERT,
+ * SQLite 3.40's FTS5 wrote its pending terms as a new segment at every
+ * statement (its xSavepoint flushes), so each message of a group commit
+ * made a segment and merge work of its own. Every message is stored by
+ * store_message_insert(), and ids only grow (INTEGER PRIMARY KEY takes
+ * max + 1), so the rows with id >= fts_from are exactly the new ones;
+ * a savepoint rolled back only leaves fewer of them. */
+static int fts_index_new(struct store *st)
+{
+	static const char sql[] =
+	    "INSERT INTO messages_fts(rowid, body)"
+	    " SELECT id, body FROM messages WHERE id >= ?";
+
+	if (!st->fts_from)
+		return STORE_OK;
+	sqlite3_stmt *s = store_stmt(st, sql);
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, st->fts_from);
+	if (store_exec_done(st, s))
+		return STORE_ERR;
+	st->fts_from = 0;
+	return STORE_OK;
+}
+
+/* The index is written in the transaction of its messages, so a crash
+ * loses both or neither: search never misses a stored message. */
+bool store_in_unsynced(const struct store *st)
+{
+	return st->unsynced;
+}
+
 int store_commit(struct store *st)
 {
-	if (store_exec(st, "COMMIT")) {
+	if (fts_index_new(st) || store_exec(st, "COMMIT")) {
 		store_rollback(st);
 		return STORE_ERR;
 	}
@@ -342,6 +389,7 @@ void store_rollback(struct store *st)
 	st->fail_after = 0;
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec(st, "ROLLBACK");
+	st->fts_from = 0; /* its messages are gone */
 	st->fail_after = saved;
 	resync(st);
 }
@@ -663,8 +711,8 @@ static int conv_touch_in(struct store *st, const struct store_message *m)
 	return store_exec_done(st, s);
 }
 
-int store_message_insert(struct store *st, const struct store_message *m,
-			 int64_t *id)
+static int message_insert(struct store *st, const struct store_message *m,
+			  int64_t *id)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_MSG_INSERT);
 
@@ -691,11 +739,38 @@ int store_message_insert(struct store *st, const struct store_message *m,
 		return STORE_DUP;
 	if (r != SQLITE_DONE)
 		return STORE_ERR;
+	int64_t new_id = sqlite3_last_insert_rowid(st->db);
 	if (id)
-		*id = sqlite3_last_insert_rowid(st->db);
+		*id = new_id;
+	if (st->fts_at_commit && !st->fts_from)
+		st->fts_from = new_id;
 	if (strcmp(m->direction, "in") == 0 && conv_touch_in(st, m))
 		return STORE_ERR;
 	return STORE_OK;
+}
+
+/* Outside a transaction (a staff reply, a survey question), the row,
+ * its conversation's touch and its search index commit together under
+ * a savepoint, which outside BEGIN is a transaction of its own. */
+int store_message_insert(struct store *st, const struct store_message *m,
+			 int64_t *id)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return message_insert(st, m, id);
+	if (store_exec(st, "SAVEPOINT message"))
+		return STORE_ERR;
+	int r = message_insert(st, m, id);
+	if (r == STORE_OK &&
+	    (fts_index_new(st) || store_exec(st, "RELEASE message")))
+		r = STORE_ERR;
+	if (r != STORE_OK) {
+		int saved = st->fail_after;
+		st->fail_after = 0;
+		store_exec(st, "ROLLBACK TO message; RELEASE message");
+		st->fail_after = saved;
+		st->fts_from = 0;
+	}
+	return r;
 }
 
 bool store_message_seen(struct store *st, const char *channel,
@@ -776,156 +851,6 @@ int store_event(struct store *st, const char *kind, int64_t conversation_id,
 		sqlite3_bind_int64(s, 3, conversation_id);
 	store_bind_text(s, 4, detail);
 	return store_exec_done(st, s);
-}
-
-/* ---- JSON views -------------------------------------------------------- */
-
-void store_iso8601(int64_t ms, int tz, char *out, size_t outlen)
-{
-	time_t t = (time_t)(ms / 1000) + tz;
-	struct tm tm;
-	int a = tz < 0 ? -tz : tz;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+', a / 3600,
-		 (a / 60) % 60);
-}
-
-/* A time column (ms) as ISO 8601 in the office's zone, or null. */
-json_t *store_col_iso(sqlite3_stmt *s, int i, int tz)
-{
-	char iso[40];
-
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	store_iso8601(sqlite3_column_int64(s, i), tz, iso, sizeof(iso));
-	return json_string(iso);
-}
-
-json_t *store_col_json(sqlite3_stmt *s, int i)
-{
-	switch (sqlite3_column_type(s, i)) {
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(s, i));
-	case SQLITE_NULL:
-		return json_null();
-	default:
-		return json_string((const char *)sqlite3_column_text(s, i));
-	}
-}
-
-#define MSG_COLS                                                               \
-	"m.id, m.channel, m.direction, m.peer, m.body, m.at, m.source_id,"     \
-	" m.status, m.conversation_id, m.kind, m.error, m.author, m.media,"    \
-	" m.external_id,"                                                      \
-	" (SELECT user FROM call_backs WHERE message_id = m.id"                \
-	"  ORDER BY id DESC LIMIT 1),"                                         \
-	" (SELECT max(at) FROM call_backs WHERE message_id = m.id)"
-
-static json_t *message_row(sqlite3_stmt *s, int tz)
-{
-	static const char *const names[] = {"id",
-					    "channel",
-					    "direction",
-					    "peer",
-					    "body",
-					    "at",
-					    "source_id",
-					    "status",
-					    "conversation",
-					    "kind",
-					    "error",
-					    "author",
-					    "media",
-					    "external_id",
-					    "called_back_by",
-					    "called_back_at_ms"};
-	json_t *o = json_object();
-	char iso[40];
-
-	for (int i = 0; i < 16; i++)
-		json_object_set_new(o, names[i], store_col_json(s, i));
-	store_iso8601(sqlite3_column_int64(s, 5), tz, iso, sizeof(iso));
-	json_object_set_new(o, "at", json_string(iso));
-	json_object_set_new(o, "at_ms",
-			    json_integer(sqlite3_column_int64(s, 5)));
-	return o;
-}
-
-static json_t *rows_json(struct store *st, sqlite3_stmt *s, int tz)
-{
-	json_t *arr = json_array();
-
-	while (store_step(st, s) == SQLITE_ROW)
-		json_array_append_new(arr, message_row(s, tz));
-	sqlite3_reset(s);
-	return arr;
-}
-
-json_t *store_inbox_json(struct store *st, int limit, int64_t before_id, int tz)
-{
-	sqlite3_stmt *s =
-	    store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
-			   " WHERE m.id < ? ORDER BY m.id DESC LIMIT ?");
-
-	if (!s)
-		return NULL;
-	sqlite3_bind_int64(s, 1, before_id > 0 ? before_id : INT64_MAX);
-	sqlite3_bind_int(s, 2, limit > 0 ? limit : 100);
-	return rows_json(st, s, tz);
-}
-
-json_t *store_conversation_json(struct store *st, int64_t id, int tz)
-{
-	struct store_conversation c;
-	struct store_contact k;
-
-	if (store_conversation_get(st, id, &c) != STORE_OK ||
-	    store_contact_get(st, c.contact_id, &k) != STORE_OK)
-		return NULL;
-	sqlite3_stmt *s = store_stmt(st, "SELECT " MSG_COLS " FROM messages m"
-					 " WHERE m.conversation_id = ?"
-					 " ORDER BY m.at, m.id");
-	if (!s)
-		return NULL;
-	sqlite3_bind_int64(s, 1, id);
-	json_t *msgs = rows_json(st, s, tz);
-	return json_pack("{sI s{sI ss ss ss ss ss ss} ss ss ss ss sI so}", "id",
-			 (json_int_t)c.id, "contact", "id", (json_int_t)k.id,
-			 "phone", k.phone, "wa_id", k.wa_id, "raw", k.raw,
-			 "kind", k.kind, "name", k.name, "rt", k.rt, "status",
-			 c.status, "category", c.category, "ticket", c.ticket,
-			 "assignee", c.assignee, "due_at", (json_int_t)c.due_at,
-			 "messages", msgs);
-}
-
-json_t *store_status_json(struct store *st)
-{
-	static const char *const q[][2] = {
-	    {"messages_in", "SELECT count(*) FROM messages WHERE"
-			    " direction = 'in'"},
-	    {"messages_out", "SELECT count(*) FROM messages WHERE"
-			     " direction = 'out'"},
-	    {"queued", "SELECT count(*) FROM messages WHERE direction ="
-		       " 'out' AND status IN ('queued', 'sending')"
-		       ""},
-	    {"failed", "SELECT count(*) FROM messages WHERE direction ="
-		       " 'out' AND status = 'failed'"},
-	    {"conversations_open", "SELECT count(*) FROM conversations"
-				   " WHERE status != 'selesai'"
-				   ""},
-	    {"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"
-			      " WHERE message_id IS NULL"},
-	};
-	json_t *o = json_object();
-
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		json_object_set_new(
-		    o, q[i][0],
-		    json_integer(store_scalar64(st, q[i][1], 0, 0, NULL)));
-	return o;
 }
 
 sqlite3_stmt *store_prepare(struct store *st, const char *sql)

@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 14
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -30,6 +30,8 @@ int store_begin(struct store *st);
  * core/walsync has synced the WAL file. store_commit and store_rollback
  * set synchronous=FULL again, so every other commit stays synced. */
 int store_begin_unsynced(struct store *st);
+/* Whether the open transaction is such a one. */
+bool store_in_unsynced(const struct store *st);
 /* The "-wal" file to sync after such a commit; NULL when the store is
  * not in WAL mode (in memory, or WAL refused): then use store_begin. */
 const char *store_wal_path(struct store *st);

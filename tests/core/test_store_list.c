@@ -18,6 +18,7 @@
 
 #include "inbox.h"
 #include "store.h"
+#include "store_int.h"
 #include "store_list.h"
 
 #include "store_fixture.h"
@@ -275,6 +276,106 @@ static void people_found_after_migration(void **state)
 	store_close(st);
 }
 
+/* FTS5's own check of messages_fts against the messages table: every
+ * message indexed once, with its body as stored. */
+static void index_matches_messages(struct store *st)
+{
+	assert_int_equal(store_exec(st, "INSERT INTO messages_fts(messages_fts,"
+					" rank) VALUES ('integrity-check', 1)"),
+			 STORE_OK);
+}
+
+static void resident(struct store *st, const char *channel, const char *from,
+		     const char *body, const char *sid)
+{
+	struct inbox *ib = inbox_new(st);
+	struct inbox_msg m = {
+	    .channel = channel, .from = from, .body = body, .source_id = sid};
+
+	assert_int_equal(inbox_begin(ib), 0);
+	assert_int_equal(inbox_add(ib, &m, NULL), INBOX_STORED);
+	assert_int_equal(inbox_commit(ib), 0);
+	inbox_free(ib);
+}
+
+static int64_t reply(struct store *st, const char *body)
+{
+	struct store_contact k;
+	struct store_conversation c;
+	bool created;
+
+	assert_int_equal(store_contact_upsert(st, "+6281234500001", NULL, NULL,
+					      "mobile", NULL, 1, &k),
+			 STORE_OK);
+	assert_int_equal(store_conversation_for(st, k.id, 1, &c, &created),
+			 STORE_OK);
+	return store_outbox_enqueue(st, c.id, k.id, "sms", "+6281234500001",
+				    body, "siti", 1);
+}
+
+/* Schema 14 indexes messages for search when their transaction commits,
+ * not by a trigger per INSERT: every way a message is stored must still
+ * be found right after its commit. A resident's SMS and WhatsApp (the
+ * group commit), a reply queued in a transaction of its own (an RT
+ * outcome, an announcement: store_begin/store_commit) and one queued
+ * outside any (a staff reply, a survey question). What is rolled back is
+ * not found, and what is stored after it is. */
+static void every_path_is_found(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+
+	resident(st, "sms", "+6281234500001", "lampu jalan padam", "p-1");
+	assert_int_equal(found(st, "lampu"), 1);
+	resident(st, "whatsapp", "6281355550002", "got mampet", "p-2");
+	assert_int_equal(found(st, "mampet"), 1);
+	assert_int_equal(store_begin(st), STORE_OK);
+	assert_true(reply(st, "permintaan disetujui ketua RT") > 0);
+	assert_int_equal(store_commit(st), STORE_OK);
+	assert_int_equal(found(st, "disetujui"), 1);
+	assert_true(reply(st, "surat pengantar siap diambil") > 0);
+	assert_int_equal(found(st, "pengantar"), 1);
+
+	assert_int_equal(store_begin(st), STORE_OK);
+	assert_int_equal(store_savepoint(st), STORE_OK);
+	assert_true(reply(st, "kucing hilang") > 0);
+	store_rollback_savepoint(st);
+	assert_true(reply(st, "anjing menggonggong") > 0);
+	assert_int_equal(store_commit(st), STORE_OK);
+	assert_int_equal(store_begin(st), STORE_OK);
+	assert_true(reply(st, "kucing hilang lagi") > 0);
+	store_rollback(st);
+	assert_true(reply(st, "burung berkicau") > 0);
+	assert_int_equal(found(st, "kucing"), 0);
+	assert_int_equal(found(st, "anjing"), 1);
+	assert_int_equal(found(st, "burung"), 1);
+	index_matches_messages(st);
+	store_close(st);
+}
+
+/* A store of schema 13 (messages indexed by a trigger) migrates: what it
+ * held is found, and so is what comes after, each indexed once. */
+static void found_across_the_index_migration(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open_version(db, 13, err, sizeof(err));
+
+	assert_non_null(st);
+	resident(st, "sms", "+6281234500001", "sampah menumpuk", "m-1");
+	assert_true(reply(st, "petugas kebersihan datang") > 0);
+	store_close(st);
+	st = open_db();
+	assert_int_equal(store_version(st), STORE_SCHEMA_VERSION);
+	resident(st, "sms", "+6281234500001", "terima kasih sampah diangkut",
+		 "m-2");
+	assert_int_equal(found(st, "menumpuk"), 1);
+	assert_int_equal(found(st, "kebersihan"), 1);
+	assert_int_equal(found(st, "diangkut"), 1);
+	index_matches_messages(st);
+	store_close(st);
+}
+
 /* The rule above catches what it should: a query on an unindexed column
  * has the plan it forbids. */
 static void the_rule_sees_a_full_scan(void **state)
@@ -295,6 +396,9 @@ int main(void)
 	    cmocka_unit_test_teardown(every_search_uses_an_index, teardown),
 	    cmocka_unit_test_teardown(search_and_pages, teardown),
 	    cmocka_unit_test_teardown(people_found_after_migration, teardown),
+	    cmocka_unit_test_teardown(every_path_is_found, teardown),
+	    cmocka_unit_test_teardown(found_across_the_index_migration,
+				      teardown),
 	    cmocka_unit_test(the_rule_sees_a_full_scan),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

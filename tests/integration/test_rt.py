@@ -4,6 +4,7 @@ import json
 import os
 import re
 import socket
+import urllib.parse
 
 import harness
 from harness import CALENDAR, Case, wait_for
@@ -135,6 +136,81 @@ class Rt(Case):
         events = [e["event"] for e in r["log"]]
         self.assertEqual(events[:2], ["opened", "asked"])
         self.assertIn("approved", events)
+
+    def searched(self, q):
+        """Ids of the conversations the inbox's search finds for q."""
+        st, body = harness.unix_request(
+            self.d.sock, "GET", "/api/v1/conversations?limit=50&q="
+            + urllib.parse.quote(q))
+        self.assertEqual(st, 200, body)
+        return {c["id"] for c in json.loads(body)["items"]}
+
+    def assert_found(self, conv, text):
+        """text, a message of conversation conv, is found by search: by a
+        word of it that no other message there and no name has."""
+        c = self.conversation(conv)
+        others = " ".join(m["body"] for m in c["messages"]
+                          if m["body"] != text)
+        others += " " + json.dumps(c["contact"])
+        words = [w for w in re.findall(r"[a-z]{5,}", text.lower())
+                 if w not in others.lower()]
+        self.assertTrue(words, f"no word of its own in {text!r}")
+        self.assertIn(conv, self.searched(words[0]),
+                      f"{words[0]!r} of {text!r} not found")
+
+    def test_every_message_is_found_by_search_once_stored(self):
+        """Messages are indexed for search by the commit that stores them
+        (schema 14), not by a trigger: each way a message is stored is
+        found at once. A resident's SMS with the RT ask it makes (the
+        inbound group commit), the head's answer and the resident told
+        (an outcome queued in the answer's commit), a WhatsApp message
+        with its auto-reply (the webhook group commit) and a staff reply
+        (no transaction of its own; tests/core/test_store_list.c has the
+        others)."""
+        g = self.graph()
+        rt_file = os.path.join(self.tmp, "rt.ini")
+        with open(rt_file, "w") as f:
+            f.write(RT_INI)
+        self.s = self.sim()
+        self.d = self.daemon(modem_device=self.s.link, graph_url=g.url,
+                             extra={"rt": {"file": rt_file,
+                                           "check_interval": "1"}})
+        self.d.start()
+        req, ask = self.ask(text="mau urus KTP, saya warga RT 3, "
+                                 "rumah dekat lapangan voli")
+        conv, head_conv = req["conversation"], None
+        self.assert_found(conv, "mau urus KTP, saya warga RT 3, "
+                                "rumah dekat lapangan voli")
+        for c in json.loads(self.d.ctl("inbox", "--json").stdout):
+            if c.get("peer") == HEAD and c.get("direction") == "out":
+                head_conv = c["conversation"]
+        self.assertIsNotNone(head_conv)
+        self.assert_found(head_conv, ask["text"])
+
+        self.s.sms(HEAD, f"ya {req['code']}")
+        told = wait_for(lambda: self.sent_to(RESIDENT, "membenarkan"),
+                        what="resident told")[0]["text"]
+        self.assert_found(conv, told)
+
+        st, _ = harness.post_webhook(self.d, harness.wa_text(
+            "wamid.search1", "6281388880001",
+            "selamat siang, jembatan bambu di kali rusak", name="Warga"))
+        self.assertEqual(st, 200)
+        wa = wait_for(lambda: [c for c in json.loads(self.d.ctl(
+            "inbox", "--json").stdout) if "jembatan" in c["body"]],
+            what="WhatsApp message stored")[0]
+        self.assert_found(wa["conversation"],
+                          "selamat siang, jembatan bambu di kali rusak")
+        auto = wait_for(lambda: [m for m in self.conversation(
+            wa["conversation"])["messages"] if m["direction"] == "out"],
+            what="auto-reply queued")[0]
+        self.assert_found(wa["conversation"], auto["body"])
+
+        self.assertEqual(unix_post(self.d.sock,
+                                   f"/api/v1/conversations/{conv}/reply",
+                                   {"text": "berkasnya sudah kami terima"}),
+                         201)
+        self.assert_found(conv, "berkasnya sudah kami terima")
 
     def test_no_with_reason_is_shown(self):
         self.start()
