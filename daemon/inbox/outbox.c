@@ -220,6 +220,16 @@ static void claimed(void *arg, bool ok)
 	free(body);
 }
 
+/* A message whose claim is durable goes to its driver now. */
+static void start_claimed(struct outbox *ob, struct chan *c,
+			  struct store_out *m)
+{
+	c->inflight = m->id;
+	c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
+	go(ob, c, m->to, m->body);
+	free(m->body);
+}
+
 /* Claimed with one commit whose sync waits off the loop (walsync); else
  * (no walsync, or inside a caller's transaction, where synchronous
  * cannot change) the COMMIT syncs and the message goes at once. */
@@ -234,13 +244,12 @@ static void claim(struct outbox *ob, struct chan *c, struct store_out *m)
 		free(m->body);
 		return;
 	}
-	c->inflight = m->id;
-	c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
 	if (!lazy) {
-		go(ob, c, m->to, m->body);
-		free(m->body);
+		start_claimed(ob, c, m);
 		return;
 	}
+	c->inflight = m->id;
+	c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
 	snprintf(c->to, sizeof(c->to), "%s", m->to);
 	c->body = m->body;
 	if (walsync_after_commit(ob->ws, claimed, c) != 0)
@@ -262,10 +271,7 @@ static void start_one(struct outbox *ob, struct chan *c)
 
 	if (m.id) {
 		c->claimed.id = 0;
-		c->inflight = m.id;
-		c->next_ok = loop_now_ms() + (uint64_t)c->drv.interval_ms;
-		go(ob, c, m.to, m.body);
-		free(m.body);
+		start_claimed(ob, c, &m);
 		return;
 	}
 	if (!can_start(c) || next_free(ob, c, &m))
