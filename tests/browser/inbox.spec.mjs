@@ -342,14 +342,32 @@ try {
   });
 
   await step('staff give a resident a name', async () => {
-    await item('+6281900000002').click();
+    // Rina's page first: the form then holds her while the next contact
+    // loads, and that load is slowed so the clerk types in the gap.
+    await item('Rina').click();
     await page.click('#tools-toggle');
     await page.click('#c-contact');
-    await page.locator('#k-form').waitFor();
-    await page.fill('#k-name', 'Pak Darto');
-    await page.fill('#k-rt', '004');
-    await page.click('#k-save');
-    await page.locator('#toast', { hasText: 'disimpan' }).waitFor();
+    await waitFor(async () => (await page.textContent('#k-title')).includes('Rina'), "Rina's page");
+    await page.click('#nav-inbox');
+    const slow = async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue(); };
+    await page.route('**/api/v1/contacts/*', slow);
+    try {
+      await item('+6281900000002').click();
+      await page.click('#tools-toggle');
+      await page.click('#c-contact');
+      await page.locator('#k-form').waitFor();
+      await page.fill('#k-name', 'Pak Darto');
+      await page.fill('#k-rt', '004');
+      await page.click('#k-save');
+      await page.locator('#toast', { hasText: 'disimpan' }).waitFor();
+      await page.waitForTimeout(2000); // past the slow contact fetch
+      const title = await page.textContent('#k-title');
+      assert.ok(title.includes('Pak Darto'), `the new name is on the page: ${title}`);
+      assert.ok((await page.textContent('#k-numbers')).includes('81900000002'),
+        'the page is the resident that was named');
+    } finally {
+      await page.unroute('**/api/v1/contacts/*', slow);
+    }
     await page.click('#nav-inbox');
     await item('Pak Darto').waitFor();
     await page.fill('#f-q', 'darto');

@@ -4,7 +4,15 @@ import { $, api, el, toast, failed } from './net.js';
 import { categoryLabel } from './words.js';
 import { fmtTime, contactLabel, channelBadges, statusBadge } from './fmt.js';
 
-let current = null;
+let current = null; // the contact the form shows and saves
+let loading = 0; // the newest showContact(); older answers are dropped
+
+// While a contact loads, the form still holds the one before: it takes
+// no typing and no save, or the name meant for this resident would be
+// saved on that one (or, on a first visit, silently nowhere).
+function formEnabled(on) {
+  for (const e of $('k-form').elements) e.disabled = !on;
+}
 
 function convItem(c) {
   const li = el('li', 'conv-item');
@@ -27,6 +35,7 @@ function convItem(c) {
 function render(j) {
   const k = j.contact;
   current = k.id;
+  formEnabled(true);
   $('k-title').textContent = contactLabel(k);
   const nums = [];
   if (k.phone) nums.push(`SMS ${k.phone}`);
@@ -44,10 +53,17 @@ function render(j) {
 }
 
 export async function showContact(id) {
+  const mine = ++loading;
+  current = null;
+  formEnabled(false);
+  $('k-title').textContent = 'Memuat data warga…';
+  $('k-numbers').textContent = '';
+  $('k-profile').textContent = '';
   try {
-    render(await api('GET', `/api/v1/contacts/${id}`));
+    const j = await api('GET', `/api/v1/contacts/${id}`);
+    if (mine === loading) render(j);
   } catch (e) {
-    failed(e, $('k-title'));
+    if (mine === loading) failed(e, $('k-title'));
   }
 }
 
@@ -55,13 +71,15 @@ $('k-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   if (!current) return;
   const btn = $('k-save');
+  const mine = loading;
   try {
-    render(await api('POST', `/api/v1/contacts/${current}`, {
+    const j = await api('POST', `/api/v1/contacts/${current}`, {
       name: $('k-name').value.trim(),
       rt: $('k-rt').value.trim(),
       rw: $('k-rw').value.trim(),
       notes: $('k-notes').value.trim(),
-    }));
+    });
+    if (mine === loading) render(j); // not if staff moved on meanwhile
     toast('Data warga disimpan.', btn);
   } catch (err) {
     failed(err, btn, 'Belum tersimpan: ');
