@@ -109,15 +109,25 @@ static int on_report(void *ud, const struct modem_report *rep)
 	char to[80];
 
 	phone_normalize(rep->recipient, to, sizeof(to));
-	int64_t id = store_sms_mr_find(s->app->st, rep->mr, to);
+	int undelivered = 0;
+	int64_t id = store_sms_report(s->app->st, rep->mr, to, rep->status,
+				      &undelivered);
 	if (id < 0) {
 		log_msg(LOG_INFO, "status report for unknown TP-MR %d to %s",
 			rep->mr, to);
 		return 0;
 	}
-	/* TS 23.040 9.2.3.15: 0..31 done, 32..63 still trying, 64+ failed */
+	log_msg(LOG_DEBUG,
+		"sms %lld: status report TP-ST %d for TP-MR %d to %s; "
+		"%d part(s) not reported delivered",
+		(long long)id, rep->status, rep->mr, to, undelivered);
+	/* TS 23.040 9.2.3.15: 0..31 done, 32..63 still trying, 64+ failed.
+	 * Each part of a long SMS is reported on its own: delivered once
+	 * all are, and only once all were sent. */
 	if (rep->status < 32)
-		return store_message_status(s->app->st, id, "delivered", NULL);
+		return undelivered > 0
+			   ? 0
+			   : store_message_delivered(s->app->st, id);
 	if (rep->status >= 64) {
 		char why[64];
 		snprintf(why, sizeof(why), "SMS tidak terkirim (TP-ST %d)",
@@ -129,7 +139,7 @@ static int on_report(void *ud, const struct modem_report *rep)
 
 static int mr_add(struct sms *s, int64_t id, int part, int nparts, int mr)
 {
-	if (store_sms_mr_add(s->app->st, id, mr, s->sending_to,
+	if (store_sms_mr_add(s->app->st, id, part, nparts, mr, s->sending_to,
 			     app_now_ms(s->app)) == STORE_OK)
 		return 0;
 	log_msg(LOG_WARN,

@@ -804,6 +804,18 @@ int store_message_status(struct store *st, int64_t id, const char *status,
 	return store_exec_done(st, s);
 }
 
+int store_message_delivered(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, "UPDATE messages SET status ="
+					 " 'delivered' WHERE id = ?"
+					 " AND status = 'sent'");
+
+	if (!s)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	return store_exec_done(st, s);
+}
+
 /* ---- loop-proof history ------------------------------------------------ */
 
 int64_t store_scalar64(struct store *st, const char *sql, int64_t a, int64_t b,

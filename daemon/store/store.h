@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 14
+#define STORE_SCHEMA_VERSION 15
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -151,9 +151,16 @@ int store_message_media(struct store *st, int64_t id, const char *media_json);
 int store_media_pending(struct store *st, int64_t since_ms,
 			void (*cb)(void *ud, int64_t id, const char *media),
 			void *ud);
-int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
-		     const char *to, int64_t now_ms);
-int64_t store_sms_mr_find(struct store *st, int mr, const char *to);
+/* Part part (0-based) of parts of message_id went out with that TP-MR. */
+int store_sms_mr_add(struct store *st, int64_t message_id, int part, int parts,
+		     int mr, const char *to, int64_t now_ms);
+/* A status report's TP-ST, kept on the part it answers (the newest with
+ * that TP-MR to that number). Returns that part's message id, -1 if
+ * none; *undelivered: its parts with no "delivered" report yet. */
+int64_t store_sms_report(struct store *st, int mr, const char *to, int tp_st,
+			 int *undelivered);
+/* Delivered only if sent: a report for a part never undoes a retry. */
+int store_message_delivered(struct store *st, int64_t id);
 int store_sms_parts_sent(struct store *st, int64_t message_id);
 int store_message_kind(struct store *st, int64_t id, const char *kind);
 int store_message_status(struct store *st, int64_t id, const char *status,

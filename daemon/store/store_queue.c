@@ -213,12 +213,12 @@ int store_media_pending(struct store *st, int64_t since_ms,
 	return n;
 }
 
-int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
-		     const char *to, int64_t now_ms)
+int store_sms_mr_add(struct store *st, int64_t message_id, int part, int parts,
+		     int mr, const char *to, int64_t now_ms)
 {
 	sqlite3_stmt *s =
-	    store_stmt(st, "INSERT INTO sms_mr(mr, peer, message_id,"
-			   " at) VALUES(?, ?, ?, ?)");
+	    store_stmt(st, "INSERT INTO sms_mr(mr, peer, message_id, at,"
+			   " part, parts) VALUES(?, ?, ?, ?, ?, ?)");
 
 	if (!s)
 		return STORE_ERR;
@@ -226,6 +226,8 @@ int store_sms_mr_add(struct store *st, int64_t message_id, int mr,
 	store_bind_text(s, 2, to);
 	sqlite3_bind_int64(s, 3, message_id);
 	sqlite3_bind_int64(s, 4, now_ms);
+	sqlite3_bind_int(s, 5, part);
+	sqlite3_bind_int(s, 6, parts);
 	return store_exec_done(st, s);
 }
 
@@ -240,20 +242,54 @@ int store_sms_parts_sent(struct store *st, int64_t message_id)
 
 /* TP-MR is 0..255 and wraps: the newest send with that MR to that number
  * is the one a status report belongs to. */
-int64_t store_sms_mr_find(struct store *st, int mr, const char *to)
+static int64_t mr_row(struct store *st, int mr, const char *to,
+		      int64_t *message_id)
 {
-	sqlite3_stmt *s =
-	    store_stmt(st, "SELECT message_id FROM sms_mr WHERE mr = ?"
-			   " AND peer = ? ORDER BY at DESC LIMIT 1");
-	int64_t id = -1;
+	sqlite3_stmt *s = store_stmt(st, "SELECT rowid, message_id FROM sms_mr"
+					 " WHERE mr = ? AND peer = ?"
+					 " ORDER BY at DESC LIMIT 1");
+	int64_t row = -1;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_int(s, 1, mr);
 	store_bind_text(s, 2, to);
-	if (store_step(st, s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
+	if (store_step(st, s) == SQLITE_ROW) {
+		row = sqlite3_column_int64(s, 0);
+		*message_id = sqlite3_column_int64(s, 1);
+	}
 	sqlite3_reset(s);
+	return row;
+}
+
+/* Parts not yet reported delivered (TP-ST 0..31). A part sent twice
+ * (resent after a restart) counts once. Rows from before schema 15 have
+ * no part count: as then, one report is enough. */
+static int undelivered_parts(struct store *st, int64_t message_id)
+{
+	return (int)store_scalar64(
+	    st,
+	    "SELECT coalesce(max(parts) - count(DISTINCT CASE WHEN"
+	    " tp_st < 32 THEN part END), 0) FROM sms_mr WHERE message_id = ?",
+	    message_id, 0, NULL);
+}
+
+int64_t store_sms_report(struct store *st, int mr, const char *to, int tp_st,
+			 int *undelivered)
+{
+	int64_t id = -1, row = mr_row(st, mr, to, &id);
+	sqlite3_stmt *s;
+
+	if (row < 0)
+		return -1;
+	s = store_stmt(st, "UPDATE sms_mr SET tp_st = ? WHERE rowid = ?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, tp_st);
+	sqlite3_bind_int64(s, 2, row);
+	if (store_exec_done(st, s) != STORE_OK)
+		return -1;
+	*undelivered = undelivered_parts(st, id);
 	return id;
 }
 

@@ -272,6 +272,14 @@ const char *const store_migrations[] = {
      * a segment per statement: bench/README.md "Findings" 1). The update
      * and delete triggers stay: they are rare and need the old body. */
     "DROP TRIGGER messages_fts_ai;",
+    /* 14 -> 15: which part of how many a TP-MR row is, and its status
+     * report's TP-ST (TS 23.040 9.2.3.15). Each part of a long SMS has
+     * its own report; the message is delivered when every part's report
+     * says so, not at the first one, which may come while the rest waits
+     * to be sent again (its retry then never happened). */
+    "ALTER TABLE sms_mr ADD COLUMN part INTEGER;"
+    "ALTER TABLE sms_mr ADD COLUMN parts INTEGER;"
+    "ALTER TABLE sms_mr ADD COLUMN tp_st INTEGER;",
 };
 
 const int store_nmigrations =

@@ -200,6 +200,30 @@ class Sms(Case):
         self.assertEqual(sent[0]["text"], text)
         self.assertIn("part 2 of", d.read_log())  # the fault did bite
 
+    def test_long_reply_delivered_only_when_every_part_is(self):
+        # Part 1 goes, part 2 is refused and waits 4 s for its retry;
+        # part 1's status report comes meanwhile. The reply is not
+        # "delivered" then (the resident has half of it), its retry still
+        # happens, and it is delivered once part 2's report is in.
+        d = self.start(extra={"outbox": {"retry_base_ms": "4000"}})
+        self.s.ctl("fault cms 332 1 1")
+        text = "Syarat surat domisili: KTP, KK, surat pengantar RT. " * 6
+        d.ctl("send", "--channel", "sms", "--to", "081234567892", text)
+
+        def out():
+            return [m for m in d.inbox() if m["direction"] == "out"][0]
+        wait_for(lambda: "not reported delivered" in d.read_log(),
+                 timeout=60, what="part 1's status report")
+        self.assertNotEqual(out()["status"], "delivered",
+                            "delivered with a part still to send")
+        wait_for(lambda: out()["status"] == "delivered", timeout=90,
+                 what="delivered after the last part's report")
+        sent = [x for x in self.s.sent() if x["to"] == "+6281234567892"]
+        self.assertEqual(len(sent), 1, f"parts split or repeated: {sent}")
+        self.assertEqual(sent[0]["received_parts"], sent[0]["parts"])
+        self.assertEqual(sent[0]["text"], text)
+        self.assertIn("part 2 of", d.read_log())  # the fault did bite
+
     def test_stop_waits_for_the_sms_being_sent(self):
         # systemctl restart (or an upgrade) while the modem is sending: the
         # send is finished, recorded as sent, and not sent again at start.
