@@ -103,12 +103,9 @@ static int on_sms(void *ud, const struct modem_sms *p)
 	return 0; /* committed: the modem may delete it now */
 }
 
-static int on_report(void *ud, const struct modem_report *rep)
+static int report_status(struct sms *s, const struct modem_report *rep,
+			 const char *to)
 {
-	struct sms *s = ud;
-	char to[80];
-
-	phone_normalize(rep->recipient, to, sizeof(to));
 	int undelivered = 0;
 	int64_t id = store_sms_report(s->app->st, rep->mr, to, rep->status,
 				      &undelivered);
@@ -135,6 +132,25 @@ static int on_report(void *ud, const struct modem_report *rep)
 		return store_message_status(s->app->st, id, "failed", why);
 	}
 	return 0;
+}
+
+/* The part's TP-ST and the message's status in one commit: one WAL sync
+ * per report, as before the parts had rows of their own (issue 17). */
+static int on_report(void *ud, const struct modem_report *rep)
+{
+	struct sms *s = ud;
+	char to[80];
+	bool tx = store_begin(s->app->st) == STORE_OK;
+	int r;
+
+	phone_normalize(rep->recipient, to, sizeof(to));
+	r = report_status(s, rep, to);
+	if (!tx)
+		return r;
+	if (r == 0 && store_commit(s->app->st) == STORE_OK)
+		return 0;
+	store_rollback(s->app->st);
+	return -1;
 }
 
 static int mr_add(struct sms *s, int64_t id, int part, int nparts, int mr)
