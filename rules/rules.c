@@ -325,6 +325,21 @@ const struct rules_limits *rules_limits(const struct rules *r)
 	return &r->lim;
 }
 
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+int64_t rules_lookback(const struct rules *r)
+{
+	const struct rules_limits *l = &r->lim;
+	int64_t s = 3600; /* max_per_hour */
+
+	s = max64(s, (int64_t)l->closed_reply_hours * 3600);
+	s = max64(s, (int64_t)l->staff_quiet_minutes * 60);
+	return max64(s, (int64_t)l->same_text_minutes * 60);
+}
+
 const struct hours *rules_hours(const struct rules *r)
 {
 	return r->hours;

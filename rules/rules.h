@@ -139,6 +139,11 @@ const char *rules_office_name(const struct rules *r);
 const char *rules_timezone(const struct rules *r);
 const char *rules_ticket_prefix(const struct rules *r);
 const struct rules_limits *rules_limits(const struct rules *r);
+/* How far back (seconds) the limits look: a contact's history older than
+ * this cannot change rules_suppressed(), so the caller need not read it
+ * (a resident's years of messages are not scanned for each new one). The
+ * loop breaker's "repeats our last auto-reply" looks as far. */
+int64_t rules_lookback(const struct rules *r);
 const struct hours *rules_hours(const struct rules *r);
 int rules_count(const struct rules *r); /* rules, the menu included */
 bool rules_is_open(const struct rules *r, int64_t t);

@@ -141,8 +141,7 @@ static bool repeat_suppressed(struct announce *a, struct inbox_ctx *ctx)
 	char buf[200];
 	const char *why;
 
-	if (!a->app->calendar || store_history(ctx->st, ctx->conv.id,
-					       ctx->msg->body, ctx->now_ms, &h))
+	if (!a->app->calendar || inbox_history(ctx, a->app->calendar, &h))
 		return false;
 	struct rules_input in = {
 	    .channel = ctx->msg->channel,
@@ -154,7 +153,7 @@ static bool repeat_suppressed(struct announce *a, struct inbox_ctx *ctx)
 	    .auto_replies_last_hour = h.auto_last_hour,
 	    .last_auto_reply = h.last_auto / 1000,
 	    .last_auto_reply_text = h.last_auto_text,
-	    .same_text_count = h.same_text_10min,
+	    .same_text_count = h.same_text,
 	};
 	why = rules_suppressed(a->app->calendar, &in, buf, sizeof(buf));
 	if (why)

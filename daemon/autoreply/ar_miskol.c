@@ -67,8 +67,7 @@ static const char *suppressed(const struct app *app, const struct rules *r,
 	    strcmp(ctx->sender_kind, "fixed") != 0)
 		return "withheld or not a phone number: recorded, never "
 		       "answered";
-	if (store_history(ctx->st, ctx->conv.id, ctx->msg->body, ctx->now_ms,
-			  &h))
+	if (inbox_history(ctx, r, &h))
 		return store_failed;
 	struct rules_input in = {
 	    .channel = "sms",

@@ -194,7 +194,7 @@ static void fill_input(struct inbox_ctx *ctx, const struct store_history *h,
 	    .last_staff_reply = h->last_staff / 1000,
 	    .last_auto_reply = h->last_auto / 1000,
 	    .last_auto_reply_text = h->last_auto_text,
-	    .same_text_count = h->same_text_10min,
+	    .same_text_count = h->same_text,
 	    .last_choices = h->last_choices[0] ? h->last_choices : NULL,
 	    .closer_sent = h->closer_sent,
 	};
@@ -273,8 +273,7 @@ static int respond(void *ud, struct inbox_ctx *ctx)
 			ctx->peer);
 		return triage_after_rules(ctx, NULL);
 	}
-	if (store_history(ctx->st, ctx->conv.id, ctx->msg->body, ctx->now_ms,
-			  &h))
+	if (inbox_history(ctx, ar->rules, &h))
 		return -1;
 	fill_input(ctx, &h, &in);
 	if (rules_match(ar->rules, &in, &res))

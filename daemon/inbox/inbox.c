@@ -8,6 +8,7 @@
 #include "clock.h"
 
 #include "phone.h"
+#include "rules.h"
 
 struct responder {
 	inbox_responder fn;
@@ -198,4 +199,15 @@ void inbox_rollback(struct inbox *ib)
 int inbox_notice(struct inbox *ib, const char *kind, const char *text)
 {
 	return store_event(ib->st, kind, 0, text, clock_wall_ms());
+}
+
+int inbox_history(const struct inbox_ctx *ctx, const struct rules *r,
+		  struct store_history *h)
+{
+	struct store_history_q q = {
+	    .now_ms = ctx->now_ms,
+	    .since_ms = ctx->now_ms - rules_lookback(r) * 1000,
+	    .same_text_ms = rules_limits(r)->same_text_minutes * 60000LL,
+	};
+	return store_history(ctx->st, ctx->conv.id, ctx->msg->body, &q, h);
 }

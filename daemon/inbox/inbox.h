@@ -43,6 +43,12 @@ struct inbox_ctx {
 	int64_t now_ms;
 };
 
+struct rules;
+/* The contact's history the rules' limits look at (store_history), read
+ * back only as far as they look (rules_lookback). */
+int inbox_history(const struct inbox_ctx *ctx, const struct rules *r,
+		  struct store_history *h);
+
 /* Returns 0 to let later responders run, 1 when it consumed the message
  * (no auto-reply after it), -1 on a store error (aborts the transaction). */
 typedef int (*inbox_responder)(void *ud, struct inbox_ctx *ctx);

@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 15
+#define STORE_SCHEMA_VERSION 16
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -186,18 +186,26 @@ int store_parts_done(struct store *st, const char *key, int64_t message_id);
 int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
 		      char senders[][64], int max);
 
-/* History for the loop-proof rules. */
+/* History for the loop-proof rules: what they look back on, and what it
+ * held. Only rows after since_ms are read (rules_lookback): the rows a
+ * long conversation piled up over years cannot change the answer, and
+ * this runs for every inbound message. Times are 0 when none. */
+struct store_history_q {
+	int64_t now_ms;
+	int64_t since_ms;     /* older rows are not looked at */
+	int64_t same_text_ms; /* the loop breaker's window, same_text_minutes */
+};
 struct store_history {
 	int auto_last_hour;
 	int64_t last_auto, last_closed_auto, last_staff;
 	char last_auto_text[512];
-	int same_text_10min;
+	int same_text; /* inbound with this text in the window, itself too */
 	/* the auto-reply's state of this conversation (store_conv_state) */
 	char last_choices[96];
 	bool closer_sent;
 };
 int store_history(struct store *st, int64_t conversation_id, const char *text,
-		  int64_t now_ms, struct store_history *h);
+		  const struct store_history_q *q, struct store_history *h);
 /* Remembers for the conversation what a digit answers next (choices:
  * "kk,drainase", "menu"; NULL or "" keeps the last) and that a closer was sent
  * (closer_sent true sticks until the conversation ends). Read back by

@@ -26,60 +26,88 @@ static int conv_state_get(struct store *st, int64_t conv,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
-/* One pass over the conversation's rows (index messages_conv) for what
- * were five aggregate queries, each its own scan of them: this runs for
- * every inbound message that the rules may answer. A failed step leaves
- * the zeros, as each query did. */
-static void history_counts(struct store *st, int64_t conv, const char *text,
-			   int64_t now_ms, struct store_history *h)
+/* The outbound rows since q->since_ms, from the partial index
+ * messages_conv_out alone (schema 16): replies are few, and the index
+ * holds every column asked, so no message row is read. A failed step
+ * leaves the zeros. */
+static void history_out(struct store *st, int64_t conv,
+			const struct store_history_q *q,
+			struct store_history *h)
 {
 	sqlite3_stmt *s = store_stmt(
-	    st, "SELECT count(CASE WHEN direction = 'out' AND author = 'auto'"
-		" AND at > ?2 THEN 1 END),"
-		" coalesce(max(CASE WHEN direction = 'out'"
-		" AND author = 'auto' THEN at END), 0),"
-		" coalesce(max(CASE WHEN direction = 'out' AND author = 'auto'"
-		" AND kind = 'closed' THEN at END), 0),"
-		" coalesce(max(CASE WHEN direction = 'out'"
-		" AND author IS NOT NULL AND author != 'auto'"
-		" AND author != 'system' THEN at END), 0),"
-		" count(CASE WHEN direction = 'in' AND at > ?3"
-		" AND body = ?4 THEN 1 END)"
-		" FROM messages WHERE conversation_id = ?1");
+	    st,
+	    "SELECT count(CASE WHEN author = 'auto' AND at > ?3 THEN 1 END),"
+	    " coalesce(max(CASE WHEN author = 'auto' THEN at END), 0),"
+	    " coalesce(max(CASE WHEN author = 'auto' AND kind = 'closed'"
+	    " THEN at END), 0),"
+	    " coalesce(max(CASE WHEN author IS NOT NULL AND author != 'auto'"
+	    " AND author != 'system' THEN at END), 0)"
+	    " FROM messages INDEXED BY messages_conv_out"
+	    " WHERE conversation_id = ?1 AND direction = 'out'"
+	    " AND at > ?2");
 
 	if (!s)
 		return;
 	sqlite3_bind_int64(s, 1, conv);
-	sqlite3_bind_int64(s, 2, now_ms - 3600000);
-	sqlite3_bind_int64(s, 3, now_ms - 600000);
-	store_bind_text(s, 4, text);
+	sqlite3_bind_int64(s, 2, q->since_ms);
+	sqlite3_bind_int64(s, 3, q->now_ms - 3600000);
 	if (store_step(st, s) == SQLITE_ROW) {
 		h->auto_last_hour = sqlite3_column_int(s, 0);
 		h->last_auto = sqlite3_column_int64(s, 1);
 		h->last_closed_auto = sqlite3_column_int64(s, 2);
 		h->last_staff = sqlite3_column_int64(s, 3);
-		h->same_text_10min = sqlite3_column_int(s, 4);
 	}
 	sqlite3_reset(s);
 }
 
-int store_history(struct store *st, int64_t conv, const char *text,
-		  int64_t now_ms, struct store_history *h)
+/* Inbound rows with this same text in the loop breaker's window. */
+static void history_same_text(struct store *st, int64_t conv, const char *text,
+			      const struct store_history_q *q,
+			      struct store_history *h)
 {
-	memset(h, 0, sizeof(*h));
-	history_counts(st, conv, text, now_ms, h);
-	sqlite3_stmt *s =
-	    store_stmt(st, "SELECT body FROM messages"
-			   " WHERE conversation_id = ?"
-			   " AND direction = 'out' AND author = 'auto'"
-			   " ORDER BY at DESC, id DESC LIMIT 1");
+	sqlite3_stmt *s = store_stmt(
+	    st, "SELECT count(*) FROM messages WHERE conversation_id = ?1"
+		" AND at > ?2 AND direction = 'in' AND body = ?3");
+
+	if (!s)
+		return;
+	sqlite3_bind_int64(s, 1, conv);
+	sqlite3_bind_int64(s, 2, q->now_ms - q->same_text_ms);
+	store_bind_text(s, 3, text);
+	if (store_step(st, s) == SQLITE_ROW)
+		h->same_text = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+}
+
+static int history_last_auto_text(struct store *st, int64_t conv,
+				  const struct store_history_q *q,
+				  struct store_history *h)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st, "SELECT body FROM messages INDEXED BY messages_conv_out"
+		" WHERE conversation_id = ?1 AND direction = 'out'"
+		" AND author = 'auto' AND at > ?2"
+		" ORDER BY at DESC, id DESC LIMIT 1");
+
 	if (!s)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, conv);
+	sqlite3_bind_int64(s, 2, q->since_ms);
 	if (store_step(st, s) == SQLITE_ROW)
 		store_col_copy(s, 0, h->last_auto_text,
 			       sizeof(h->last_auto_text));
 	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+int store_history(struct store *st, int64_t conv, const char *text,
+		  const struct store_history_q *q, struct store_history *h)
+{
+	memset(h, 0, sizeof(*h));
+	history_out(st, conv, q, h);
+	history_same_text(st, conv, text, q, h);
+	if (history_last_auto_text(st, conv, q, h))
+		return STORE_ERR;
 	return conv_state_get(st, conv, h);
 }
 

@@ -313,6 +313,91 @@ static void parts_dedupe_even_after_assembly(void **state)
 	store_close(st);
 }
 
+/* store_history at now_ms, looking back to since_ms, with the loop
+ * breaker's window of 10 minutes. */
+static int history(struct store *st, int64_t conv, const char *text,
+		   int64_t now_ms, int64_t since_ms, struct store_history *h)
+{
+	struct store_history_q q = {now_ms, since_ms, 600000};
+
+	return store_history(st, conv, text, &q, h);
+}
+
+static void add_row(struct store *st, const struct store_conversation *c,
+		    const char *dir, const char *author, const char *kind,
+		    const char *body, int64_t at)
+{
+	struct store_message m = {.conversation_id = c->id,
+				  .contact_id = c->contact_id,
+				  .channel = "sms",
+				  .direction = dir,
+				  .peer = "+6281234567890",
+				  .body = body,
+				  .at = at,
+				  .status = "sent",
+				  .kind = kind,
+				  .author = author};
+	int64_t id;
+
+	assert_int_equal(store_message_insert(st, &m, &id), STORE_OK);
+}
+
+/* The rules' look back reads the rows of their window and no older: a
+ * staff reply or a closed-hours reply from last month is not "recent",
+ * whatever the conversation holds (it was read whole for each message,
+ * and grew with years of them); within the window every count is right. */
+static void history_is_read_back_to_the_window(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+	struct store_contact k;
+	struct store_conversation c;
+	struct store_history h;
+	bool created;
+	const int64_t T = 1700000000000, H = 3600000;
+
+	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
+					      "mobile", NULL, T, &k),
+			 STORE_OK);
+	assert_int_equal(store_conversation_for(st, k.id, T, &c, &created),
+			 STORE_OK);
+	add_row(st, &c, "out", "siti", "text", "Baik bu", T);
+	add_row(st, &c, "out", "auto", "closed", "Kantor tutup", T + H);
+	add_row(st, &c, "out", "auto", "text", "Syarat KTP lama", T + 2 * H);
+	add_row(st, &c, "in", NULL, "text", "halo", T + 3 * H);
+	int64_t now = T + 30 * 24 * H;
+	add_row(st, &c, "out", "system", "text", "Nomor tiket", now - 3 * H);
+	add_row(st, &c, "out", "auto", "text", "Syarat KK", now - 2 * H);
+	add_row(st, &c, "out", "auto", "closed", "Tutup", now - 30 * 60000);
+	add_row(st, &c, "out", "auto", "text", "Syarat KTP", now - 20 * 60000);
+	add_row(st, &c, "in", NULL, "text", "halo", now - 11 * 60000);
+	add_row(st, &c, "in", NULL, "text", "halo", now - 5 * 60000);
+	add_row(st, &c, "in", NULL, "text", "halo", now);
+
+	assert_int_equal(history(st, c.id, "halo", now, now - 12 * H, &h),
+			 STORE_OK);
+	assert_int_equal(h.auto_last_hour, 2);
+	assert_true(h.last_auto == now - 20 * 60000);
+	assert_true(h.last_closed_auto == now - 30 * 60000);
+	assert_int_equal(h.last_staff, 0); /* a month ago; "system" is none */
+	assert_string_equal(h.last_auto_text, "Syarat KTP");
+	assert_int_equal(h.same_text, 2); /* 11 min ago is outside 10 */
+
+	/* looking back over the whole month finds the old ones */
+	assert_int_equal(history(st, c.id, "halo", now, T - 1, &h), STORE_OK);
+	assert_true(h.last_staff == T);
+	assert_int_equal(h.auto_last_hour, 2);
+
+	/* a window with no reply in it: nothing, not the month-old text */
+	assert_int_equal(history(st, c.id, "x", now + 12 * H, now + H, &h),
+			 STORE_OK);
+	assert_int_equal(h.last_auto, 0);
+	assert_int_equal(h.last_closed_auto, 0);
+	assert_string_equal(h.last_auto_text, "");
+	assert_int_equal(h.same_text, 0);
+	store_close(st);
+}
+
 /* What a digit answers and whether "Sama-sama" was sent are kept per
  * conversation: a resident's "2" answers the question they were asked,
  * and a second "terima kasih" gets no second reply. */
@@ -329,7 +414,7 @@ static void conversation_state_is_kept(void **state)
 			 STORE_OK);
 	assert_int_equal(store_conversation_for(st, k.id, 1000, &c, &created),
 			 STORE_OK);
-	assert_int_equal(store_history(st, c.id, "x", 2000, &h), STORE_OK);
+	assert_int_equal(history(st, c.id, "x", 2000, 0, &h), STORE_OK);
 	assert_string_equal(h.last_choices, "");
 	assert_false(h.closer_sent);
 
@@ -337,14 +422,14 @@ static void conversation_state_is_kept(void **state)
 			 STORE_OK);
 	assert_int_equal(store_conv_state(st, c.id, NULL, true, 4000),
 			 STORE_OK);
-	assert_int_equal(store_history(st, c.id, "x", 5000, &h), STORE_OK);
+	assert_int_equal(history(st, c.id, "x", 5000, 0, &h), STORE_OK);
 	assert_string_equal(h.last_choices, "kk,drainase");
 	assert_true(h.closer_sent);
 
 	/* a later menu replaces the choice; the closer stays used up */
 	assert_int_equal(store_conv_state(st, c.id, "menu", false, 6000),
 			 STORE_OK);
-	assert_int_equal(store_history(st, c.id, "x", 7000, &h), STORE_OK);
+	assert_int_equal(history(st, c.id, "x", 7000, 0, &h), STORE_OK);
 	assert_string_equal(h.last_choices, "menu");
 	assert_true(h.closer_sent);
 
@@ -355,7 +440,7 @@ static void conversation_state_is_kept(void **state)
 	assert_int_equal(store_conversation_for(st, k.id, 9000, &c2, &created),
 			 STORE_OK);
 	assert_true(c2.id != c.id);
-	assert_int_equal(store_history(st, c2.id, "x", 9000, &h), STORE_OK);
+	assert_int_equal(history(st, c2.id, "x", 9000, 0, &h), STORE_OK);
 	assert_string_equal(h.last_choices, "");
 	assert_false(h.closer_sent);
 	store_close(st);
@@ -408,6 +493,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(conversation_state_is_kept, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(history_is_read_back_to_the_window,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

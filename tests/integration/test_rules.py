@@ -133,6 +133,33 @@ class Rules(Case):
         self.assertIn(f"budget: {budget} auto-replies", log)
         self.assertNotIn("loop breaker", log)
 
+    def test_same_text_window_is_the_one_configured(self):
+        # same_text_minutes = 30: the same text three times, 12 minutes
+        # apart, is within it (the store once counted 10 minutes whatever
+        # the file said, and the third got its reply).
+        rules = os.path.join(self.tmp, "rules.d")
+        shutil.copytree(os.path.join(harness.TOP, "etc", "rules.d"), rules)
+        p = os.path.join(rules, "00-office.ini")
+        with open(p) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^same_text_minutes = .*$",
+                      "same_text_minutes = 30", text)
+        text = re.sub(r"(?m)^max_per_hour = .*$", "max_per_hour = 10", text)
+        with open(p, "w") as f:
+            f.write(text)
+        self.start(rules_dir=rules)
+        peer = "+6281299990011"
+        for i in range(3):
+            if i:
+                self.pin(harness.now() + 12 * 60)
+            self.s.sms(peer, "jam buka kantor")
+            self.decided(peer, i + 1)
+        wait_for(lambda: len(sent_to(self.s, peer)) >= 2,
+                 what="the first two replies")
+        self.assertEqual(len(sent_to(self.s, peer)), 2)
+        self.assertIn("loop breaker: the same text 3 times in 30 min",
+                      self.d.read_log())
+
     def test_broken_rules_on_reload_keep_old_rules(self):
         rules = os.path.join(self.tmp, "rules.d")
         shutil.copytree(os.path.join(harness.TOP, "etc", "rules.d"), rules)

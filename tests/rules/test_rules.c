@@ -348,6 +348,16 @@ static void test_loop_protection(void **state)
 	}
 }
 
+/* The store reads a contact's history back as far as these limits look:
+ * the longest of the hour budget, closed_reply_hours (12 h shipped),
+ * staff_quiet_minutes and same_text_minutes. */
+static void test_lookback(void **state)
+{
+	const struct rules *r = *state;
+
+	assert_int_equal(rules_lookback(r), 12 * 3600);
+}
+
 static void test_explain(void **state)
 {
 	const struct rules *r = *state;
@@ -474,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(test_ticket_and_due),
 	    cmocka_unit_test(test_status_query),
 	    cmocka_unit_test(test_loop_protection),
+	    cmocka_unit_test(test_lookback),
 	    cmocka_unit_test(test_explain),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_choice_and_closer),
