@@ -208,6 +208,7 @@ int inbox_history(const struct inbox_ctx *ctx, const struct rules *r,
 	    .now_ms = ctx->now_ms,
 	    .since_ms = ctx->now_ms - rules_lookback(r) * 1000,
 	    .same_text_ms = rules_limits(r)->same_text_minutes * 60000LL,
+	    .same_text_max = rules_limits(r)->same_text_max,
 	};
 	return store_history(ctx->st, ctx->conv.id, ctx->msg->body, &q, h);
 }

@@ -194,12 +194,14 @@ struct store_history_q {
 	int64_t now_ms;
 	int64_t since_ms;     /* older rows are not looked at */
 	int64_t same_text_ms; /* the loop breaker's window, same_text_minutes */
+	int same_text_max;    /* counted no further (same_text_max); 0: all */
 };
 struct store_history {
 	int auto_last_hour;
 	int64_t last_auto, last_closed_auto, last_staff;
 	char last_auto_text[512];
-	int same_text; /* inbound with this text in the window, itself too */
+	int same_text; /* inbound with this text in the window, itself too,
+			* at most same_text_max */
 	/* the auto-reply's state of this conversation (store_conv_state) */
 	char last_choices[96];
 	bool closer_sent;

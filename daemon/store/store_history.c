@@ -60,20 +60,25 @@ static void history_out(struct store *st, int64_t conv,
 	sqlite3_reset(s);
 }
 
-/* Inbound rows with this same text in the loop breaker's window. */
+/* Inbound rows with this same text in the loop breaker's window, newest
+ * first, counted up to q->same_text_max: past it the answer is the same,
+ * and a robot flooding one conversation would make each of its messages
+ * read every other one of the window. */
 static void history_same_text(struct store *st, int64_t conv, const char *text,
 			      const struct store_history_q *q,
 			      struct store_history *h)
 {
 	sqlite3_stmt *s = store_stmt(
-	    st, "SELECT count(*) FROM messages WHERE conversation_id = ?1"
-		" AND at > ?2 AND direction = 'in' AND body = ?3");
+	    st, "SELECT count(*) FROM (SELECT 1 FROM messages"
+		" WHERE conversation_id = ?1 AND at > ?2 AND direction = 'in'"
+		" AND body = ?3 ORDER BY at DESC LIMIT ?4)");
 
 	if (!s)
 		return;
 	sqlite3_bind_int64(s, 1, conv);
 	sqlite3_bind_int64(s, 2, q->now_ms - q->same_text_ms);
 	store_bind_text(s, 3, text);
+	sqlite3_bind_int(s, 4, q->same_text_max > 0 ? q->same_text_max : -1);
 	if (store_step(st, s) == SQLITE_ROW)
 		h->same_text = sqlite3_column_int(s, 0);
 	sqlite3_reset(s);

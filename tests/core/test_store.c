@@ -318,7 +318,7 @@ static void parts_dedupe_even_after_assembly(void **state)
 static int history(struct store *st, int64_t conv, const char *text,
 		   int64_t now_ms, int64_t since_ms, struct store_history *h)
 {
-	struct store_history_q q = {now_ms, since_ms, 600000};
+	struct store_history_q q = {now_ms, since_ms, 600000, 0};
 
 	return store_history(st, conv, text, &q, h);
 }
@@ -382,6 +382,11 @@ static void history_is_read_back_to_the_window(void **state)
 	assert_int_equal(h.last_staff, 0); /* a month ago; "system" is none */
 	assert_string_equal(h.last_auto_text, "Syarat KTP");
 	assert_int_equal(h.same_text, 2); /* 11 min ago is outside 10 */
+
+	/* counted no further than the loop breaker asks */
+	struct store_history_q q = {now, now - 12 * H, 600000, 1};
+	assert_int_equal(store_history(st, c.id, "halo", &q, &h), STORE_OK);
+	assert_int_equal(h.same_text, 1);
 
 	/* looking back over the whole month finds the old ones */
 	assert_int_equal(history(st, c.id, "halo", now, T - 1, &h), STORE_OK);
