@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 /* One cached statement per call site's SQL text (~125 today). The cache
  * grows as sites are first reached: a fixed size would make the first
@@ -155,6 +158,15 @@ int store_version(struct store *st)
 	return v;
 }
 
+/* What a big migration freed goes back to the system (glibc keeps it
+ * in its arenas otherwise). */
+static void release_heap(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 /* Each migration and its user_version bump commit together, so a crash
  * mid-migration leaves the previous version intact. */
 static int migrate(struct store *st, int to)
@@ -165,7 +177,16 @@ static int migrate(struct store *st, int to)
 			 store_nmigrations, STORE_SCHEMA_VERSION);
 		return STORE_ERR;
 	}
-	for (int v = store_version(st); v < to; v++) {
+	int from = store_version(st);
+
+	/* A migration's CREATE INDEX sorts the whole table: with the
+	 * store's temp_store=MEMORY its sorter kept ~30 MB of heap at a
+	 * million messages, held by the allocator until exit (RssAnon 31 MB
+	 * against 4.5 after a plain start; issue 17). On disk it spills to
+	 * SQLite's temporary files, once. */
+	if (from < to && store_exec(st, "PRAGMA temp_store=DEFAULT"))
+		return STORE_ERR;
+	for (int v = from; v < to; v++) {
 		char bump[64];
 		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
 		if (store_exec(st, "BEGIN IMMEDIATE") ||
@@ -180,7 +201,10 @@ static int migrate(struct store *st, int to)
 			return STORE_ERR;
 		}
 	}
-	return STORE_OK;
+	if (from < to)
+		release_heap();
+	return from < to ? store_exec(st, "PRAGMA temp_store=MEMORY")
+			 : STORE_OK;
 }
 
 /* SQLite's allocation statistics take a global mutex around every
