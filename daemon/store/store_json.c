@@ -127,29 +127,40 @@ json_t *store_conversation_json(struct store *st, int64_t id, int tz)
 			 "messages", msgs);
 }
 
+/* Each from an index, none from the messages themselves: at a million
+ * messages the counts by direction and status were scans of the table,
+ * 1.5 s with the loop held (SMS and webhooks waiting) for each
+ * `simpulctl status`. The total is counted on the smallest index and the
+ * outbound on messages_conv_out (~100 ms together at a million); the
+ * queue's statuses are seeks in messages_queue, by channel (sms or
+ * whatsapp: the only two, checked where a message is made). */
 json_t *store_status_json(struct store *st)
 {
 	static const char *const q[][2] = {
-	    {"messages_in", "SELECT count(*) FROM messages WHERE"
-			    " direction = 'in'"},
-	    {"messages_out", "SELECT count(*) FROM messages WHERE"
-			     " direction = 'out'"},
-	    {"queued", "SELECT count(*) FROM messages WHERE direction ="
-		       " 'out' AND status IN ('queued', 'sending')"
-		       ""},
-	    {"failed", "SELECT count(*) FROM messages WHERE direction ="
-		       " 'out' AND status = 'failed'"},
+	    {"messages", "SELECT count(*) FROM messages"},
+	    {"messages_out", "SELECT count(*) FROM messages"
+			     " INDEXED BY messages_conv_out"
+			     " WHERE direction = 'out'"},
+	    {"queued", "SELECT count(*) FROM messages"
+		       " INDEXED BY messages_queue WHERE direction = 'out'"
+		       " AND channel IN ('sms', 'whatsapp')"
+		       " AND status IN ('queued', 'sending')"},
+	    {"failed", "SELECT count(*) FROM messages"
+		       " INDEXED BY messages_queue WHERE direction = 'out'"
+		       " AND channel IN ('sms', 'whatsapp')"
+		       " AND status = 'failed'"},
 	    {"conversations_open", "SELECT count(*) FROM conversations"
-				   " WHERE status != 'selesai'"
-				   ""},
+				   " WHERE status != 'selesai'"},
 	    {"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"
 			      " WHERE message_id IS NULL"},
 	};
 	json_t *o = json_object();
+	json_int_t n[6];
 
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		json_object_set_new(
-		    o, q[i][0],
-		    json_integer(store_scalar64(st, q[i][1], 0, 0, NULL)));
+	for (size_t i = 0; i < 6; i++)
+		n[i] = store_scalar64(st, q[i][1], 0, 0, NULL);
+	json_object_set_new(o, "messages_in", json_integer(n[0] - n[1]));
+	for (size_t i = 1; i < 6; i++)
+		json_object_set_new(o, q[i][0], json_integer(n[i]));
 	return o;
 }

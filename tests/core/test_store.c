@@ -403,6 +403,52 @@ static void history_is_read_back_to_the_window(void **state)
 	store_close(st);
 }
 
+/* The counters of `simpulctl status`, now each from an index: inbound
+ * and outbound, and the queue by status on both channels. */
+static void status_counts(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+	struct store_contact k;
+	struct store_conversation c;
+	bool created;
+	static const char *const rows[][3] = {
+	    {"sms", "in", "received"},	   {"whatsapp", "in", "received"},
+	    {"sms", "out", "queued"},	   {"whatsapp", "out", "sending"},
+	    {"whatsapp", "out", "failed"}, {"sms", "out", "delivered"},
+	};
+
+	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
+					      "mobile", NULL, 1000, &k),
+			 STORE_OK);
+	assert_int_equal(store_conversation_for(st, k.id, 1000, &c, &created),
+			 STORE_OK);
+	for (int i = 0; i < 6; i++) {
+		struct store_message m = {.conversation_id = c.id,
+					  .contact_id = k.id,
+					  .channel = rows[i][0],
+					  .direction = rows[i][1],
+					  .peer = "+6281234567890",
+					  .body = "x",
+					  .at = 2000 + i,
+					  .status = rows[i][2],
+					  .kind = "text"};
+		int64_t id;
+		assert_int_equal(store_message_insert(st, &m, &id), STORE_OK);
+	}
+	json_t *j = store_status_json(st);
+	assert_int_equal(json_integer_value(json_object_get(j, "messages_in")),
+			 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "messages_out")),
+			 4);
+	assert_int_equal(json_integer_value(json_object_get(j, "queued")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "failed")), 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(j, "conversations_open")), 1);
+	json_decref(j);
+	store_close(st);
+}
+
 /* What a digit answers and whether "Sama-sama" was sent are kept per
  * conversation: a resident's "2" answers the question they were asked,
  * and a second "terima kasih" gets no second reply. */
@@ -500,6 +546,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(history_is_read_back_to_the_window,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(status_counts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
