@@ -287,7 +287,12 @@ const char *const store_migrations[] = {
      * answers for them without reading a message row (issue 17). */
     "CREATE INDEX messages_conv_out ON messages"
     "(conversation_id, at, author, kind, direction)"
-    " WHERE direction = 'out';",
+    " WHERE direction = 'out';"
+    /* A ticket is looked up without regard to case ("cek kls-2611-..."),
+     * which the UNIQUE index (binary) cannot answer: each new ticket
+     * and each CEK read every conversation (79 ms at 150,000). */
+    "CREATE INDEX conversations_ticket_nocase ON conversations"
+    "(ticket COLLATE NOCASE) WHERE ticket IS NOT NULL;",
 };
 
 const int store_nmigrations =
