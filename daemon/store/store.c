@@ -919,3 +919,15 @@ json_t *store_rows_json_end(sqlite3_stmt *s, int rc, json_t *arr)
 	}
 	return arr;
 }
+
+void store_fullscans(struct store *st,
+		     void (*fn)(void *ud, const char *sql, int steps), void *ud)
+{
+	for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s;
+	     s = sqlite3_next_stmt(st->db, s)) {
+		int n =
+		    sqlite3_stmt_status(s, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+		if (n > 0)
+			fn(ud, sqlite3_sql(s), n);
+	}
+}

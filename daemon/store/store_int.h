@@ -44,4 +44,11 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql);
 /* ["sms","whatsapp"] from group_concat's "sms,whatsapp" (or NULL). */
 json_t *store_channels_json(const char *list);
 
+/* For tests: fn for each statement prepared on the store that stepped
+ * through a table or an index with no search term since it was prepared
+ * (SQLITE_STMTSTATUS_FULLSCAN_STEP), with its SQL and its steps. */
+void store_fullscans(struct store *st,
+		     void (*fn)(void *ud, const char *sql, int steps),
+		     void *ud);
+
 #endif
