@@ -292,7 +292,31 @@ const char *const store_migrations[] = {
      * which the UNIQUE index (binary) cannot answer: each new ticket
      * and each CEK read every conversation (79 ms at 150,000). */
     "CREATE INDEX conversations_ticket_nocase ON conversations"
-    "(ticket COLLATE NOCASE) WHERE ticket IS NOT NULL;",
+    "(ticket COLLATE NOCASE) WHERE ticket IS NOT NULL;"
+    /* The messages stored by channel and direction (staff notices are
+     * not on a channel), kept as they are written: /metrics and
+     * `simpulctl status` counted them by reading every message, 1.5 s
+     * with the loop held at a million. */
+    "CREATE TABLE message_counts(channel TEXT NOT NULL,"
+    " direction TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY(channel, direction)) WITHOUT ROWID;"
+    "INSERT INTO message_counts SELECT channel, direction, count(*)"
+    " FROM messages WHERE kind != 'notice' GROUP BY 1, 2;"
+    "CREATE TRIGGER message_counts_ai AFTER INSERT ON messages"
+    " WHEN new.kind != 'notice' BEGIN"
+    " INSERT INTO message_counts VALUES(new.channel, new.direction, 1)"
+    " ON CONFLICT(channel, direction) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER message_counts_ad AFTER DELETE ON messages"
+    " WHEN old.kind != 'notice' BEGIN"
+    " UPDATE message_counts SET n = n - 1"
+    " WHERE channel = old.channel AND direction = old.direction; END;"
+    "CREATE TRIGGER message_counts_au AFTER UPDATE OF channel, direction,"
+    " kind ON messages BEGIN"
+    " UPDATE message_counts SET n = n - 1 WHERE old.kind != 'notice'"
+    " AND channel = old.channel AND direction = old.direction;"
+    " INSERT INTO message_counts SELECT new.channel, new.direction, 1"
+    " WHERE new.kind != 'notice'"
+    " ON CONFLICT(channel, direction) DO UPDATE SET n = n + 1; END;",
 };
 
 const int store_nmigrations =

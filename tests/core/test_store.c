@@ -13,6 +13,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_call.h"
+#include "store_ops.h"
 #include "store_people.h"
 #include "wa_inbox.h"
 #include "wa_parse.h"
@@ -404,6 +405,14 @@ static void history_is_read_back_to_the_window(void **state)
 	store_close(st);
 }
 
+static void cat_count(void *ud, const char *a, const char *b, int64_t n)
+{
+	char *out = ud;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 200 - len, "%s/%s %lld ", a, b, (long long)n);
+}
+
 /* The counters of `simpulctl status`, now each from an index: inbound
  * and outbound, and the queue by status on both channels. */
 static void status_counts(void **state)
@@ -447,6 +456,30 @@ static void status_counts(void **state)
 	assert_int_equal(
 	    json_integer_value(json_object_get(j, "conversations_open")), 1);
 	json_decref(j);
+
+	/* kept by the triggers through a delete (retention), a row that
+	 * becomes a staff notice, and a notice stored */
+	assert_int_equal(sqlite3_exec(store_db(st),
+				      "DELETE FROM messages WHERE id = 1;"
+				      "UPDATE messages SET kind = 'notice'"
+				      " WHERE id = 5;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	struct store_message m = {.conversation_id = c.id,
+				  .contact_id = k.id,
+				  .channel = "sms",
+				  .direction = "in",
+				  .peer = "simpul",
+				  .body = "pulsa habis",
+				  .at = 3000,
+				  .status = "received",
+				  .kind = "notice"};
+	int64_t id;
+	assert_int_equal(store_message_insert(st, &m, &id), STORE_OK);
+	char got[200] = "";
+	assert_int_equal(store_count_messages(st, cat_count, got), STORE_OK);
+	assert_string_equal(got, "sms/in 0 sms/out 2 whatsapp/in 1 "
+				 "whatsapp/out 1 ");
 	store_close(st);
 }
 
