@@ -179,12 +179,14 @@ static int migrate(struct store *st, int to)
 	}
 	int from = store_version(st);
 
+	if (from >= to)
+		return STORE_OK;
 	/* A migration's CREATE INDEX sorts the whole table: with the
 	 * store's temp_store=MEMORY its sorter kept ~30 MB of heap at a
 	 * million messages, held by the allocator until exit (RssAnon 31 MB
 	 * against 4.5 after a plain start; issue 17). On disk it spills to
 	 * SQLite's temporary files, once. */
-	if (from < to && store_exec(st, "PRAGMA temp_store=DEFAULT"))
+	if (store_exec(st, "PRAGMA temp_store=DEFAULT"))
 		return STORE_ERR;
 	for (int v = from; v < to; v++) {
 		char bump[64];
@@ -201,10 +203,8 @@ static int migrate(struct store *st, int to)
 			return STORE_ERR;
 		}
 	}
-	if (from < to)
-		release_heap();
-	return from < to ? store_exec(st, "PRAGMA temp_store=MEMORY")
-			 : STORE_OK;
+	release_heap();
+	return store_exec(st, "PRAGMA temp_store=MEMORY");
 }
 
 /* SQLite's allocation statistics take a global mutex around every

@@ -136,7 +136,8 @@ json_t *store_conversation_json(struct store *st, int64_t id, int tz)
 json_t *store_status_json(struct store *st)
 {
 	static const char *const q[][2] = {
-	    {"messages", "SELECT coalesce(sum(n), 0) FROM message_counts"},
+	    {"messages_in", "SELECT coalesce(sum(n), 0) FROM message_counts"
+			    " WHERE direction = 'in'"},
 	    {"messages_out", "SELECT coalesce(sum(n), 0) FROM message_counts"
 			     " WHERE direction = 'out'"},
 	    {"queued", "SELECT count(*) FROM messages"
@@ -153,12 +154,10 @@ json_t *store_status_json(struct store *st)
 			      " WHERE message_id IS NULL"},
 	};
 	json_t *o = json_object();
-	json_int_t n[6];
 
-	for (size_t i = 0; i < 6; i++)
-		n[i] = store_scalar64(st, q[i][1], 0, 0, NULL);
-	json_object_set_new(o, "messages_in", json_integer(n[0] - n[1]));
-	for (size_t i = 1; i < 6; i++)
-		json_object_set_new(o, q[i][0], json_integer(n[i]));
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		json_object_set_new(
+		    o, q[i][0],
+		    json_integer(store_scalar64(st, q[i][1], 0, 0, NULL)));
 	return o;
 }
