@@ -408,6 +408,39 @@ static int lock_store(const char *db, bool foreground)
 	return -1;
 }
 
+static int run_checkpoint(void *ck, int *log, int *copied, char *err,
+			  size_t errlen)
+{
+	return store_ckpt_run(ck, log, copied, err, errlen);
+}
+
+/* The WAL is copied into the database on a thread of its own once it
+ * holds 8 MiB (store_ckpt.c says why not in the loop's COMMIT): a page
+ * written again and again within that is copied once (SQLite's 1,000
+ * frames of 1 KiB copied hot index pages about every 60 SMS; bytes per
+ * SMS, issue 17). Past 32 MiB the loop's connection checkpoints itself.
+ * Without a thread, SQLite's own checkpoint stays. */
+static void checkpoint_off_loop(struct app *app)
+{
+	char err[300];
+	int page = store_page_size(app->st);
+
+	if (!app->ws || page <= 0)
+		return;
+	int frames = (8 << 20) / page;
+	app->ck = store_ckpt_open(app->st, err, sizeof(err));
+	if (!app->ck) {
+		log_msg(LOG_WARN, "%s; checkpoints stay in the loop", err);
+		return;
+	}
+	if (walsync_checkpoint_by(app->ws, run_checkpoint, app->ck, frames)) {
+		store_ckpt_close(app->ck);
+		app->ck = NULL;
+		return;
+	}
+	store_on_wal(app->st, walsync_wal_frames, app->ws, 4 * frames);
+}
+
 static int open_core(struct app *app)
 {
 	char err[300];
@@ -424,6 +457,7 @@ static int open_core(struct app *app)
 			"stopped; queued again",
 			n);
 	app->ws = walsync_new(app->loop, store_wal_path(app->st));
+	checkpoint_off_loop(app);
 	app->ib = inbox_new(app->st);
 	app->ob = outbox_new(app->loop, app->st, app->cfg->retry_max,
 			     app->cfg->retry_base_ms);
@@ -470,7 +504,8 @@ static void close_parts(struct simpuld *d)
 	for (size_t i = NFEATURES; i-- > 0;)
 		if (features[i].close)
 			features[i].close(d);
-	walsync_free(app->ws); /* answers wait for it: before http_free */
+	walsync_free(app->ws);	   /* answers wait for it: before http_free */
+	store_ckpt_close(app->ck); /* its thread ended in walsync_free */
 	http_free(app->http);
 	api_free();
 	outbox_free(app->ob);

@@ -30,6 +30,7 @@ struct app {
 	/* Syncs the WAL off the loop for commits made unsynced (webhook
 	 * groups); NULL when the store is not in WAL mode. */
 	struct walsync *ws;
+	struct store_ckpt *ck; /* checkpoints off the loop (walsync) */
 	const char *config_path;
 	int64_t (*clock_ms)(void); /* wall clock (tests may fake it) */
 	/* The office calendar (hours, time zone, holidays) of the rules in

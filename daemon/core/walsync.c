@@ -70,6 +70,30 @@ struct job {
 	int err; /* errno of the last sync, 0 when it succeeded */
 };
 
+/* The checkpointer, on a thread of its own (a sync never waits behind
+ * a checkpoint). A PASSIVE checkpoint copies what was committed when it
+ * began, while the loop goes on committing; the WAL starts over only at
+ * a write that finds every frame copied (wal.c, walRestartLog), which
+ * under a steady flow of webhooks never happens by chance (the WAL grew
+ * to the fallback, measured). So the copy runs twice: the bulk with the
+ * loop committing, then a short catch-up of what came meanwhile, during
+ * which webhook groups are gathered instead of committed (walsync_busy);
+ * the next group's write then starts the WAL over. */
+enum ck_phase { CK_IDLE, CK_COPYING, CK_CATCHING_UP };
+
+struct ckpt {
+	struct worker *wk;
+	walsync_ckpt_fn run;
+	void *ctx;
+	int frames;
+	enum ck_phase phase;
+	bool failing;
+	int retry_at; /* the WAL's frames for the next try, if it went on */
+	/* the thread's, while a run is submitted */
+	int rc, log, copied;
+	char err[256];
+};
+
 struct walsync {
 	struct loop *loop;
 	struct worker *wk;
@@ -78,6 +102,7 @@ struct walsync {
 	int nw, cap;
 	bool stopping; /* in worker_free: start nothing */
 	struct job job;
+	struct ckpt ck;
 };
 
 /* The file SQLite writes may not be the one this fd opened: the last
@@ -216,6 +241,93 @@ int walsync_after_commit(struct walsync *ws, walsync_cb cb, void *arg)
 	return 0;
 }
 
+/* ---- the checkpointer -------------------------------------------------- */
+
+static void ckpt_job_run(void *arg)
+{
+	struct ckpt *c = arg;
+
+	c->err[0] = '\0';
+	c->log = c->copied = 0;
+	c->rc = c->run(c->ctx, &c->log, &c->copied, c->err, sizeof(c->err));
+}
+
+static void ckpt_job_done(void *arg, bool ran);
+
+static void ckpt_change(struct ckpt *c, enum ck_phase to)
+{
+	c->phase = to;
+	if (to != CK_IDLE &&
+	    worker_submit(c->wk, ckpt_job_run, ckpt_job_done, c) != 0)
+		c->phase = CK_IDLE;
+}
+
+/* A failure is logged once, and its end once: the next commits ask
+ * again, and a full disk would otherwise fill the log too. */
+static void ckpt_report(struct ckpt *c)
+{
+	if (c->rc != 0 && !c->failing)
+		log_msg(LOG_ERR, "%s; the next commits retry it", c->err);
+	else if (c->rc == 0 && c->failing)
+		log_msg(LOG_INFO, "checkpoints work again");
+	c->failing = c->rc != 0;
+}
+
+static void ckpt_job_done(void *arg, bool ran)
+{
+	struct ckpt *c = arg;
+
+	if (!ran) {
+		c->phase = CK_IDLE;
+		return;
+	}
+	ckpt_report(c);
+	switch (c->phase) {
+	case CK_COPYING:
+		/* Even when it copied all it saw: the loop has most likely
+		 * committed again since. */
+		ckpt_change(c, c->rc == 0 ? CK_CATCHING_UP : CK_IDLE);
+		break;
+	case CK_CATCHING_UP:
+	case CK_IDLE:
+		/* If a commit still came in between (an SMS, a staff
+		 * reply), the WAL goes on: try again a little later. */
+		c->retry_at = c->log + c->frames / 8;
+		ckpt_change(c, CK_IDLE);
+		break;
+	}
+}
+
+int walsync_checkpoint_by(struct walsync *ws, walsync_ckpt_fn run, void *ctx,
+			  int frames)
+{
+	ws->ck.wk = worker_new(ws->loop, 1, 0);
+	if (!ws->ck.wk)
+		return -1;
+	ws->ck.run = run;
+	ws->ck.ctx = ctx;
+	ws->ck.frames = frames > 0 ? frames : 1;
+	return 0;
+}
+
+void walsync_wal_frames(void *arg, int frames)
+{
+	struct walsync *ws = arg;
+
+	struct ckpt *c = &ws->ck;
+
+	if (frames < c->retry_at - c->frames / 8)
+		c->retry_at = 0; /* it started over */
+	if (c->wk && c->phase == CK_IDLE && frames >= c->frames &&
+	    frames >= c->retry_at)
+		ckpt_change(c, CK_COPYING);
+}
+
+bool walsync_checkpointing(const struct walsync *ws)
+{
+	return ws->ck.phase != CK_IDLE;
+}
+
 int walsync_waiting(const struct walsync *ws)
 {
 	return ws->nw;
@@ -223,7 +335,7 @@ int walsync_waiting(const struct walsync *ws)
 
 bool walsync_busy(const struct walsync *ws)
 {
-	return ws->tk.running;
+	return ws->tk.running || ws->ck.phase == CK_CATCHING_UP;
 }
 
 void walsync_stop(struct walsync *ws)
@@ -242,6 +354,7 @@ void walsync_free(struct walsync *ws)
 	if (!ws)
 		return;
 	walsync_stop(ws);
+	worker_free(ws->ck.wk); /* a running checkpoint ends first */
 	if (ws->job.fd >= 0)
 		close(ws->job.fd);
 	free(ws->w);

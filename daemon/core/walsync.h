@@ -20,6 +20,7 @@
 #define SIMPUL_WALSYNC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct loop;
@@ -60,13 +61,30 @@ int walsync_after_commit(struct walsync *ws, walsync_cb cb, void *arg);
 /* Waiters not yet called back. */
 int walsync_waiting(const struct walsync *ws);
 /* A sync is running: a commit made now waits for the one after it, so a
- * caller may as well gather more into that commit first. */
+ * caller may as well gather more into that commit first. Also while a
+ * checkpoint catches up with the WAL's last frames: a commit then would
+ * keep the WAL from starting over (see walsync.c, the checkpointer). */
 bool walsync_busy(const struct walsync *ws);
 /* At stop: lets the running sync end and syncs on the calling thread
  * until every waiter was called back; later commits are synced on the
  * calling thread at once. */
 void walsync_stop(struct walsync *ws);
-/* walsync_stop, then frees. */
+/* ---- the checkpointer -------------------------------------------------- */
+
+/* Runs on the checkpoint thread: 0 with the frames the WAL holds and
+ * how many of them are copied, or -1 with err set. */
+typedef int (*walsync_ckpt_fn)(void *ctx, int *log, int *copied, char *err,
+			       size_t errlen);
+/* Checkpoints on a thread of their own: run(ctx) whenever a commit left
+ * at least `frames` frames in the WAL, one at a time. -1: no thread. */
+int walsync_checkpoint_by(struct walsync *ws, walsync_ckpt_fn run, void *ctx,
+			  int frames);
+/* The store's WAL hook (store_on_wal), on the loop after each commit. */
+void walsync_wal_frames(void *ws, int frames);
+/* A checkpoint runs now. */
+bool walsync_checkpointing(const struct walsync *ws);
+
+/* walsync_stop, then frees (after the running checkpoint ended). */
 void walsync_free(struct walsync *ws);
 
 #endif

@@ -2,7 +2,8 @@
  * non-blocking steps (an argon2id hash, ~0.2 s of CPU and 64 MiB), with a
  * bounded queue in front of them, so the poll loop keeps answering
  * webhooks, SMS and /healthz meanwhile. A job's run() executes on a worker
- * thread and touches nothing but its job (no SQLite, no logging, no
+ * thread and touches nothing but its job (no SQLite connection but one
+ * of its own, no logging, no
  * libmicrohttpd); its done() executes on the loop thread, woken through an
  * eventfd, exactly once for every job worker_submit accepted. */
 #ifndef SIMPUL_WORKER_H

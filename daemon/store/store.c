@@ -33,6 +33,12 @@ struct store {
 	 * trigger): the first message id not yet indexed, 0 if none. */
 	int64_t fts_from;
 	bool fts_at_commit; /* schema >= 14 */
+	bool body_hashed;   /* schema >= 17: messages.body_hash */
+	struct {	    /* store_on_wal */
+		void (*fn)(void *arg, int frames);
+		void *arg;
+		int fallback;
+	} wal;
 	char err[256];
 };
 
@@ -143,6 +149,24 @@ int store_exec(struct store *st, const char *sql)
 		return STORE_ERR;
 	}
 	return STORE_OK;
+}
+
+/* FNV-1a (32 bits) of the bytes, kept to 31 so that SQLite stores it
+ * in 4 bytes: a filter for the same-text count, whose bodies are still
+ * compared (a collision costs one row read, never a wrong count). */
+int64_t store_body_hash(const char *body)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)(body ? body : "");
+	     *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return (int64_t)(h & 0x7fffffffu);
+}
+
+bool store_body_hashed(const struct store *st)
+{
+	return st->body_hashed;
 }
 
 int store_version(struct store *st)
@@ -269,6 +293,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 	if (migrate(st, to))
 		goto fail;
 	st->fts_at_commit = store_version(st) >= 14;
+	st->body_hashed = store_version(st) >= 17;
 	return st;
 fail:
 	snprintf(err, errlen, "%s", st->err);
@@ -317,6 +342,35 @@ const char *store_wal_path(struct store *st)
 				      "wal") == 0;
 	sqlite3_finalize(s);
 	return wal ? sqlite3_filename_wal(db) : NULL;
+}
+
+/* Runs after each commit. Past `fallback` frames (the checkpoint thread
+ * never caught up, or it fails) the connection checkpoints itself as
+ * SQLite's own hook does (sqlite3WalDefaultHook), so the WAL cannot grow
+ * without end. */
+static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+	if (frames >= st->wal.fallback)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+					  NULL, NULL);
+	else
+		st->wal.fn(st->wal.arg, frames);
+	return SQLITE_OK;
+}
+
+void store_on_wal(struct store *st, void (*fn)(void *arg, int frames),
+		  void *arg, int fallback)
+{
+	st->wal.fn = fn;
+	st->wal.arg = arg;
+	st->wal.fallback = fallback;
+	sqlite3_wal_hook(st->db, on_wal, st);
+}
+
+int store_page_size(struct store *st)
+{
+	return (int)store_scalar64(st, "PRAGMA page_size", 0, 0, NULL);
 }
 
 /* synchronous can only change outside a transaction ("Safety level may
@@ -717,6 +771,11 @@ int store_conversation_ticket(struct store *st, int64_t id, const char *ticket,
 static const char SQL_MSG_INSERT[] =
     "INSERT INTO messages(conversation_id, contact_id, channel, direction,"
     " peer, body, at, source_id, status, kind, error, raw, media, author,"
+    " created_at, body_hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+/* A store opened at an older schema (the migration tests) */
+static const char SQL_MSG_INSERT_16[] =
+    "INSERT INTO messages(conversation_id, contact_id, channel, direction,"
+    " peer, body, at, source_id, status, kind, error, raw, media, author,"
     " created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char SQL_CONV_TOUCH_IN[] =
     "UPDATE conversations SET last_channel = ?, last_in_at = ?,"
@@ -738,10 +797,13 @@ static int conv_touch_in(struct store *st, const struct store_message *m)
 static int message_insert(struct store *st, const struct store_message *m,
 			  int64_t *id)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_MSG_INSERT);
+	sqlite3_stmt *s = store_stmt(st, st->body_hashed ? SQL_MSG_INSERT
+							 : SQL_MSG_INSERT_16);
 
 	if (!s)
 		return STORE_ERR;
+	if (st->body_hashed)
+		sqlite3_bind_int64(s, 16, store_body_hash(m->body));
 	sqlite3_bind_int64(s, 1, m->conversation_id);
 	sqlite3_bind_int64(s, 2, m->contact_id);
 	store_bind_text(s, 3, m->channel);

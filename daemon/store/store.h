@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 16
+#define STORE_SCHEMA_VERSION 17
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -35,6 +35,23 @@ bool store_in_unsynced(const struct store *st);
 /* The "-wal" file to sync after such a commit; NULL when the store is
  * not in WAL mode (in memory, or WAL refused): then use store_begin. */
 const char *store_wal_path(struct store *st);
+/* Checkpoints off the loop (core/walsync): a connection of its own to
+ * the store's database, for one thread other than the loop's. */
+struct store_ckpt;
+struct store_ckpt *store_ckpt_open(struct store *st, char *err, size_t errlen);
+/* Copies the WAL's committed frames into the database without waiting
+ * for the loop's connection (PASSIVE). 0 with the frames the WAL holds
+ * and how many of them are now copied, or -1 with err set. */
+int store_ckpt_run(struct store_ckpt *ck, int *log, int *copied, char *err,
+		   size_t errlen);
+void store_ckpt_close(struct store_ckpt *ck);
+/* After each commit, fn(arg, frames): the frames the WAL holds. The
+ * store's connection no longer checkpoints at 1,000 frames
+ * (wal_autocheckpoint) but only past `fallback` (then itself, in the
+ * commit: fn is not called). */
+void store_on_wal(struct store *st, void (*fn)(void *arg, int frames),
+		  void *arg, int fallback);
+int store_page_size(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 /* Nested savepoint inside a transaction (one per group-committed item). */

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -43,6 +44,11 @@ int store_set_text(struct store *st, const char *sql, const char *v,
 sqlite3_stmt *store_prepare(struct store *st, const char *sql);
 /* ["sms","whatsapp"] from group_concat's "sms,whatsapp" (or NULL). */
 json_t *store_channels_json(const char *list);
+
+/* The hash of a message body in messages.body_hash (schema 17), and
+ * whether this store has that column. */
+int64_t store_body_hash(const char *body);
+bool store_body_hashed(const struct store *st);
 
 /* For tests: fn for each statement prepared on the store that stepped
  * through a table or an index with no search term since it was prepared

@@ -179,6 +179,117 @@ static void failed_sync_reported(void **state)
 	loop_free(l);
 }
 
+/* ---- the checkpointer, on a real loop and a real store ----------------- */
+
+struct wal_seen {
+	struct walsync *ws;
+	int frames, max, restarts;
+};
+
+/* The store's WAL hook, as simpuld wires it, noting what the WAL held. */
+static void wal_frames(void *arg, int frames)
+{
+	struct wal_seen *w = arg;
+
+	if (frames < w->frames)
+		w->restarts++;
+	w->frames = frames;
+	if (frames > w->max)
+		w->max = frames;
+	if (w->ws)
+		walsync_wal_frames(w->ws, frames);
+}
+
+static int run_ckpt(void *ck, int *log, int *copied, char *err, size_t len)
+{
+	return store_ckpt_run(ck, log, copied, err, len);
+}
+
+/* One group of four rows, committed as the webhook groups are: unsynced,
+ * and not while walsync_busy() says the checkpoint is catching up. */
+static void commit_group(struct store *st, struct walsync *ws, int i)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO t SELECT %d, randomblob(700)"
+		 " FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3"
+		 " UNION ALL SELECT 4)",
+		 i);
+	assert_int_equal(store_begin_unsynced(st), STORE_OK);
+	assert_int_equal(store_exec(st, sql), STORE_OK);
+	assert_int_equal(store_commit(st), STORE_OK);
+	static struct seen synced;
+
+	if (ws)
+		assert_int_equal(walsync_after_commit(ws, note, &synced), 0);
+}
+
+static int64_t rows(struct store *st)
+{
+	return store_scalar64(st, "SELECT count(*) FROM t", 0, 0, NULL);
+}
+
+/* Commits keep coming while the WAL is copied on the checkpoint thread,
+ * and yet the WAL starts over again and again (it grew to the fallback
+ * before the catch-up phase: a PASSIVE checkpoint racing the loop never
+ * finds a moment with every frame copied), and what was committed is all
+ * there, intact. */
+static void checkpoints_start_the_wal_over(void **state)
+{
+	struct store *st = open_db();
+	struct loop *l = loop_new();
+	struct walsync *ws = walsync_new(l, store_wal_path(st));
+	char err[256];
+	struct store_ckpt *ck = store_ckpt_open(st, err, sizeof(err));
+	struct wal_seen w = {.ws = ws};
+	int n = 0;
+
+	(void)state;
+	assert_non_null(ck);
+	assert_int_equal(walsync_checkpoint_by(ws, run_ckpt, ck, 200), 0);
+	store_on_wal(st, wal_frames, &w, 1000000);
+	assert_int_equal(store_exec(st, "CREATE TABLE t(i, b)"), STORE_OK);
+	while (w.restarts < 5 && n < 3000) {
+		loop_run_once(l, walsync_busy(ws) ? 5 : 0);
+		if (!walsync_busy(ws))
+			commit_group(st, ws, n++);
+	}
+	print_message("%d groups, %d restarts, at most %d frames\n", n,
+		      w.restarts, w.max);
+	assert_true(w.restarts >= 5);
+	while (walsync_checkpointing(ws) || walsync_waiting(ws))
+		loop_run_once(l, 100);
+	walsync_free(ws);
+	store_ckpt_close(ck);
+	assert_int_equal(rows(st), 4 * (int64_t)n);
+	sqlite3_stmt *q = store_prepare(st, "PRAGMA integrity_check");
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
+	sqlite3_finalize(q);
+	loop_free(l);
+	store_close(st);
+}
+
+/* Without a checkpoint thread that keeps up, the store's connection
+ * checkpoints itself past the fallback: the WAL never holds much more. */
+static void fallback_checkpoints_in_the_loop(void **state)
+{
+	struct store *st = open_db();
+	struct wal_seen w = {0};
+
+	(void)state;
+	store_on_wal(st, wal_frames, &w, 100);
+	assert_int_equal(store_exec(st, "CREATE TABLE t(i, b)"), STORE_OK);
+	for (int i = 0; i < 300; i++)
+		commit_group(st, NULL, i);
+	print_message("%d restarts, at most %d frames\n", w.restarts, w.max);
+	assert_true(w.restarts >= 5);
+	assert_true(w.max < 100); /* the hook is not called past it */
+	assert_int_equal(rows(st), 1200);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +301,9 @@ int main(void)
 	    cmocka_unit_test_teardown(answered_after_the_sync, teardown),
 	    cmocka_unit_test_teardown(stop_syncs_what_waits, teardown),
 	    cmocka_unit_test(failed_sync_reported),
+	    cmocka_unit_test_teardown(checkpoints_start_the_wal_over, teardown),
+	    cmocka_unit_test_teardown(fallback_checkpoints_in_the_loop,
+				      teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
