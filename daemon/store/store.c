@@ -261,7 +261,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+			    store_vfs()) != SQLITE_OK) {
 		set_err(st, path);
 		goto fail;
 	}

@@ -35,7 +35,7 @@ struct store_ckpt *store_ckpt_open(struct store *st, char *err, size_t errlen)
 	if (!path || !path[0] ||
 	    sqlite3_open_v2(path, &ck->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK ||
+			    store_vfs()) != SQLITE_OK ||
 	    sqlite3_exec(ck->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) !=
 		SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s for checkpoints: %s",

@@ -50,6 +50,13 @@ json_t *store_channels_json(const char *list);
 int64_t store_body_hash(const char *body);
 bool store_body_hashed(const struct store *st);
 
+/* The VFS that store connections open with (store_vfs.c): SQLite's
+ * unix VFS writing a commit's WAL frames at once. NULL: SQLite's default
+ * (the unix VFS missing, never on Linux). */
+const char *store_vfs(void);
+/* For tests: the writes made to -wal files through it so far. */
+unsigned long store_vfs_writes(void);
+
 /* For tests: fn for each statement prepared on the store that stepped
  * through a table or an index with no search term since it was prepared
  * (SQLITE_STMTSTATUS_FULLSCAN_STEP), with its SQL and its steps. */
