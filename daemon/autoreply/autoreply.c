@@ -228,7 +228,11 @@ static int apply(struct autoreply *ar, struct inbox_ctx *ctx,
 {
 	char ref[32], due[48];
 
+	/* Unchanged, it is not written again: the row and its list
+	 * indexes were one more page per message (the inbound message
+	 * already moved updated_at). */
 	if (res->category && *res->category &&
+	    strcmp(res->category, ctx->conv.category) != 0 &&
 	    store_conversation_set(ctx->st, ctx->conv.id, "category",
 				   res->category, ctx->now_ms) == STORE_ERR)
 		return -1;
