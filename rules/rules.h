@@ -127,6 +127,13 @@ int rules_canned(const struct rules *r, const struct rules_input *in,
  * NULL when a reply may go, else why not (in buf or static). */
 const char *rules_suppressed(const struct rules *r,
 			     const struct rules_input *in, char *buf, size_t n);
+/* Whether the contact's budgets alone (a staff reply within
+ * staff_quiet_minutes, max_per_hour reached; from in->now,
+ * auto_replies_last_hour and last_staff_reply) keep an auto-reply back.
+ * They are checked before the loop breakers, so then the loop breakers'
+ * inputs (last_auto_reply_text, same_text_count) change nothing and need
+ * not be read: a robot flooding a conversation costs less per message. */
+bool rules_budget_spent(const struct rules *r, const struct rules_input *in);
 /* The [menu] reply template for channel, NULL if there is no menu. */
 const char *rules_menu_text(const struct rules *r, const char *channel);
 

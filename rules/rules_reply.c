@@ -42,14 +42,13 @@ static const char *suppress_sender(const struct rules *r,
 	return NULL;
 }
 
-/* The budgets and loop breakers of a contact (see struct rules_limits). */
-static const char *suppress_history(const struct rules *r,
-				    const struct rules_input *in,
-				    const struct rules_rule *rule, char *buf,
-				    size_t n)
+/* The budgets of a contact, checked before its loop breakers:
+ * rules_budget_spent() (and so the store's look back) relies on that. */
+static const char *suppress_budget(const struct rules *r,
+				   const struct rules_input *in, char *buf,
+				   size_t n)
 {
 	const struct rules_limits *l = &r->lim;
-	char a[256], b[256];
 
 	if (in->last_staff_reply &&
 	    in->now - in->last_staff_reply < l->staff_quiet_minutes * 60) {
@@ -67,6 +66,28 @@ static const char *suppress_history(const struct rules *r,
 			 in->auto_replies_last_hour, l->max_per_hour);
 		return buf;
 	}
+	return NULL;
+}
+
+bool rules_budget_spent(const struct rules *r, const struct rules_input *in)
+{
+	char buf[160];
+
+	return suppress_budget(r, in, buf, sizeof(buf)) != NULL;
+}
+
+/* The budgets and loop breakers of a contact (see struct rules_limits). */
+static const char *suppress_history(const struct rules *r,
+				    const struct rules_input *in,
+				    const struct rules_rule *rule, char *buf,
+				    size_t n)
+{
+	const struct rules_limits *l = &r->lim;
+	const char *why = suppress_budget(r, in, buf, n);
+	char a[256], b[256];
+
+	if (why)
+		return why;
 	squash(in->text, a, sizeof(a));
 	squash(in->last_auto_reply_text, b, sizeof(b));
 	if (*a && strcmp(a, b) == 0) {

@@ -201,14 +201,32 @@ int inbox_notice(struct inbox *ib, const char *kind, const char *text)
 	return store_event(ib->st, kind, 0, text, clock_wall_ms());
 }
 
+struct spent {
+	const struct rules *r;
+	int64_t now_ms;
+};
+
+static bool budget_spent(void *ud, const struct store_history *h)
+{
+	const struct spent *s = ud;
+	struct rules_input in = {.now = s->now_ms / 1000,
+				 .auto_replies_last_hour = h->auto_last_hour,
+				 .last_staff_reply = h->last_staff / 1000};
+
+	return rules_budget_spent(s->r, &in);
+}
+
 int inbox_history(const struct inbox_ctx *ctx, const struct rules *r,
 		  struct store_history *h)
 {
+	struct spent sp = {r, ctx->now_ms};
 	struct store_history_q q = {
 	    .now_ms = ctx->now_ms,
 	    .since_ms = ctx->now_ms - rules_lookback(r) * 1000,
 	    .same_text_ms = rules_limits(r)->same_text_minutes * 60000LL,
 	    .same_text_max = rules_limits(r)->same_text_max,
+	    .spent = budget_spent,
+	    .ud = &sp,
 	};
 	return store_history(ctx->st, ctx->conv.id, ctx->msg->body, &q, h);
 }

@@ -207,11 +207,18 @@ int store_parts_stale(struct store *st, int64_t before_ms, char keys[][128],
  * held. Only rows after since_ms are read (rules_lookback): the rows a
  * long conversation piled up over years cannot change the answer, and
  * this runs for every inbound message. Times are 0 when none. */
+struct store_history;
 struct store_history_q {
 	int64_t now_ms;
 	int64_t since_ms;     /* older rows are not looked at */
 	int64_t same_text_ms; /* the loop breaker's window, same_text_minutes */
 	int same_text_max;    /* counted no further (same_text_max); 0: all */
+	/* When set and true for the replies read (auto_last_hour,
+	 * last_staff...), the loop breakers' same_text and last_auto_text
+	 * are not read: they would change no decision
+	 * (rules_budget_spent). */
+	bool (*spent)(void *ud, const struct store_history *h);
+	void *ud;
 };
 struct store_history {
 	int auto_last_hour;

@@ -124,9 +124,11 @@ int store_history(struct store *st, int64_t conv, const char *text,
 {
 	memset(h, 0, sizeof(*h));
 	history_out(st, conv, q, h);
-	history_same_text(st, conv, text, q, h);
-	if (history_last_auto_text(st, conv, q, h))
-		return STORE_ERR;
+	if (!q->spent || !q->spent(q->ud, h)) {
+		history_same_text(st, conv, text, q, h);
+		if (history_last_auto_text(st, conv, q, h))
+			return STORE_ERR;
+	}
 	return conv_state_get(st, conv, h);
 }
 

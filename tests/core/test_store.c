@@ -320,7 +320,8 @@ static void parts_dedupe_even_after_assembly(void **state)
 static int history(struct store *st, int64_t conv, const char *text,
 		   int64_t now_ms, int64_t since_ms, struct store_history *h)
 {
-	struct store_history_q q = {now_ms, since_ms, 600000, 0};
+	struct store_history_q q = {
+	    .now_ms = now_ms, .since_ms = since_ms, .same_text_ms = 600000};
 
 	return store_history(st, conv, text, &q, h);
 }
@@ -386,7 +387,10 @@ static void history_is_read_back_to_the_window(void **state)
 	assert_int_equal(h.same_text, 2); /* 11 min ago is outside 10 */
 
 	/* counted no further than the loop breaker asks */
-	struct store_history_q q = {now, now - 12 * H, 600000, 1};
+	struct store_history_q q = {.now_ms = now,
+				    .since_ms = now - 12 * H,
+				    .same_text_ms = 600000,
+				    .same_text_max = 1};
 	assert_int_equal(store_history(st, c.id, "halo", &q, &h), STORE_OK);
 	assert_int_equal(h.same_text, 1);
 
@@ -402,6 +406,56 @@ static void history_is_read_back_to_the_window(void **state)
 	assert_int_equal(h.last_closed_auto, 0);
 	assert_string_equal(h.last_auto_text, "");
 	assert_int_equal(h.same_text, 0);
+	store_close(st);
+}
+
+static bool always_spent(void *ud, const struct store_history *h)
+{
+	int *calls = ud;
+
+	(*calls)++;
+	return h->auto_last_hour >= 1;
+}
+
+/* When the replies read already decide (the caller's spent(), from the
+ * rules' budgets), the loop breakers' rows are not read: no same-text
+ * count, no last reply's text; the replies and the conversation's state
+ * still are. */
+static void history_stops_when_the_budget_decides(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+	struct store_contact k;
+	struct store_conversation c;
+	struct store_history h;
+	bool created;
+	const int64_t T = 1700000000000;
+	int calls = 0;
+
+	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
+					      "mobile", NULL, T, &k),
+			 STORE_OK);
+	assert_int_equal(store_conversation_for(st, k.id, T, &c, &created),
+			 STORE_OK);
+	add_row(st, &c, "in", NULL, "text", "halo", T);
+	assert_int_equal(store_conv_state(st, c.id, "kk,ktp", false, T),
+			 STORE_OK);
+	struct store_history_q q = {.now_ms = T + 1000,
+				    .since_ms = T - 3600000,
+				    .same_text_ms = 600000,
+				    .spent = always_spent,
+				    .ud = &calls};
+	assert_int_equal(store_history(st, c.id, "halo", &q, &h), STORE_OK);
+	assert_int_equal(calls, 1); /* no reply yet: not spent */
+	assert_int_equal(h.same_text, 1);
+	add_row(st, &c, "out", "auto", "text", "Syarat KTP", T + 500);
+	assert_int_equal(store_history(st, c.id, "halo", &q, &h), STORE_OK);
+	assert_int_equal(calls, 2);
+	assert_int_equal(h.auto_last_hour, 1);
+	assert_true(h.last_auto == T + 500);
+	assert_int_equal(h.same_text, 0);
+	assert_string_equal(h.last_auto_text, "");
+	assert_string_equal(h.last_choices, "kk,ktp");
 	store_close(st);
 }
 
@@ -606,7 +660,10 @@ static void per_message_statements_walk_no_table(void **state)
 		assert_int_equal(inbox_one(ib, &m, NULL), INBOX_STORED);
 	}
 	assert_int_equal(store_conversation_get(st, 1, &c), STORE_OK);
-	struct store_history_q q = {T, T - 43200000, 600000, 3};
+	struct store_history_q q = {.now_ms = T,
+				    .since_ms = T - 43200000,
+				    .same_text_ms = 600000,
+				    .same_text_max = 3};
 	assert_int_equal(store_history(st, c.id, "lampu", &q, &h), STORE_OK);
 	assert_int_equal(store_ticket_find(st, "KLS-2611-123456", &c),
 			 STORE_NOTFOUND);
@@ -722,6 +779,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(history_is_read_back_to_the_window,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		history_stops_when_the_budget_decides, setup, teardown),
 	    cmocka_unit_test_setup_teardown(same_text_is_found_by_hash_and_body,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(status_counts, setup, teardown),

@@ -348,6 +348,54 @@ static void test_loop_protection(void **state)
 	}
 }
 
+/* rules_budget_spent says yes exactly when a budget (staff quiet, the
+ * hour's replies) decides, and then the loop breakers' inputs, which the
+ * store no longer reads, change neither whether nor why a message is
+ * kept back: over a grid of budgets and loop-breaker inputs, with a rule
+ * and with none (a missed call). */
+static void test_budget_spent_decides_alone(void **state)
+{
+	const struct rules *r = *state;
+	const int64_t now = OPEN_WED;
+	const int64_t staff[] = {0, now - 240, now - 600};
+	const char *echo = "Pesan Anda sudah diterima Kelurahan Contoh.";
+	int spent = 0;
+
+	for (int k = 0; k < 3; k++)
+		for (int budget = 0; budget <= 4; budget++) {
+			struct rules_input in = {.from = "081298765432",
+						 .channel = "sms",
+						 .text = echo,
+						 .now = now,
+						 .auto_replies_last_hour =
+						     budget,
+						 .last_staff_reply = staff[k]};
+			bool s = rules_budget_spent(r, &in);
+			assert_int_equal(s, k == 1 || budget >= 3);
+			if (!s)
+				continue;
+			spent++;
+			struct rules_input loud = in;
+			loud.same_text_count = 9;
+			loud.last_auto_reply_text = echo;
+			char a[200], b[200];
+			const char *x = rules_suppressed(r, &in, a, sizeof(a));
+			const char *y =
+			    rules_suppressed(r, &loud, b, sizeof(b));
+			assert_non_null(x);
+			assert_non_null(y);
+			assert_string_equal(x, y);
+			struct rules_result p, q;
+			rules_match(r, &in, &p);
+			rules_match(r, &loud, &q);
+			assert_non_null(p.suppressed);
+			assert_string_equal(p.suppressed, q.suppressed);
+			rules_result_free(&p);
+			rules_result_free(&q);
+		}
+	assert_int_equal(spent, 2 * 2 + 5); /* staff quiet: all 5; else 3, 4 */
+}
+
 /* The store reads a contact's history back as far as these limits look:
  * the longest of the hour budget, closed_reply_hours (12 h shipped),
  * staff_quiet_minutes and same_text_minutes. */
@@ -485,6 +533,7 @@ int main(void)
 	    cmocka_unit_test(test_status_query),
 	    cmocka_unit_test(test_loop_protection),
 	    cmocka_unit_test(test_lookback),
+	    cmocka_unit_test(test_budget_spent_decides_alone),
 	    cmocka_unit_test(test_explain),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_choice_and_closer),
