@@ -77,7 +77,7 @@ struct job {
  * under a steady flow of webhooks never happens by chance (the WAL grew
  * to the fallback, measured). So the copy runs twice: the bulk with the
  * loop committing, then a short catch-up of what came meanwhile, during
- * which webhook groups are gathered instead of committed (walsync_busy);
+ * which webhook groups are gathered instead of committed (walsync_hold);
  * the next group's write then starts the WAL over. */
 enum ck_phase { CK_IDLE, CK_COPYING, CK_CATCHING_UP };
 
@@ -333,9 +333,9 @@ int walsync_waiting(const struct walsync *ws)
 	return ws->nw;
 }
 
-bool walsync_busy(const struct walsync *ws)
+bool walsync_hold(const struct walsync *ws)
 {
-	return ws->tk.running || ws->ck.phase == CK_CATCHING_UP;
+	return ws->ck.phase == CK_CATCHING_UP;
 }
 
 void walsync_stop(struct walsync *ws)

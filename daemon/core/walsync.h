@@ -60,11 +60,10 @@ struct walsync *walsync_new(struct loop *l, const char *wal_path);
 int walsync_after_commit(struct walsync *ws, walsync_cb cb, void *arg);
 /* Waiters not yet called back. */
 int walsync_waiting(const struct walsync *ws);
-/* A sync is running: a commit made now waits for the one after it, so a
- * caller may as well gather more into that commit first. Also while a
- * checkpoint catches up with the WAL's last frames: a commit then would
- * keep the WAL from starting over (see walsync.c, the checkpointer). */
-bool walsync_busy(const struct walsync *ws);
+/* A checkpoint catches up with the WAL's last frames: a commit that can
+ * wait (a webhook group) should, or the WAL cannot start over (see
+ * walsync.c, the checkpointer). */
+bool walsync_hold(const struct walsync *ws);
 /* At stop: lets the running sync end and syncs on the calling thread
  * until every waiter was called back; later commits are synced on the
  * calling thread at once. */

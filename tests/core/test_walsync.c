@@ -206,7 +206,7 @@ static int run_ckpt(void *ck, int *log, int *copied, char *err, size_t len)
 }
 
 /* One group of four rows, committed as the webhook groups are: unsynced,
- * and not while walsync_busy() says the checkpoint is catching up. */
+ * and not while walsync_hold() says the checkpoint is catching up. */
 static void commit_group(struct store *st, struct walsync *ws, int i)
 {
 	char sql[128];
@@ -251,8 +251,8 @@ static void checkpoints_start_the_wal_over(void **state)
 	store_on_wal(st, wal_frames, &w, 1000000);
 	assert_int_equal(store_exec(st, "CREATE TABLE t(i, b)"), STORE_OK);
 	while (w.restarts < 5 && n < 3000) {
-		loop_run_once(l, walsync_busy(ws) ? 5 : 0);
-		if (!walsync_busy(ws))
+		loop_run_once(l, walsync_hold(ws) ? 5 : 0);
+		if (!walsync_hold(ws))
 			commit_group(st, ws, n++);
 	}
 	print_message("%d groups, %d restarts, at most %d frames\n", n,
