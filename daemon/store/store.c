@@ -368,11 +368,6 @@ void store_on_wal(struct store *st, void (*fn)(void *arg, int frames),
 	sqlite3_wal_hook(st->db, on_wal, st);
 }
 
-int store_page_size(struct store *st)
-{
-	return (int)store_scalar64(st, "PRAGMA page_size", 0, 0, NULL);
-}
-
 /* synchronous can only change outside a transaction ("Safety level may
  * not be changed inside a transaction", pragma.c), so around it. Not
  * through store_exec: the test failure hook must never leave the
@@ -675,9 +670,13 @@ static int conv_query(struct store *st, const char *sql, int64_t id,
 	return store_row_result(r);
 }
 
+/* The newest open one by max(id) from the contact's index entries, not
+ * ORDER BY id DESC: that index is ordered by status within a contact, so
+ * the ORDER BY built and sorted a temporary b-tree for each message. */
 static const char SQL_CONV_OPEN[] =
-    "SELECT " CONV_COLS " FROM conversations WHERE contact_id = ?"
-    " AND status != 'selesai' ORDER BY id DESC LIMIT 1";
+    "SELECT " CONV_COLS " FROM conversations WHERE id ="
+    " (SELECT max(id) FROM conversations WHERE contact_id = ?"
+    " AND status != 'selesai')";
 static const char SQL_CONV_ID[] =
     "SELECT " CONV_COLS " FROM conversations WHERE id = ?";
 static const char SQL_CONV_TICKET[] =
@@ -980,16 +979,4 @@ json_t *store_rows_json_end(sqlite3_stmt *s, int rc, json_t *arr)
 		return NULL;
 	}
 	return arr;
-}
-
-void store_fullscans(struct store *st,
-		     void (*fn)(void *ud, const char *sql, int steps), void *ud)
-{
-	for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s;
-	     s = sqlite3_next_stmt(st->db, s)) {
-		int n =
-		    sqlite3_stmt_status(s, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
-		if (n > 0)
-			fn(ud, sqlite3_sql(s), n);
-	}
 }

@@ -69,3 +69,8 @@ void store_ckpt_close(struct store_ckpt *ck)
 	sqlite3_close(ck->db);
 	free(ck);
 }
+
+int store_page_size(struct store *st)
+{
+	return (int)store_scalar64(st, "PRAGMA page_size", 0, 0, NULL);
+}

@@ -102,11 +102,14 @@ static int history_last_auto_text(struct store *st, int64_t conv,
 				  const struct store_history_q *q,
 				  struct store_history *h)
 {
+	/* The newest by id, an auto-reply's at being its insertion time:
+	 * ORDER BY at, id sorted (the index holds author and kind between
+	 * at and the rowid). */
 	sqlite3_stmt *s = store_stmt(
-	    st, "SELECT body FROM messages INDEXED BY messages_conv_out"
+	    st, "SELECT body FROM messages WHERE id ="
+		" (SELECT max(id) FROM messages INDEXED BY messages_conv_out"
 		" WHERE conversation_id = ?1 AND direction = 'out'"
-		" AND author = 'auto' AND at > ?2"
-		" ORDER BY at DESC, id DESC LIMIT 1");
+		" AND author = 'auto' AND at > ?2)");
 
 	if (!s)
 		return STORE_ERR;

@@ -60,6 +60,10 @@ unsigned long store_vfs_writes(void);
 /* For tests: fn for each statement prepared on the store that stepped
  * through a table or an index with no search term since it was prepared
  * (SQLITE_STMTSTATUS_FULLSCAN_STEP), with its SQL and its steps. */
+/* For tests: fn for each statement prepared on the store whose
+ * sqlite3_stmt_status(op) is not 0 (SQLITE_STMTSTATUS_SORT: it sorted). */
+void store_stmt_counts(struct store *st, int op,
+		       void (*fn)(void *ud, const char *sql, int n), void *ud);
 void store_fullscans(struct store *st,
 		     void (*fn)(void *ud, const char *sql, int steps),
 		     void *ud);

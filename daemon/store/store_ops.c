@@ -210,3 +210,22 @@ int store_media_mark_deleted(struct store *st, int64_t id, const char *note,
 	sqlite3_finalize(s);
 	return r == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
+
+/* ---- for tests -------------------------------------------------------- */
+
+void store_stmt_counts(struct store *st, int op,
+		       void (*fn)(void *ud, const char *sql, int n), void *ud)
+{
+	for (sqlite3_stmt *s = sqlite3_next_stmt(store_db(st), NULL); s;
+	     s = sqlite3_next_stmt(store_db(st), s)) {
+		int n = sqlite3_stmt_status(s, op, 0);
+		if (n > 0)
+			fn(ud, sqlite3_sql(s), n);
+	}
+}
+
+void store_fullscans(struct store *st,
+		     void (*fn)(void *ud, const char *sql, int steps), void *ud)
+{
+	store_stmt_counts(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, fn, ud);
+}
