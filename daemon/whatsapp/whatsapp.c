@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,9 +191,18 @@ static void answer(struct pending *p, int status)
  * sync (core/walsync) before any is answered 200. */
 struct group {
 	int n;
-	struct pending pend[MAX_PENDING];
 	bool ok[MAX_PENDING];
+	struct pending pend[MAX_PENDING]; /* allocated up to pend[n - 1] */
 };
+
+/* Only the group's n webhooks: a few hundred bytes from glibc's
+ * per-thread cache, not 4 KiB that made it consolidate its free lists
+ * at each commit (malloc_consolidate under signed webhooks). */
+static struct group *group_new(int n)
+{
+	return malloc(offsetof(struct group, pend) +
+		      (size_t)n * sizeof(struct pending));
+}
 
 static void answer_group(struct group *g, bool durable)
 {
@@ -215,7 +225,7 @@ static void group_synced(void *arg, bool ok)
 static void commit_pending(struct wa *w)
 {
 	struct walsync *ws = w->app->ws;
-	struct group *g = ws ? malloc(sizeof(*g)) : NULL;
+	struct group *g = ws ? group_new(w->npend) : NULL;
 	struct group full;
 	bool began;
 
