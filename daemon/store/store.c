@@ -22,10 +22,13 @@ struct cached {
 	sqlite3_stmt *st;
 };
 
+#define STMT_HINTS 512
+
 struct store {
 	sqlite3 *db;
 	struct cached *stmts;
 	int nstmts, cap;
+	uint16_t hint[STMT_HINTS]; /* cache_find: index + 1, 0 none */
 	int fail_after;
 	bool unsynced; /* in a store_begin_unsynced() transaction */
 	/* Messages are indexed for search by the transaction that stores
@@ -72,14 +75,38 @@ static int cache_grow(struct store *st)
 	return 0;
 }
 
+/* Where sql was last found in the cache: ~30 lookups per message over
+ * ~150 statements were a walk each. A wrong or stale hint costs only the
+ * walk. */
+static unsigned hint_of(const char *sql)
+{
+	return (unsigned)(((uintptr_t)sql >> 3) % STMT_HINTS);
+}
+
+static int cache_find(struct store *st, const char *sql)
+{
+	unsigned h = hint_of(sql);
+	int i = st->hint[h] - 1;
+
+	if (i >= 0 && i < st->nstmts && st->stmts[i].sql == sql)
+		return i;
+	for (i = 0; i < st->nstmts; i++)
+		if (st->stmts[i].sql == sql) {
+			st->hint[h] = (uint16_t)(i + 1);
+			return i;
+		}
+	return -1;
+}
+
 sqlite3_stmt *store_stmt(struct store *st, const char *sql)
 {
-	for (int i = 0; i < st->nstmts; i++)
-		if (st->stmts[i].sql == sql) {
-			sqlite3_reset(st->stmts[i].st);
-			sqlite3_clear_bindings(st->stmts[i].st);
-			return st->stmts[i].st;
-		}
+	int i = cache_find(st, sql);
+
+	if (i >= 0) {
+		sqlite3_reset(st->stmts[i].st);
+		sqlite3_clear_bindings(st->stmts[i].st);
+		return st->stmts[i].st;
+	}
 	sqlite3_stmt *s = NULL;
 	if (st->nstmts == st->cap && cache_grow(st))
 		return NULL;
@@ -87,8 +114,30 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql)
 		set_err(st, "prepare");
 		return NULL;
 	}
+	st->hint[hint_of(sql)] = (uint16_t)(st->nstmts + 1);
 	st->stmts[st->nstmts++] = (struct cached){sql, s};
 	return s;
+}
+
+/* A statement of one fixed text (BEGIN, COMMIT, a savepoint, the
+ * synchronous switch) prepared once: sqlite3_exec parsed each anew,
+ * several per webhook group and two per message. hooked: through the
+ * test failure hook, as store_exec is. */
+static int exec_once(struct store *st, const char *sql, bool hooked)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int r;
+
+	if (!s)
+		return STORE_ERR;
+	r = hooked ? store_step(st, s) : sqlite3_step(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		set_err(st, sql);
+		sqlite3_reset(s);
+		return STORE_ERR;
+	}
+	sqlite3_reset(s);
+	return STORE_OK;
 }
 
 int store_step(struct store *st, sqlite3_stmt *s)
@@ -319,7 +368,7 @@ void store_close(struct store *st)
 
 int store_begin(struct store *st)
 {
-	return store_exec(st, "BEGIN IMMEDIATE");
+	return exec_once(st, "BEGIN IMMEDIATE", true);
 }
 
 /* ---- commits synced by the caller (core/walsync) ----------------------- */
@@ -351,6 +400,7 @@ const char *store_wal_path(struct store *st)
 static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct store *st = arg;
+
 	if (frames >= st->wal.fallback)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 					  NULL, NULL);
@@ -374,16 +424,15 @@ void store_on_wal(struct store *st, void (*fn)(void *arg, int frames),
  * connection at NORMAL for the commits that follow. */
 static void resync(struct store *st)
 {
-	if (st->unsynced && sqlite3_exec(st->db, "PRAGMA synchronous=FULL",
-					 NULL, NULL, NULL) == SQLITE_OK)
+	if (st->unsynced &&
+	    exec_once(st, "PRAGMA synchronous=FULL", false) == 0)
 		st->unsynced = false;
 }
 
 int store_begin_unsynced(struct store *st)
 {
 	resync(st);
-	if (st->unsynced || sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL",
-					 NULL, NULL, NULL) != SQLITE_OK)
+	if (st->unsynced || exec_once(st, "PRAGMA synchronous=NORMAL", false))
 		return STORE_ERR;
 	st->unsynced = true;
 	if (store_begin(st)) {
@@ -428,7 +477,7 @@ bool store_in_unsynced(const struct store *st)
 
 int store_commit(struct store *st)
 {
-	if (fts_index_new(st) || store_exec(st, "COMMIT")) {
+	if (fts_index_new(st) || exec_once(st, "COMMIT", true)) {
 		store_rollback(st);
 		return STORE_ERR;
 	}
@@ -438,12 +487,12 @@ int store_commit(struct store *st)
 
 int store_savepoint(struct store *st)
 {
-	return store_exec(st, "SAVEPOINT item");
+	return exec_once(st, "SAVEPOINT item", true);
 }
 
 int store_release(struct store *st)
 {
-	return store_exec(st, "RELEASE item");
+	return exec_once(st, "RELEASE item", true);
 }
 
 void store_rollback_savepoint(struct store *st)
@@ -477,159 +526,6 @@ int store_set_text(struct store *st, const char *sql, const char *v, int64_t id)
 	store_bind_text(s, 1, v);
 	sqlite3_bind_int64(s, 2, id);
 	return store_exec_done(st, s);
-}
-
-/* ---- contacts ---------------------------------------------------------- */
-
-#define CONTACT_COLS "id, phone, wa_id, raw, kind, name, rt"
-
-static void read_contact(sqlite3_stmt *s, struct store_contact *c)
-{
-	c->id = sqlite3_column_int64(s, 0);
-	store_col_copy(s, 1, c->phone, sizeof(c->phone));
-	store_col_copy(s, 2, c->wa_id, sizeof(c->wa_id));
-	store_col_copy(s, 3, c->raw, sizeof(c->raw));
-	store_col_copy(s, 4, c->kind, sizeof(c->kind));
-	store_col_copy(s, 5, c->name, sizeof(c->name));
-	store_col_copy(s, 6, c->rt, sizeof(c->rt));
-}
-
-/* Steps a bound contact query: the contact, STORE_NOTFOUND or STORE_ERR. */
-static int contact_row(struct store *st, sqlite3_stmt *s,
-		       struct store_contact *out)
-{
-	int r = store_step(st, s);
-
-	if (r == SQLITE_ROW)
-		read_contact(s, out);
-	sqlite3_reset(s);
-	return store_row_result(r);
-}
-
-static int contact_by(struct store *st, const char *sql, const char *v,
-		      struct store_contact *out)
-{
-	sqlite3_stmt *s = store_stmt(st, sql);
-
-	if (!s)
-		return STORE_ERR;
-	store_bind_text(s, 1, v);
-	return contact_row(st, s, out);
-}
-
-static const char SQL_C_PHONE[] =
-    "SELECT " CONTACT_COLS " FROM contacts WHERE phone = ?";
-static const char SQL_C_WA[] =
-    "SELECT " CONTACT_COLS " FROM contacts WHERE wa_id = ?";
-static const char SQL_C_RAW[] =
-    "SELECT " CONTACT_COLS " FROM contacts WHERE raw = ? AND phone IS NULL"
-    " AND wa_id IS NULL";
-static const char SQL_C_ID[] =
-    "SELECT " CONTACT_COLS " FROM contacts WHERE id = ?";
-static const char SQL_C_INSERT[] =
-    "INSERT INTO contacts(phone, wa_id, raw, kind, name, created_at,"
-    " updated_at) VALUES(?, ?, ?, ?, ?, ?, ?)";
-/* Only when it changes something: naming `name` in the SET fires the
- * trigram index's trigger (contacts_fts_au: a delete and an insert into
- * contacts_fts, with FTS5's flush) even when the name is the same, and
- * this runs for every inbound message (~9% of simpuld's CPU under a
- * webhook flood). contacts.updated_at is read by nothing. */
-static const char SQL_C_FILL[] =
-    "UPDATE contacts SET phone = coalesce(phone, ?1),"
-    " wa_id = coalesce(wa_id, ?2), name = coalesce(?3, name),"
-    " updated_at = ?4 WHERE id = ?5 AND NOT ("
-    " (?1 IS NULL OR phone IS NOT NULL) AND (?2 IS NULL OR wa_id IS NOT NULL)"
-    " AND (?3 IS NULL OR (staff_name IS NULL AND ?3 IS name)))";
-
-static int contact_find(struct store *st, const char *phone, const char *wa_id,
-			const char *raw, struct store_contact *out)
-{
-	int r = STORE_NOTFOUND;
-
-	if (phone && *phone)
-		r = contact_by(st, SQL_C_PHONE, phone, out);
-	if (r == STORE_NOTFOUND && wa_id && *wa_id)
-		r = contact_by(st, SQL_C_WA, wa_id, out);
-	if (r == STORE_NOTFOUND && !(phone && *phone) && !(wa_id && *wa_id) &&
-	    raw && *raw)
-		r = contact_by(st, SQL_C_RAW, raw, out);
-	return r;
-}
-
-static int contact_insert(struct store *st, const char *phone,
-			  const char *wa_id, const char *raw, const char *kind,
-			  const char *name, int64_t now)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_C_INSERT);
-
-	if (!s)
-		return STORE_ERR;
-	store_bind_text(s, 1, phone);
-	store_bind_text(s, 2, wa_id);
-	store_bind_text(s, 3, raw);
-	store_bind_text(s, 4, kind);
-	store_bind_text(s, 5, name);
-	sqlite3_bind_int64(s, 6, now);
-	sqlite3_bind_int64(s, 7, now);
-	return store_exec_done(st, s);
-}
-
-static int contact_fill(struct store *st, int64_t id, const char *phone,
-			const char *wa_id, const char *name, int64_t now)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_C_FILL);
-
-	if (!s)
-		return STORE_ERR;
-	store_bind_text(s, 1, phone);
-	store_bind_text(s, 2, wa_id);
-	store_bind_text(s, 3, name);
-	sqlite3_bind_int64(s, 4, now);
-	sqlite3_bind_int64(s, 5, id);
-	return store_exec_done(st, s);
-}
-
-int store_contact_upsert(struct store *st, const char *phone, const char *wa_id,
-			 const char *raw, const char *kind, const char *name,
-			 int64_t now_ms, struct store_contact *out)
-{
-	int r = contact_find(st, phone, wa_id, raw, out);
-
-	if (r == STORE_ERR)
-		return r;
-	if (r == STORE_NOTFOUND) {
-		if (contact_insert(st, phone, wa_id, raw, kind, name, now_ms))
-			return STORE_ERR;
-		return contact_find(st, phone, wa_id, raw, out);
-	}
-	/* Never take a wa_id that another contact already has. */
-	struct store_contact other;
-	if (wa_id && *wa_id && !*out->wa_id &&
-	    contact_by(st, SQL_C_WA, wa_id, &other) == STORE_OK)
-		wa_id = NULL;
-	if (contact_fill(st, out->id, *out->phone ? NULL : phone,
-			 *out->wa_id ? NULL : wa_id, name, now_ms))
-		return STORE_ERR;
-	if (sqlite3_changes(st->db) == 0)
-		return STORE_OK; /* as found: nothing to read again */
-	return store_contact_get(st, out->id, out);
-}
-
-int store_contact_get(struct store *st, int64_t id, struct store_contact *out)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_C_ID);
-
-	if (!s)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, id);
-	return contact_row(st, s, out);
-}
-
-int store_contact_set_rt(struct store *st, int64_t id, const char *rt)
-{
-	static const char sql[] = "UPDATE contacts SET rt = ? WHERE id = ?";
-
-	return store_set_text(st, sql, rt, id);
 }
 
 /* ---- conversations ----------------------------------------------------- */
