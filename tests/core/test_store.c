@@ -317,6 +317,20 @@ static void parts_dedupe_even_after_assembly(void **state)
 
 /* store_history at now_ms, looking back to since_ms, with the loop
  * breaker's window of 10 minutes. */
+/* One resident and their open conversation, at time t. */
+static void resident_conversation(struct store *st, int64_t t,
+				  struct store_conversation *c)
+{
+	struct store_contact k;
+	bool created;
+
+	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
+					      "mobile", NULL, t, &k),
+			 STORE_OK);
+	assert_int_equal(store_conversation_for(st, k.id, t, c, &created),
+			 STORE_OK);
+}
+
 static int history(struct store *st, int64_t conv, const char *text,
 		   int64_t now_ms, int64_t since_ms, struct store_history *h)
 {
@@ -353,17 +367,11 @@ static void history_is_read_back_to_the_window(void **state)
 {
 	(void)state;
 	struct store *st = open_db();
-	struct store_contact k;
 	struct store_conversation c;
 	struct store_history h;
-	bool created;
 	const int64_t T = 1700000000000, H = 3600000;
 
-	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
-					      "mobile", NULL, T, &k),
-			 STORE_OK);
-	assert_int_equal(store_conversation_for(st, k.id, T, &c, &created),
-			 STORE_OK);
+	resident_conversation(st, T, &c);
 	add_row(st, &c, "out", "siti", "text", "Baik bu", T);
 	add_row(st, &c, "out", "auto", "closed", "Kantor tutup", T + H);
 	add_row(st, &c, "out", "auto", "text", "Syarat KTP lama", T + 2 * H);
@@ -425,18 +433,12 @@ static void history_stops_when_the_budget_decides(void **state)
 {
 	(void)state;
 	struct store *st = open_db();
-	struct store_contact k;
 	struct store_conversation c;
 	struct store_history h;
-	bool created;
 	const int64_t T = 1700000000000;
 	int calls = 0;
 
-	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
-					      "mobile", NULL, T, &k),
-			 STORE_OK);
-	assert_int_equal(store_conversation_for(st, k.id, T, &c, &created),
-			 STORE_OK);
+	resident_conversation(st, T, &c);
 	add_row(st, &c, "in", NULL, "text", "halo", T);
 	assert_int_equal(store_conv_state(st, c.id, "kk,ktp", false, T),
 			 STORE_OK);
@@ -482,18 +484,12 @@ static void same_text_is_found_by_hash_and_body(void **state)
 {
 	(void)state;
 	struct store *st = open_db();
-	struct store_contact k;
 	struct store_conversation c;
 	struct store_history h;
-	bool created;
 	const int64_t T = 1700000000000;
 	char body[800];
 
-	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL, NULL,
-					      "mobile", NULL, T, &k),
-			 STORE_OK);
-	assert_int_equal(store_conversation_for(st, k.id, T, &c, &created),
-			 STORE_OK);
+	resident_conversation(st, T, &c);
 	for (int i = 0; i < 200; i++) {
 		memset(body, 'a' + i % 26, sizeof(body) - 1);
 		body[sizeof(body) - 1] = '\0';
