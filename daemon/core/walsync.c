@@ -88,7 +88,7 @@ struct ckpt {
 	int frames;
 	enum ck_phase phase;
 	bool failing;
-	int retry_at; /* the WAL's frames for the next try, if it went on */
+	int tried_at; /* the WAL's frames at a catch-up it outran, 0 none */
 	/* the thread's, while a run is submitted */
 	int rc, log, copied;
 	char err[256];
@@ -292,7 +292,7 @@ static void ckpt_job_done(void *arg, bool ran)
 	case CK_IDLE:
 		/* If a commit still came in between (an SMS, a staff
 		 * reply), the WAL goes on: try again a little later. */
-		c->retry_at = c->log + c->frames / 8;
+		c->tried_at = c->log;
 		ckpt_change(c, CK_IDLE);
 		break;
 	}
@@ -312,14 +312,12 @@ int walsync_checkpoint_by(struct walsync *ws, walsync_ckpt_fn run, void *ctx,
 
 void walsync_wal_frames(void *arg, int frames)
 {
-	struct walsync *ws = arg;
+	struct ckpt *c = &((struct walsync *)arg)->ck;
 
-	struct ckpt *c = &ws->ck;
-
-	if (frames < c->retry_at - c->frames / 8)
-		c->retry_at = 0; /* it started over */
+	if (frames < c->tried_at)
+		c->tried_at = 0; /* it started over */
 	if (c->wk && c->phase == CK_IDLE && frames >= c->frames &&
-	    frames >= c->retry_at)
+	    frames >= c->tried_at + c->frames / 8)
 		ckpt_change(c, CK_COPYING);
 }
 

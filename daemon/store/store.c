@@ -131,13 +131,11 @@ static int exec_once(struct store *st, const char *sql, bool hooked)
 	if (!s)
 		return STORE_ERR;
 	r = hooked ? store_step(st, s) : sqlite3_step(s);
-	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+	bool ok = r == SQLITE_DONE || r == SQLITE_ROW;
+	if (!ok)
 		set_err(st, sql);
-		sqlite3_reset(s);
-		return STORE_ERR;
-	}
 	sqlite3_reset(s);
-	return STORE_OK;
+	return ok ? STORE_OK : STORE_ERR;
 }
 
 int store_step(struct store *st, sqlite3_stmt *s)
@@ -211,11 +209,6 @@ int64_t store_body_hash(const char *body)
 	     *p; p++)
 		h = (h ^ *p) * 16777619u;
 	return (int64_t)(h & 0x7fffffffu);
-}
-
-bool store_body_hashed(const struct store *st)
-{
-	return st->body_hashed;
 }
 
 int store_version(struct store *st)

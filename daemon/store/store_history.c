@@ -72,23 +72,16 @@ static void history_same_text(struct store *st, int64_t conv, const char *text,
 	 * and a row is read (to compare its body) only when they match;
 	 * rows without a hash (written before, or by another tool) are
 	 * compared as they were. */
-	static const char sql[] =
-	    "SELECT count(*) FROM (SELECT 1 FROM messages"
-	    " INDEXED BY messages_conv"
-	    " WHERE conversation_id = ?1 AND at > ?2 AND direction = 'in'"
-	    " AND (body_hash = ?5 OR body_hash IS NULL)"
-	    " AND body = ?3 ORDER BY at DESC LIMIT ?4)";
-	static const char sql_16[] =
-	    "SELECT count(*) FROM (SELECT 1 FROM messages"
-	    " WHERE conversation_id = ?1 AND at > ?2 AND direction = 'in'"
-	    " AND body = ?3 ORDER BY at DESC LIMIT ?4)";
-	bool hashed = store_body_hashed(st);
-	sqlite3_stmt *s = store_stmt(st, hashed ? sql : sql_16);
+	sqlite3_stmt *s = store_stmt(
+	    st, "SELECT count(*) FROM (SELECT 1 FROM messages"
+		" INDEXED BY messages_conv"
+		" WHERE conversation_id = ?1 AND at > ?2 AND direction = 'in'"
+		" AND (body_hash = ?5 OR body_hash IS NULL)"
+		" AND body = ?3 ORDER BY at DESC LIMIT ?4)");
 
 	if (!s)
 		return;
-	if (hashed)
-		sqlite3_bind_int64(s, 5, store_body_hash(text));
+	sqlite3_bind_int64(s, 5, store_body_hash(text));
 	sqlite3_bind_int64(s, 1, conv);
 	sqlite3_bind_int64(s, 2, q->now_ms - q->same_text_ms);
 	store_bind_text(s, 3, text);

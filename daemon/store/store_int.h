@@ -45,10 +45,8 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql);
 /* ["sms","whatsapp"] from group_concat's "sms,whatsapp" (or NULL). */
 json_t *store_channels_json(const char *list);
 
-/* The hash of a message body in messages.body_hash (schema 17), and
- * whether this store has that column. */
+/* The hash of a message body in messages.body_hash (schema 17). */
 int64_t store_body_hash(const char *body);
-bool store_body_hashed(const struct store *st);
 
 /* The VFS that store connections open with (store_vfs.c): SQLite's
  * unix VFS writing a commit's WAL frames at once. NULL: SQLite's default
