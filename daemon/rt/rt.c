@@ -393,7 +393,12 @@ int rt_autoreply_hook(void *ud, struct inbox_ctx *ctx, const char *service,
 			 "Layanan %s perlu konfirmasi RT, tetapi belum "
 			 "dikirim: %s.",
 			 service_label(a.service), why);
-		return note(ctx->st, ctx->conv.id, line, a.now);
+		/* Once while it holds: each message of the resident asks
+		 * again, and the clerk needs one line, not one per SMS. */
+		return store_note_add_once(ctx->st, ctx->conv.id, NOTE_AUTHOR,
+					   line, a.now) < 0
+			   ? -1
+			   : 0;
 	}
 	return 0;
 }

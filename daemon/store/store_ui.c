@@ -224,6 +224,40 @@ int64_t store_note_add(struct store *st, int64_t conversation_id,
 	return sqlite3_last_insert_rowid(store_db(st));
 }
 
+/* Whether the newest note of the conversation is body by author. Index
+ * notes_conv (conversation_id, at) ends in the rowid, so the order needs
+ * no sort. */
+static int last_note_is(struct store *st, int64_t conversation_id,
+			const char *author, const char *body)
+{
+	sqlite3_stmt *s = store_stmt(
+	    st,
+	    "SELECT author = ?1 AND body = ?2 FROM notes"
+	    " WHERE conversation_id = ?3 ORDER BY at DESC, id DESC LIMIT 1");
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, author);
+	store_bind_text(s, 2, body);
+	sqlite3_bind_int64(s, 3, conversation_id);
+	rc = store_step(st, s);
+	int same = rc == SQLITE_ROW && sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? same : -1;
+}
+
+int64_t store_note_add_once(struct store *st, int64_t conversation_id,
+			    const char *author, const char *body,
+			    int64_t now_ms)
+{
+	int same = last_note_is(st, conversation_id, author, body);
+
+	if (same)
+		return same < 0 ? -1 : 0;
+	return store_note_add(st, conversation_id, author, body, now_ms);
+}
+
 int store_audit(struct store *st, const char *user, const char *action,
 		int64_t conversation_id, const char *detail, int64_t now_ms)
 {

@@ -50,6 +50,13 @@ int store_session_purge(struct store *st, int64_t now_ms);
 
 int64_t store_note_add(struct store *st, int64_t conversation_id,
 		       const char *author, const char *body, int64_t now_ms);
+/* As store_note_add, unless the conversation's newest note is this same
+ * body by the same author: then nothing is written and 0 is returned. A
+ * condition that holds at every message (a rule that cannot reach the
+ * Ketua RT) is told to the clerk once, not once per message. */
+int64_t store_note_add_once(struct store *st, int64_t conversation_id,
+			    const char *author, const char *body,
+			    int64_t now_ms);
 int store_audit(struct store *st, const char *user, const char *action,
 		int64_t conversation_id, const char *detail, int64_t now_ms);
 

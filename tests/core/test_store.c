@@ -15,6 +15,7 @@
 #include "store_call.h"
 #include "store_ops.h"
 #include "store_people.h"
+#include "store_ui.h"
 #include "wa_inbox.h"
 #include "wa_parse.h"
 
@@ -736,6 +737,46 @@ static void conversation_state_is_kept(void **state)
 	store_close(st);
 }
 
+static int count_notes(struct store *st, int64_t conv)
+{
+	sqlite3_stmt *s;
+	int n;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st),
+					    "SELECT count(*) FROM notes WHERE "
+					    "conversation_id = ?",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(s, 1, conv);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* A note added "once" is not written again while it is the newest note
+ * of its conversation; after another note, or by another author, it is. */
+static void note_once_while_newest(void **state)
+{
+	struct store *st = open_db();
+	struct store_conversation c;
+	const char *why = "Layanan KTP perlu konfirmasi RT, tetapi belum "
+			  "dikirim: RT warga belum diketahui.";
+
+	(void)state;
+	resident_conversation(st, 1000, &c);
+	assert_true(store_note_add_once(st, c.id, "simpul", why, 2000) > 0);
+	assert_int_equal(store_note_add_once(st, c.id, "simpul", why, 3000), 0);
+	assert_int_equal(count_notes(st, c.id), 1);
+	assert_true(store_note_add_once(st, c.id, "ani", why, 4000) > 0);
+	assert_true(store_note_add(st, c.id, "ani", "sudah ditelepon", 5000) >
+		    0);
+	assert_true(store_note_add_once(st, c.id, "simpul", why, 6000) > 0);
+	assert_int_equal(store_note_add_once(st, c.id, "simpul", why, 7000), 0);
+	assert_int_equal(count_notes(st, c.id), 4);
+	store_close(st);
+}
+
 /* Every call site caches its statement, for the life of the daemon: more
  * sites than any fixed room must still all work (the cache once held 96,
  * then 192, and the next statement failed, and with it the message). */
@@ -790,6 +831,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(same_text_is_found_by_hash_and_body,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(status_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(note_once_while_newest, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		per_message_statements_walk_no_table, setup, teardown),
 	};

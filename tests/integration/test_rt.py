@@ -212,6 +212,25 @@ class Rt(Case):
                          201)
         self.assert_found(conv, "berkasnya sudah kami terima")
 
+    def test_request_not_sent_is_noted_once(self):
+        """A resident whose RT is not known asks for a service that needs
+        the Ketua RT's confirmation, three times: the clerk reads once
+        that the request was not sent, not once per SMS, and no head is
+        asked."""
+        self.start()
+        for i in range(3):
+            self.s.sms(RESIDENT2, "mau urus KTP" + " ya" * i)
+        conv = wait_for(lambda: [
+            c for c in json.loads(self.d.ctl("inbox", "--json").stdout)
+            if c.get("peer") == RESIDENT2 and "ya ya" in c["body"]],
+            what="the third SMS stored")[0]["conversation"]
+        notes = [n["body"] for n in
+                 self.conversation(conv).get("notes", [])]
+        unsent = [n for n in notes if "belum dikirim" in n]
+        self.assertEqual(len(unsent), 1, notes)
+        self.assertIn("RT warga belum diketahui", unsent[0])
+        self.assertEqual(self.requests(), [])
+
     def test_no_with_reason_is_shown(self):
         self.start()
         req, _ = self.ask()
