@@ -140,14 +140,15 @@ json_t *store_status_json(struct store *st)
 			    " WHERE direction = 'in'"},
 	    {"messages_out", "SELECT coalesce(sum(n), 0) FROM message_counts"
 			     " WHERE direction = 'out'"},
-	    {"queued", "SELECT count(*) FROM messages"
-		       " INDEXED BY messages_queue WHERE direction = 'out'"
-		       " AND channel IN ('sms', 'whatsapp')"
-		       " AND status IN ('queued', 'sending')"},
+	    {"queued",
+	     "SELECT count(*) FROM messages"
+	     " INDEXED BY messages_queue WHERE direction = 'out'"
+	     " AND channel IN ('sms', 'whatsapp')"
+	     " AND " STORE_QUEUE_STATES " AND status IN ('queued', 'sending')"},
 	    {"failed", "SELECT count(*) FROM messages"
 		       " INDEXED BY messages_queue WHERE direction = 'out'"
 		       " AND channel IN ('sms', 'whatsapp')"
-		       " AND status = 'failed'"},
+		       " AND " STORE_QUEUE_STATES " AND status = 'failed'"},
 	    {"conversations_open", "SELECT count(*) FROM conversations"
 				   " WHERE status != 'selesai'"},
 	    {"parts_pending", "SELECT count(DISTINCT key) FROM sms_parts"

@@ -80,8 +80,7 @@ int store_count_outbox(struct store *st, store_count_cb fn, void *ud)
 			  "SELECT channel, status, count(*) FROM messages"
 			  " INDEXED BY messages_queue WHERE direction = 'out'"
 			  " AND channel IN ('sms', 'whatsapp')"
-			  " AND status IN ('queued', 'sending', 'failed')"
-			  " AND kind != 'notice'"
+			  " AND " STORE_QUEUE_STATES " AND kind != 'notice'"
 			  " GROUP BY channel, status ORDER BY 1, 2",
 			  fn, ud);
 }

@@ -40,7 +40,8 @@ int64_t store_outbox_enqueue(struct store *st, int64_t conversation_id,
 
 static const char SQL_OUT_NEXT[] =
     "SELECT id, conversation_id, contact_id, channel, peer, body, attempts,"
-    " author, kind FROM messages WHERE direction = 'out' AND channel = ?"
+    " author, kind FROM messages INDEXED BY messages_queue"
+    " WHERE direction = 'out' AND channel = ? AND " STORE_QUEUE_STATES
     " AND status = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT 1";
 
 int store_outbox_next(struct store *st, const char *channel, int64_t now_ms,
@@ -73,8 +74,9 @@ int64_t store_outbox_next_due(struct store *st, const char *channel)
 {
 	sqlite3_stmt *s =
 	    store_stmt(st, "SELECT min(next_at) FROM messages"
+			   " INDEXED BY messages_queue"
 			   " WHERE direction = 'out' AND channel = ?"
-			   " AND status = 'queued'");
+			   " AND " STORE_QUEUE_STATES " AND status = 'queued'");
 	int64_t v = INT64_MAX;
 
 	if (!s)
@@ -157,11 +159,11 @@ int store_outbox_recover(struct store *st)
 {
 	/* by channel, so messages_queue is sought, not scanned (a million
 	 * messages made each start read half of them) */
-	sqlite3_stmt *s =
-	    store_stmt(st, "UPDATE messages INDEXED BY messages_queue"
-			   " SET status = 'queued' WHERE direction = 'out'"
-			   " AND channel IN ('sms', 'whatsapp')"
-			   " AND status = 'sending'");
+	sqlite3_stmt *s = store_stmt(
+	    st, "UPDATE messages INDEXED BY messages_queue"
+		" SET status = 'queued' WHERE direction = 'out'"
+		" AND channel IN ('sms', 'whatsapp')"
+		" AND " STORE_QUEUE_STATES " AND status = 'sending'");
 
 	if (!s || store_exec_done(st, s))
 		return -1;
