@@ -395,10 +395,9 @@ int rt_autoreply_hook(void *ud, struct inbox_ctx *ctx, const char *service,
 			 service_label(a.service), why);
 		/* Once while it holds: each message of the resident asks
 		 * again, and the clerk needs one line, not one per SMS. */
-		return store_note_add_once(ctx->st, ctx->conv.id, NOTE_AUTHOR,
-					   line, a.now) < 0
-			   ? -1
-			   : 0;
+		if (store_note_add_once(ctx->st, ctx->conv.id, NOTE_AUTHOR,
+					line, a.now) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -334,8 +334,9 @@ struct store *store_open_version(const char *path, int to, char *err,
 	}
 	if (migrate(st, to))
 		goto fail;
-	st->fts_at_commit = store_version(st) >= 14;
-	st->body_hashed = store_version(st) >= 17;
+	v = store_version(st);
+	st->fts_at_commit = v >= 14;
+	st->body_hashed = v >= 17;
 	return st;
 fail:
 	snprintf(err, errlen, "%s", st->err);

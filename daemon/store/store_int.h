@@ -4,17 +4,17 @@
 #ifndef SIMPUL_STORE_INT_H
 #define SIMPUL_STORE_INT_H
 
-/* The WHERE of the messages_queue index (schema 18), as written there: a
- * statement that seeks the index has this term too, so the planner can
- * prove the index holds its rows (sqlite.org/partialindex.html 2.1). */
-#define STORE_QUEUE_STATES "status IN ('queued', 'sending', 'failed')"
-
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "store.h"
+
+/* The WHERE of the messages_queue index (schema 18), as written there: a
+ * statement that seeks the index has this term too, so the planner can
+ * prove the index holds its rows (sqlite.org/partialindex.html 2.1). */
+#define STORE_QUEUE_STATES "status IN ('queued', 'sending', 'failed')"
 
 extern const char *const store_migrations[];
 extern const int store_nmigrations;
