@@ -117,6 +117,11 @@ def build(db_path, n_msgs, n_conv, n_contacts):
     index_here = not db.execute(
         "SELECT 1 FROM sqlite_master WHERE name = 'messages_fts_ai'"
     ).fetchone()
+    # Schema 19 on: messages and people are indexed in batches below the
+    # marks in counters (no contacts insert trigger either); the fill
+    # indexes everything and sets the marks, as simpuld's batch does.
+    marks = db.execute(
+        "SELECT 1 FROM counters WHERE name = 'fts_contacts'").fetchone()
     start = time.monotonic()
     with db:
         db.executemany(
@@ -169,6 +174,12 @@ def build(db_path, n_msgs, n_conv, n_contacts):
         # the hub's event capture starts after what is already there
         db.execute("UPDATE evlog_cursor SET value = (SELECT max(id) FROM"
                    " messages) WHERE name = 'messages'")
+        if marks:
+            db.execute("INSERT INTO contacts_fts(rowid, name, raw)"
+                       " SELECT id, name, raw FROM contacts")
+            for t in ("messages", "contacts"):
+                db.execute(f"UPDATE counters SET value = (SELECT max(id)"
+                           f" FROM {t}) WHERE name = 'fts_{t}'")
         # The fill's batches leave FTS5 level-0 segments of hundreds of
         # leaves, which a daemon's one-message segments never make: the
         # first SMS after the fill would finish merging them (4,207 WAL

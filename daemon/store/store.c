@@ -36,14 +36,20 @@ struct store {
 	 * trigger): the first message id not yet indexed, 0 if none. */
 	int64_t fts_from;
 	bool fts_at_commit; /* schema >= 14 */
-	bool body_hashed;   /* schema >= 17: messages.body_hash */
-	struct {	    /* store_on_wal */
+	/* Schema 19: search indexes written in batches (fts_index_waiting):
+	 * about how many rows wait, counted as they are inserted. */
+	bool fts_batched;
+	int fts_waiting;
+	bool body_hashed; /* schema >= 17: messages.body_hash */
+	struct {	  /* store_on_wal */
 		void (*fn)(void *arg, int frames);
 		void *arg;
 		int fallback;
 	} wal;
 	char err[256];
 };
+
+static int64_t fts_waiting_rows(struct store *st);
 
 static void set_err(struct store *st, const char *what)
 {
@@ -336,6 +342,9 @@ struct store *store_open_version(const char *path, int to, char *err,
 		goto fail;
 	v = store_version(st);
 	st->fts_at_commit = v >= 14;
+	st->fts_batched = v >= 19;
+	if (st->fts_batched)
+		st->fts_waiting = (int)fts_waiting_rows(st);
 	st->body_hashed = v >= 17;
 	return st;
 fail:
@@ -462,6 +471,81 @@ static int fts_index_new(struct store *st)
 	return STORE_OK;
 }
 
+/* Schema 19 (store_schema.c 18 -> 19): the messages and contacts above
+ * the marks in counters are indexed for search, and the marks raised to
+ * the highest id, in the caller's transaction: a crash loses the index
+ * and the marks together, and the rows wait for the next batch. */
+static int fts_index_waiting(struct store *st)
+{
+	static const char *const sql[] = {
+	    "INSERT INTO messages_fts(rowid, body) SELECT id, body"
+	    " FROM messages WHERE id > (SELECT value FROM counters"
+	    " WHERE name = 'fts_messages')",
+	    "UPDATE counters SET value = (SELECT coalesce(max(id), 0)"
+	    " FROM messages) WHERE name = 'fts_messages'",
+	    "INSERT INTO contacts_fts(rowid, name, raw) SELECT id, name, raw"
+	    " FROM contacts WHERE id > (SELECT value FROM counters"
+	    " WHERE name = 'fts_contacts')",
+	    "UPDATE counters SET value = (SELECT coalesce(max(id), 0)"
+	    " FROM contacts) WHERE name = 'fts_contacts'",
+	};
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *s = store_stmt(st, sql[i]);
+		if (!s || store_exec_done(st, s))
+			return STORE_ERR;
+	}
+	st->fts_waiting = 0;
+	return STORE_OK;
+}
+
+/* How many ids lie above the marks: the rows waiting, or more (ids a
+ * rollback left unused). */
+static int64_t fts_waiting_rows(struct store *st)
+{
+	static const char sql[] =
+	    "SELECT (SELECT coalesce(max(id), 0) FROM messages)"
+	    " - (SELECT value FROM counters WHERE name = 'fts_messages')"
+	    " + (SELECT coalesce(max(id), 0) FROM contacts)"
+	    " - (SELECT value FROM counters WHERE name = 'fts_contacts')";
+
+	return store_scalar64(st, sql, 0, 0, NULL);
+}
+
+void store_fts_added(struct store *st)
+{
+	st->fts_waiting++;
+}
+
+/* Before a COMMIT: the new messages, at once (schema 14-18), or the
+ * rows waiting once there are a batch of them (19). */
+static int fts_before_commit(struct store *st)
+{
+	if (!st->fts_batched)
+		return fts_index_new(st);
+	if (st->fts_waiting < STORE_FTS_BATCH)
+		return STORE_OK;
+	return fts_index_waiting(st);
+}
+
+/* Asks the rows, not fts_waiting: a rolled back transaction may have
+ * taken back a batch that it indexed. */
+int store_fts_flush(struct store *st)
+{
+	if (!st->fts_batched || fts_waiting_rows(st) <= 0)
+		return STORE_OK;
+	if (store_exec(st, "SAVEPOINT fts"))
+		return STORE_ERR;
+	if (fts_index_waiting(st) == STORE_OK &&
+	    store_exec(st, "RELEASE fts") == STORE_OK)
+		return STORE_OK;
+	int saved = st->fail_after;
+	st->fail_after = 0;
+	store_exec(st, "ROLLBACK TO fts; RELEASE fts");
+	st->fail_after = saved;
+	return STORE_ERR;
+}
+
 /* The index is written in the transaction of its messages, so a crash
  * loses both or neither: search never misses a stored message. */
 bool store_in_unsynced(const struct store *st)
@@ -471,7 +555,7 @@ bool store_in_unsynced(const struct store *st)
 
 int store_commit(struct store *st)
 {
-	if (fts_index_new(st) || exec_once(st, "COMMIT", true)) {
+	if (fts_before_commit(st) || exec_once(st, "COMMIT", true)) {
 		store_rollback(st);
 		return STORE_ERR;
 	}
@@ -717,7 +801,9 @@ static int message_insert(struct store *st, const struct store_message *m,
 	int64_t new_id = sqlite3_last_insert_rowid(st->db);
 	if (id)
 		*id = new_id;
-	if (st->fts_at_commit && !st->fts_from)
+	if (st->fts_batched)
+		store_fts_added(st);
+	else if (st->fts_at_commit && !st->fts_from)
 		st->fts_from = new_id;
 	if (strcmp(m->direction, "in") == 0 && conv_touch_in(st, m))
 		return STORE_ERR;
@@ -736,7 +822,7 @@ int store_message_insert(struct store *st, const struct store_message *m,
 		return STORE_ERR;
 	int r = message_insert(st, m, id);
 	if (r == STORE_OK &&
-	    (fts_index_new(st) || store_exec(st, "RELEASE message")))
+	    (fts_before_commit(st) || store_exec(st, "RELEASE message")))
 		r = STORE_ERR;
 	if (r != STORE_OK) {
 		int saved = st->fail_after;

@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 18
+#define STORE_SCHEMA_VERSION 19
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);
@@ -54,6 +54,14 @@ void store_on_wal(struct store *st, void (*fn)(void *arg, int frames),
 int store_page_size(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Messages and contacts are indexed for search in batches (schema 19):
+ * a commit indexes the rows waiting once there are this many, so each
+ * commit does not write a segment of its own into both indexes. */
+#define STORE_FTS_BATCH 64
+/* Indexes whatever waits, in a transaction of its own (or as part of
+ * the caller's): before anything reads messages_fts or contacts_fts,
+ * so a search finds every row stored. STORE_OK or STORE_ERR. */
+int store_fts_flush(struct store *st);
 /* Nested savepoint inside a transaction (one per group-committed item). */
 int store_savepoint(struct store *st);
 int store_release(struct store *st);

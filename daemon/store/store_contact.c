@@ -96,7 +96,10 @@ static int contact_insert(struct store *st, const char *phone,
 	store_bind_text(s, 5, name);
 	sqlite3_bind_int64(s, 6, now);
 	sqlite3_bind_int64(s, 7, now);
-	return store_exec_done(st, s);
+	if (store_exec_done(st, s))
+		return STORE_ERR;
+	store_fts_added(st); /* indexed in a batch (schema 19) */
+	return STORE_OK;
 }
 
 static int contact_fill(struct store *st, int64_t id, const char *phone,

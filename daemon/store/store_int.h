@@ -50,6 +50,10 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql);
 /* ["sms","whatsapp"] from group_concat's "sms,whatsapp" (or NULL). */
 json_t *store_channels_json(const char *list);
 
+/* A message or contact was inserted: one more row for the next batch of
+ * the search indexes (schema 19, store_fts_flush). */
+void store_fts_added(struct store *st);
+
 /* The hash of a message body in messages.body_hash (schema 17). */
 int64_t store_body_hash(const char *body);
 

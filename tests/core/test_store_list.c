@@ -376,6 +376,120 @@ static void found_across_the_index_migration(void **state)
 	store_close(st);
 }
 
+/* What the index itself holds for a word, without store_fts_flush. */
+static int64_t indexed(struct store *st, const char *word)
+{
+	static const char sql[] = "SELECT count(*) FROM messages_fts"
+				  " WHERE messages_fts MATCH ?3";
+
+	return store_scalar64(st, sql, 0, 0, word);
+}
+
+static int64_t mark(struct store *st, const char *name)
+{
+	static const char sql[] = "SELECT value FROM counters WHERE name = ?3";
+
+	return store_scalar64(st, sql, 0, 0, name);
+}
+
+/* Schema 19 indexes messages and people in batches: what waits is not
+ * in the index yet, yet a search finds it (it indexes what waits
+ * first), and a batch is indexed by the commit that fills it. What waits
+ * survives a restart. */
+static void search_finds_what_waits_for_its_batch(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+
+	resident(st, "whatsapp", "6281355550003", "lampu padam di gang 2",
+		 "b-1");
+	assert_true(reply(st, "silakan datang ke kantor") > 0);
+	assert_int_equal(indexed(st, "lampu"), 0);
+	assert_int_equal(mark(st, "fts_messages"), 0);
+	store_close(st);
+	st = open_db();
+	assert_int_equal(found(st, "lampu"), 1);
+	assert_int_equal(indexed(st, "lampu"), 1);
+	assert_int_equal(found(st, "0813555"), 1); /* the person, by number */
+	int64_t m = mark(st, "fts_messages");
+	assert_true(m > 0);
+	for (int i = 0; i < STORE_FTS_BATCH; i++)
+		assert_true(reply(st, "berkas sudah lengkap") > 0);
+	assert_int_equal(indexed(st, "lengkap"), STORE_FTS_BATCH);
+	assert_int_equal(mark(st, "fts_messages"), m + STORE_FTS_BATCH);
+	index_matches_messages(st);
+	store_close(st);
+}
+
+/* The triggers change the index only for rows in it: a waiting message
+ * deleted or edited, or a waiting person renamed, leaves the index whole,
+ * and the batch takes the row as it is then. Deleting the newest rows
+ * lowers the mark, so the id SQLite hands out again is indexed. */
+static void triggers_change_only_what_is_indexed(void **state)
+{
+	(void)state;
+	struct store *st = open_db();
+
+	wa(st, "Sari Wulandari", "akta kelahiran", "t-1");
+	assert_int_equal(store_exec(st,
+				    "UPDATE messages SET body ="
+				    " 'akta kematian' WHERE id = 1;"
+				    "UPDATE contacts SET name = 'Sari Dewi'"),
+			 STORE_OK);
+	assert_int_equal(found(st, "kelahiran"), 0);
+	assert_int_equal(found(st, "kematian"), 1);
+	assert_int_equal(found(st, "wulandari"), 0);
+	assert_int_equal(found(st, "sari dewi"), 1);
+	/* indexed now: the triggers keep the index in step */
+	assert_int_equal(
+	    store_exec(st, "UPDATE messages SET body ="
+			   " 'akta nikah' WHERE id = 1;"
+			   "UPDATE contacts SET name = 'Dewi Lestari'"),
+	    STORE_OK);
+	assert_int_equal(found(st, "kematian"), 0);
+	assert_int_equal(found(st, "nikah"), 1);
+	assert_int_equal(found(st, "lestari"), 1);
+	int64_t waiting = reply(st, "kucing hilang");
+	assert_int_equal(store_exec(st, "DELETE FROM messages WHERE id ="
+					" (SELECT max(id) FROM messages)"),
+			 STORE_OK);
+	assert_int_equal(found(st, "kucing"), 0);
+	/* the newest indexed row deleted: its id comes back, and is found */
+	assert_true(reply(st, "burung berkicau") == waiting);
+	assert_int_equal(found(st, "burung"), 1);
+	assert_int_equal(store_exec(st, "DELETE FROM messages WHERE id ="
+					" (SELECT max(id) FROM messages)"),
+			 STORE_OK);
+	assert_int_equal(mark(st, "fts_messages"), waiting - 1);
+	assert_true(reply(st, "ayam berkokok") == waiting);
+	assert_int_equal(found(st, "ayam"), 1);
+	assert_int_equal(found(st, "burung"), 0);
+	index_matches_messages(st);
+	store_close(st);
+}
+
+/* A store of schema 18 (every message indexed at its commit) starts its
+ * marks at its newest rows: nothing indexed twice, nothing left out. */
+static void marks_start_at_the_newest_rows(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open_version(db, 18, err, sizeof(err));
+
+	assert_non_null(st);
+	resident(st, "sms", "+6281234500001", "drainase tersumbat", "k-1");
+	assert_true(reply(st, "petugas segera datang") > 0);
+	store_close(st);
+	st = open_db();
+	assert_int_equal(mark(st, "fts_messages"), 2);
+	assert_int_equal(mark(st, "fts_contacts"), 1);
+	resident(st, "sms", "+6281234500009", "drainase lagi", "k-2");
+	assert_int_equal(found(st, "drainase"), 2);
+	assert_int_equal(found(st, "petugas"), 1);
+	index_matches_messages(st);
+	store_close(st);
+}
+
 /* The rule above catches what it should: a query on an unindexed column
  * has the plan it forbids. */
 static void the_rule_sees_a_full_scan(void **state)
@@ -399,6 +513,11 @@ int main(void)
 	    cmocka_unit_test_teardown(every_path_is_found, teardown),
 	    cmocka_unit_test_teardown(found_across_the_index_migration,
 				      teardown),
+	    cmocka_unit_test_teardown(search_finds_what_waits_for_its_batch,
+				      teardown),
+	    cmocka_unit_test_teardown(triggers_change_only_what_is_indexed,
+				      teardown),
+	    cmocka_unit_test_teardown(marks_start_at_the_newest_rows, teardown),
 	    cmocka_unit_test(the_rule_sees_a_full_scan),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
