@@ -47,8 +47,8 @@ static const char SQL_C_PHONE[] =
 static const char SQL_C_WA[] =
     "SELECT " CONTACT_COLS " FROM contacts WHERE wa_id = ?";
 static const char SQL_C_RAW[] =
-    "SELECT " CONTACT_COLS " FROM contacts WHERE raw = ? AND phone IS NULL"
-    " AND wa_id IS NULL";
+    "SELECT " CONTACT_COLS " FROM contacts INDEXED BY contacts_raw"
+    " WHERE raw = ? AND " STORE_RAW_ONLY;
 static const char SQL_C_ID[] =
     "SELECT " CONTACT_COLS " FROM contacts WHERE id = ?";
 static const char SQL_C_INSERT[] =

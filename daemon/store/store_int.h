@@ -16,6 +16,13 @@
  * prove the index holds its rows (sqlite.org/partialindex.html 2.1). */
 #define STORE_QUEUE_STATES "status IN ('queued', 'sending', 'failed')"
 
+/* Senders that are not people (operator promos, short codes): the WHERE
+ * of the contacts_kind index (schema 20), as written there. */
+#define STORE_NOT_PEOPLE "kind IN ('alnum', 'shortcode', 'invalid')"
+/* A sender known by its raw text only: the WHERE of contacts_raw
+ * (schema 20), as written there. */
+#define STORE_RAW_ONLY "phone IS NULL AND wa_id IS NULL"
+
 extern const char *const store_migrations[];
 extern const int store_nmigrations;
 

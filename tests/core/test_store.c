@@ -756,6 +756,40 @@ static int count_notes(struct store *st, int64_t conv)
 
 /* A note added "once" is not written again while it is the newest note
  * of its conversation; after another note, or by another author, it is. */
+/* A sender known only by its raw text (an operator's promo) is one
+ * contact across its messages, found through contacts_raw, which holds
+ * only such senders (schema 20); a number's contact is not found by its
+ * raw text. */
+static void raw_sender_is_one_contact(void **state)
+{
+	struct store *st = open_db();
+	struct store_contact a, b, p;
+
+	(void)state;
+	assert_int_equal(store_contact_upsert(st, NULL, NULL, "TELKOMSEL",
+					      "alnum", NULL, 1, &a),
+			 STORE_OK);
+	assert_int_equal(store_contact_upsert(st, NULL, NULL, "TELKOMSEL",
+					      "alnum", NULL, 2, &b),
+			 STORE_OK);
+	assert_int_equal(a.id, b.id);
+	assert_int_equal(store_contact_upsert(st, "+6281234567890", NULL,
+					      "081234567890", "mobile", NULL, 3,
+					      &p),
+			 STORE_OK);
+	assert_int_equal(store_contact_upsert(st, NULL, NULL, "081234567890",
+					      "invalid", NULL, 4, &b),
+			 STORE_OK);
+	assert_true(b.id != p.id && b.id != a.id);
+	assert_int_equal(store_scalar64(st,
+					"SELECT count(*) FROM contacts"
+					" INDEXED BY contacts_raw"
+					" WHERE " STORE_RAW_ONLY,
+					0, 0, NULL),
+			 2);
+	store_close(st);
+}
+
 static void note_once_while_newest(void **state)
 {
 	struct store *st = open_db();
@@ -832,6 +866,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(status_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(note_once_while_newest, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(raw_sender_is_one_contact, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		per_message_statements_walk_no_table, setup, teardown),
