@@ -41,6 +41,7 @@ struct store {
 	bool fts_batched;
 	int fts_waiting;
 	bool body_hashed; /* schema >= 17: messages.body_hash */
+	int64_t ui_rev;	  /* store_ui_rev: moves with what the inbox shows */
 	struct {	  /* store_on_wal */
 		void (*fn)(void *arg, int frames);
 		void *arg;
@@ -290,6 +291,11 @@ static void no_memstatus(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+int64_t *store_ui_rev_slot(struct store *st)
+{
+	return &st->ui_rev;
+}
+
 struct store *store_open_version(const char *path, int to, char *err,
 				 size_t errlen)
 {
@@ -346,6 +352,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 	if (st->fts_batched)
 		st->fts_waiting = (int)fts_waiting_rows(st);
 	st->body_hashed = v >= 17;
+	store_ui_rev_start(st);
 	return st;
 fail:
 	snprintf(err, errlen, "%s", st->err);

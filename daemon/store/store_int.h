@@ -61,6 +61,11 @@ json_t *store_channels_json(const char *list);
  * the search indexes (schema 19, store_fts_flush). */
 void store_fts_added(struct store *st);
 
+/* The inbox's revision (store_ui_rev), kept in struct store and counted
+ * by store_ui.c's update hook, which store_ui_rev_start sets at open. */
+int64_t *store_ui_rev_slot(struct store *st);
+void store_ui_rev_start(struct store *st);
+
 /* The hash of a message body in messages.body_hash (schema 17). */
 int64_t store_body_hash(const char *body);
 

@@ -790,6 +790,41 @@ static void raw_sender_is_one_contact(void **state)
 	store_close(st);
 }
 
+/* The inbox's revision moves with what the inbox shows (a conversation,
+ * a note, a contact's edit) and not with what it does not (users); a
+ * store opened again starts at a number the last one did not hand out,
+ * and the old triggers are gone. */
+static void ui_rev_moves_with_what_the_inbox_shows(void **state)
+{
+	struct store *st = open_db();
+	struct store_conversation c;
+	int64_t r = store_ui_rev(st);
+
+	(void)state;
+	assert_int_equal(store_user_add(st, "siti", "staff", "x", 1), STORE_OK);
+	assert_int_equal(store_ui_rev(st), r);
+	resident_conversation(st, 1000, &c);
+	assert_true(store_ui_rev(st) > r);
+	r = store_ui_rev(st);
+	assert_true(store_note_add(st, c.id, "siti", "sudah ditelepon", 2000) >
+		    0);
+	assert_true(store_ui_rev(st) > r);
+	r = store_ui_rev(st);
+	assert_int_equal(store_exec(st, "UPDATE contacts SET name = 'Bu Ani'"),
+			 STORE_OK);
+	assert_true(store_ui_rev(st) > r);
+	r = store_ui_rev(st);
+	store_close(st);
+	st = open_db();
+	assert_true(store_ui_rev(st) != r);
+	assert_int_equal(store_scalar64(st,
+					"SELECT count(*) FROM sqlite_schema"
+					" WHERE name LIKE 'ui_rev%'",
+					0, 0, NULL),
+			 0);
+	store_close(st);
+}
+
 static void note_once_while_newest(void **state)
 {
 	struct store *st = open_db();
@@ -869,6 +904,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(raw_sender_is_one_contact, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		ui_rev_moves_with_what_the_inbox_shows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		per_message_statements_walk_no_table, setup, teardown),
 	};
