@@ -39,6 +39,7 @@ struct store {
 	/* Schema 19: search indexes written in batches (fts_index_waiting):
 	 * about how many rows wait, counted as they are inserted. */
 	bool fts_batched;
+	bool counts_batched; /* schema >= 22: message_counts too */
 	int fts_waiting;
 	bool body_hashed; /* schema >= 17: messages.body_hash */
 	int64_t ui_rev;	  /* store_ui_rev: moves with what the inbox shows */
@@ -349,6 +350,7 @@ struct store *store_open_version(const char *path, int to, char *err,
 	v = store_version(st);
 	st->fts_at_commit = v >= 14;
 	st->fts_batched = v >= 19;
+	st->counts_batched = v >= 22;
 	if (st->fts_batched)
 		st->fts_waiting = (int)fts_waiting_rows(st);
 	st->body_hashed = v >= 17;
@@ -484,6 +486,12 @@ static int fts_index_new(struct store *st)
  * and the marks together, and the rows wait for the next batch. */
 static int fts_index_waiting(struct store *st)
 {
+	/* schema 22: message_counts counts up to the same mark */
+	static const char counts[] =
+	    "INSERT INTO message_counts SELECT channel, direction, count(*)"
+	    " FROM messages WHERE id > (SELECT value FROM counters"
+	    " WHERE name = 'fts_messages') AND kind != 'notice' GROUP BY 1, 2"
+	    " ON CONFLICT(channel, direction) DO UPDATE SET n = n + excluded.n";
 	static const char *const sql[] = {
 	    "INSERT INTO messages_fts(rowid, body) SELECT id, body"
 	    " FROM messages WHERE id > (SELECT value FROM counters"
@@ -497,6 +505,9 @@ static int fts_index_waiting(struct store *st)
 	    " FROM contacts) WHERE name = 'fts_contacts'",
 	};
 
+	if (st->counts_batched &&
+	    store_exec_done(st, store_stmt(st, counts)) != STORE_OK)
+		return STORE_ERR;
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		sqlite3_stmt *s = store_stmt(st, sql[i]);
 		if (!s || store_exec_done(st, s))

@@ -13,7 +13,7 @@ struct store;
 
 enum { STORE_OK = 0, STORE_ERR = -1, STORE_DUP = 1, STORE_NOTFOUND = 2 };
 
-#define STORE_SCHEMA_VERSION 21
+#define STORE_SCHEMA_VERSION 22
 
 /* Opens (creating and migrating) the database. err gets what failed. */
 struct store *store_open(const char *path, char *err, size_t errlen);

@@ -64,9 +64,10 @@ static int count_rows(struct store *st, const char *sql, store_count_cb fn,
 int store_count_messages(struct store *st, store_count_cb fn, void *ud)
 {
 	/* Staff notices (kind 'notice') are not messages on a channel; the
-	 * triggers of schema 16 keep the counts. */
+	 * counts are kept in batches (schema 22), and message_totals adds
+	 * the messages of the batch still open. */
 	return count_rows(st,
-			  "SELECT channel, direction, n FROM message_counts"
+			  "SELECT channel, direction, n FROM message_totals"
 			  " ORDER BY 1, 2",
 			  fn, ud);
 }

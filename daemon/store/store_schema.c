@@ -417,6 +417,42 @@ const char *const store_migrations[] = {
     "DROP TRIGGER ui_rev_rt;"
     "DROP TRIGGER ui_rev_call_back;"
     "DELETE FROM counters WHERE name = 'ui_rev';",
+    /* 21 -> 22: message_counts is kept in the batches of the search
+     * index (schema 19) instead of by a trigger per message, whose
+     * page every inbound commit wrote (~1 of ~37 pages per SMS with its
+     * reply at a million messages). It counts the messages at or below
+     * the fts_messages mark; message_totals adds those above it. The
+     * delete trigger of the index takes the count too, before it lowers
+     * the mark (two triggers would run in an order SQLite does not
+     * promise). */
+    "DROP TRIGGER message_counts_ai;"
+    "DROP TRIGGER message_counts_ad;"
+    "DROP TRIGGER message_counts_au;"
+    "CREATE TRIGGER message_counts_au AFTER UPDATE OF channel, direction,"
+    " kind ON messages WHEN old.id <= (SELECT value FROM counters"
+    " WHERE name = 'fts_messages') BEGIN"
+    " UPDATE message_counts SET n = n - 1 WHERE old.kind != 'notice'"
+    " AND channel = old.channel AND direction = old.direction;"
+    " INSERT INTO message_counts SELECT new.channel, new.direction, 1"
+    " WHERE new.kind != 'notice'"
+    " ON CONFLICT(channel, direction) DO UPDATE SET n = n + 1; END;"
+    "DROP TRIGGER messages_fts_ad;"
+    "CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages"
+    " WHEN old.id <= (SELECT value FROM counters"
+    " WHERE name = 'fts_messages') BEGIN"
+    " INSERT INTO messages_fts(messages_fts, rowid, body)"
+    " VALUES ('delete', old.id, old.body);"
+    " UPDATE message_counts SET n = n - 1 WHERE old.kind != 'notice'"
+    " AND channel = old.channel AND direction = old.direction;"
+    " UPDATE counters SET value = (SELECT coalesce(max(id), 0)"
+    " FROM messages) WHERE name = 'fts_messages'"
+    " AND value > (SELECT coalesce(max(id), 0) FROM messages); END;"
+    "CREATE VIEW message_totals(channel, direction, n) AS"
+    " SELECT channel, direction, sum(n) FROM (SELECT channel, direction, n"
+    " FROM message_counts UNION ALL SELECT channel, direction, count(*)"
+    " FROM messages WHERE id > (SELECT value FROM counters"
+    " WHERE name = 'fts_messages') AND kind != 'notice' GROUP BY 1, 2)"
+    " GROUP BY 1, 2;",
 };
 
 const int store_nmigrations =

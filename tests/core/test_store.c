@@ -577,6 +577,17 @@ static void status_counts(void **state)
 	assert_int_equal(
 	    json_integer_value(json_object_get(j, "conversations_open")), 1);
 	json_decref(j);
+	/* the same once the batch is counted into message_counts */
+	assert_int_equal(store_fts_flush(st), STORE_OK);
+	assert_int_equal(
+	    store_scalar64(st, "SELECT sum(n) FROM message_counts", 0, 0, NULL),
+	    6);
+	j = store_status_json(st);
+	assert_int_equal(json_integer_value(json_object_get(j, "messages_in")),
+			 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "messages_out")),
+			 4);
+	json_decref(j);
 
 	/* kept by the triggers through a delete (retention), a row that
 	 * becomes a staff notice, and a notice stored */
@@ -601,6 +612,26 @@ static void status_counts(void **state)
 	assert_int_equal(store_count_messages(st, cat_count, got), STORE_OK);
 	assert_string_equal(got, "sms/in 0 sms/out 2 whatsapp/in 1 "
 				 "whatsapp/out 1 ");
+	/* rows still waiting for their batch, made a notice or deleted */
+	int64_t a, b;
+	m.kind = "text";
+	assert_int_equal(store_message_insert(st, &m, &a), STORE_OK);
+	m.direction = "out";
+	assert_int_equal(store_message_insert(st, &m, &b), STORE_OK);
+	char sql[160];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE messages SET kind = 'notice' WHERE id = %lld;"
+		 "DELETE FROM messages WHERE id = %lld;",
+		 (long long)a, (long long)b);
+	assert_int_equal(store_exec(st, sql), STORE_OK);
+	for (int i = 0; i < 2; i++) {
+		got[0] = '\0';
+		assert_int_equal(store_count_messages(st, cat_count, got),
+				 STORE_OK);
+		assert_string_equal(got, "sms/in 0 sms/out 2 whatsapp/in 1 "
+					 "whatsapp/out 1 ");
+		assert_int_equal(store_fts_flush(st), STORE_OK);
+	}
 	store_close(st);
 }
 
