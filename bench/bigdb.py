@@ -122,6 +122,12 @@ def build(db_path, n_msgs, n_conv, n_contacts):
     # indexes everything and sets the marks, as simpuld's batch does.
     marks = db.execute(
         "SELECT 1 FROM counters WHERE name = 'fts_contacts'").fetchone()
+    # Schema 22 on: message_counts is kept in those batches too.
+    count_here = not db.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'message_counts_ai'"
+    ).fetchone() and db.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'message_counts'"
+    ).fetchone()
     start = time.monotonic()
     with db:
         db.executemany(
@@ -174,6 +180,10 @@ def build(db_path, n_msgs, n_conv, n_contacts):
         # the hub's event capture starts after what is already there
         db.execute("UPDATE evlog_cursor SET value = (SELECT max(id) FROM"
                    " messages) WHERE name = 'messages'")
+        if count_here:
+            db.execute("INSERT INTO message_counts SELECT channel,"
+                       " direction, count(*) FROM messages"
+                       " WHERE kind != 'notice' GROUP BY 1, 2")
         if marks:
             db.execute("INSERT INTO contacts_fts(rowid, name, raw)"
                        " SELECT id, name, raw FROM contacts")
