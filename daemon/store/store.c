@@ -546,12 +546,24 @@ static int fts_before_commit(struct store *st)
 	return fts_index_waiting(st);
 }
 
-/* Asks the rows, not fts_waiting: a rolled back transaction may have
- * taken back a batch that it indexed. */
-int store_fts_flush(struct store *st)
+/* On its own, the batch commits without syncing the WAL: a search waits
+ * for it with the loop held, and a sync is 10-50 ms on a Pi's SD card.
+ * A batch lost to a power cut loses its marks with it, so its rows wait
+ * again; the next synced commit makes it durable. */
+static int fts_flush_alone(struct store *st)
 {
-	if (!st->fts_batched || fts_waiting_rows(st) <= 0)
-		return STORE_OK;
+	if (store_begin_unsynced(st))
+		return STORE_ERR;
+	if (fts_index_waiting(st)) {
+		store_rollback(st);
+		return STORE_ERR;
+	}
+	return store_commit(st);
+}
+
+/* In the caller's transaction, under a savepoint of its own. */
+static int fts_flush_nested(struct store *st)
+{
 	if (store_exec(st, "SAVEPOINT fts"))
 		return STORE_ERR;
 	if (fts_index_waiting(st) == STORE_OK &&
@@ -562,6 +574,16 @@ int store_fts_flush(struct store *st)
 	store_exec(st, "ROLLBACK TO fts; RELEASE fts");
 	st->fail_after = saved;
 	return STORE_ERR;
+}
+
+/* Asks the rows, not fts_waiting: a rolled back transaction may have
+ * taken back a batch that it indexed. */
+int store_fts_flush(struct store *st)
+{
+	if (!st->fts_batched || fts_waiting_rows(st) <= 0)
+		return STORE_OK;
+	return sqlite3_get_autocommit(st->db) ? fts_flush_alone(st)
+					      : fts_flush_nested(st);
 }
 
 /* The index is written in the transaction of its messages, so a crash

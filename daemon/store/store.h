@@ -58,9 +58,10 @@ void store_rollback(struct store *st);
  * a commit indexes the rows waiting once there are this many, so each
  * commit does not write a segment of its own into both indexes. */
 #define STORE_FTS_BATCH 64
-/* Indexes whatever waits, in a transaction of its own (or as part of
- * the caller's): before anything reads messages_fts or contacts_fts,
- * so a search finds every row stored. STORE_OK or STORE_ERR. */
+/* Indexes whatever waits, in a transaction of its own that does not
+ * sync the WAL (or as part of the caller's): before anything reads
+ * messages_fts or contacts_fts, so a search finds every row stored.
+ * STORE_OK or STORE_ERR. */
 int store_fts_flush(struct store *st);
 /* Nested savepoint inside a transaction (one per group-committed item). */
 int store_savepoint(struct store *st);

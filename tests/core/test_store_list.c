@@ -417,7 +417,25 @@ static void search_finds_what_waits_for_its_batch(void **state)
 		assert_true(reply(st, "berkas sudah lengkap") > 0);
 	assert_int_equal(indexed(st, "lengkap"), STORE_FTS_BATCH);
 	assert_int_equal(mark(st, "fts_messages"), m + STORE_FTS_BATCH);
+	/* inside a transaction: indexed with it, and gone with it */
+	for (int keep = 0; keep < 2; keep++) {
+		assert_int_equal(store_begin(st), STORE_OK);
+		assert_true(reply(st, keep ? "ktp selesai" : "kk hilang") > 0);
+		assert_int_equal(store_fts_flush(st), STORE_OK);
+		assert_int_equal(indexed(st, keep ? "selesai" : "hilang"), 1);
+		if (keep)
+			assert_int_equal(store_commit(st), STORE_OK);
+		else
+			store_rollback(st);
+	}
+	assert_int_equal(indexed(st, "hilang"), 0);
+	assert_int_equal(indexed(st, "selesai"), 1);
 	index_matches_messages(st);
+	store_close(st);
+	/* what a search indexed is still there after a restart */
+	st = open_db();
+	assert_int_equal(indexed(st, "lampu"), 1);
+	assert_int_equal(indexed(st, "selesai"), 1);
 	store_close(st);
 }
 
