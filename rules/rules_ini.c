@@ -313,12 +313,21 @@ struct kw_ctx {
 };
 
 /* "phrase" or "phrase:N" (N 1 to 9): the weight of a keyword or a
- * negative phrase. */
+ * negative phrase. A phrase that does not fit text is an error, not cut
+ * short: cut, it would match other words, and its ':N' would fall
+ * outside text (found by fuzz-rules). */
 static int split_weight(struct kw_ctx *k, const char *word, char *text,
 			size_t n, int dflt)
 {
 	const char *colon = strrchr(word, ':');
 
+	if (strlen(word) >= n) {
+		ini_diag(k->L->d, DIAG_ERROR, k->ini, k->sec, k->key,
+			 "'%.40s...' is longer than %zu bytes; a keyword is"
+			 " a word or a short phrase",
+			 word, n - 1);
+		return -1;
+	}
 	snprintf(text, n, "%s", word);
 	if (!colon)
 		return dflt;
