@@ -94,6 +94,16 @@ struct modem_ops {
 	int (*sms)(void *ud, const struct modem_sms *sms);
 	/* Status report; same return contract as sms. */
 	int (*report)(void *ud, const struct modem_report *rep);
+	/* Optional: a listing of the storage (+CMGL) begins (begin: true)
+	 * or ends. A begin that returns 0 opens one commit for the whole
+	 * listing: sms() and report() return 0 for a message that is in it
+	 * but not yet durable, and the end's 0 says all of them are (one
+	 * disk sync per listing instead of one per message). Only then are
+	 * they deleted. If the end fails, none is, and the storage is
+	 * listed again at once without a begin. A begin that returns
+	 * non-zero declines: each message commits on its own, and no end is
+	 * called. */
+	int (*listing)(void *ud, bool begin);
 	/* The outcome of modem_send(). mrs are the TP-MR of every part
 	 * sent in this attempt. */
 	void (*sent)(void *ud, uint64_t send_id, enum modem_send_result res,

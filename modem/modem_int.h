@@ -138,6 +138,9 @@ struct modem {
 	int act_pending;
 	int read_idx;
 	bool drain_requested;
+	/* The last listing's commit failed: the next commits each message
+	 * on its own (modem_read.c listing_end) */
+	bool listing_failed;
 	struct read_req reads[MAX_READS];
 	int nreads;
 	struct send_job *sendq, *sending;

@@ -3,6 +3,7 @@
  * read takes one index a +CMTI named; a message is deleted (+CMGD) only
  * after ops->sms said it is committed (modem.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "modem_int.h"
@@ -111,9 +112,58 @@ static void drain_other_mem(struct modem *m)
 	}
 }
 
+/* A listing in one commit (ops->listing): the indexes whose messages
+ * are in it wait here until the end says it is durable. */
+struct listed {
+	int *idx;
+	size_t n;
+	bool open;
+};
+
+static void listing_begin(struct modem *m, struct listed *l, size_t max)
+{
+	memset(l, 0, sizeof(*l));
+	if (m->listing_failed || !m->ops->listing || max == 0) {
+		m->listing_failed = false;
+		return;
+	}
+	l->idx = malloc(max * sizeof(*l->idx));
+	if (l->idx && m->ops->listing(m->ud, true) == 0)
+		l->open = true;
+}
+
+/* 0 from ops->sms: deleted now, or kept for the listing's commit */
+static void delivered(struct modem *m, struct listed *l, int idx)
+{
+	if (l->open)
+		l->idx[l->n++] = idx;
+	else
+		delete_index(m, idx);
+}
+
+static void listing_end(struct modem *m, struct listed *l)
+{
+	if (l->open && m->ops->listing(m->ud, false) == 0) {
+		for (size_t i = 0; i < l->n; i++)
+			delete_index(m, l->idx[i]);
+	} else if (l->open) {
+		/* Nothing was stored. The next listing, at once, commits
+		 * message by message: one that cannot be stored no longer
+		 * holds back the others, and is left alone as before. */
+		modem_log(m, MODEM_LOG_WARN,
+			  "the %zu listed SMS were not committed together: "
+			  "they stay in storage and are read again one by one",
+			  l->n);
+		m->listing_failed = true;
+		m->drain_requested = true;
+	}
+	free(l->idx);
+}
+
 static void cmgl_cb(void *ud, const struct at_response *r)
 {
 	struct modem *m = ud;
+	struct listed l;
 
 	if (r->result == AT_TIMEOUT || r->result == AT_ERROR ||
 	    r->result == AT_NOT_SUPPORTED) {
@@ -131,6 +181,7 @@ static void cmgl_cb(void *ud, const struct at_response *r)
 	if (r->result != AT_OK)
 		modem_log(m, MODEM_LOG_WARN, "listing stored SMS failed (%s)",
 			  r->final);
+	listing_begin(m, &l, r->result == AT_OK ? r->nlines : 0);
 	for (size_t i = 0; r->result == AT_OK && i < r->nlines; i++) {
 		struct at_iter it;
 		int idx, stat, len = -1;
@@ -144,8 +195,9 @@ static void cmgl_cb(void *ud, const struct at_response *r)
 		at_iter_skip(&it);
 		at_iter_next_number(&it, &len);
 		if (modem_deliver(m, idx, r->pdus[i], len) == 0)
-			delete_index(m, idx);
+			delivered(m, &l, idx);
 	}
+	listing_end(m, &l);
 	drain_other_mem(m);
 	modem_act_done(m);
 }

@@ -36,6 +36,7 @@ struct sms {
 	/* Own copies: a reload frees the config the modem settings came from */
 	char device[256], pin[32], storage[8], ussd[32];
 	enum modem_state state;
+	bool listing; /* a listing's one transaction is open (on_listing) */
 	uint64_t outgoing_seen[OUTGOING_SEEN];
 	int noutgoing;
 };
@@ -72,35 +73,92 @@ static int on_outgoing(struct sms *s, const struct modem_sms *p)
 	return del ? 0 : 1;
 }
 
-static int on_sms(void *ud, const struct modem_sms *p)
+/* The SMS, its notices and its replies, or none of them. */
+static int store_sms(struct sms *s, const struct modem_sms *p)
 {
-	struct sms *s = ud;
-
-	if (p->outgoing)
-		return on_outgoing(s, p);
-	if (inbox_begin(s->app->ib))
-		return -1;
 	int r =
 	    sms_call_from_notice(s->app->ib, s->app->cfg->miskol_notices, p);
+
 	if (r == 0)
 		r = sms_inbox_add(s->app->ib, s->app->st, p,
 				  app_now_ms(s->app));
-	else if (r > 0)
-		r = 0;
+	return r > 0 ? 0 : r;
+}
+
+/* Inside a listing's transaction a message is a savepoint of it: one
+ * that fails is rolled back alone and stays on the SIM. */
+static int in_listing(struct sms *s, int (*fn)(struct sms *, const void *),
+		      const void *arg)
+{
+	if (store_savepoint(s->app->st))
+		return -1;
+	if (fn(s, arg) == 0 && store_release(s->app->st) == STORE_OK)
+		return 0;
+	store_rollback_savepoint(s->app->st);
+	return -1;
+}
+
+static int store_sms_fn(struct sms *s, const void *p)
+{
+	return store_sms(s, p);
+}
+
+static int on_sms(void *ud, const struct modem_sms *p)
+{
+	struct sms *s = ud;
+	int r;
+
+	if (p->outgoing)
+		return on_outgoing(s, p);
+	if (s->listing) {
+		r = in_listing(s, store_sms_fn, p);
+		goto out;
+	}
+	if (inbox_begin(s->app->ib))
+		return -1;
+	r = store_sms(s, p);
 	/* The reply goes out after this commit: claimed in it (outbox.h) */
 	if (r == 0)
 		outbox_claim(s->app->ob);
 	if (r || inbox_commit(s->app->ib)) {
 		inbox_rollback(s->app->ib);
 		outbox_unclaim(s->app->ob);
+		r = -1;
+	}
+out:
+	if (r)
 		log_msg(LOG_ERR,
 			"an incoming SMS (SIM index %d) could not be "
 			"stored; it stays on the SIM and is read "
 			"again (check the disk and the database)",
 			p->index);
-		return -1;
+	return r; /* 0: committed (or in the listing's commit) */
+}
+
+/* modem.h ops->listing: a drain of the SIM is one transaction, so one
+ * WAL sync for the whole listing instead of one per SMS (issue 17; a
+ * full SIM after a power cut holds 30-50). The SIM deletes wait for
+ * its COMMIT; the replies are claimed in it (outbox.h). */
+static int on_listing(void *ud, bool begin)
+{
+	struct sms *s = ud;
+
+	if (begin) {
+		s->listing = inbox_begin(s->app->ib) == 0;
+		return s->listing ? 0 : -1;
 	}
-	return 0; /* committed: the modem may delete it now */
+	s->listing = false;
+	outbox_claim(s->app->ob);
+	if (inbox_commit(s->app->ib) == 0)
+		return 0;
+	inbox_rollback(s->app->ib);
+	outbox_unclaim(s->app->ob);
+	log_msg(LOG_ERR,
+		"the SMS listed from the SIM could not be stored "
+		"together (%s); they stay on the SIM and are read "
+		"again one by one",
+		store_errmsg(s->app->st));
+	return -1;
 }
 
 static int report_status(struct sms *s, const struct modem_report *rep,
@@ -136,15 +194,27 @@ static int report_status(struct sms *s, const struct modem_report *rep,
 
 /* The part's TP-ST and the message's status in one commit: one WAL sync
  * per report, as before the parts had rows of their own (issue 17). */
+static int report_fn(struct sms *s, const void *arg)
+{
+	const struct modem_report *rep = arg;
+	char to[80];
+
+	phone_normalize(rep->recipient, to, sizeof(to));
+	return report_status(s, rep, to);
+}
+
+/* The part's TP-ST and the message's status in one commit: one WAL sync
+ * per report, as before the parts had rows of their own (issue 17). */
 static int on_report(void *ud, const struct modem_report *rep)
 {
 	struct sms *s = ud;
-	char to[80];
-	bool tx = store_begin(s->app->st) == STORE_OK;
+	bool tx;
 	int r;
 
-	phone_normalize(rep->recipient, to, sizeof(to));
-	r = report_status(s, rep, to);
+	if (s->listing)
+		return in_listing(s, report_fn, rep);
+	tx = store_begin(s->app->st) == STORE_OK;
+	r = report_fn(s, rep);
 	if (!tx)
 		return r;
 	if (r == 0 && store_commit(s->app->st) == STORE_OK)
@@ -284,6 +354,7 @@ static void on_log(void *ud, enum modem_log_level lvl, const char *msg)
 static const struct modem_ops ops = {
     .sms = on_sms,
     .report = on_report,
+    .listing = on_listing,
     .sent = on_sent,
     .part_sent = on_part_sent,
     .state = on_state,

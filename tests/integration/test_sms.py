@@ -102,6 +102,37 @@ class Sms(Case):
         self.wait_empty_sim()
         self.assertIn("pesan GAGAL disimpan", [m["body"] for m in ins(d)])
 
+    def test_drain_is_one_commit_and_a_bad_sms_stays_alone(self):
+        # modem.h ops->listing: the SMS of one +CMGL listing are stored
+        # in one transaction and deleted after its COMMIT. When that
+        # fails nothing is deleted, and the SIM is listed again at once,
+        # SMS by SMS: the others are stored, the one that cannot be
+        # stays on the SIM, and is stored once the store works again.
+        d = self.start()
+        wait_for(lambda: "ready: registered" in d.read_log(),
+                 what="modem ready")
+        self.fail_commits("GAGAL")
+        d.stop()
+        texts = [f"antrian {i} mohon info surat domisili" for i in range(6)]
+        texts[3] = "antrian 3 GAGAL disimpan"
+        for i, t in enumerate(texts):
+            self.s.sms(f"+62813{300000 + i:06d}", t)
+        wait_for(lambda: len(self.s.stored()) == 6, what="6 SMS on the SIM")
+        d.start()
+        wait_for(lambda: "could not be stored together" in d.read_log(),
+                 what="the listing's failed commit logged")
+        wait_for(lambda: len(ins(d)) == 5, what="the other 5 stored")
+        wait_for(lambda: len(self.s.stored()) == 1, what="5 deleted")
+        good = [t for t in texts if "GAGAL" not in t]
+        self.assertEqual(sorted(m["body"] for m in ins(d)), sorted(good))
+        self.heal_commits()
+        d.stop()
+        d.start()
+        wait_for(lambda: len(ins(d)) == 6, timeout=60,
+                 what="the kept SMS stored after the restart")
+        self.wait_empty_sim()
+        self.assertEqual(sorted(m["body"] for m in ins(d)), sorted(texts))
+
     def test_charsets_and_multipart_out_of_order(self):
         d = self.start(profile="e3531")
         texts = {

@@ -34,6 +34,10 @@ struct peer {
 	char states[512];
 	int sms_ret[16]; /* verdict per call of ops->sms */
 	int nsms;
+	/* ops->listing: declined unless 'batch'; the end returns end_ret */
+	bool batch;
+	int end_ret;
+	char calls[64]; /* B (begin), s (sms), E (end), in order */
 	struct got_sms sms[16];
 	int nreports, report_mr, report_status;
 	int nsent;
@@ -166,7 +170,19 @@ static int o_sms(void *ud, const struct modem_sms *s)
 	snprintf(g->error, sizeof(g->error), "%s", s->error ? s->error : "");
 	g->parts = s->parts;
 	g->seq = s->seq;
+	strncat(p->calls, "s", sizeof(p->calls) - strlen(p->calls) - 1);
 	return p->sms_ret[p->nsms++];
+}
+
+static int o_listing(void *ud, bool begin)
+{
+	struct peer *p = ud;
+
+	if (!p->batch)
+		return -1;
+	strncat(p->calls, begin ? "B" : "E",
+		sizeof(p->calls) - strlen(p->calls) - 1);
+	return begin ? 0 : p->end_ret;
 }
 
 static int o_report(void *ud, const struct modem_report *r)
@@ -240,6 +256,7 @@ static void o_log(void *ud, enum modem_log_level lvl, const char *msg)
 static const struct modem_ops ops = {
     .sms = o_sms,
     .report = o_report,
+    .listing = o_listing,
     .sent = o_sent,
     .part_sent = o_part_sent,
     .state = o_state,
@@ -535,6 +552,51 @@ static void test_drain_deletes_only_committed(void **st)
 	chat(p, "AT+CMGL=4", buf);
 	chat(p, "AT+CMGD=3", "OK");
 	assert_int_equal(p->nsms, 3);
+	peer_free(p);
+}
+
+/* modem.h ops->listing: a listing is one commit; nothing is deleted
+ * before it is durable, and a failed one is listed again at once with a
+ * commit per message, so the one that cannot be stored stays alone. */
+static void test_listing_is_one_commit(void **st)
+{
+	struct peer *p = peer_new(NULL, NULL);
+	struct pdu_segment a, b;
+	char buf[2048];
+
+	probe_and_identify(p);
+	chat(p, "AT+CPIN?", "+CPIN: READY\r\n\r\nOK");
+	sms_setup_and_register(p);
+	deliver_pdu("+6281234567890", "Selamat pagi, surat pengantar?", &a);
+	deliver_pdu("+6289876543210", "Jam buka kantor?", &b);
+	snprintf(buf, sizeof(buf),
+		 "+CMGL: 0,1,,%d\r\n%s\r\n+CMGL: 3,1,,%d\r\n%s\r\n\r\nOK",
+		 a.tpdu_len, a.hex, b.tpdu_len, b.hex);
+	p->batch = true;
+	p->end_ret = -1; /* the listing's commit fails */
+	chat(p, "AT+CMGL=4", buf);
+	assert_string_equal(p->calls, "BssE");
+	/* no AT+CMGD at all: listed again, each message on its own */
+	p->calls[0] = '\0';
+	p->sms_ret[2] = 0;
+	p->sms_ret[3] = -1; /* this one cannot be stored */
+	chat(p, "AT+CMGL=4", buf);
+	assert_string_equal(p->calls, "ss");
+	chat(p, "AT+CMGD=0", "OK");
+	answer_health(p);
+	expect_nothing(p);
+	/* the next listing is one commit again, and deletes after it */
+	p->calls[0] = '\0';
+	p->end_ret = 0;
+	p->sms_ret[4] = 0;
+	modem_rescan(p->m);
+	tick(p);
+	snprintf(buf, sizeof(buf), "+CMGL: 3,1,,%d\r\n%s\r\n\r\nOK", b.tpdu_len,
+		 b.hex);
+	chat(p, "AT+CMGL=4", buf);
+	assert_string_equal(p->calls, "BsE");
+	chat(p, "AT+CMGD=3", "OK");
+	assert_int_equal(p->nsms, 5);
 	peer_free(p);
 }
 
@@ -958,6 +1020,7 @@ int main(void)
 	    cmocka_unit_test(test_puk_and_missing_pin_fatal),
 	    cmocka_unit_test(test_sim_busy_waits),
 	    cmocka_unit_test(test_drain_deletes_only_committed),
+	    cmocka_unit_test(test_listing_is_one_commit),
 	    cmocka_unit_test(test_cmgl_hang_falls_back_to_cmgr),
 	    cmocka_unit_test(test_cmti_read_and_delete),
 	    cmocka_unit_test(test_cmt_routed_and_ring),
