@@ -109,6 +109,47 @@ static void staff_name_wins_over_profile(void **state)
 	store_close(st);
 }
 
+/* 'SELECT count(*) ...' on the file itself, outside the store. */
+static int file_count(const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return n;
+}
+
+/* A new store is made in one transaction: when its last migration fails
+ * nothing of the earlier ones is left, and the next open makes it whole. */
+static void new_store_is_made_whole_or_not_at_all(void **state)
+{
+	char err[256];
+	sqlite3 *h;
+
+	/* the last migration creates the view message_totals */
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(h, "CREATE TABLE message_totals(x)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(h);
+	assert_null(store_open(db, err, sizeof(err)));
+	assert_non_null(strstr(err, "failed"));
+	assert_int_equal(file_count("PRAGMA user_version"), 0);
+	assert_int_equal(file_count("SELECT count(*) FROM sqlite_master"), 1);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_exec(h, "DROP TABLE message_totals", NULL, NULL, NULL);
+	sqlite3_close(h);
+	struct store *st = open_db();
+	assert_int_equal(store_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+}
+
 static void newer_schema_is_refused(void **state)
 {
 	struct store *st = open_db();
@@ -909,6 +950,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(newer_schema_is_refused, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		new_store_is_made_whole_or_not_at_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(staff_name_wins_over_profile, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(duplicate_stored_once, setup,
