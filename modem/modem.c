@@ -288,6 +288,8 @@ struct modem *modem_new(const struct modem_config *cfg,
 	m->cfg.ussd_balance = m->ussd;
 	if (!m->cfg.cmd_timeout_ms)
 		m->cfg.cmd_timeout_ms = 10000;
+	if (!m->cfg.send_timeout_ms)
+		m->cfg.send_timeout_ms = SEND_TIMEOUT_MS;
 	if (!m->cfg.baud)
 		m->cfg.baud = 115200;
 	if (!m->cfg.hangup_rings)

@@ -37,9 +37,10 @@ struct modem_config {
 	const char *storage;	  /* "SM" (default), "ME" or "MT" */
 	const char *ussd_balance; /* e.g. "*888#"; NULL disables */
 	unsigned balance_interval_s;
-	unsigned cmd_timeout_ms; /* default 10000; +CMGS gets 60000 */
-	unsigned baud;		 /* default 115200 */
-	unsigned hangup_rings;	 /* hang up a call on this ring (default 2) */
+	unsigned cmd_timeout_ms;  /* default 10000 */
+	unsigned send_timeout_ms; /* +CMGS's answer; default 60000 */
+	unsigned baud;		  /* default 115200 */
+	unsigned hangup_rings;	  /* hang up a call on this ring (default 2) */
 };
 
 /* One SMS-DELIVER read from the modem: a whole message or one part of a

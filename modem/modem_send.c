@@ -99,8 +99,8 @@ static void send_part(struct modem *m)
 	/* TS 27.005 3.5.1: <length> counts the TPDU without the SMSC */
 	snprintf(cmd, sizeof(cmd), "AT+CMGS=%d", j->segs[j->cur].tpdu_len);
 	m->act_pending++;
-	at_send_pdu(m->at, cmd, "+CMGS:", j->segs[j->cur].hex, SEND_TIMEOUT_MS,
-		    send_cb, m);
+	at_send_pdu(m->at, cmd, "+CMGS:", j->segs[j->cur].hex,
+		    m->cfg.send_timeout_ms, send_cb, m);
 }
 
 void modem_start_send(struct modem *m)

@@ -38,6 +38,8 @@ static const struct key_def keys[] = {
     {"modem", "low_credit", T_INT, S(modem_low_credit), "5000", 0, 10000000},
     {"modem", "command_timeout", T_INT, S(modem_cmd_timeout), "10000", 500,
      120000},
+    {"modem", "send_timeout", T_INT, S(modem_send_timeout), "60000", 5000,
+     300000},
     {"modem", "hangup_after_rings", T_INT, S(modem_hangup_rings), "2", 1, 20},
     {"miskol", "reply", T_STR, S(miskol_reply), "", 0, 0},
     {"miskol", "reply_hours", T_INT, S(miskol_reply_hours), "12", 0, 720},

@@ -25,6 +25,7 @@ struct config {
 	int modem_balance_interval; /* seconds */
 	int modem_low_credit;	    /* rupiah */
 	int modem_cmd_timeout;	    /* ms */
+	int modem_send_timeout;	    /* ms, +CMGS */
 	int modem_hangup_rings;	    /* hang up an incoming call on this ring */
 	/* [miskol] missed calls */
 	char *miskol_reply; /* template; "" = the menu and a call-back note */

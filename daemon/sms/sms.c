@@ -420,7 +420,10 @@ static void check_parts(struct loop *l, void *arg)
 				"after the part timeout",
 				senders[i]);
 	}
-	s->part_timer = loop_timer_add(l, PART_CHECK_MS, check_parts, s);
+	/* A part timeout under two minutes is checked at half its length */
+	int64_t every = (int64_t)s->app->cfg->part_timeout_s * 500;
+	s->part_timer = loop_timer_add(
+	    l, every < PART_CHECK_MS ? every : PART_CHECK_MS, check_parts, s);
 }
 
 /* ---- outbox driver ----------------------------------------------------- */
@@ -460,6 +463,7 @@ static void fill_mcfg(struct sms *s)
 	    .ussd_balance = s->ussd[0] ? s->ussd : NULL,
 	    .balance_interval_s = (unsigned)c->modem_balance_interval,
 	    .cmd_timeout_ms = (unsigned)c->modem_cmd_timeout,
+	    .send_timeout_ms = (unsigned)c->modem_send_timeout,
 	    .hangup_rings = (unsigned)c->modem_hangup_rings,
 	};
 }
@@ -508,12 +512,13 @@ void sms_reconfigure(struct sms *s)
 	char before[400], after[400];
 	const struct config *c = s->app->cfg;
 
-	snprintf(before, sizeof(before), "%s|%s|%s|%s|%u|%u", s->device, s->pin,
-		 s->storage, s->ussd, s->mcfg.balance_interval_s,
-		 s->mcfg.cmd_timeout_ms);
-	snprintf(after, sizeof(after), "%s|%s|%s|%s|%d|%d", c->modem_device,
+	snprintf(before, sizeof(before), "%s|%s|%s|%s|%u|%u|%u", s->device,
+		 s->pin, s->storage, s->ussd, s->mcfg.balance_interval_s,
+		 s->mcfg.cmd_timeout_ms, s->mcfg.send_timeout_ms);
+	snprintf(after, sizeof(after), "%s|%s|%s|%s|%d|%d|%d", c->modem_device,
 		 c->modem_pin, c->modem_storage, c->modem_ussd_balance,
-		 c->modem_balance_interval, c->modem_cmd_timeout);
+		 c->modem_balance_interval, c->modem_cmd_timeout,
+		 c->modem_send_timeout);
 	outbox_set_pacing(s->app->ob, "sms", c->sms_interval_ms);
 	if (strcmp(before, after) == 0)
 		return;

@@ -345,7 +345,10 @@ class Daemon:
             "general": {"own_number": "+6281100000000", "log_level": "debug"},
             "modem": {"enabled": "yes" if modem_device else "no",
                       "device": modem_device or "auto",
-                      "command_timeout": "3000"},
+                      "command_timeout": "3000",
+                      # the simulator takes an SMS at once; its 'hang' fault
+                      # is a +CMGS never answered ('slow' up to 20 s)
+                      "send_timeout": "25000"},
             "store": {"path": self.db,
                       "media_dir": os.path.join(tmp, "media")},
             "http": {"listen": f"127.0.0.1:{self.port}",

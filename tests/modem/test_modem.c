@@ -268,6 +268,9 @@ static const struct modem_ops ops = {
 static const struct modem_port_ops port_ops = {.open = p_open,
 					       .close = p_close};
 
+/* [modem] send_timeout of the next peer_new (0: the library's default) */
+static unsigned peer_send_timeout_ms;
+
 static struct peer *peer_new(const char *pin, const char *ussd)
 {
 	struct peer *p = calloc(1, sizeof(*p));
@@ -278,6 +281,7 @@ static struct peer *peer_new(const char *pin, const char *ussd)
 	    .ussd_balance = ussd,
 	    .balance_interval_s = ussd ? 3600 : 0,
 	    .cmd_timeout_ms = 10000,
+	    .send_timeout_ms = peer_send_timeout_ms,
 	};
 
 	p->fd = -1;
@@ -870,6 +874,29 @@ static void test_send_errors_mapped(void **st)
 	peer_free(p);
 }
 
+/* [modem] send_timeout: a +CMGS the network never answers is given up
+ * after the configured time, not the default minute. */
+static void test_send_timeout_is_configured(void **st)
+{
+	peer_send_timeout_ms = 15000;
+	struct peer *p = peer_new(NULL, NULL);
+
+	peer_send_timeout_ms = 0;
+	bring_up(p);
+	assert_int_equal(modem_send(p->m, 9, "+6281234567890", "Tes"), 0);
+	tick(p);
+	pull(p);
+	consume(p, p->inlen);
+	reply(p, "\r\n> ");
+	advance(p, 14000);
+	assert_int_equal(p->nsent, 0);
+	advance(p, 1000);
+	assert_int_equal(p->nsent, 1);
+	assert_int_equal(p->sent_res, MODEM_SEND_RETRY);
+	assert_int_equal(modem_state(p->m), MODEM_CLOSED);
+	peer_free(p);
+}
+
 static void test_timeout_recovers_and_reinits(void **st)
 {
 	struct peer *p = peer_new(NULL, NULL);
@@ -1028,6 +1055,7 @@ int main(void)
 	    cmocka_unit_test(test_send_resume_from_part),
 	    cmocka_unit_test(test_send_errors_mapped),
 	    cmocka_unit_test(test_timeout_recovers_and_reinits),
+	    cmocka_unit_test(test_send_timeout_is_configured),
 	    cmocka_unit_test(test_reopen_backoff_and_hangup),
 	    cmocka_unit_test(test_rdy_reinits),
 	    cmocka_unit_test(test_probe_retries_then_recovers),
