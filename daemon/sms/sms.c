@@ -79,10 +79,10 @@ static int store_sms(struct sms *s, const struct modem_sms *p)
 	int r =
 	    sms_call_from_notice(s->app->ib, s->app->cfg->miskol_notices, p);
 
-	if (r == 0)
-		r = sms_inbox_add(s->app->ib, s->app->st, p,
-				  app_now_ms(s->app));
-	return r > 0 ? 0 : r;
+	if (r > 0)
+		return 0; /* an operator's missed-call notice, stored as one */
+	return r ? r
+		 : sms_inbox_add(s->app->ib, s->app->st, p, app_now_ms(s->app));
 }
 
 /* Inside a listing's transaction a message is a savepoint of it: one
