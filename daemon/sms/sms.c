@@ -192,8 +192,6 @@ static int report_status(struct sms *s, const struct modem_report *rep,
 	return 0;
 }
 
-/* The part's TP-ST and the message's status in one commit: one WAL sync
- * per report, as before the parts had rows of their own (issue 17). */
 static int report_fn(struct sms *s, const void *arg)
 {
 	const struct modem_report *rep = arg;
