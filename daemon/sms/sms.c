@@ -85,22 +85,15 @@ static int store_sms(struct sms *s, const struct modem_sms *p)
 		 : sms_inbox_add(s->app->ib, s->app->st, p, app_now_ms(s->app));
 }
 
-/* Inside a listing's transaction a message is a savepoint of it: one
- * that fails is rolled back alone and stays on the SIM. */
-static int in_listing(struct sms *s, int (*fn)(struct sms *, const void *),
-		      const void *arg)
+/* Inside a listing's transaction a message is a savepoint of it, opened
+ * by the caller: one that failed (r) is rolled back alone and stays on
+ * the SIM. */
+static int in_listing_end(struct sms *s, int r)
 {
-	if (store_savepoint(s->app->st))
-		return -1;
-	if (fn(s, arg) == 0 && store_release(s->app->st) == STORE_OK)
+	if (r == 0 && store_release(s->app->st) == STORE_OK)
 		return 0;
 	store_rollback_savepoint(s->app->st);
 	return -1;
-}
-
-static int store_sms_fn(struct sms *s, const void *p)
-{
-	return store_sms(s, p);
 }
 
 static int on_sms(void *ud, const struct modem_sms *p)
@@ -111,7 +104,9 @@ static int on_sms(void *ud, const struct modem_sms *p)
 	if (p->outgoing)
 		return on_outgoing(s, p);
 	if (s->listing) {
-		r = in_listing(s, store_sms_fn, p);
+		r = store_savepoint(s->app->st)
+			? -1
+			: in_listing_end(s, store_sms(s, p));
 		goto out;
 	}
 	if (inbox_begin(s->app->ib))
@@ -192,27 +187,22 @@ static int report_status(struct sms *s, const struct modem_report *rep,
 	return 0;
 }
 
-static int report_fn(struct sms *s, const void *arg)
-{
-	const struct modem_report *rep = arg;
-	char to[80];
-
-	phone_normalize(rep->recipient, to, sizeof(to));
-	return report_status(s, rep, to);
-}
-
 /* The part's TP-ST and the message's status in one commit: one WAL sync
  * per report, as before the parts had rows of their own (issue 17). */
 static int on_report(void *ud, const struct modem_report *rep)
 {
 	struct sms *s = ud;
+	char to[80];
 	bool tx;
 	int r;
 
+	phone_normalize(rep->recipient, to, sizeof(to));
 	if (s->listing)
-		return in_listing(s, report_fn, rep);
+		return store_savepoint(s->app->st)
+			   ? -1
+			   : in_listing_end(s, report_status(s, rep, to));
 	tx = store_begin(s->app->st) == STORE_OK;
-	r = report_fn(s, rep);
+	r = report_status(s, rep, to);
 	if (!tx)
 		return r;
 	if (r == 0 && store_commit(s->app->st) == STORE_OK)
